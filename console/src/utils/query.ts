@@ -1,0 +1,21 @@
+// Query-string building for list filters: empty values are left out (pure, no DOM).
+
+export type QueryValue = string | number | boolean | null | undefined
+export type Query = Record<string, QueryValue | QueryValue[]>
+
+/** `?a=1&b=x` from an object, skipping undefined, null and empty strings; '' when nothing is left. */
+export function buildQuery(query: Query | undefined): string {
+  if (!query) return ''
+  const params = new URLSearchParams()
+  for (const [key, raw] of Object.entries(query)) {
+    const values = Array.isArray(raw) ? raw : [raw]
+    for (const value of values) {
+      if (value === undefined || value === null) continue
+      const text = typeof value === 'string' ? value.trim() : String(value)
+      if (text === '') continue
+      params.append(key, text)
+    }
+  }
+  const out = params.toString()
+  return out ? `?${out}` : ''
+}

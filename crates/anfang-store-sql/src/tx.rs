@@ -1,0 +1,689 @@
+//! The one [`Tx`] implementation: portable SQL for every storage operation, run inside a
+//! sqlx transaction that rolls back when dropped.
+
+use crate::query::Q;
+use anfang_store::*;
+use async_trait::async_trait;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+/// Builds a row struct from columns named like its fields.
+macro_rules! decode {
+    ($row:expr, $ty:ident { $($field:ident),* $(,)? }) => {
+        $ty { $($field: $row.try_get(stringify!($field)).map_err(map_err)?,)* }
+    };
+}
+
+/// Maps a driver error to the store's error, classifying constraint violations as conflicts.
+pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
+    use sqlx::error::ErrorKind as K;
+    match e {
+        sqlx::Error::Database(db) => match db.kind() {
+            K::UniqueViolation | K::ForeignKeyViolation | K::NotNullViolation | K::CheckViolation => {
+                StoreError::Conflict { detail: db.message().to_string() }
+            }
+            _ => StoreError::Internal(db.message().to_string()),
+        },
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+            StoreError::Unavailable(e.to_string())
+        }
+        sqlx::Error::RowNotFound => StoreError::NotFound { entity: "row" },
+        other => StoreError::Internal(other.to_string()),
+    }
+}
+
+/// A transaction on either backend.
+pub(crate) struct SqlTx {
+    tx: Transaction<'static, Any>,
+}
+
+impl SqlTx {
+    pub(crate) fn new(tx: Transaction<'static, Any>) -> Self {
+        SqlTx { tx }
+    }
+
+    async fn all(&mut self, q: &Q) -> StoreResult<Vec<AnyRow>> {
+        q.build().fetch_all(&mut *self.tx).await.map_err(map_err)
+    }
+
+    async fn one(&mut self, q: &Q) -> StoreResult<Option<AnyRow>> {
+        q.build().fetch_optional(&mut *self.tx).await.map_err(map_err)
+    }
+
+    async fn exec(&mut self, q: &Q) -> StoreResult<u64> {
+        q.build().execute(&mut *self.tx).await.map(|r| r.rows_affected()).map_err(map_err)
+    }
+
+    /// Runs an `INSERT … RETURNING id`.
+    async fn insert(&mut self, q: &Q, entity: &'static str) -> StoreResult<i64> {
+        let row = self.one(q).await?.ok_or(StoreError::NotFound { entity })?;
+        row.try_get::<i64, _>("id").map_err(map_err)
+    }
+
+    /// Runs `SELECT columns <from_where> ORDER BY … LIMIT … OFFSET …` and the matching count.
+    async fn paged<T>(
+        &mut self,
+        columns: &str,
+        from_where: &Q,
+        order_by: &str,
+        page: Page,
+        decode: fn(&AnyRow) -> StoreResult<T>,
+    ) -> StoreResult<Paged<T>> {
+        let mut count = Q::new("SELECT COUNT(*) AS n ");
+        count.sql = format!("{}{}", count.sql, from_where.sql);
+        let mut count_q = from_where.clone();
+        count_q.sql = count.sql;
+        let total: i64 = match self.one(&count_q).await? {
+            Some(row) => row.try_get("n").map_err(map_err)?,
+            None => 0,
+        };
+        let mut items_q = from_where.clone();
+        items_q.sql = format!("SELECT {columns} {}", from_where.sql);
+        items_q.sql(" ORDER BY ").sql(order_by).sql(" LIMIT ");
+        items_q.bind(page.limit.max(0)).sql(" OFFSET ").bind(page.offset.max(0));
+        let rows = self.all(&items_q).await?;
+        let items = rows.iter().map(decode).collect::<StoreResult<Vec<T>>>()?;
+        Ok(Paged { items, total })
+    }
+}
+
+const STREET_COLS: &str = "s.id, s.district_code, s.code, s.name";
+const COMMITTEE_COLS: &str = "m.id, m.street_id, m.code, m.name, m.kind";
+const COMMUNITY_COLS: &str = "c.id, c.committee_id, c.street_id, c.code, c.name, c.category, c.property_type, \
+     c.address, c.site_width, c.site_height, c.police_area, \
+     (SELECT COUNT(*) FROM buildings b WHERE b.community_id = c.id) AS building_count, \
+     (SELECT COUNT(*) FROM houses h WHERE h.community_id = c.id) AS house_count, \
+     (SELECT COUNT(*) FROM persons p WHERE p.community_id = c.id) AS resident_count, \
+     (SELECT COUNT(*) FROM devices d WHERE d.community_id = c.id) AS device_count";
+const BUILDING_COLS: &str = "b.id, b.community_id, b.number, b.name, b.floors, b.x, b.y";
+const UNIT_COLS: &str = "u.id, u.building_id, b.community_id, u.number";
+const HOUSE_COLS: &str = "h.id, h.community_id, h.building_id, h.unit_id, h.number, h.floor, h.area_m2, h.use_kind, h.address";
+const PLACE_COLS: &str = "pl.id, pl.community_id, pl.kind, pl.name, pl.x, pl.y, pl.attended, pl.unit_id";
+const PERSON_COLS: &str = "p.id, p.community_id, p.name, p.gender, p.id_type, p.id_number_enc, p.id_number_index, \
+     p.phone_enc, p.population_type, p.tags_json, p.created_at, p.updated_at";
+const VEHICLE_COLS: &str = "v.id, v.community_id, v.plate_number, v.plate_color, v.owner_person_id, \
+     p.name AS owner_name, v.parking_space";
+const DEVICE_COLS: &str = "d.id, d.code, d.name, d.kind, d.protocol, d.community_id, d.place_id, d.x, d.y, \
+     d.install_date, d.contractor, d.secret_enc, d.created_at";
+const USER_COLS: &str = "id, username, password_hash, role, display_name, failed_logins, locked_until, created_at";
+const AUDIT_COLS: &str = "seq, at, actor, action, target, detail, prev_hash, hash";
+
+fn street(r: &AnyRow) -> StoreResult<StreetRow> {
+    Ok(decode!(r, StreetRow { id, district_code, code, name }))
+}
+fn committee(r: &AnyRow) -> StoreResult<CommitteeRow> {
+    Ok(decode!(r, CommitteeRow { id, street_id, code, name, kind }))
+}
+fn community(r: &AnyRow) -> StoreResult<CommunityRow> {
+    Ok(decode!(r, CommunityRow {
+        id, committee_id, street_id, code, name, category, property_type, address, site_width,
+        site_height, police_area, building_count, house_count, resident_count, device_count
+    }))
+}
+fn building(r: &AnyRow) -> StoreResult<BuildingRow> {
+    Ok(decode!(r, BuildingRow { id, community_id, number, name, floors, x, y }))
+}
+fn unit(r: &AnyRow) -> StoreResult<UnitRow> {
+    Ok(decode!(r, UnitRow { id, building_id, community_id, number }))
+}
+fn house(r: &AnyRow) -> StoreResult<HouseRow> {
+    Ok(decode!(r, HouseRow { id, community_id, building_id, unit_id, number, floor, area_m2, use_kind, address }))
+}
+fn place(r: &AnyRow) -> StoreResult<PlaceRow> {
+    // Booleans are stored as 0/1 integers: the Any driver cannot decode SQLite's BOOLEAN.
+    let attended: i64 = r.try_get("attended").map_err(map_err)?;
+    Ok(PlaceRow {
+        id: r.try_get("id").map_err(map_err)?,
+        community_id: r.try_get("community_id").map_err(map_err)?,
+        kind: r.try_get("kind").map_err(map_err)?,
+        name: r.try_get("name").map_err(map_err)?,
+        x: r.try_get("x").map_err(map_err)?,
+        y: r.try_get("y").map_err(map_err)?,
+        attended: attended != 0,
+        unit_id: r.try_get("unit_id").map_err(map_err)?,
+    })
+}
+fn person(r: &AnyRow) -> StoreResult<PersonRow> {
+    Ok(decode!(r, PersonRow {
+        id, community_id, name, gender, id_type, id_number_enc, id_number_index, phone_enc,
+        population_type, tags_json, created_at, updated_at
+    }))
+}
+fn person_house(r: &AnyRow) -> StoreResult<PersonHouseRow> {
+    Ok(decode!(r, PersonHouseRow { person_id, house_id, role, lease_start, lease_end, address }))
+}
+fn vehicle(r: &AnyRow) -> StoreResult<VehicleRow> {
+    Ok(decode!(r, VehicleRow {
+        id, community_id, plate_number, plate_color, owner_person_id, owner_name, parking_space
+    }))
+}
+fn device(r: &AnyRow) -> StoreResult<DeviceRow> {
+    Ok(decode!(r, DeviceRow {
+        id, code, name, kind, protocol, community_id, place_id, x, y, install_date, contractor,
+        secret_enc, created_at
+    }))
+}
+fn user(r: &AnyRow) -> StoreResult<UserRow> {
+    Ok(decode!(r, UserRow {
+        id, username, password_hash, role, display_name, failed_logins, locked_until, created_at
+    }))
+}
+fn audit(r: &AnyRow) -> StoreResult<AuditRow> {
+    Ok(decode!(r, AuditRow { seq, at, actor, action, target, detail, prev_hash, hash }))
+}
+fn report(r: &AnyRow) -> StoreResult<ReportRow> {
+    Ok(decode!(r, ReportRow { id, user_id, kind, content, created_at }))
+}
+
+impl SqlTx {
+    async fn one_as<T>(&mut self, q: &Q, decode: fn(&AnyRow) -> StoreResult<T>) -> StoreResult<Option<T>> {
+        self.one(q).await?.as_ref().map(decode).transpose()
+    }
+
+    fn community_query(filter: &Filter) -> Q {
+        let mut q = Q::new("FROM communities c WHERE 1 = 1");
+        q.and_scope("c.id", filter)
+            .and_in("c.street_id", filter.street_ids.as_ref())
+            .and_eq("c.street_id", filter.street_id)
+            .and_eq("c.committee_id", None::<i64>)
+            .and_eq("c.id", filter.community_id)
+            .and_eq("c.category", filter.kind.as_ref())
+            .and_like("c.name", filter.q.as_ref());
+        q
+    }
+}
+
+#[async_trait]
+impl Tx for SqlTx {
+    async fn commit(self: Box<Self>) -> StoreResult<()> {
+        self.tx.commit().await.map_err(map_err)
+    }
+
+    async fn insert_street(&mut self, new: &NewStreet) -> StoreResult<i64> {
+        let mut q = Q::new("INSERT INTO streets (district_code, code, name) VALUES (");
+        q.bind(&new.district_code).sql(", ").bind(&new.code).sql(", ").bind(&new.name).sql(") RETURNING id");
+        self.insert(&q, "street").await
+    }
+
+    async fn list_streets(&mut self, filter: &Filter, page: Page) -> StoreResult<Paged<StreetRow>> {
+        let mut q = Q::new("FROM streets s WHERE 1 = 1");
+        q.and_in("s.id", filter.street_ids.as_ref()).and_eq("s.id", filter.street_id);
+        self.paged(STREET_COLS, &q, "s.code", page, street).await
+    }
+
+    async fn street_by_code(&mut self, code: &str) -> StoreResult<Option<StreetRow>> {
+        let mut q = Q::new(&format!("SELECT {STREET_COLS} FROM streets s WHERE s.code = "));
+        q.bind(code);
+        self.one_as(&q, street).await
+    }
+
+    async fn insert_committee(&mut self, new: &NewCommittee) -> StoreResult<i64> {
+        let mut q = Q::new("INSERT INTO committees (street_id, code, name, kind) VALUES (");
+        q.bind(new.street_id).sql(", ").bind(&new.code).sql(", ").bind(&new.name).sql(", ").bind(&new.kind);
+        q.sql(") RETURNING id");
+        self.insert(&q, "committee").await
+    }
+
+    async fn list_committees(&mut self, filter: &Filter, page: Page) -> StoreResult<Paged<CommitteeRow>> {
+        let mut q = Q::new("FROM committees m WHERE 1 = 1");
+        q.and_in("m.street_id", filter.street_ids.as_ref()).and_eq("m.street_id", filter.street_id);
+        if let Some(ids) = &filter.community_ids {
+            q.sql(" AND m.id IN (SELECT committee_id FROM communities WHERE id IN (");
+            q.bind_list(ids).sql("))");
+        }
+        self.paged(COMMITTEE_COLS, &q, "m.code", page, committee).await
+    }
+
+    async fn insert_community(&mut self, new: &NewCommunity) -> StoreResult<i64> {
+        let mut q = Q::new(
+            "INSERT INTO communities (committee_id, street_id, code, name, category, property_type, address, \
+             site_width, site_height, police_area) VALUES (",
+        );
+        q.bind(new.committee_id).sql(", ").bind(new.street_id).sql(", ").bind(&new.code).sql(", ");
+        q.bind(&new.name).sql(", ").bind(&new.category).sql(", ").bind(&new.property_type).sql(", ");
+        q.bind(&new.address).sql(", ").bind(new.site_width).sql(", ").bind(new.site_height).sql(", ");
+        q.bind(&new.police_area).sql(") RETURNING id");
+        self.insert(&q, "community").await
+    }
+
+    async fn community(&mut self, id: i64) -> StoreResult<Option<CommunityRow>> {
+        let mut q = Q::new(&format!("SELECT {COMMUNITY_COLS} FROM communities c WHERE c.id = "));
+        q.bind(id);
+        self.one_as(&q, community).await
+    }
+
+    async fn community_by_code(&mut self, code: &str) -> StoreResult<Option<CommunityRow>> {
+        let mut q = Q::new(&format!("SELECT {COMMUNITY_COLS} FROM communities c WHERE c.code = "));
+        q.bind(code);
+        self.one_as(&q, community).await
+    }
+
+    async fn list_communities(&mut self, filter: &Filter, page: Page) -> StoreResult<Paged<CommunityRow>> {
+        let q = Self::community_query(filter);
+        self.paged(COMMUNITY_COLS, &q, "c.code", page, community).await
+    }
+
+    async fn community_ids_of_street(&mut self, street_code: &str) -> StoreResult<Vec<i64>> {
+        let mut q = Q::new("SELECT c.id FROM communities c JOIN streets s ON s.id = c.street_id WHERE s.code = ");
+        q.bind(street_code).sql(" ORDER BY c.id");
+        let rows = self.all(&q).await?;
+        rows.iter().map(|r| r.try_get::<i64, _>("id").map_err(map_err)).collect()
+    }
+
+    async fn insert_building(&mut self, new: &NewBuilding) -> StoreResult<i64> {
+        let mut q = Q::new("INSERT INTO buildings (community_id, number, name, floors, x, y) VALUES (");
+        q.bind(new.community_id).sql(", ").bind(&new.number).sql(", ").bind(&new.name).sql(", ");
+        q.bind(new.floors).sql(", ").bind(new.x).sql(", ").bind(new.y).sql(") RETURNING id");
+        self.insert(&q, "building").await
+    }
+
+    async fn building(&mut self, id: i64) -> StoreResult<Option<BuildingRow>> {
+        let mut q = Q::new(&format!("SELECT {BUILDING_COLS} FROM buildings b WHERE b.id = "));
+        q.bind(id);
+        self.one_as(&q, building).await
+    }
+
+    async fn list_buildings(&mut self, filter: &Filter, page: Page) -> StoreResult<Paged<BuildingRow>> {
+        let mut q = Q::new("FROM buildings b WHERE 1 = 1");
+        q.and_scope("b.community_id", filter).and_eq("b.community_id", filter.community_id);
+        if let Some(houses) = &filter.house_ids {
+            q.sql(" AND b.id IN (SELECT building_id FROM houses WHERE id IN (");
+            q.bind_list(houses).sql("))");
+        }
+        self.paged(BUILDING_COLS, &q, "b.community_id, b.id", page, building).await
+    }
+
+    async fn insert_unit(&mut self, new: &NewUnit) -> StoreResult<i64> {
+        let mut q = Q::new("INSERT INTO units (building_id, number) VALUES (");
+        q.bind(new.building_id).sql(", ").bind(&new.number).sql(") RETURNING id");
+        self.insert(&q, "unit").await
+    }
+
+    async fn unit(&mut self, id: i64) -> StoreResult<Option<UnitRow>> {
+        let mut q =
+            Q::new(&format!("SELECT {UNIT_COLS} FROM units u JOIN buildings b ON b.id = u.building_id WHERE u.id = "));
+        q.bind(id);
+        self.one_as(&q, unit).await
+    }
+
+    async fn list_units(&mut self, filter: &Filter, page: Page) -> StoreResult<Paged<UnitRow>> {
+        let mut q = Q::new("FROM units u JOIN buildings b ON b.id = u.building_id WHERE 1 = 1");
+        q.and_scope("b.community_id", filter)
+            .and_eq("b.community_id", filter.community_id)
+            .and_eq("u.building_id", filter.building_id);
+        if let Some(houses) = &filter.house_ids {
+            q.sql(" AND u.id IN (SELECT unit_id FROM houses WHERE id IN (");
+            q.bind_list(houses).sql("))");
+        }
+        self.paged(UNIT_COLS, &q, "u.building_id, u.id", page, unit).await
+    }
+
+    async fn insert_house(&mut self, new: &NewHouse) -> StoreResult<i64> {
+        // The building and community are derived from the unit in the same statement, so a
+        // house can never disagree with its unit about where it is.
+        let mut q = Q::new(
+            "INSERT INTO houses (unit_id, building_id, community_id, number, floor, area_m2, use_kind, address) \
+             SELECT u.id, u.building_id, b.community_id, ",
+        );
+        q.bind(&new.number).sql(", ").bind(new.floor).sql(", ").bind(new.area_m2).sql(", ");
+        q.bind(&new.use_kind).sql(", ").bind(&new.address);
+        q.sql(" FROM units u JOIN buildings b ON b.id = u.building_id WHERE u.id = ");
+        q.bind(new.unit_id).sql(" RETURNING id");
+        self.insert(&q, "unit").await
+    }
+
+    async fn update_house(&mut self, id: i64, new: &NewHouse) -> StoreResult<()> {
+        let mut q = Q::new("UPDATE houses SET floor = ");
+        q.bind(new.floor).sql(", area_m2 = ").bind(new.area_m2).sql(", use_kind = ").bind(&new.use_kind);
+        q.sql(", address = ").bind(&new.address).sql(" WHERE id = ").bind(id);
+        match self.exec(&q).await? {
+            0 => Err(StoreError::NotFound { entity: "house" }),
+            _ => Ok(()),
+        }
+    }
+
+    async fn house(&mut self, id: i64) -> StoreResult<Option<HouseRow>> {
+        let mut q = Q::new(&format!("SELECT {HOUSE_COLS} FROM houses h WHERE h.id = "));
+        q.bind(id);
+        self.one_as(&q, house).await
+    }
+
+    async fn find_house(
+        &mut self,
+        community_id: i64,
+        building_no: &str,
+        unit_no: &str,
+        number: &str,
+    ) -> StoreResult<Option<HouseRow>> {
+        let mut q = Q::new(&format!(
+            "SELECT {HOUSE_COLS} FROM houses h JOIN units u ON u.id = h.unit_id \
+             JOIN buildings b ON b.id = h.building_id WHERE h.community_id = "
+        ));
+        q.bind(community_id).sql(" AND b.number = ").bind(building_no).sql(" AND u.number = ").bind(unit_no);
+        q.sql(" AND h.number = ").bind(number);
+        self.one_as(&q, house).await
+    }
+
+    async fn list_houses(&mut self, filter: &Filter, page: Page) -> StoreResult<Paged<HouseRow>> {
+        let mut q = Q::new("FROM houses h WHERE 1 = 1");
+        q.and_scope("h.community_id", filter)
+            .and_in("h.id", filter.house_ids.as_ref())
+            .and_eq("h.community_id", filter.community_id)
+            .and_eq("h.building_id", filter.building_id)
+            .and_eq("h.unit_id", filter.unit_id)
+            .and_eq("h.id", filter.house_id);
+        self.paged(HOUSE_COLS, &q, "h.community_id, h.building_id, h.unit_id, h.id", page, house).await
+    }
+
+    async fn insert_place(&mut self, new: &NewPlace) -> StoreResult<i64> {
+        let mut q = Q::new("INSERT INTO places (community_id, kind, name, x, y, attended, unit_id) VALUES (");
+        q.bind(new.community_id).sql(", ").bind(&new.kind).sql(", ").bind(&new.name).sql(", ");
+        q.bind(new.x).sql(", ").bind(new.y).sql(", ").bind(i64::from(new.attended)).sql(", ").bind(new.unit_id);
+        q.sql(") RETURNING id");
+        self.insert(&q, "place").await
+    }
+
+    async fn list_places(&mut self, filter: &Filter, page: Page) -> StoreResult<Paged<PlaceRow>> {
+        let mut q = Q::new("FROM places pl WHERE 1 = 1");
+        q.and_scope("pl.community_id", filter)
+            .and_eq("pl.community_id", filter.community_id)
+            .and_eq("pl.kind", filter.kind.as_ref());
+        self.paged(PLACE_COLS, &q, "pl.community_id, pl.id", page, place).await
+    }
+
+    async fn insert_grid(&mut self, new: &NewGrid) -> StoreResult<i64> {
+        let mut q = Q::new("INSERT INTO grids (community_id, code, name) VALUES (");
+        q.bind(new.community_id).sql(", ").bind(&new.code).sql(", ").bind(&new.name).sql(") RETURNING id");
+        self.insert(&q, "grid").await
+    }
+
+    async fn insert_organisation(&mut self, new: &NewOrganisation) -> StoreResult<i64> {
+        let mut q = Q::new("INSERT INTO organisations (community_id, house_id, name, credit_code, kind) VALUES (");
+        q.bind(new.community_id).sql(", ").bind(new.house_id).sql(", ").bind(&new.name).sql(", ");
+        q.bind(&new.credit_code).sql(", ").bind(&new.kind).sql(") RETURNING id");
+        self.insert(&q, "organisation").await
+    }
+
+    async fn insert_person(&mut self, new: &NewPerson) -> StoreResult<i64> {
+        let mut q = Q::new(
+            "INSERT INTO persons (community_id, name, gender, id_type, id_number_enc, id_number_index, phone_enc, \
+             phone_index, population_type, tags_json, created_at, updated_at) VALUES (",
+        );
+        q.bind(new.community_id).sql(", ").bind(&new.name).sql(", ").bind(&new.gender).sql(", ");
+        q.bind(&new.id_type).sql(", ").bind(&new.id_number_enc).sql(", ").bind(&new.id_number_index).sql(", ");
+        q.bind(&new.phone_enc).sql(", ").bind(&new.phone_index).sql(", ").bind(&new.population_type).sql(", ");
+        q.bind(&new.tags_json).sql(", ").bind(new.now_ms).sql(", ").bind(new.now_ms).sql(") RETURNING id");
+        self.insert(&q, "person").await
+    }
+
+    async fn update_person(&mut self, id: i64, new: &NewPerson) -> StoreResult<()> {
+        let mut q = Q::new("UPDATE persons SET community_id = ");
+        q.bind(new.community_id).sql(", name = ").bind(&new.name).sql(", gender = ").bind(&new.gender);
+        q.sql(", id_type = ").bind(&new.id_type).sql(", id_number_enc = ").bind(&new.id_number_enc);
+        q.sql(", id_number_index = ").bind(&new.id_number_index).sql(", phone_enc = ").bind(&new.phone_enc);
+        q.sql(", phone_index = ").bind(&new.phone_index).sql(", population_type = ").bind(&new.population_type);
+        q.sql(", tags_json = ").bind(&new.tags_json).sql(", updated_at = ").bind(new.now_ms);
+        q.sql(" WHERE id = ").bind(id);
+        match self.exec(&q).await? {
+            0 => Err(StoreError::NotFound { entity: "person" }),
+            _ => Ok(()),
+        }
+    }
+
+    async fn person(&mut self, id: i64) -> StoreResult<Option<PersonRow>> {
+        let mut q = Q::new(&format!("SELECT {PERSON_COLS} FROM persons p WHERE p.id = "));
+        q.bind(id);
+        self.one_as(&q, person).await
+    }
+
+    async fn person_by_id_index(&mut self, index: &str) -> StoreResult<Option<PersonRow>> {
+        let mut q = Q::new(&format!("SELECT {PERSON_COLS} FROM persons p WHERE p.id_number_index = "));
+        q.bind(index);
+        self.one_as(&q, person).await
+    }
+
+    async fn list_persons(&mut self, filter: &Filter, page: Page) -> StoreResult<Paged<PersonRow>> {
+        let mut q = Q::new("FROM persons p WHERE 1 = 1");
+        q.and_scope("p.community_id", filter)
+            .and_eq("p.community_id", filter.community_id)
+            .and_eq("p.id_number_index", filter.id_number_index.as_ref())
+            .and_like("p.name", filter.q.as_ref());
+        if let Some(houses) = &filter.house_ids {
+            q.sql(" AND p.id IN (SELECT person_id FROM person_houses WHERE house_id IN (");
+            q.bind_list(houses).sql("))");
+        }
+        if let Some(house) = filter.house_id {
+            q.sql(" AND p.id IN (SELECT person_id FROM person_houses WHERE house_id = ").bind(house).sql(")");
+        }
+        self.paged(PERSON_COLS, &q, "p.id", page, person).await
+    }
+
+    async fn upsert_person_house(&mut self, rel: &PersonHouseRow) -> StoreResult<()> {
+        let mut q = Q::new("INSERT INTO person_houses (person_id, house_id, role, lease_start, lease_end) VALUES (");
+        q.bind(rel.person_id).sql(", ").bind(rel.house_id).sql(", ").bind(&rel.role).sql(", ");
+        q.bind(&rel.lease_start).sql(", ").bind(&rel.lease_end);
+        q.sql(
+            ") ON CONFLICT (person_id, house_id) DO UPDATE SET role = excluded.role, \
+             lease_start = excluded.lease_start, lease_end = excluded.lease_end",
+        );
+        self.exec(&q).await.map(|_| ())
+    }
+
+    async fn person_houses(&mut self, person_ids: &[i64]) -> StoreResult<Vec<PersonHouseRow>> {
+        let mut q = Q::new(
+            "SELECT ph.person_id, ph.house_id, ph.role, ph.lease_start, ph.lease_end, h.address \
+             FROM person_houses ph JOIN houses h ON h.id = ph.house_id WHERE ph.person_id IN (",
+        );
+        q.bind_list(person_ids).sql(") ORDER BY ph.person_id, ph.house_id");
+        self.all(&q).await?.iter().map(person_house).collect()
+    }
+
+    async fn insert_vehicle(&mut self, new: &NewVehicle) -> StoreResult<i64> {
+        let mut q = Q::new(
+            "INSERT INTO vehicles (community_id, plate_number, plate_color, owner_person_id, parking_space) VALUES (",
+        );
+        q.bind(new.community_id).sql(", ").bind(&new.plate_number).sql(", ").bind(&new.plate_color).sql(", ");
+        q.bind(new.owner_person_id).sql(", ").bind(&new.parking_space).sql(") RETURNING id");
+        self.insert(&q, "vehicle").await
+    }
+
+    async fn update_vehicle(&mut self, id: i64, new: &NewVehicle) -> StoreResult<()> {
+        let mut q = Q::new("UPDATE vehicles SET community_id = ");
+        q.bind(new.community_id).sql(", plate_number = ").bind(&new.plate_number);
+        q.sql(", plate_color = ").bind(&new.plate_color).sql(", owner_person_id = ").bind(new.owner_person_id);
+        q.sql(", parking_space = ").bind(&new.parking_space).sql(" WHERE id = ").bind(id);
+        match self.exec(&q).await? {
+            0 => Err(StoreError::NotFound { entity: "vehicle" }),
+            _ => Ok(()),
+        }
+    }
+
+    async fn vehicle_by_plate(&mut self, plate: &str) -> StoreResult<Option<VehicleRow>> {
+        let mut q = Q::new(&format!(
+            "SELECT {VEHICLE_COLS} FROM vehicles v LEFT JOIN persons p ON p.id = v.owner_person_id \
+             WHERE v.plate_number = "
+        ));
+        q.bind(plate);
+        self.one_as(&q, vehicle).await
+    }
+
+    async fn vehicle(&mut self, id: i64) -> StoreResult<Option<VehicleRow>> {
+        let mut q = Q::new(&format!(
+            "SELECT {VEHICLE_COLS} FROM vehicles v LEFT JOIN persons p ON p.id = v.owner_person_id WHERE v.id = "
+        ));
+        q.bind(id);
+        self.one_as(&q, vehicle).await
+    }
+
+    async fn list_vehicles(&mut self, filter: &Filter, page: Page) -> StoreResult<Paged<VehicleRow>> {
+        let mut q = Q::new("FROM vehicles v LEFT JOIN persons p ON p.id = v.owner_person_id WHERE 1 = 1");
+        q.and_scope("v.community_id", filter)
+            .and_eq("v.community_id", filter.community_id)
+            .and_eq("v.plate_number", filter.plate_number.as_ref());
+        if let Some(houses) = &filter.house_ids {
+            q.sql(" AND v.owner_person_id IN (SELECT person_id FROM person_houses WHERE house_id IN (");
+            q.bind_list(houses).sql("))");
+        }
+        self.paged(VEHICLE_COLS, &q, "v.id", page, vehicle).await
+    }
+
+    async fn insert_device(&mut self, new: &NewDevice) -> StoreResult<i64> {
+        let mut q = Q::new(
+            "INSERT INTO devices (code, name, kind, protocol, community_id, place_id, x, y, install_date, \
+             contractor, secret_enc, created_at) VALUES (",
+        );
+        q.bind(&new.code).sql(", ").bind(&new.name).sql(", ").bind(&new.kind).sql(", ").bind(&new.protocol);
+        q.sql(", ").bind(new.community_id).sql(", ").bind(new.place_id).sql(", ").bind(new.x).sql(", ");
+        q.bind(new.y).sql(", ").bind(&new.install_date).sql(", ").bind(&new.contractor).sql(", ");
+        q.bind(&new.secret_enc).sql(", ").bind(new.now_ms).sql(") RETURNING id");
+        self.insert(&q, "device").await
+    }
+
+    async fn device(&mut self, id: i64) -> StoreResult<Option<DeviceRow>> {
+        let mut q = Q::new(&format!("SELECT {DEVICE_COLS} FROM devices d WHERE d.id = "));
+        q.bind(id);
+        self.one_as(&q, device).await
+    }
+
+    async fn device_by_code(&mut self, code: &str) -> StoreResult<Option<DeviceRow>> {
+        let mut q = Q::new(&format!("SELECT {DEVICE_COLS} FROM devices d WHERE d.code = "));
+        q.bind(code);
+        self.one_as(&q, device).await
+    }
+
+    async fn list_devices(&mut self, filter: &Filter, page: Page) -> StoreResult<Paged<DeviceRow>> {
+        let mut q = Q::new("FROM devices d WHERE 1 = 1");
+        q.and_scope("d.community_id", filter)
+            .and_eq("d.community_id", filter.community_id)
+            .and_eq("d.kind", filter.kind.as_ref());
+        if filter.unassigned {
+            q.sql(" AND d.community_id IS NULL");
+        }
+        self.paged(DEVICE_COLS, &q, "d.code", page, device).await
+    }
+
+    async fn assign_device(&mut self, id: i64, community_id: i64, place_id: Option<i64>) -> StoreResult<()> {
+        let mut q = Q::new("UPDATE devices SET community_id = ");
+        q.bind(community_id).sql(", place_id = ").bind(place_id).sql(" WHERE id = ").bind(id);
+        match self.exec(&q).await? {
+            0 => Err(StoreError::NotFound { entity: "device" }),
+            _ => Ok(()),
+        }
+    }
+
+    async fn insert_user(&mut self, new: &NewUser) -> StoreResult<i64> {
+        let mut q = Q::new("INSERT INTO users (username, password_hash, role, display_name, created_at) VALUES (");
+        q.bind(&new.username).sql(", ").bind(&new.password_hash).sql(", ").bind(&new.role).sql(", ");
+        q.bind(&new.display_name).sql(", ").bind(new.now_ms).sql(") RETURNING id");
+        let id = self.insert(&q, "user").await?;
+        for (kind, target) in &new.scopes {
+            let mut q = Q::new("INSERT INTO user_scopes (user_id, kind, target) VALUES (");
+            q.bind(id).sql(", ").bind(kind).sql(", ").bind(target).sql(")");
+            self.exec(&q).await?;
+        }
+        Ok(id)
+    }
+
+    async fn user_by_name(&mut self, username: &str) -> StoreResult<Option<UserRow>> {
+        let mut q = Q::new(&format!("SELECT {USER_COLS} FROM users WHERE username = "));
+        q.bind(username);
+        self.one_as(&q, user).await
+    }
+
+    async fn user(&mut self, id: i64) -> StoreResult<Option<UserRow>> {
+        let mut q = Q::new(&format!("SELECT {USER_COLS} FROM users WHERE id = "));
+        q.bind(id);
+        self.one_as(&q, user).await
+    }
+
+    async fn list_users(&mut self, page: Page) -> StoreResult<Paged<UserRow>> {
+        let q = Q::new("FROM users WHERE 1 = 1");
+        self.paged(USER_COLS, &q, "id", page, user).await
+    }
+
+    async fn user_scopes(&mut self, user_id: i64) -> StoreResult<Vec<(String, String)>> {
+        let mut q = Q::new("SELECT kind, target FROM user_scopes WHERE user_id = ");
+        q.bind(user_id).sql(" ORDER BY kind, target");
+        let rows = self.all(&q).await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("kind").map_err(map_err)?, r.try_get("target").map_err(map_err)?)))
+            .collect()
+    }
+
+    async fn set_login_state(&mut self, user_id: i64, failed: i64, locked_until: Option<i64>) -> StoreResult<()> {
+        let mut q = Q::new("UPDATE users SET failed_logins = ");
+        q.bind(failed).sql(", locked_until = ").bind(locked_until).sql(" WHERE id = ").bind(user_id);
+        self.exec(&q).await.map(|_| ())
+    }
+
+    async fn insert_session(&mut self, s: &SessionRow) -> StoreResult<()> {
+        let mut q = Q::new("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (");
+        q.bind(&s.token_hash).sql(", ").bind(s.user_id).sql(", ").bind(s.created_at).sql(", ");
+        q.bind(s.expires_at).sql(")");
+        self.exec(&q).await.map(|_| ())
+    }
+
+    async fn session(&mut self, token_hash: &str) -> StoreResult<Option<SessionRow>> {
+        let mut q = Q::new("SELECT token_hash, user_id, created_at, expires_at FROM sessions WHERE token_hash = ");
+        q.bind(token_hash);
+        self.one_as(&q, |r| Ok(decode!(r, SessionRow { token_hash, user_id, created_at, expires_at }))).await
+    }
+
+    async fn delete_session(&mut self, token_hash: &str) -> StoreResult<()> {
+        let mut q = Q::new("DELETE FROM sessions WHERE token_hash = ");
+        q.bind(token_hash);
+        self.exec(&q).await.map(|_| ())
+    }
+
+    async fn append_audit(&mut self, entry: &NewAudit, hash_fn: AuditHashFn) -> StoreResult<AuditRow> {
+        // Moving the head first takes the write lock on it (row lock on PostgreSQL, the
+        // database write lock on SQLite), so concurrent appends queue here.
+        let head = Q::new("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash");
+        let row = self.one(&head).await?.ok_or(StoreError::NotFound { entity: "audit head" })?;
+        let seq: i64 = row.try_get("seq").map_err(map_err)?;
+        let prev_hash: String = row.try_get("hash").map_err(map_err)?;
+        let hash = hash_fn(&prev_hash, seq, entry);
+        let mut q = Q::new(&format!("INSERT INTO audit_log ({AUDIT_COLS}) VALUES ("));
+        q.bind(seq).sql(", ").bind(entry.at).sql(", ").bind(&entry.actor).sql(", ").bind(&entry.action);
+        q.sql(", ").bind(&entry.target).sql(", ").bind(&entry.detail).sql(", ").bind(&prev_hash).sql(", ");
+        q.bind(&hash).sql(")");
+        self.exec(&q).await?;
+        let mut q = Q::new("UPDATE audit_head SET hash = ");
+        q.bind(&hash).sql(" WHERE id = 1");
+        self.exec(&q).await?;
+        Ok(AuditRow {
+            seq,
+            at: entry.at,
+            actor: entry.actor.clone(),
+            action: entry.action.clone(),
+            target: entry.target.clone(),
+            detail: entry.detail.clone(),
+            prev_hash,
+            hash,
+        })
+    }
+
+    async fn audit_after(&mut self, after: i64, limit: i64) -> StoreResult<Vec<AuditRow>> {
+        let mut q = Q::new(&format!("SELECT {AUDIT_COLS} FROM audit_log WHERE seq > "));
+        q.bind(after).sql(" ORDER BY seq LIMIT ").bind(limit);
+        self.all(&q).await?.iter().map(audit).collect()
+    }
+
+    async fn list_audit(&mut self, page: Page) -> StoreResult<Paged<AuditRow>> {
+        let q = Q::new("FROM audit_log WHERE 1 = 1");
+        self.paged(AUDIT_COLS, &q, "seq DESC", page, audit).await
+    }
+
+    async fn insert_report(&mut self, r: &NewReport) -> StoreResult<i64> {
+        let mut q = Q::new("INSERT INTO import_reports (user_id, kind, content, created_at) VALUES (");
+        q.bind(r.user_id).sql(", ").bind(&r.kind).sql(", ").bind(&r.content).sql(", ").bind(r.now_ms);
+        q.sql(") RETURNING id");
+        self.insert(&q, "report").await
+    }
+
+    async fn report(&mut self, id: i64) -> StoreResult<Option<ReportRow>> {
+        let mut q = Q::new("SELECT id, user_id, kind, content, created_at FROM import_reports WHERE id = ");
+        q.bind(id);
+        self.one_as(&q, report).await
+    }
+}

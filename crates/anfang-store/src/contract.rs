@@ -1,0 +1,433 @@
+//! The contract every [`Store`] backend must satisfy, as plain async checks. Backends call
+//! [`run_all`] from their tests on a fresh, migrated database; a failed check panics with a
+//! message naming the broken promise.
+
+use crate::*;
+
+fn audit_hash(prev: &str, seq: i64, entry: &NewAudit) -> String {
+    // A stand-in hash for the contract: the store must store whatever the function returns.
+    format!("{prev}|{seq}|{}|{}", entry.action, entry.target)
+}
+
+/// Runs every check in order against `store`, which must be freshly migrated and empty.
+pub async fn run_all(store: &dyn Store) {
+    let ids = hierarchy_round_trips(store).await;
+    rollback_writes_nothing(store).await;
+    unique_and_reference_violations_are_conflicts(store, &ids).await;
+    filters_scope_and_paginate(store, &ids).await;
+    persons_and_relations(store, &ids).await;
+    vehicles_by_plate(store, &ids).await;
+    devices_wait_for_assignment(store, &ids).await;
+    users_sessions_and_lockout(store).await;
+    audit_chain_is_gapless(store).await;
+    reports_round_trip(store).await;
+}
+
+/// Ids created by [`hierarchy_round_trips`] for later checks.
+#[derive(Debug, Clone, Copy)]
+pub struct Ids {
+    street: i64,
+    community_a: i64,
+    community_b: i64,
+    unit_a: i64,
+    house_a: i64,
+    house_b: i64,
+}
+
+async fn hierarchy_round_trips(store: &dyn Store) -> Ids {
+    let mut tx = store.write().await.expect("write tx");
+    let street = tx
+        .insert_street(&NewStreet { district_code: "370323".into(), code: "370323001".into(), name: "历山街道".into() })
+        .await
+        .expect("insert street");
+    let committee = tx
+        .insert_committee(&NewCommittee {
+            street_id: street,
+            code: "370323001001".into(),
+            name: "历山社区居委会".into(),
+            kind: "residents".into(),
+        })
+        .await
+        .expect("insert committee");
+    let mut community_ids = Vec::new();
+    for (code, name) in [("370323001001001", "翡翠山景小区"), ("370323001001002", "沂河嘉园")] {
+        let id = tx
+            .insert_community(&NewCommunity {
+                committee_id: committee,
+                street_id: street,
+                code: code.into(),
+                name: name.into(),
+                category: "new_built".into(),
+                property_type: "commercial".into(),
+                address: format!("山东省淄博市沂源县{name}"),
+                site_width: 400.0,
+                site_height: 300.0,
+                police_area: Some("历山警务区".into()),
+            })
+            .await
+            .expect("insert community");
+        community_ids.push(id);
+    }
+    let mut houses = Vec::new();
+    let mut unit_a = 0;
+    for &community in &community_ids {
+        let building = tx
+            .insert_building(&NewBuilding {
+                community_id: community,
+                number: "1".into(),
+                name: "1号楼".into(),
+                floors: 6,
+                x: 10.5,
+                y: 20.25,
+            })
+            .await
+            .expect("insert building");
+        let unit = tx.insert_unit(&NewUnit { building_id: building, number: "1".into() }).await.expect("unit");
+        if unit_a == 0 {
+            unit_a = unit;
+        }
+        let house = tx
+            .insert_house(&NewHouse {
+                unit_id: unit,
+                number: "101".into(),
+                floor: 1,
+                area_m2: 89.5,
+                use_kind: "owner_occupied".into(),
+                address: format!("community {community} 1-1-101"),
+            })
+            .await
+            .expect("insert house");
+        houses.push(house);
+        tx.insert_place(&NewPlace {
+            community_id: community,
+            kind: "unit_door".into(),
+            name: "1号楼1单元门".into(),
+            x: 11.0,
+            y: 21.0,
+            attended: false,
+            unit_id: Some(unit),
+        })
+        .await
+        .expect("insert place");
+    }
+    tx.insert_grid(&NewGrid { community_id: community_ids[0], code: "G001".into(), name: "第一网格".into() })
+        .await
+        .expect("insert grid");
+    tx.insert_organisation(&NewOrganisation {
+        community_id: community_ids[0],
+        house_id: Some(houses[0]),
+        name: "便民超市".into(),
+        credit_code: None,
+        kind: "shop".into(),
+    })
+    .await
+    .expect("insert organisation");
+    tx.commit().await.expect("commit");
+
+    let mut tx = store.read().await.expect("read tx");
+    let community = tx.community(community_ids[0]).await.unwrap().expect("community exists");
+    assert_eq!(community.name, "翡翠山景小区", "text round-trips unchanged");
+    assert_eq!(community.police_area.as_deref(), Some("历山警务区"));
+    assert_eq!((community.building_count, community.house_count), (1, 1), "counts are computed");
+    assert_eq!(tx.community_by_code("370323001001002").await.unwrap().unwrap().id, community_ids[1]);
+    assert_eq!(tx.community_ids_of_street("370323001").await.unwrap().len(), 2);
+    assert!(tx.community_ids_of_street("999").await.unwrap().is_empty());
+    let house = tx.house(houses[0]).await.unwrap().expect("house");
+    assert_eq!((house.community_id, house.unit_id, house.area_m2), (community_ids[0], unit_a, 89.5));
+    let found = tx.find_house(community_ids[0], "1", "1", "101").await.unwrap().expect("find by numbers");
+    assert_eq!(found.id, houses[0]);
+    assert!(tx.find_house(community_ids[0], "1", "1", "999").await.unwrap().is_none());
+    let unit = tx.unit(unit_a).await.unwrap().expect("unit");
+    assert_eq!(unit.community_id, community_ids[0]);
+    let building = tx.building(house.building_id).await.unwrap().expect("building");
+    assert_eq!((building.x, building.y), (10.5, 20.25), "floats round-trip");
+    assert!(tx.house(987_654).await.unwrap().is_none(), "missing rows are None, not errors");
+    Ids {
+        street,
+        community_a: community_ids[0],
+        community_b: community_ids[1],
+        unit_a,
+        house_a: houses[0],
+        house_b: houses[1],
+    }
+}
+
+async fn rollback_writes_nothing(store: &dyn Store) {
+    {
+        let mut tx = store.write().await.unwrap();
+        tx.insert_street(&NewStreet { district_code: "370323".into(), code: "ROLLBACK".into(), name: "x".into() })
+            .await
+            .unwrap();
+        // Dropped without commit.
+    }
+    let mut tx = store.read().await.unwrap();
+    assert!(tx.street_by_code("ROLLBACK").await.unwrap().is_none(), "a dropped transaction wrote");
+}
+
+async fn unique_and_reference_violations_are_conflicts(store: &dyn Store, ids: &Ids) {
+    let mut tx = store.write().await.unwrap();
+    let err = tx
+        .insert_street(&NewStreet { district_code: "370323".into(), code: "370323001".into(), name: "dup".into() })
+        .await
+        .expect_err("duplicate street code must fail");
+    assert!(matches!(err, StoreError::Conflict { .. }), "duplicate is a conflict, got {err:?}");
+    drop(tx);
+    let mut tx = store.write().await.unwrap();
+    let err = tx
+        .insert_house(&NewHouse {
+            unit_id: 999_999,
+            number: "1".into(),
+            floor: 1,
+            area_m2: 1.0,
+            use_kind: "vacant".into(),
+            address: "nowhere".into(),
+        })
+        .await
+        .expect_err("house in a missing unit must fail");
+    assert!(matches!(err, StoreError::Conflict { .. } | StoreError::NotFound { .. }), "got {err:?}");
+    drop(tx);
+    let mut tx = store.write().await.unwrap();
+    let err = tx
+        .insert_house(&NewHouse {
+            unit_id: ids.unit_a,
+            number: "101".into(),
+            floor: 1,
+            area_m2: 1.0,
+            use_kind: "vacant".into(),
+            address: "dup".into(),
+        })
+        .await
+        .expect_err("duplicate house number in a unit must fail");
+    assert!(matches!(err, StoreError::Conflict { .. }), "got {err:?}");
+}
+
+async fn filters_scope_and_paginate(store: &dyn Store, ids: &Ids) {
+    let mut tx = store.read().await.unwrap();
+    let all = tx.list_communities(&Filter::default(), Page::first(10)).await.unwrap();
+    assert_eq!(all.total, 2);
+    let scoped = Filter { community_ids: Some(vec![ids.community_b]), ..Filter::default() };
+    let only_b = tx.list_communities(&scoped, Page::first(10)).await.unwrap();
+    assert_eq!((only_b.total, only_b.items[0].id), (1, ids.community_b));
+    let nothing = Filter { community_ids: Some(vec![]), ..Filter::default() };
+    assert_eq!(tx.list_houses(&nothing, Page::first(10)).await.unwrap().total, 0, "empty scope sees nothing");
+    let page = tx.list_communities(&Filter::default(), Page { offset: 1, limit: 1 }).await.unwrap();
+    assert_eq!((page.items.len(), page.total), (1, 2), "total counts all pages");
+    let by_name = Filter { q: Some("沂河".into()), ..Filter::default() };
+    assert_eq!(tx.list_communities(&by_name, Page::first(10)).await.unwrap().items[0].id, ids.community_b);
+    let in_street = Filter { street_id: Some(ids.street), kind: Some("new_built".into()), ..Filter::default() };
+    assert_eq!(tx.list_communities(&in_street, Page::first(10)).await.unwrap().total, 2);
+    let houses_a = Filter { community_id: Some(ids.community_a), ..Filter::default() };
+    let houses = tx.list_houses(&houses_a, Page::first(10)).await.unwrap();
+    assert_eq!(houses.items.iter().map(|h| h.id).collect::<Vec<_>>(), vec![ids.house_a]);
+    let one_house = Filter { house_ids: Some(vec![ids.house_b]), ..Filter::default() };
+    assert_eq!(tx.list_houses(&one_house, Page::first(10)).await.unwrap().items[0].id, ids.house_b);
+    let places = tx.list_places(&houses_a, Page::first(10)).await.unwrap();
+    assert_eq!((places.total, places.items[0].unit_id), (1, Some(ids.unit_a)));
+    let buildings = tx.list_buildings(&houses_a, Page::first(10)).await.unwrap();
+    assert_eq!(buildings.total, 1);
+    let units = Filter { building_id: Some(buildings.items[0].id), ..Filter::default() };
+    assert_eq!(tx.list_units(&units, Page::first(10)).await.unwrap().items[0].id, ids.unit_a);
+    assert_eq!(tx.list_streets(&Filter::default(), Page::first(10)).await.unwrap().total, 1);
+    assert_eq!(tx.list_committees(&Filter::default(), Page::first(10)).await.unwrap().total, 1);
+}
+
+fn person(community_id: i64, name: &str, index: &str) -> NewPerson {
+    NewPerson {
+        community_id,
+        name: name.into(),
+        gender: "female".into(),
+        id_type: "resident_id".into(),
+        id_number_enc: vec![1, 2, 3, 0, 255],
+        id_number_index: index.into(),
+        phone_enc: Some(vec![9, 9]),
+        phone_index: Some(format!("phone-{index}")),
+        population_type: "registered".into(),
+        tags_json: "[\"elderly_alone\"]".into(),
+        now_ms: 1_600_000_000_000,
+    }
+}
+
+async fn persons_and_relations(store: &dyn Store, ids: &Ids) {
+    let mut tx = store.write().await.unwrap();
+    let alice = tx.insert_person(&person(ids.community_a, "测试甲", "idx-a")).await.unwrap();
+    let bob = tx.insert_person(&person(ids.community_b, "测试乙", "idx-b")).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.write().await.unwrap();
+    let err = tx.insert_person(&person(ids.community_a, "dup", "idx-a")).await.expect_err("duplicate index");
+    assert!(matches!(err, StoreError::Conflict { .. }));
+    drop(tx);
+    let mut tx = store.write().await.unwrap();
+    let rel = PersonHouseRow {
+        person_id: alice,
+        house_id: ids.house_a,
+        role: "tenant".into(),
+        lease_start: Some("2026-01-01".into()),
+        lease_end: Some("2026-12-31".into()),
+        address: String::new(),
+    };
+    tx.upsert_person_house(&rel).await.unwrap();
+    tx.upsert_person_house(&PersonHouseRow { role: "owner".into(), lease_start: None, lease_end: None, ..rel })
+        .await
+        .unwrap();
+    let mut updated = person(ids.community_a, "测试甲改", "idx-a");
+    updated.now_ms = 1_700_000_000_000;
+    tx.update_person(alice, &updated).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = store.read().await.unwrap();
+    let row = tx.person_by_id_index("idx-a").await.unwrap().expect("by index");
+    assert_eq!((row.id, row.name.as_str(), row.updated_at), (alice, "测试甲改", 1_700_000_000_000));
+    assert_eq!(row.id_number_enc, vec![1, 2, 3, 0, 255], "bytes round-trip");
+    let rels = tx.person_houses(&[alice, bob]).await.unwrap();
+    assert_eq!(rels.len(), 1, "upsert replaced the relation");
+    assert_eq!((rels[0].role.as_str(), rels[0].lease_end.as_deref()), ("owner", None));
+    assert_eq!(rels[0].address, format!("community {} 1-1-101", ids.community_a));
+    let in_house = Filter { house_id: Some(ids.house_a), ..Filter::default() };
+    assert_eq!(tx.list_persons(&in_house, Page::first(10)).await.unwrap().items[0].id, alice);
+    let resident_scope = Filter { house_ids: Some(vec![ids.house_b]), ..Filter::default() };
+    assert_eq!(tx.list_persons(&resident_scope, Page::first(10)).await.unwrap().total, 0);
+    let scoped = Filter { community_ids: Some(vec![ids.community_b]), ..Filter::default() };
+    assert_eq!(tx.list_persons(&scoped, Page::first(10)).await.unwrap().items[0].id, bob);
+    let by_index = Filter { id_number_index: Some("idx-b".into()), ..Filter::default() };
+    assert_eq!(tx.list_persons(&by_index, Page::first(10)).await.unwrap().items[0].id, bob);
+    assert_eq!(tx.community(ids.community_a).await.unwrap().unwrap().resident_count, 1);
+}
+
+async fn vehicles_by_plate(store: &dyn Store, ids: &Ids) {
+    let mut tx = store.write().await.unwrap();
+    let owner = tx.person_by_id_index("idx-a").await.unwrap().unwrap().id;
+    let new = NewVehicle {
+        community_id: ids.community_a,
+        plate_number: "鲁C12345".into(),
+        plate_color: "blue".into(),
+        owner_person_id: Some(owner),
+        parking_space: None,
+    };
+    let id = tx.insert_vehicle(&new).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.write().await.unwrap();
+    assert!(matches!(tx.insert_vehicle(&new).await, Err(StoreError::Conflict { .. })), "plates are unique");
+    drop(tx);
+    let mut tx = store.write().await.unwrap();
+    tx.update_vehicle(id, &NewVehicle { parking_space: Some("B-017".into()), ..new }).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.read().await.unwrap();
+    let row = tx.vehicle_by_plate("鲁C12345").await.unwrap().expect("by plate");
+    assert_eq!((row.parking_space.as_deref(), row.owner_name.as_deref()), (Some("B-017"), Some("测试甲改")));
+    assert_eq!(tx.vehicle(id).await.unwrap().unwrap().id, id);
+    let resident = Filter { house_ids: Some(vec![ids.house_a]), ..Filter::default() };
+    assert_eq!(tx.list_vehicles(&resident, Page::first(10)).await.unwrap().total, 1, "owner lives there");
+    let other = Filter { house_ids: Some(vec![ids.house_b]), ..Filter::default() };
+    assert_eq!(tx.list_vehicles(&other, Page::first(10)).await.unwrap().total, 0);
+}
+
+async fn devices_wait_for_assignment(store: &dyn Store, ids: &Ids) {
+    let mut tx = store.write().await.unwrap();
+    let id = tx
+        .insert_device(&NewDevice {
+            code: "37032300001320000001".into(),
+            name: "1号楼1单元门禁".into(),
+            kind: "face_door_terminal".into(),
+            protocol: "mqtt".into(),
+            community_id: None,
+            place_id: None,
+            x: None,
+            y: None,
+            install_date: Some("2020-06-30".into()),
+            contractor: None,
+            secret_enc: vec![7; 40],
+            now_ms: 1,
+        })
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.read().await.unwrap();
+    let waiting = Filter { unassigned: true, ..Filter::default() };
+    assert_eq!(tx.list_devices(&waiting, Page::first(10)).await.unwrap().total, 1);
+    drop(tx);
+    let mut tx = store.write().await.unwrap();
+    assert!(matches!(tx.assign_device(424_242, ids.community_a, None).await, Err(StoreError::NotFound { .. })));
+    tx.assign_device(id, ids.community_a, None).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.read().await.unwrap();
+    assert_eq!(tx.list_devices(&waiting, Page::first(10)).await.unwrap().total, 0);
+    let row = tx.device_by_code("37032300001320000001").await.unwrap().unwrap();
+    assert_eq!((row.id, row.community_id, row.secret_enc.len()), (id, Some(ids.community_a), 40));
+    let kind = Filter { kind: Some("face_door_terminal".into()), ..Filter::default() };
+    assert_eq!(tx.list_devices(&kind, Page::first(10)).await.unwrap().total, 1);
+    assert_eq!(tx.device(id).await.unwrap().unwrap().install_date.as_deref(), Some("2020-06-30"));
+}
+
+async fn users_sessions_and_lockout(store: &dyn Store) {
+    let mut tx = store.write().await.unwrap();
+    let id = tx
+        .insert_user(&NewUser {
+            username: "police1".into(),
+            password_hash: "$argon2id$stub".into(),
+            role: "community_police".into(),
+            display_name: "民警".into(),
+            scopes: vec![("street".into(), "370323001".into()), ("house".into(), "5".into())],
+            now_ms: 5,
+        })
+        .await
+        .unwrap();
+    tx.set_login_state(id, 3, Some(99)).await.unwrap();
+    tx.insert_session(&SessionRow { token_hash: "h1".into(), user_id: id, created_at: 1, expires_at: 2 })
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.write().await.unwrap();
+    let user = tx.user_by_name("police1").await.unwrap().unwrap();
+    assert_eq!((user.failed_logins, user.locked_until), (3, Some(99)));
+    assert_eq!(tx.user(id).await.unwrap().unwrap().username, "police1");
+    assert_eq!(tx.user_scopes(id).await.unwrap().len(), 2);
+    assert_eq!(tx.session("h1").await.unwrap().unwrap().user_id, id);
+    tx.delete_session("h1").await.unwrap();
+    assert!(tx.session("h1").await.unwrap().is_none());
+    assert!(tx.list_users(Page::first(10)).await.unwrap().total >= 1);
+    tx.commit().await.unwrap();
+}
+
+async fn audit_chain_is_gapless(store: &dyn Store) {
+    let mut tx = store.write().await.unwrap();
+    let entry = |n: i64| NewAudit {
+        at: n,
+        actor: "user:admin".into(),
+        action: "test.append".into(),
+        target: format!("thing:{n}"),
+        detail: "{}".into(),
+    };
+    let first = tx.append_audit(&entry(1), audit_hash).await.unwrap();
+    let second = tx.append_audit(&entry(2), audit_hash).await.unwrap();
+    tx.commit().await.unwrap();
+    {
+        let mut tx = store.write().await.unwrap();
+        tx.append_audit(&entry(3), audit_hash).await.unwrap();
+        // Rolled back: the chain must not keep a gap or a moved head.
+    }
+    let mut tx = store.write().await.unwrap();
+    let third = tx.append_audit(&entry(4), audit_hash).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!((first.seq, second.seq, third.seq), (1, 2, 3), "gapless after a rollback");
+    assert_eq!(second.prev_hash, first.hash);
+    assert_eq!(third.prev_hash, second.hash);
+    assert_eq!(third.hash, audit_hash(&second.hash, 3, &entry(4)));
+    let mut tx = store.read().await.unwrap();
+    let after = tx.audit_after(1, 10).await.unwrap();
+    assert_eq!(after.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![2, 3]);
+    let page = tx.list_audit(Page::first(2)).await.unwrap();
+    assert_eq!((page.total, page.items[0].seq), (3, 3), "newest first");
+}
+
+async fn reports_round_trip(store: &dyn Store) {
+    let mut tx = store.write().await.unwrap();
+    let id = tx
+        .insert_report(&NewReport { user_id: 1, kind: "persons".into(), content: vec![0x50, 0x4b, 3, 4], now_ms: 9 })
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.read().await.unwrap();
+    let report = tx.report(id).await.unwrap().unwrap();
+    assert_eq!((report.kind.as_str(), report.content.len()), ("persons", 4));
+    assert!(tx.report(id + 100).await.unwrap().is_none());
+}

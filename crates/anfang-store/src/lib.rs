@@ -1,0 +1,205 @@
+//! The storage contract. The application talks to storage only through [`Store`] and [`Tx`];
+//! backends (SQLite, PostgreSQL) implement them and must pass [`contract`], the one suite of
+//! behavioural checks run against every backend.
+//!
+//! Invariant: this crate names no driver. Every operation runs inside a [`Tx`]; a `Tx` dropped
+//! without [`Tx::commit`] rolls back, so a failed request writes nothing.
+
+pub mod contract;
+mod rows;
+
+pub use rows::*;
+
+use async_trait::async_trait;
+
+/// Why a storage operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The addressed row does not exist.
+    #[error("{entity} not found")]
+    NotFound {
+        /// What was looked for, e.g. `house`.
+        entity: &'static str,
+    },
+    /// A uniqueness or reference constraint refused the write.
+    #[error("conflict: {detail}")]
+    Conflict {
+        /// The database's description of the violated constraint.
+        detail: String,
+    },
+    /// The database could not be reached or timed out; retrying may help.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else: a bug, a schema mismatch, a corrupt row.
+    #[error("storage error: {0}")]
+    Internal(String),
+}
+
+impl StoreError {
+    /// The cross-layer kind of this error.
+    pub fn kind(&self) -> anfang_base::ErrorKind {
+        use anfang_base::ErrorKind;
+        match self {
+            StoreError::NotFound { .. } => ErrorKind::NotFound,
+            StoreError::Conflict { .. } => ErrorKind::Conflict,
+            StoreError::Unavailable(_) => ErrorKind::Unavailable,
+            StoreError::Internal(_) => ErrorKind::Internal,
+        }
+    }
+}
+
+/// Shorthand for storage results.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A storage backend: hands out transactions.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// A transaction for reads only (may run concurrently with others).
+    async fn read(&self) -> StoreResult<Box<dyn Tx>>;
+    /// A transaction that will write. Writers are serialized where the backend needs it
+    /// (SQLite) so that a transaction never fails half-way on a lock upgrade.
+    async fn write(&self) -> StoreResult<Box<dyn Tx>>;
+    /// Writes a consistent copy of the whole database to `path` while the store stays online.
+    async fn backup_to(&self, path: &std::path::Path) -> StoreResult<()>;
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+}
+
+/// One transaction. Every method either succeeds or leaves the transaction usable only for
+/// rollback (drop); nothing is visible to others until [`Tx::commit`].
+#[async_trait]
+pub trait Tx: Send {
+    /// Makes every write of this transaction durable and visible.
+    async fn commit(self: Box<Self>) -> StoreResult<()>;
+
+    // --- administrative hierarchy ---
+    /// Inserts a street and returns its id.
+    async fn insert_street(&mut self, new: &NewStreet) -> StoreResult<i64>;
+    /// Lists streets, filtered by `filter.street_ids`.
+    async fn list_streets(&mut self, filter: &Filter, page: Page) -> StoreResult<Paged<StreetRow>>;
+    /// Finds a street by its code.
+    async fn street_by_code(&mut self, code: &str) -> StoreResult<Option<StreetRow>>;
+    /// Inserts a residents' or village committee.
+    async fn insert_committee(&mut self, new: &NewCommittee) -> StoreResult<i64>;
+    /// Lists committees (filters: `street_id`, `community_ids` via their communities is not applied).
+    async fn list_committees(&mut self, filter: &Filter, page: Page) -> StoreResult<Paged<CommitteeRow>>;
+    /// Inserts a community.
+    async fn insert_community(&mut self, new: &NewCommunity) -> StoreResult<i64>;
+    /// One community with its counts.
+    async fn community(&mut self, id: i64) -> StoreResult<Option<CommunityRow>>;
+    /// Finds a community by code.
+    async fn community_by_code(&mut self, code: &str) -> StoreResult<Option<CommunityRow>>;
+    /// Lists communities (filters: `community_ids`, `street_id`, `category`, `q`).
+    async fn list_communities(&mut self, filter: &Filter, page: Page) -> StoreResult<Paged<CommunityRow>>;
+    /// Ids of every community of the street with this code (empty when none).
+    async fn community_ids_of_street(&mut self, street_code: &str) -> StoreResult<Vec<i64>>;
+    /// Inserts a building.
+    async fn insert_building(&mut self, new: &NewBuilding) -> StoreResult<i64>;
+    /// One building.
+    async fn building(&mut self, id: i64) -> StoreResult<Option<BuildingRow>>;
+    /// Lists buildings (filters: `community_ids`, `community_id`).
+    async fn list_buildings(&mut self, filter: &Filter, page: Page) -> StoreResult<Paged<BuildingRow>>;
+    /// Inserts a unit.
+    async fn insert_unit(&mut self, new: &NewUnit) -> StoreResult<i64>;
+    /// One unit with its building's community.
+    async fn unit(&mut self, id: i64) -> StoreResult<Option<UnitRow>>;
+    /// Lists units (filters: `community_ids`, `building_id`).
+    async fn list_units(&mut self, filter: &Filter, page: Page) -> StoreResult<Paged<UnitRow>>;
+    /// Inserts a house.
+    async fn insert_house(&mut self, new: &NewHouse) -> StoreResult<i64>;
+    /// Updates a house's floor, area and use.
+    async fn update_house(&mut self, id: i64, new: &NewHouse) -> StoreResult<()>;
+    /// One house.
+    async fn house(&mut self, id: i64) -> StoreResult<Option<HouseRow>>;
+    /// Finds a house by community, building number, unit number and house number.
+    async fn find_house(
+        &mut self,
+        community_id: i64,
+        building: &str,
+        unit: &str,
+        number: &str,
+    ) -> StoreResult<Option<HouseRow>>;
+    /// Lists houses (filters: `community_ids`, `house_ids`, `community_id`, `building_id`, `unit_id`).
+    async fn list_houses(&mut self, filter: &Filter, page: Page) -> StoreResult<Paged<HouseRow>>;
+    /// Inserts a place on a site plan.
+    async fn insert_place(&mut self, new: &NewPlace) -> StoreResult<i64>;
+    /// Lists places (filters: `community_ids`, `community_id`, `kind`).
+    async fn list_places(&mut self, filter: &Filter, page: Page) -> StoreResult<Paged<PlaceRow>>;
+    /// Inserts a grid (网格).
+    async fn insert_grid(&mut self, new: &NewGrid) -> StoreResult<i64>;
+    /// Inserts a real organisation (实有单位).
+    async fn insert_organisation(&mut self, new: &NewOrganisation) -> StoreResult<i64>;
+
+    // --- persons and vehicles ---
+    /// Inserts a person (personal data already encrypted by the caller).
+    async fn insert_person(&mut self, new: &NewPerson) -> StoreResult<i64>;
+    /// Replaces a person's fields (re-import by ID number).
+    async fn update_person(&mut self, id: i64, new: &NewPerson) -> StoreResult<()>;
+    /// One person.
+    async fn person(&mut self, id: i64) -> StoreResult<Option<PersonRow>>;
+    /// Finds a person by the blind index of their ID number.
+    async fn person_by_id_index(&mut self, id_number_index: &str) -> StoreResult<Option<PersonRow>>;
+    /// Lists persons (filters: `community_ids`, `house_ids`, `community_id`, `house_id`, `q`, `id_number_index`).
+    async fn list_persons(&mut self, filter: &Filter, page: Page) -> StoreResult<Paged<PersonRow>>;
+    /// Sets (inserts or replaces) a person's relation to a house.
+    async fn upsert_person_house(&mut self, rel: &PersonHouseRow) -> StoreResult<()>;
+    /// The house relations of these persons.
+    async fn person_houses(&mut self, person_ids: &[i64]) -> StoreResult<Vec<PersonHouseRow>>;
+    /// Inserts a vehicle.
+    async fn insert_vehicle(&mut self, new: &NewVehicle) -> StoreResult<i64>;
+    /// Replaces a vehicle's fields.
+    async fn update_vehicle(&mut self, id: i64, new: &NewVehicle) -> StoreResult<()>;
+    /// Finds a vehicle by its normalized plate.
+    async fn vehicle_by_plate(&mut self, plate_number: &str) -> StoreResult<Option<VehicleRow>>;
+    /// One vehicle.
+    async fn vehicle(&mut self, id: i64) -> StoreResult<Option<VehicleRow>>;
+    /// Lists vehicles (filters: `community_ids`, `house_ids` via the owner, `community_id`, `plate_number`).
+    async fn list_vehicles(&mut self, filter: &Filter, page: Page) -> StoreResult<Paged<VehicleRow>>;
+
+    // --- devices ---
+    /// Inserts a device.
+    async fn insert_device(&mut self, new: &NewDevice) -> StoreResult<i64>;
+    /// One device.
+    async fn device(&mut self, id: i64) -> StoreResult<Option<DeviceRow>>;
+    /// Finds a device by its 20-digit code.
+    async fn device_by_code(&mut self, code: &str) -> StoreResult<Option<DeviceRow>>;
+    /// Lists devices (filters: `community_ids`, `community_id`, `kind`, `unassigned`).
+    async fn list_devices(&mut self, filter: &Filter, page: Page) -> StoreResult<Paged<DeviceRow>>;
+    /// Assigns a device to a community and place.
+    async fn assign_device(&mut self, id: i64, community_id: i64, place_id: Option<i64>) -> StoreResult<()>;
+
+    // --- users and sessions ---
+    /// Inserts a user with their scope entries.
+    async fn insert_user(&mut self, new: &NewUser) -> StoreResult<i64>;
+    /// Finds a user by name.
+    async fn user_by_name(&mut self, username: &str) -> StoreResult<Option<UserRow>>;
+    /// One user.
+    async fn user(&mut self, id: i64) -> StoreResult<Option<UserRow>>;
+    /// Lists users.
+    async fn list_users(&mut self, page: Page) -> StoreResult<Paged<UserRow>>;
+    /// A user's scope entries as (kind, target).
+    async fn user_scopes(&mut self, user_id: i64) -> StoreResult<Vec<(String, String)>>;
+    /// Records login failures and the lockout deadline.
+    async fn set_login_state(&mut self, user_id: i64, failed: i64, locked_until: Option<i64>) -> StoreResult<()>;
+    /// Stores a session by the hash of its token.
+    async fn insert_session(&mut self, session: &SessionRow) -> StoreResult<()>;
+    /// Finds a session by token hash.
+    async fn session(&mut self, token_hash: &str) -> StoreResult<Option<SessionRow>>;
+    /// Ends a session.
+    async fn delete_session(&mut self, token_hash: &str) -> StoreResult<()>;
+
+    // --- audit ---
+    /// Appends an entry to the hash chain: takes the head, computes the entry's hash with
+    /// `hash_fn(prev_hash, seq, entry)`, stores it and moves the head, atomically.
+    async fn append_audit(&mut self, entry: &NewAudit, hash_fn: AuditHashFn) -> StoreResult<AuditRow>;
+    /// Audit entries with `seq > after`, in order, at most `limit`.
+    async fn audit_after(&mut self, after: i64, limit: i64) -> StoreResult<Vec<AuditRow>>;
+    /// Lists audit entries newest first.
+    async fn list_audit(&mut self, page: Page) -> StoreResult<Paged<AuditRow>>;
+
+    // --- import reports ---
+    /// Stores a generated import error report and returns its id.
+    async fn insert_report(&mut self, report: &NewReport) -> StoreResult<i64>;
+    /// One report.
+    async fn report(&mut self, id: i64) -> StoreResult<Option<ReportRow>>;
+}

@@ -1,0 +1,637 @@
+//! Row types exchanged between the application and storage. Enumerations travel as their
+//! stable snake_case names (validated by the application before they get here); times are
+//! milliseconds since the epoch; dates are `YYYY-MM-DD` strings.
+
+/// A page request: skip `offset` rows, return at most `limit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// Rows to skip.
+    pub offset: i64,
+    /// Rows to return at most.
+    pub limit: i64,
+}
+
+impl Page {
+    /// Everything (used by exports and internal walks).
+    pub const ALL: Page = Page { offset: 0, limit: i64::MAX / 2 };
+
+    /// The first `limit` rows.
+    pub fn first(limit: i64) -> Page {
+        Page { offset: 0, limit }
+    }
+}
+
+/// One page of results and the total number of matching rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Paged<T> {
+    /// The rows of this page.
+    pub items: Vec<T>,
+    /// All matching rows, across pages.
+    pub total: i64,
+}
+
+/// Filters for list operations. `None` means "no restriction". Each list operation documents
+/// which fields it honours; `community_ids`/`house_ids` carry the caller's scope.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filter {
+    /// Restrict to these communities (the caller's scope); `Some(vec![])` matches nothing.
+    pub community_ids: Option<Vec<i64>>,
+    /// Restrict to these houses (a resident's scope).
+    pub house_ids: Option<Vec<i64>>,
+    /// Restrict to these streets.
+    pub street_ids: Option<Vec<i64>>,
+    /// One street.
+    pub street_id: Option<i64>,
+    /// One community.
+    pub community_id: Option<i64>,
+    /// One building.
+    pub building_id: Option<i64>,
+    /// One unit.
+    pub unit_id: Option<i64>,
+    /// One house.
+    pub house_id: Option<i64>,
+    /// A kind (device kind, place kind) or category (community category).
+    pub kind: Option<String>,
+    /// A substring of the name.
+    pub q: Option<String>,
+    /// The blind index of an ID number.
+    pub id_number_index: Option<String>,
+    /// A normalized plate.
+    pub plate_number: Option<String>,
+    /// Only devices not yet assigned to a community.
+    pub unassigned: bool,
+}
+
+/// A new street (街道/镇).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewStreet {
+    /// The district's 6-digit administrative code, e.g. `370323`.
+    pub district_code: String,
+    /// The street's code, unique, e.g. `370323001`.
+    pub code: String,
+    /// Its name.
+    pub name: String,
+}
+
+/// A stored street.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreetRow {
+    /// Id.
+    pub id: i64,
+    /// District code.
+    pub district_code: String,
+    /// Street code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+}
+
+/// A new residents' or village committee.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCommittee {
+    /// Its street.
+    pub street_id: i64,
+    /// Code, unique.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// `residents` or `village`.
+    pub kind: String,
+}
+
+/// A stored committee.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommitteeRow {
+    /// Id.
+    pub id: i64,
+    /// Its street.
+    pub street_id: i64,
+    /// Code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// `residents` or `village`.
+    pub kind: String,
+}
+
+/// A new community (小区/村居).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCommunity {
+    /// Its committee.
+    pub committee_id: i64,
+    /// Its street (denormalized from the committee for scope filtering).
+    pub street_id: i64,
+    /// Code, unique.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Category name (`new_built`, …).
+    pub category: String,
+    /// Property type name (`commercial`, …).
+    pub property_type: String,
+    /// Standard address of the community.
+    pub address: String,
+    /// Site plan width in metres.
+    pub site_width: f64,
+    /// Site plan height in metres.
+    pub site_height: f64,
+    /// The police area (警务区) serving it, free text code.
+    pub police_area: Option<String>,
+}
+
+/// A stored community with counts of what hangs off it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommunityRow {
+    /// Id.
+    pub id: i64,
+    /// Committee.
+    pub committee_id: i64,
+    /// Street.
+    pub street_id: i64,
+    /// Code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Category name.
+    pub category: String,
+    /// Property type name.
+    pub property_type: String,
+    /// Address.
+    pub address: String,
+    /// Site plan width (m).
+    pub site_width: f64,
+    /// Site plan height (m).
+    pub site_height: f64,
+    /// Police area.
+    pub police_area: Option<String>,
+    /// Buildings in it.
+    pub building_count: i64,
+    /// Houses in it.
+    pub house_count: i64,
+    /// Persons registered to it.
+    pub resident_count: i64,
+    /// Devices assigned to it.
+    pub device_count: i64,
+}
+
+/// A new building.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewBuilding {
+    /// Community.
+    pub community_id: i64,
+    /// Number, unique in the community (e.g. `3`).
+    pub number: String,
+    /// Display name (e.g. `3号楼`).
+    pub name: String,
+    /// Floors above ground.
+    pub floors: i64,
+    /// Site plan x (m).
+    pub x: f64,
+    /// Site plan y (m).
+    pub y: f64,
+}
+
+/// A stored building.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuildingRow {
+    /// Id.
+    pub id: i64,
+    /// Community.
+    pub community_id: i64,
+    /// Number.
+    pub number: String,
+    /// Name.
+    pub name: String,
+    /// Floors.
+    pub floors: i64,
+    /// x.
+    pub x: f64,
+    /// y.
+    pub y: f64,
+}
+
+/// A new unit (单元).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewUnit {
+    /// Building.
+    pub building_id: i64,
+    /// Number, unique in the building.
+    pub number: String,
+}
+
+/// A stored unit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitRow {
+    /// Id.
+    pub id: i64,
+    /// Building.
+    pub building_id: i64,
+    /// The building's community.
+    pub community_id: i64,
+    /// Number.
+    pub number: String,
+}
+
+/// A new house (实有房屋).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewHouse {
+    /// Unit.
+    pub unit_id: i64,
+    /// Number, unique in the unit (e.g. `301`).
+    pub number: String,
+    /// Floor.
+    pub floor: i64,
+    /// Area in square metres.
+    pub area_m2: f64,
+    /// Use name (`owner_occupied`, …).
+    pub use_kind: String,
+    /// The one standard address (一标) of the house.
+    pub address: String,
+}
+
+/// A stored house.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HouseRow {
+    /// Id.
+    pub id: i64,
+    /// Community.
+    pub community_id: i64,
+    /// Building.
+    pub building_id: i64,
+    /// Unit.
+    pub unit_id: i64,
+    /// Number.
+    pub number: String,
+    /// Floor.
+    pub floor: i64,
+    /// Area (m²).
+    pub area_m2: f64,
+    /// Use name.
+    pub use_kind: String,
+    /// Standard address.
+    pub address: String,
+}
+
+/// A new place on a community's site plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPlace {
+    /// Community.
+    pub community_id: i64,
+    /// Kind name (`pedestrian_entrance`, …).
+    pub kind: String,
+    /// Name.
+    pub name: String,
+    /// x (m).
+    pub x: f64,
+    /// y (m).
+    pub y: f64,
+    /// Whether a guard is on duty there (unattended entrances get a smart booth).
+    pub attended: bool,
+    /// For unit doors: the unit served.
+    pub unit_id: Option<i64>,
+}
+
+/// A stored place.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlaceRow {
+    /// Id.
+    pub id: i64,
+    /// Community.
+    pub community_id: i64,
+    /// Kind name.
+    pub kind: String,
+    /// Name.
+    pub name: String,
+    /// x.
+    pub x: f64,
+    /// y.
+    pub y: f64,
+    /// Attended.
+    pub attended: bool,
+    /// Unit served (unit doors).
+    pub unit_id: Option<i64>,
+}
+
+/// A new grid (网格), an overlay on a community.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewGrid {
+    /// Community.
+    pub community_id: i64,
+    /// Code, unique.
+    pub code: String,
+    /// Name.
+    pub name: String,
+}
+
+/// A new real organisation (实有单位: a shop or business in the community).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewOrganisation {
+    /// Community.
+    pub community_id: i64,
+    /// The house it occupies, if any.
+    pub house_id: Option<i64>,
+    /// Name.
+    pub name: String,
+    /// Unified social credit code (统一社会信用代码), if known.
+    pub credit_code: Option<String>,
+    /// Free-text kind (shop, clinic, …).
+    pub kind: String,
+}
+
+/// A new or replacement person. Personal numbers arrive encrypted, with their blind index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPerson {
+    /// The community they are registered to.
+    pub community_id: i64,
+    /// Name.
+    pub name: String,
+    /// `male`, `female` or `unknown`.
+    pub gender: String,
+    /// ID document type name.
+    pub id_type: String,
+    /// AES-GCM ciphertext of the ID number.
+    pub id_number_enc: Vec<u8>,
+    /// Keyed blind index of the ID number, for exact lookup; unique.
+    pub id_number_index: String,
+    /// AES-GCM ciphertext of the phone number.
+    pub phone_enc: Option<Vec<u8>>,
+    /// Keyed blind index of the phone number.
+    pub phone_index: Option<String>,
+    /// `registered` or `floating`.
+    pub population_type: String,
+    /// Tags, as a JSON array of strings.
+    pub tags_json: String,
+    /// Now, in ms (created/updated time).
+    pub now_ms: i64,
+}
+
+/// A stored person.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonRow {
+    /// Id.
+    pub id: i64,
+    /// Community.
+    pub community_id: i64,
+    /// Name.
+    pub name: String,
+    /// Gender name.
+    pub gender: String,
+    /// ID type name.
+    pub id_type: String,
+    /// Encrypted ID number.
+    pub id_number_enc: Vec<u8>,
+    /// Blind index of the ID number.
+    pub id_number_index: String,
+    /// Encrypted phone.
+    pub phone_enc: Option<Vec<u8>>,
+    /// Population type name.
+    pub population_type: String,
+    /// Tags JSON.
+    pub tags_json: String,
+    /// Created (ms).
+    pub created_at: i64,
+    /// Updated (ms).
+    pub updated_at: i64,
+}
+
+/// A person's relation to a house.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonHouseRow {
+    /// Person.
+    pub person_id: i64,
+    /// House.
+    pub house_id: i64,
+    /// Role name (`owner`, `family`, `tenant`, `staff`).
+    pub role: String,
+    /// Lease start date for tenants.
+    pub lease_start: Option<String>,
+    /// Lease end date for tenants.
+    pub lease_end: Option<String>,
+    /// The house's standard address (filled on reads; ignored on writes).
+    pub address: String,
+}
+
+/// A new or replacement vehicle.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewVehicle {
+    /// Community.
+    pub community_id: i64,
+    /// Normalized, validated plate.
+    pub plate_number: String,
+    /// Plate colour name.
+    pub plate_color: String,
+    /// Owner, if registered.
+    pub owner_person_id: Option<i64>,
+    /// Parking space label.
+    pub parking_space: Option<String>,
+}
+
+/// A stored vehicle.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VehicleRow {
+    /// Id.
+    pub id: i64,
+    /// Community.
+    pub community_id: i64,
+    /// Plate.
+    pub plate_number: String,
+    /// Plate colour name.
+    pub plate_color: String,
+    /// Owner.
+    pub owner_person_id: Option<i64>,
+    /// Owner's name (filled on reads).
+    pub owner_name: Option<String>,
+    /// Parking space.
+    pub parking_space: Option<String>,
+}
+
+/// A new device.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewDevice {
+    /// 20-digit GB/T 28181 code, unique.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Kind name.
+    pub kind: String,
+    /// Protocol name.
+    pub protocol: String,
+    /// Community, or none while waiting to be assigned.
+    pub community_id: Option<i64>,
+    /// Place served.
+    pub place_id: Option<i64>,
+    /// Site plan x.
+    pub x: Option<f64>,
+    /// Site plan y.
+    pub y: Option<f64>,
+    /// Install date.
+    pub install_date: Option<String>,
+    /// Contractor (承建单位).
+    pub contractor: Option<String>,
+    /// AES-GCM ciphertext of the device secret.
+    pub secret_enc: Vec<u8>,
+    /// Now (ms).
+    pub now_ms: i64,
+}
+
+/// A stored device.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceRow {
+    /// Id.
+    pub id: i64,
+    /// Code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Kind name.
+    pub kind: String,
+    /// Protocol name.
+    pub protocol: String,
+    /// Community.
+    pub community_id: Option<i64>,
+    /// Place.
+    pub place_id: Option<i64>,
+    /// x.
+    pub x: Option<f64>,
+    /// y.
+    pub y: Option<f64>,
+    /// Install date.
+    pub install_date: Option<String>,
+    /// Contractor.
+    pub contractor: Option<String>,
+    /// Encrypted secret.
+    pub secret_enc: Vec<u8>,
+    /// Created (ms).
+    pub created_at: i64,
+}
+
+/// A new user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewUser {
+    /// Login name, unique.
+    pub username: String,
+    /// PHC-format argon2id hash.
+    pub password_hash: String,
+    /// Role name.
+    pub role: String,
+    /// Display name.
+    pub display_name: String,
+    /// Scope entries as (kind, target).
+    pub scopes: Vec<(String, String)>,
+    /// Now (ms).
+    pub now_ms: i64,
+}
+
+/// A stored user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserRow {
+    /// Id.
+    pub id: i64,
+    /// Login name.
+    pub username: String,
+    /// Password hash.
+    pub password_hash: String,
+    /// Role name.
+    pub role: String,
+    /// Display name.
+    pub display_name: String,
+    /// Consecutive failed logins.
+    pub failed_logins: i64,
+    /// Locked until (ms), if locked.
+    pub locked_until: Option<i64>,
+    /// Created (ms).
+    pub created_at: i64,
+}
+
+/// A login session, stored by the SHA-256 of its bearer token (never the token itself).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRow {
+    /// Hex SHA-256 of the token.
+    pub token_hash: String,
+    /// User.
+    pub user_id: i64,
+    /// Created (ms).
+    pub created_at: i64,
+    /// Expires (ms).
+    pub expires_at: i64,
+}
+
+/// A new audit entry (the store assigns `seq` and the hashes).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAudit {
+    /// When (ms).
+    pub at: i64,
+    /// Who: `user:NAME`, `device:CODE`, `cli`, `system`.
+    pub actor: String,
+    /// What, e.g. `person.create`, `person.reveal`, `auth.login_failed`.
+    pub action: String,
+    /// On what, e.g. `person:42`.
+    pub target: String,
+    /// Details as JSON text.
+    pub detail: String,
+}
+
+/// Computes an audit entry's hash from the previous hash, its sequence number and content.
+pub type AuditHashFn = fn(prev_hash: &str, seq: i64, entry: &NewAudit) -> String;
+
+/// A stored audit entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditRow {
+    /// Position in the chain, from 1, without gaps.
+    pub seq: i64,
+    /// When (ms).
+    pub at: i64,
+    /// Who.
+    pub actor: String,
+    /// What.
+    pub action: String,
+    /// On what.
+    pub target: String,
+    /// Details JSON.
+    pub detail: String,
+    /// Hash of the previous entry (64 zeros for the first).
+    pub prev_hash: String,
+    /// This entry's hash.
+    pub hash: String,
+}
+
+impl AuditRow {
+    /// The entry's content, as it was hashed.
+    pub fn content(&self) -> NewAudit {
+        NewAudit {
+            at: self.at,
+            actor: self.actor.clone(),
+            action: self.action.clone(),
+            target: self.target.clone(),
+            detail: self.detail.clone(),
+        }
+    }
+}
+
+/// A generated import error report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewReport {
+    /// The user who imported.
+    pub user_id: i64,
+    /// `houses`, `persons` or `vehicles`.
+    pub kind: String,
+    /// The .xlsx bytes.
+    pub content: Vec<u8>,
+    /// Now (ms).
+    pub now_ms: i64,
+}
+
+/// A stored import report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportRow {
+    /// Id.
+    pub id: i64,
+    /// Owner.
+    pub user_id: i64,
+    /// Kind.
+    pub kind: String,
+    /// The .xlsx bytes.
+    pub content: Vec<u8>,
+    /// Created (ms).
+    pub created_at: i64,
+}
