@@ -42,9 +42,26 @@ export default defineConfig({
     outDir: 'dist',
     emptyOutDir: true,
     chunkSizeWarningLimit: 1024,
+    rolldownOptions: {
+      output: {
+        // Libraries in two long-cached chunks; each page keeps its own small chunk.
+        codeSplitting: {
+          groups: [
+            {
+              name: 'vendor-vue',
+              test: /[\\/]node_modules[\\/](@vue|vue|vue-router|pinia|vue-i18n|@intlify)[\\/]/,
+              priority: 20,
+            },
+            { name: 'vendor-ui', test: /[\\/]node_modules[\\/]/, priority: 10 },
+          ],
+        },
+      },
+    },
   },
   test: {
     environment: 'node',
     include: ['src/**/*.spec.ts'],
+    // Element Plus's style entries import .css files, which only Vite (not Node) can load.
+    server: { deps: { inline: ['element-plus'] } },
   },
 })

@@ -19,7 +19,6 @@ import type {
   Unit,
   Vehicle,
 } from './types'
-import type { Query } from '@/utils/query'
 
 export const XLSX_MIME = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
 
@@ -29,7 +28,7 @@ export interface PageQuery {
   page_size?: number
 }
 
-type ListQuery = PageQuery & Query
+type ListQuery = PageQuery
 
 export const auth = {
   login: (username: string, password: string) =>

@@ -24,6 +24,7 @@ const en: Messages<typeof zhCN> = {
     none: 'None',
     refresh: 'Refresh',
     required: 'Required',
+    requiredField: '{field} is required',
     created: 'Created',
     keyword: 'Keyword',
     selectCommunity: 'Select a community',

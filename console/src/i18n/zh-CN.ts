@@ -21,6 +21,7 @@ export default {
     none: '无',
     refresh: '刷新',
     required: '必填',
+    requiredField: '请填写{field}',
     created: '已创建',
     keyword: '关键字',
     selectCommunity: '请选择社区',

@@ -1,0 +1,119 @@
+// Routes of the console and the guard that sends signed-out users to the login page.
+import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
+import { useAuthStore } from '@/stores/auth'
+import type { Permission } from '@/utils/permissions'
+import { i18n } from '@/i18n'
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    /** Reachable without a session. */
+    public?: boolean
+    /** What the role must be allowed to open it. */
+    permission?: Permission
+    /** i18n key of the page title. */
+    title?: string
+  }
+}
+
+const routes: RouteRecordRaw[] = [
+  {
+    path: '/login',
+    name: 'login',
+    component: () => import('@/views/LoginView.vue'),
+    meta: { public: true, title: 'login.submit' },
+  },
+  {
+    path: '/',
+    component: () => import('@/layouts/MainLayout.vue'),
+    redirect: '/overview',
+    children: [
+      {
+        path: 'overview',
+        name: 'overview',
+        component: () => import('@/views/OverviewView.vue'),
+        meta: { title: 'menu.overview' },
+      },
+      {
+        path: 'communities',
+        name: 'communities',
+        component: () => import('@/views/CommunitiesView.vue'),
+        meta: { permission: 'read_tree', title: 'menu.communities' },
+      },
+      {
+        path: 'communities/:id',
+        name: 'community',
+        component: () => import('@/views/CommunityDetailView.vue'),
+        props: true,
+        meta: { permission: 'read_tree', title: 'community.title' },
+      },
+      {
+        path: 'houses',
+        name: 'houses',
+        component: () => import('@/views/HousesView.vue'),
+        meta: { permission: 'read_tree', title: 'menu.houses' },
+      },
+      {
+        path: 'persons',
+        name: 'persons',
+        component: () => import('@/views/PersonsView.vue'),
+        meta: { permission: 'read_persons', title: 'menu.persons' },
+      },
+      {
+        path: 'vehicles',
+        name: 'vehicles',
+        component: () => import('@/views/VehiclesView.vue'),
+        meta: { permission: 'read_vehicles', title: 'menu.vehicles' },
+      },
+      {
+        path: 'devices',
+        name: 'devices',
+        component: () => import('@/views/DevicesView.vue'),
+        meta: { permission: 'read_devices', title: 'menu.devices' },
+      },
+      {
+        path: 'import',
+        name: 'import',
+        component: () => import('@/views/ImportView.vue'),
+        meta: { permission: 'import_export', title: 'menu.import' },
+      },
+      {
+        path: 'audit',
+        name: 'audit',
+        component: () => import('@/views/AuditView.vue'),
+        meta: { permission: 'read_audit', title: 'menu.audit' },
+      },
+    ],
+  },
+  { path: '/:pathMatch(.*)*', redirect: '/overview' },
+]
+
+export const router = createRouter({
+  history: createWebHistory(import.meta.env.BASE_URL),
+  routes,
+})
+
+router.beforeEach(async (to) => {
+  const auth = useAuthStore()
+  if (to.meta.public) {
+    return to.name === 'login' && auth.isLoggedIn ? { name: 'overview' } : true
+  }
+  if (!auth.isLoggedIn) {
+    return { name: 'login', query: to.fullPath === '/' ? {} : { redirect: to.fullPath } }
+  }
+  if (!auth.user) {
+    try {
+      await auth.loadMe()
+    } catch {
+      if (!auth.isLoggedIn) return { name: 'login', query: { redirect: to.fullPath } }
+    }
+  }
+  if (to.meta.permission && !auth.can(to.meta.permission)) {
+    return to.name === 'overview' ? true : { name: 'overview' }
+  }
+  return true
+})
+
+router.afterEach((to) => {
+  const app = i18n.global.t('app.title')
+  document.title = to.meta.title ? `${i18n.global.t(to.meta.title)} - ${app}` : app
+})

@@ -1,0 +1,836 @@
+//! Wire types: what the API reads and writes as JSON, separate from application and storage
+//! types and converted by hand, so that the wire format changes only on purpose.
+
+use anfang_app::registry::PersonView;
+use anfang_app::store::*;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// A page of results.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PageDto<T> {
+    /// The rows.
+    pub items: Vec<T>,
+    /// All matching rows.
+    pub total: i64,
+    /// This page (1-based).
+    pub page: i64,
+    /// Rows per page.
+    pub page_size: i64,
+}
+
+/// Paging and filters shared by list operations; each operation honours the ones that apply.
+#[derive(Debug, Deserialize, IntoParams, Default)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Page number, from 1 (default 1).
+    pub page: Option<i64>,
+    /// Rows per page, 1–200 (default 20).
+    pub page_size: Option<i64>,
+    /// Street id.
+    pub street_id: Option<i64>,
+    /// Community id.
+    pub community_id: Option<i64>,
+    /// Building id.
+    pub building_id: Option<i64>,
+    /// Unit id.
+    pub unit_id: Option<i64>,
+    /// House id.
+    pub house_id: Option<i64>,
+    /// Community category (communities).
+    pub category: Option<String>,
+    /// Kind (devices, places).
+    pub kind: Option<String>,
+    /// Name contains.
+    pub q: Option<String>,
+    /// Exact ID number (persons).
+    pub id_number: Option<String>,
+    /// Exact plate (vehicles).
+    pub plate_number: Option<String>,
+    /// Only devices waiting for assignment.
+    pub unassigned: Option<bool>,
+}
+
+/// Login request.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// Login name.
+    pub username: String,
+    /// Password.
+    pub password: String,
+}
+
+/// A user as shown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserDto {
+    /// Id.
+    pub id: i64,
+    /// Login name.
+    pub username: String,
+    /// Role.
+    pub role: String,
+    /// Display name.
+    pub display_name: String,
+}
+
+impl From<&UserRow> for UserDto {
+    fn from(u: &UserRow) -> Self {
+        UserDto { id: u.id, username: u.username.clone(), role: u.role.clone(), display_name: u.display_name.clone() }
+    }
+}
+
+/// Login answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginResponse {
+    /// Bearer token for `Authorization: Bearer …`.
+    pub token: String,
+    /// Expiry, RFC 3339.
+    pub expires_at: String,
+    /// Who logged in.
+    pub user: UserDto,
+}
+
+/// One scope entry.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScopeDto {
+    /// `district`, `street`, `community` or `house`.
+    pub kind: String,
+    /// Code or id (empty for the district).
+    pub target: String,
+}
+
+/// The current user.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeDto {
+    /// Id.
+    pub id: i64,
+    /// Login name.
+    pub username: String,
+    /// Role.
+    pub role: String,
+    /// Display name.
+    pub display_name: String,
+    /// Scope entries.
+    pub scopes: Vec<ScopeDto>,
+}
+
+/// Create a user.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserRequest {
+    /// Login name.
+    pub username: String,
+    /// Role name.
+    pub role: String,
+    /// Scope list, e.g. `community:370323001001001`.
+    pub scope: String,
+    /// Display name.
+    pub display_name: Option<String>,
+}
+
+/// A created user with the generated password, shown once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedUserDto {
+    /// The user.
+    pub user: UserDto,
+    /// The generated password.
+    pub password: String,
+}
+
+/// A street.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StreetDto {
+    /// Id.
+    pub id: i64,
+    /// District code.
+    pub district_code: String,
+    /// Code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+}
+
+impl From<StreetRow> for StreetDto {
+    fn from(s: StreetRow) -> Self {
+        StreetDto { id: s.id, district_code: s.district_code, code: s.code, name: s.name }
+    }
+}
+
+/// Create a street.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateStreetRequest {
+    /// District code.
+    pub district_code: String,
+    /// Code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+}
+
+/// A committee.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommitteeDto {
+    /// Id.
+    pub id: i64,
+    /// Street.
+    pub street_id: i64,
+    /// Code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// `residents` or `village`.
+    pub kind: String,
+}
+
+impl From<CommitteeRow> for CommitteeDto {
+    fn from(c: CommitteeRow) -> Self {
+        CommitteeDto { id: c.id, street_id: c.street_id, code: c.code, name: c.name, kind: c.kind }
+    }
+}
+
+/// Create a committee.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCommitteeRequest {
+    /// Street.
+    pub street_id: i64,
+    /// Code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// `residents` or `village`.
+    pub kind: String,
+}
+
+/// A community.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommunityDto {
+    /// Id.
+    pub id: i64,
+    /// Street.
+    pub street_id: i64,
+    /// Committee.
+    pub committee_id: i64,
+    /// Code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Category.
+    pub category: String,
+    /// Property type.
+    pub property_type: String,
+    /// Address.
+    pub address: String,
+    /// Police area.
+    pub police_area: Option<String>,
+    /// Buildings.
+    pub building_count: i64,
+    /// Houses.
+    pub house_count: i64,
+    /// Registered persons.
+    pub resident_count: i64,
+    /// Devices.
+    pub device_count: i64,
+    /// Site plan size.
+    pub site_plan: SitePlanDto,
+    /// Places (only on the single-community read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub places: Option<Vec<PlaceDto>>,
+}
+
+/// A site plan's extent in metres.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SitePlanDto {
+    /// Width (m).
+    pub width: f64,
+    /// Height (m).
+    pub height: f64,
+}
+
+impl From<CommunityRow> for CommunityDto {
+    fn from(c: CommunityRow) -> Self {
+        CommunityDto {
+            id: c.id,
+            street_id: c.street_id,
+            committee_id: c.committee_id,
+            code: c.code,
+            name: c.name,
+            category: c.category,
+            property_type: c.property_type,
+            address: c.address,
+            police_area: c.police_area,
+            building_count: c.building_count,
+            house_count: c.house_count,
+            resident_count: c.resident_count,
+            device_count: c.device_count,
+            site_plan: SitePlanDto { width: c.site_width, height: c.site_height },
+            places: None,
+        }
+    }
+}
+
+/// Create a community.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCommunityRequest {
+    /// Committee.
+    pub committee_id: i64,
+    /// Code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Category: new_built, existing_closed, open_closable, open_video_only, village.
+    pub category: String,
+    /// Property type: commercial, old, village.
+    pub property_type: String,
+    /// Address.
+    pub address: String,
+    /// Site plan width (m).
+    pub site_width: f64,
+    /// Site plan height (m).
+    pub site_height: f64,
+    /// Police area.
+    pub police_area: Option<String>,
+}
+
+/// A building.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BuildingDto {
+    /// Id.
+    pub id: i64,
+    /// Community.
+    pub community_id: i64,
+    /// Number.
+    pub number: String,
+    /// Name.
+    pub name: String,
+    /// Floors.
+    pub floors: i64,
+    /// x (m).
+    pub x: f64,
+    /// y (m).
+    pub y: f64,
+}
+
+impl From<BuildingRow> for BuildingDto {
+    fn from(b: BuildingRow) -> Self {
+        BuildingDto { id: b.id, community_id: b.community_id, number: b.number, name: b.name, floors: b.floors, x: b.x, y: b.y }
+    }
+}
+
+/// Create a building.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBuildingRequest {
+    /// Community.
+    pub community_id: i64,
+    /// Number.
+    pub number: String,
+    /// Name.
+    pub name: Option<String>,
+    /// Floors.
+    pub floors: i64,
+    /// x (m).
+    pub x: f64,
+    /// y (m).
+    pub y: f64,
+}
+
+/// A unit.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnitDto {
+    /// Id.
+    pub id: i64,
+    /// Building.
+    pub building_id: i64,
+    /// Community.
+    pub community_id: i64,
+    /// Number.
+    pub number: String,
+}
+
+impl From<UnitRow> for UnitDto {
+    fn from(u: UnitRow) -> Self {
+        UnitDto { id: u.id, building_id: u.building_id, community_id: u.community_id, number: u.number }
+    }
+}
+
+/// Create a unit.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUnitRequest {
+    /// Building.
+    pub building_id: i64,
+    /// Number.
+    pub number: String,
+}
+
+/// A house.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HouseDto {
+    /// Id.
+    pub id: i64,
+    /// Community.
+    pub community_id: i64,
+    /// Building.
+    pub building_id: i64,
+    /// Unit.
+    pub unit_id: i64,
+    /// Number.
+    pub number: String,
+    /// Floor.
+    pub floor: i64,
+    /// Area (m²).
+    pub area_m2: f64,
+    /// Use: owner_occupied, rented, vacant, commercial.
+    #[serde(rename = "use")]
+    pub use_kind: String,
+    /// Standard address.
+    pub address: String,
+}
+
+impl From<HouseRow> for HouseDto {
+    fn from(h: HouseRow) -> Self {
+        HouseDto {
+            id: h.id,
+            community_id: h.community_id,
+            building_id: h.building_id,
+            unit_id: h.unit_id,
+            number: h.number,
+            floor: h.floor,
+            area_m2: h.area_m2,
+            use_kind: h.use_kind,
+            address: h.address,
+        }
+    }
+}
+
+/// Create a house.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateHouseRequest {
+    /// Unit.
+    pub unit_id: i64,
+    /// Number.
+    pub number: String,
+    /// Floor.
+    pub floor: i64,
+    /// Area (m²).
+    pub area_m2: f64,
+    /// Use.
+    #[serde(rename = "use")]
+    pub use_kind: String,
+}
+
+/// A place on a site plan.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlaceDto {
+    /// Id.
+    pub id: i64,
+    /// Community.
+    pub community_id: i64,
+    /// Kind.
+    pub kind: String,
+    /// Name.
+    pub name: String,
+    /// x (m).
+    pub x: f64,
+    /// y (m).
+    pub y: f64,
+    /// Guard on duty.
+    pub attended: bool,
+    /// Unit served.
+    pub unit_id: Option<i64>,
+}
+
+impl From<PlaceRow> for PlaceDto {
+    fn from(p: PlaceRow) -> Self {
+        PlaceDto {
+            id: p.id,
+            community_id: p.community_id,
+            kind: p.kind,
+            name: p.name,
+            x: p.x,
+            y: p.y,
+            attended: p.attended,
+            unit_id: p.unit_id,
+        }
+    }
+}
+
+/// Create a place.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePlaceRequest {
+    /// Community.
+    pub community_id: i64,
+    /// Kind.
+    pub kind: String,
+    /// Name.
+    pub name: String,
+    /// x (m).
+    pub x: f64,
+    /// y (m).
+    pub y: f64,
+    /// Guard on duty.
+    #[serde(default)]
+    pub attended: bool,
+    /// Unit served.
+    pub unit_id: Option<i64>,
+}
+
+/// A person's relation to a house.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PersonHouseDto {
+    /// House.
+    pub house_id: i64,
+    /// Address (read only).
+    #[serde(default, skip_deserializing)]
+    pub address: String,
+    /// Role: owner, family, tenant, staff.
+    pub role: String,
+    /// Lease start (tenants).
+    pub lease_start: Option<String>,
+    /// Lease end (tenants).
+    pub lease_end: Option<String>,
+}
+
+/// A person; `id_number` and `phone` are masked unless `revealed`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonDto {
+    /// Id.
+    pub id: i64,
+    /// Community.
+    pub community_id: i64,
+    /// Name.
+    pub name: String,
+    /// male, female, unknown.
+    pub gender: String,
+    /// ID document type.
+    pub id_type: String,
+    /// ID number.
+    pub id_number: String,
+    /// Phone.
+    pub phone: Option<String>,
+    /// registered or floating.
+    pub population_type: String,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Houses.
+    pub houses: Vec<PersonHouseDto>,
+    /// Whether numbers are in clear.
+    pub revealed: bool,
+}
+
+impl From<PersonView> for PersonDto {
+    fn from(p: PersonView) -> Self {
+        PersonDto {
+            id: p.id,
+            community_id: p.community_id,
+            name: p.name,
+            gender: p.gender,
+            id_type: p.id_type,
+            id_number: p.id_number,
+            phone: p.phone,
+            population_type: p.population_type,
+            tags: p.tags,
+            houses: p
+                .houses
+                .into_iter()
+                .map(|h| PersonHouseDto {
+                    house_id: h.house_id,
+                    address: h.address,
+                    role: h.role,
+                    lease_start: h.lease_start,
+                    lease_end: h.lease_end,
+                })
+                .collect(),
+            revealed: p.revealed,
+        }
+    }
+}
+
+/// Register a person.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePersonRequest {
+    /// Community.
+    pub community_id: i64,
+    /// Name.
+    pub name: String,
+    /// male, female, unknown.
+    pub gender: String,
+    /// resident_id, hmt_residence_permit, foreign_permanent_residence, passport, other.
+    pub id_type: String,
+    /// ID number.
+    pub id_number: String,
+    /// Phone.
+    pub phone: Option<String>,
+    /// registered or floating.
+    pub population_type: String,
+    /// Tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// A first house.
+    pub house_id: Option<i64>,
+    /// Role at that house.
+    pub role: Option<String>,
+    /// Lease start.
+    pub lease_start: Option<String>,
+    /// Lease end.
+    pub lease_end: Option<String>,
+}
+
+/// Set a person's relation to a house.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetPersonHouseRequest {
+    /// House.
+    pub house_id: i64,
+    /// Role.
+    pub role: String,
+    /// Lease start.
+    pub lease_start: Option<String>,
+    /// Lease end.
+    pub lease_end: Option<String>,
+}
+
+/// Reveal flag.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RevealParams {
+    /// Show personal numbers in clear (roles that may; audited).
+    pub reveal: Option<bool>,
+}
+
+/// A vehicle.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VehicleDto {
+    /// Id.
+    pub id: i64,
+    /// Community.
+    pub community_id: i64,
+    /// Plate.
+    pub plate_number: String,
+    /// Plate colour.
+    pub plate_color: String,
+    /// Owner.
+    pub owner_person_id: Option<i64>,
+    /// Owner's name.
+    pub owner_name: Option<String>,
+    /// Parking space.
+    pub parking_space: Option<String>,
+}
+
+impl From<VehicleRow> for VehicleDto {
+    fn from(v: VehicleRow) -> Self {
+        VehicleDto {
+            id: v.id,
+            community_id: v.community_id,
+            plate_number: v.plate_number,
+            plate_color: v.plate_color,
+            owner_person_id: v.owner_person_id,
+            owner_name: v.owner_name,
+            parking_space: v.parking_space,
+        }
+    }
+}
+
+/// Register a vehicle.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateVehicleRequest {
+    /// Community.
+    pub community_id: i64,
+    /// Plate.
+    pub plate_number: String,
+    /// Plate colour.
+    pub plate_color: String,
+    /// Owner.
+    pub owner_person_id: Option<i64>,
+    /// Parking space.
+    pub parking_space: Option<String>,
+}
+
+/// A device (its secret is never shown after creation).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeviceDto {
+    /// Id.
+    pub id: i64,
+    /// 20-digit GB/T 28181 code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Kind.
+    pub kind: String,
+    /// Protocol.
+    pub protocol: String,
+    /// Community.
+    pub community_id: Option<i64>,
+    /// Place.
+    pub place_id: Option<i64>,
+    /// x.
+    pub x: Option<f64>,
+    /// y.
+    pub y: Option<f64>,
+    /// Install date.
+    pub install_date: Option<String>,
+    /// Contractor.
+    pub contractor: Option<String>,
+    /// Online (no device protocol is connected yet in this version: always false).
+    pub online: bool,
+}
+
+impl From<DeviceRow> for DeviceDto {
+    fn from(d: DeviceRow) -> Self {
+        DeviceDto {
+            id: d.id,
+            code: d.code,
+            name: d.name,
+            kind: d.kind,
+            protocol: d.protocol,
+            community_id: d.community_id,
+            place_id: d.place_id,
+            x: d.x,
+            y: d.y,
+            install_date: d.install_date,
+            contractor: d.contractor,
+            online: false,
+        }
+    }
+}
+
+/// Register a device.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateDeviceRequest {
+    /// 20-digit GB/T 28181 code.
+    pub code: String,
+    /// Name.
+    pub name: Option<String>,
+    /// Kind.
+    pub kind: String,
+    /// Protocol: mqtt, http_push, gat1400, gb28181.
+    pub protocol: String,
+    /// Community.
+    pub community_id: Option<i64>,
+    /// Place.
+    pub place_id: Option<i64>,
+    /// x.
+    pub x: Option<f64>,
+    /// y.
+    pub y: Option<f64>,
+    /// Install date.
+    pub install_date: Option<String>,
+    /// Contractor.
+    pub contractor: Option<String>,
+}
+
+/// A created device with its secret, shown once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedDeviceDto {
+    /// The device.
+    pub device: DeviceDto,
+    /// The generated secret for protocol authentication.
+    pub secret: String,
+}
+
+/// Assign a device.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignDeviceRequest {
+    /// Community.
+    pub community_id: i64,
+    /// Place.
+    pub place_id: Option<i64>,
+}
+
+/// An audit entry.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditDto {
+    /// Sequence number.
+    pub seq: i64,
+    /// When, RFC 3339.
+    pub at: String,
+    /// Who.
+    pub actor: String,
+    /// What.
+    pub action: String,
+    /// On what.
+    pub target: String,
+    /// Details (JSON text).
+    pub detail: String,
+    /// Chain hash.
+    pub hash: String,
+}
+
+impl From<AuditRow> for AuditDto {
+    fn from(a: AuditRow) -> Self {
+        AuditDto { seq: a.seq, at: rfc3339(a.at), actor: a.actor, action: a.action, target: a.target, detail: a.detail, hash: a.hash }
+    }
+}
+
+/// Result of a chain verification.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VerifyDto {
+    /// Intact.
+    pub ok: bool,
+    /// Entries checked.
+    pub entries: i64,
+    /// Last sequence number.
+    pub last_seq: i64,
+    /// Checkpointed sequence number.
+    pub checkpoint_seq: Option<i64>,
+    /// Problems.
+    pub problems: Vec<String>,
+}
+
+/// One rejected import row.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RowErrorDto {
+    /// Excel row number.
+    pub row: usize,
+    /// Field.
+    pub field: String,
+    /// Code.
+    pub code: String,
+    /// Message.
+    pub message: String,
+}
+
+/// Import summary.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportDto {
+    /// Data rows read.
+    pub total: usize,
+    /// Rows created.
+    pub created: usize,
+    /// Rows that updated an existing record.
+    pub updated: usize,
+    /// Rows rejected.
+    pub failed: usize,
+    /// Why.
+    pub errors: Vec<RowErrorDto>,
+    /// Id of the downloadable error report, when rows failed.
+    pub report_id: Option<i64>,
+}
+
+/// Community for import/export.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CommunityParam {
+    /// Community id.
+    pub community_id: i64,
+}
+
+/// Milliseconds since the epoch as RFC 3339 (UTC).
+pub fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}

@@ -1,0 +1,49 @@
+//! The OpenAPI 3 document, generated from the handlers' annotations.
+
+use crate::handlers;
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+/// The API description served at `/api/v1/openapi.json`.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Anfang API", description = "Anfang (安防) smart-security community platform: registry, auth, devices, audit."),
+    paths(
+        handlers::login, handlers::logout, handlers::me, handlers::list_users, handlers::create_user,
+        handlers::list_streets, handlers::create_street, handlers::list_committees, handlers::create_committee,
+        handlers::list_communities, handlers::get_community, handlers::create_community,
+        handlers::list_buildings, handlers::create_building, handlers::list_units, handlers::create_unit,
+        handlers::list_houses, handlers::get_house, handlers::create_house, handlers::list_places, handlers::create_place,
+        handlers::list_persons, handlers::get_person, handlers::create_person, handlers::set_person_house,
+        handlers::list_vehicles, handlers::get_vehicle, handlers::create_vehicle,
+        handlers::list_devices, handlers::get_device, handlers::create_device, handlers::assign_device,
+        handlers::import_template, handlers::import_sheet, handlers::import_report, handlers::export_sheet,
+        handlers::list_audit, handlers::verify_audit,
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Login and sessions"),
+        (name = "users", description = "User administration"),
+        (name = "registry", description = "Streets, committees, communities, buildings, units, houses, places"),
+        (name = "persons", description = "Real population (实有人口)"),
+        (name = "vehicles", description = "Vehicles"),
+        (name = "devices", description = "Device registry"),
+        (name = "import", description = "Spreadsheet import and export"),
+        (name = "audit", description = "Audit log"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+pub(crate) async fn serve() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
