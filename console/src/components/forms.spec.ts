@@ -1,5 +1,5 @@
-// @vitest-environment happy-dom
 // DOM tests against a stubbed fetch: create dialogs (field errors under their field), the reveal drawer, the API client.
+// @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createApp, h, nextTick, ref, type App, type Component } from 'vue'
 import { createPinia, setActivePinia } from 'pinia'

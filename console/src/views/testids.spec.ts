@@ -5,7 +5,7 @@ import { createSSRApp, h, type Component } from 'vue'
 import { renderToString, type SSRContext } from 'vue/server-renderer'
 import { createPinia, setActivePinia } from 'pinia'
 import { createMemoryHistory, createRouter } from 'vue-router'
-import { ID_INJECTION_KEY } from 'element-plus'
+import { ID_INJECTION_KEY, ZINDEX_INJECTION_KEY } from 'element-plus'
 import { i18n } from '@/i18n'
 import { useAuthStore } from '@/stores/auth'
 import type { Role } from '@/api/types'
@@ -30,6 +30,7 @@ async function render(component: Component, role: Role | null = null, props: Rec
   const app = createSSRApp({ render: () => h(component, props) })
   app.use(pinia).use(i18n).use(router)
   app.provide(ID_INJECTION_KEY, { prefix: 1, current: 0 })
+  app.provide(ZINDEX_INJECTION_KEY, { current: 0 })
   setActivePinia(pinia)
   if (role) {
     useAuthStore().user = { id: 1, username: 'u', role, display_name: '测试用户', scopes: [] }

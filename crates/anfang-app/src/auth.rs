@@ -98,6 +98,18 @@ impl App {
         Ok((row, password))
     }
 
+    /// Replaces a user's password with a generated one (returned once) and clears any lockout.
+    pub async fn reset_password(&self, actor: &str, username: &str) -> AppResult<String> {
+        let password = anfang_base::random_password(20);
+        let hash = hash_password(&password)?;
+        let mut tx = self.store.write().await?;
+        let user = tx.user_by_name(username).await?.ok_or(AppError::NotFound { entity: "user" })?;
+        tx.set_password_hash(user.id, &hash).await?;
+        let audit = self.audit(&mut tx, actor, "user.reset_password", &format!("user:{username}"), json!({})).await?;
+        self.commit(tx, Some(&audit)).await?;
+        Ok(password)
+    }
+
     /// Creates a user on behalf of an API caller (district admins with district scope only).
     pub async fn create_user_as(&self, who: &Principal, req: &CreateUser) -> AppResult<(UserRow, String)> {
         who.require(Permission::ManageUsers)?;

@@ -79,7 +79,7 @@ pub struct Column {
     pub note_zh: &'static str,
 }
 
-/// Shorthand for the column tables below, which read better one column per line.
+/// Shorthand for the column tables below, so each column is one call rather than a struct literal.
 const fn col(
     key: &'static str,
     header_zh: &'static str,
@@ -96,6 +96,7 @@ const fn col(
     }
 }
 
+/// 房屋: the house register's columns, identified by building, unit and number.
 const HOUSE_COLUMNS: &[Column] = &[
     col("building", "楼栋号", true, "1", "楼栋编号，如 1、12"),
     col("unit", "单元号", true, "2", "单元编号，如 1、2"),
@@ -117,6 +118,7 @@ const HOUSE_COLUMNS: &[Column] = &[
     ),
 ];
 
+/// 人员: the person register's columns, with the optional house the person lives in.
 const PERSON_COLUMNS: &[Column] = &[
     col("name", "姓名", true, "张三", "姓名，与证件一致"),
     col("gender", "性别", true, "男", "男 或 女"),
@@ -182,6 +184,7 @@ const PERSON_COLUMNS: &[Column] = &[
     ),
 ];
 
+/// 车辆: the vehicle register's columns, with the optional owner and parking space.
 const VEHICLE_COLUMNS: &[Column] = &[
     col(
         "plate_number",
@@ -365,6 +368,8 @@ fn header_text(column: &Column) -> String {
     }
 }
 
+/// A header cell's format: bold on a coloured fill, so the header row reads as a header and not
+/// as the first record.
 fn header_format(fill: u32) -> Format {
     Format::new()
         .set_bold()
@@ -395,8 +400,8 @@ fn column_width(column: &Column) -> f64 {
     (widest + 4).clamp(10, 40) as f64
 }
 
-/// Lays out a data sheet: the headers of `kind` starting at column `first_col`, their widths,
-/// text formats and dropdowns for rows 2..=`last_row`+1, and a frozen header row. Shared by the
+/// Lays out a data sheet: the headers of `kind` starting at column `first_col`, their widths and
+/// text formats, dropdowns for enumerated columns, and a frozen header row. Shared by the
 /// template, the export and the error report so the three stay re-importable.
 fn layout_data_sheet(
     sheet: &mut Worksheet,
@@ -654,7 +659,7 @@ pub fn error_report(kind: SheetKind, rows: &[RawRow], errors: &[RowError]) -> Re
 
 /// The Chinese header of a field for the error report, or the field itself when it is not a
 /// column (a field the import use-case derived, say).
-fn field_label<'a>(kind: SheetKind, field: &'a str) -> &'a str {
+fn field_label(kind: SheetKind, field: &str) -> &str {
     columns(kind)
         .iter()
         .find(|c| c.key == field)
@@ -665,8 +670,8 @@ fn field_label<'a>(kind: SheetKind, field: &'a str) -> &'a str {
 // Reading
 // ---------------------------------------------------------------------------------------------
 
-/// A non-empty cell as read, owned so the sheet's cells can be collected before the header row
-/// is known (cells are not guaranteed to arrive in row order).
+/// A non-empty cell as read, owned because calamine's borrowed cells live only as long as the
+/// reader and the header row must be complete before a cell can be given a column.
 #[derive(Debug, Clone)]
 enum Cell {
     Text(String),
@@ -686,7 +691,8 @@ fn clean(s: &str) -> &str {
     })
 }
 
-/// Converts calamine's cell, dropping empty ones (including strings of only whitespace).
+/// Converts calamine's cell, dropping empty ones (including strings of only whitespace), so a
+/// row of blanks or spaces counts as empty.
 fn to_cell(data: DataRef<'_>) -> Option<Cell> {
     let cell = match data {
         DataRef::Empty => return None,
@@ -833,27 +839,51 @@ fn not_xlsx(bytes: &[u8], e: XlsxError) -> ExcelError {
 ///
 /// The header row is the first non-empty row; each header cell is matched to a column by its
 /// Chinese header (a trailing `*`, whitespace and full-width parentheses do not matter) or by its
-/// key, in any order; unknown headers are ignored and a missing required column is
-/// [`ExcelError::MissingColumn`]. Every later row with a value in a known column becomes a
-/// [`RawRow`] numbered as Excel numbers it; empty rows are skipped.
+/// key, in any order; unknown headers are ignored, a column named twice is read from its first
+/// header, and a missing required column is [`ExcelError::MissingColumn`]. Every later row with
+/// a value in a known column becomes a [`RawRow`] numbered as Excel numbers it; empty rows, and
+/// rows with values only under unknown headers, are skipped.
 ///
 /// Cells that cannot be read as text (Excel errors such as `#N/A`, a date outside a date column,
 /// an ID or phone number stored as a number of 16 or more digits) are left out of the row and
 /// reported as [`RowError`]s. The row itself is still returned so the error report can show it;
 /// callers must treat every row that has an error as failed.
 ///
-/// More than [`MAX_ROWS`] rows with content below the header is [`ExcelError::TooManyRows`];
-/// anything that is not a readable .xlsx workbook is [`ExcelError::NotXlsx`].
+/// More than [`MAX_ROWS`] data rows is [`ExcelError::TooManyRows`]; anything that is not a
+/// readable .xlsx workbook is [`ExcelError::NotXlsx`].
 pub fn read_rows(kind: SheetKind, bytes: &[u8]) -> Result<(Vec<RawRow>, Vec<RowError>), ExcelError> {
-    let cells = read_cells(bytes)?;
-    let mut rows = cells.into_iter();
-    let Some((_, header_cells)) = rows.next() else {
-        return Err(first_required_missing(kind, &BTreeMap::new()));
-    };
+    let (mapping, data) = read_sheet(kind, bytes)?;
+    let mut raw_rows = Vec::with_capacity(data.len());
+    let mut errors = Vec::new();
+    for (r, cells) in data {
+        // calamine counts rows from 0; Excel, and the user, from 1.
+        let row = r as usize + 1;
+        let mut values = BTreeMap::new();
+        for (c, cell) in &cells {
+            let Some(column) = mapping.get(c) else { continue };
+            match cell_text(column.key, row, cell) {
+                Ok(text) => {
+                    values.insert(column.key, text);
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+        raw_rows.push(RawRow { row, values });
+    }
+    Ok((raw_rows, errors))
+}
 
-    // Header cell column index → column; the first header naming a column wins.
-    let mut mapping: BTreeMap<u32, &'static Column> = BTreeMap::new();
-    for (c, cell) in &header_cells {
+/// Header cell column index → the column it names.
+type Mapping = BTreeMap<u32, &'static Column>;
+
+/// Non-empty cells by 0-based row, then 0-based column.
+type Cells = BTreeMap<u32, BTreeMap<u32, Cell>>;
+
+/// Matches the header row's cells to columns (the first header naming a column wins) and checks
+/// that every required column is present.
+fn map_headers(kind: SheetKind, header: &BTreeMap<u32, Cell>) -> Result<Mapping, ExcelError> {
+    let mut mapping = Mapping::new();
+    for (c, cell) in header {
         if let Cell::Text(text) = cell
             && let Some(column) = match_header(kind, text)
             && !mapping.values().any(|m| m.key == column.key)
@@ -861,65 +891,26 @@ pub fn read_rows(kind: SheetKind, bytes: &[u8]) -> Result<(Vec<RawRow>, Vec<RowE
             mapping.insert(*c, column);
         }
     }
-    let by_key: BTreeMap<&'static str, u32> = mapping.iter().map(|(c, col)| (col.key, *c)).collect();
-    if columns(kind)
+    match columns(kind)
         .iter()
-        .any(|c| c.required && !by_key.contains_key(c.key))
+        .find(|c| c.required && !mapping.values().any(|m| m.key == c.key))
     {
-        return Err(first_required_missing(kind, &by_key));
-    }
-
-    let mut raw_rows = Vec::new();
-    let mut errors = Vec::new();
-    let mut data_rows = 0usize;
-    for (r, cells) in rows {
-        data_rows += 1;
-        if data_rows > MAX_ROWS {
-            return Err(ExcelError::TooManyRows { max: MAX_ROWS });
-        }
-        // calamine counts rows from 0; Excel, and the user, from 1.
-        let row = r as usize + 1;
-        let mut values = BTreeMap::new();
-        let mut row_errors = Vec::new();
-        for (c, cell) in &cells {
-            let Some(column) = mapping.get(c) else { continue };
-            match cell_text(column.key, row, cell) {
-                Ok(text) if text.is_empty() => {}
-                Ok(text) => {
-                    values.insert(column.key, text);
-                }
-                Err(e) => row_errors.push(e),
-            }
-        }
-        if values.is_empty() && row_errors.is_empty() {
-            continue;
-        }
-        raw_rows.push(RawRow { row, values });
-        errors.extend(row_errors);
-    }
-    Ok((raw_rows, errors))
-}
-
-/// The [`ExcelError::MissingColumn`] for the first required column (in template order) that is
-/// not in `present`.
-fn first_required_missing(kind: SheetKind, present: &BTreeMap<&'static str, u32>) -> ExcelError {
-    let cols = columns(kind);
-    let missing = cols
-        .iter()
-        .find(|c| c.required && !present.contains_key(c.key))
-        .unwrap_or(&cols[0]);
-    ExcelError::MissingColumn {
-        key: missing.key,
-        header_zh: missing.header_zh,
+        Some(missing) => Err(ExcelError::MissingColumn {
+            key: missing.key,
+            header_zh: missing.header_zh,
+        }),
+        None => Ok(mapping),
     }
 }
 
-/// The non-empty cells of the first worksheet, by 0-based row and column, in row order.
+/// Streams the first worksheet: finds the header row, maps it, and keeps the non-empty cells of
+/// known columns of every later row, by 0-based row and column.
 ///
 /// Cells are streamed rather than read through calamine's `worksheet_range`, which allocates the
-/// whole bounding box: a file with one cell in A1 and one in XFD1048576 would otherwise ask for
-/// seventeen billion cells. Streaming also stops as soon as the row limit is exceeded.
-fn read_cells(bytes: &[u8]) -> Result<BTreeMap<u32, BTreeMap<u32, Cell>>, ExcelError> {
+/// sheet's whole bounding box: one cell in A1 and one in XFD1048576 would ask for seventeen
+/// billion cells and abort the process. Keeping only the known columns, and stopping once the
+/// row limit is passed, bounds memory by [`MAX_ROWS`] times the column count.
+fn read_sheet(kind: SheetKind, bytes: &[u8]) -> Result<(Mapping, Cells), ExcelError> {
     let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| not_xlsx(bytes, e))?;
     let name = workbook
         .sheets_metadata()
@@ -930,19 +921,47 @@ fn read_cells(bytes: &[u8]) -> Result<BTreeMap<u32, BTreeMap<u32, Cell>>, ExcelE
     let mut reader = workbook
         .worksheet_cells_reader(&name)
         .map_err(|e| not_xlsx(bytes, e))?;
-    let mut cells: BTreeMap<u32, BTreeMap<u32, Cell>> = BTreeMap::new();
+
+    let mut header: Option<(u32, BTreeMap<u32, Cell>)> = None;
+    let mut mapping: Option<Mapping> = None;
+    let mut data = Cells::new();
     while let Some(cell) = reader.next_cell().map_err(|e| not_xlsx(bytes, e))? {
         let (r, c) = cell.get_position();
         let Some(value) = to_cell(cell.get_value().clone()) else {
             continue;
         };
-        cells.entry(r).or_default().insert(c, value);
-        // One header row plus MAX_ROWS data rows is the most a valid upload holds.
-        if cells.len() > MAX_ROWS + 1 {
-            return Err(ExcelError::TooManyRows { max: MAX_ROWS });
+        let Some((header_row, header_cells)) = &mut header else {
+            header = Some((r, BTreeMap::from([(c, value)])));
+            continue;
+        };
+        // Excel writes rows in ascending order, so the header is complete once a later row
+        // starts. A file that goes back above its first row would make "the first non-empty
+        // row" ambiguous; it is refused rather than read with the wrong header.
+        if r < *header_row || (r == *header_row && mapping.is_some()) {
+            return Err(ExcelError::NotXlsx(
+                "the worksheet's rows are out of order; open and save it in Excel, then upload again".into(),
+            ));
+        }
+        if r == *header_row {
+            header_cells.insert(c, value);
+            continue;
+        }
+        let known = match &mapping {
+            Some(known) => known,
+            None => mapping.insert(map_headers(kind, header_cells)?),
+        };
+        if known.contains_key(&c) {
+            data.entry(r).or_default().insert(c, value);
+            if data.len() > MAX_ROWS {
+                return Err(ExcelError::TooManyRows { max: MAX_ROWS });
+            }
         }
     }
-    Ok(cells)
+    let mapping = match mapping {
+        Some(mapping) => mapping,
+        None => map_headers(kind, &header.map(|(_, cells)| cells).unwrap_or_default())?,
+    };
+    Ok((mapping, data))
 }
 
 #[cfg(test)]
@@ -980,8 +999,8 @@ mod tests {
         workbook.sheet_names()
     }
 
-    /// A workbook whose first sheet holds `cells` as written by `write`, for inputs the module's
-    /// own writer would never produce.
+    /// A workbook whose only sheet is filled by `write`, for inputs the module's own writer
+    /// would never produce.
     fn workbook_with(write: impl FnOnce(&mut Worksheet)) -> Vec<u8> {
         let mut workbook = Workbook::new();
         write(workbook.add_worksheet());
@@ -1381,7 +1400,7 @@ mod tests {
             sheet.write_number_with_format(1, 8, 45657.75, &date).unwrap();
             // `1-2` typed into a general cell becomes 2 January.
             sheet
-                .write_datetime_with_format(1, 9, &XlsxDate::from_ymd(2025, 1, 2).unwrap(), &date)
+                .write_datetime_with_format(1, 9, XlsxDate::from_ymd(2025, 1, 2).unwrap(), &date)
                 .unwrap();
             sheet.write_boolean(1, 10, true).unwrap();
             sheet.write_number_with_format(1, 4, 0.5, &time).unwrap();

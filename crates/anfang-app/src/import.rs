@@ -30,6 +30,8 @@ pub struct ImportSummary {
     pub errors: Vec<RowError>,
     /// The stored error report, when rows failed.
     pub report_id: Option<i64>,
+    /// The error report's bytes (.xlsx), when rows failed.
+    pub report: Option<Vec<u8>>,
 }
 
 fn row_error(row: &RawRow, e: AppError) -> RowError {
@@ -113,9 +115,15 @@ impl App {
             let report = excel::error_report(kind, &rows, &errors)
                 .map_err(|e| AppError::Internal(format!("error report: {e}")))?;
             let id = tx
-                .insert_report(&NewReport { user_id, kind: kind.as_str().into(), content: report, now_ms: self.clock.now_ms() })
+                .insert_report(&NewReport {
+                    user_id,
+                    kind: kind.as_str().into(),
+                    content: report.clone(),
+                    now_ms: self.clock.now_ms(),
+                })
                 .await?;
             summary.report_id = Some(id);
+            summary.report = Some(report);
         }
         summary.errors = errors;
         let actor = who.map(Principal::actor).unwrap_or_else(|| "cli".into());

@@ -610,6 +610,15 @@ impl Tx for SqlTx {
             .collect()
     }
 
+    async fn set_password_hash(&mut self, user_id: i64, password_hash: &str) -> StoreResult<()> {
+        let mut q = Q::new("UPDATE users SET password_hash = ");
+        q.bind(password_hash).sql(", failed_logins = 0, locked_until = NULL WHERE id = ").bind(user_id);
+        match self.exec(&q).await? {
+            0 => Err(StoreError::NotFound { entity: "user" }),
+            _ => Ok(()),
+        }
+    }
+
     async fn set_login_state(&mut self, user_id: i64, failed: i64, locked_until: Option<i64>) -> StoreResult<()> {
         let mut q = Q::new("UPDATE users SET failed_logins = ");
         q.bind(failed).sql(", locked_until = ").bind(locked_until).sql(" WHERE id = ").bind(user_id);

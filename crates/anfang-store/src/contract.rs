@@ -371,6 +371,7 @@ async fn users_sessions_and_lockout(store: &dyn Store) {
         })
         .await
         .unwrap();
+    tx.set_password_hash(id, "$argon2id$other").await.unwrap();
     tx.set_login_state(id, 3, Some(99)).await.unwrap();
     tx.insert_session(&SessionRow { token_hash: "h1".into(), user_id: id, created_at: 1, expires_at: 2 })
         .await
@@ -379,6 +380,9 @@ async fn users_sessions_and_lockout(store: &dyn Store) {
     let mut tx = store.write().await.unwrap();
     let user = tx.user_by_name("police1").await.unwrap().unwrap();
     assert_eq!((user.failed_logins, user.locked_until), (3, Some(99)));
+    assert_eq!(user.password_hash, "$argon2id$other");
+    tx.set_password_hash(id, "$argon2id$third").await.unwrap();
+    assert_eq!(tx.user(id).await.unwrap().unwrap().failed_logins, 0, "a new password clears the lockout");
     assert_eq!(tx.user(id).await.unwrap().unwrap().username, "police1");
     assert_eq!(tx.user_scopes(id).await.unwrap().len(), 2);
     assert_eq!(tx.session("h1").await.unwrap().unwrap().user_id, id);

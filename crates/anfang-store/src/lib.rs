@@ -179,6 +179,8 @@ pub trait Tx: Send {
     async fn list_users(&mut self, page: Page) -> StoreResult<Paged<UserRow>>;
     /// A user's scope entries as (kind, target).
     async fn user_scopes(&mut self, user_id: i64) -> StoreResult<Vec<(String, String)>>;
+    /// Replaces a user's password hash and clears their lockout.
+    async fn set_password_hash(&mut self, user_id: i64, password_hash: &str) -> StoreResult<()>;
     /// Records login failures and the lockout deadline.
     async fn set_login_state(&mut self, user_id: i64, failed: i64, locked_until: Option<i64>) -> StoreResult<()>;
     /// Stores a session by the hash of its token.

@@ -1,0 +1,133 @@
+//! The typed configuration tree: `anfang.toml` in the data directory, overridden by `ANFANG_`
+//! environment variables (`ANFANG_SERVER__LISTEN=…`) and CLI flags. Unknown keys are errors.
+
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// The configuration file's name inside the data directory.
+pub const CONFIG_FILE: &str = "anfang.toml";
+
+/// Everything configurable.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// HTTP server.
+    pub server: ServerConfig,
+    /// Storage.
+    pub database: DatabaseConfig,
+    /// Logins and sessions.
+    pub auth: AuthConfig,
+}
+
+/// HTTP server settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address and port to listen on (default `127.0.0.1:8080`).
+    pub listen: String,
+}
+
+/// Storage settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite:anfang.db` (relative paths are inside the data directory) or a
+    /// `postgres://user@host:port/db` URL.
+    pub url: String,
+}
+
+/// Authentication settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Session lifetime in seconds (default 43200 = 12 h).
+    pub session_ttl_secs: i64,
+    /// Consecutive failed logins that lock an account (default 5).
+    pub lockout_threshold: i64,
+    /// Lockout duration in seconds (default 900).
+    pub lockout_secs: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            server: ServerConfig { listen: "127.0.0.1:8080".into() },
+            database: DatabaseConfig { url: "sqlite:anfang.db".into() },
+            auth: AuthConfig { session_ttl_secs: 43_200, lockout_threshold: 5, lockout_secs: 900 },
+        }
+    }
+}
+
+/// The commented file `init` writes.
+pub fn default_file_text() -> String {
+    r#"# Anfang configuration. Every key is shown with its default.
+# Environment variables override keys: ANFANG_SERVER__LISTEN, ANFANG_DATABASE__URL, ...
+
+[server]
+# Address and port the HTTP API and console listen on.
+listen = "127.0.0.1:8080"
+
+[database]
+# sqlite:FILE (relative to this directory; WAL mode) or postgres://user@host:port/db
+url = "sqlite:anfang.db"
+
+[auth]
+# Session lifetime, seconds.
+session_ttl_secs = 43200
+# Failed logins in a row that lock an account, and for how long (seconds).
+lockout_threshold = 5
+lockout_secs = 900
+"#
+    .to_string()
+}
+
+impl Config {
+    /// Loads `DIR/anfang.toml` with environment overrides.
+    pub fn load(data_dir: &Path) -> anyhow::Result<Config> {
+        use figment::Figment;
+        use figment::providers::{Env, Format, Toml};
+        let path = data_dir.join(CONFIG_FILE);
+        if !path.exists() {
+            anyhow::bail!("{} not found: run `anfang init --data-dir {}` first", path.display(), data_dir.display());
+        }
+        let config: Config = Figment::new()
+            .merge(Toml::file(&path))
+            .merge(Env::prefixed("ANFANG_").split("__"))
+            .extract()
+            .map_err(|e| anyhow::anyhow!("invalid configuration in {}: {e}", path.display()))?;
+        Ok(config)
+    }
+
+    /// The database URL with a relative SQLite path resolved inside the data directory.
+    pub fn database_url(&self, data_dir: &Path) -> String {
+        match self.database.url.strip_prefix("sqlite:") {
+            Some(path) if !Path::new(path.trim_start_matches("//")).is_absolute() => {
+                let file: PathBuf = data_dir.join(path.trim_start_matches("//"));
+                format!("sqlite:{}", file.display())
+            }
+            _ => self.database.url.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_file_parses_to_the_defaults() {
+        let parsed: Config = toml::from_str(&default_file_text()).unwrap();
+        assert_eq!(parsed, Config::default());
+        let err = toml::from_str::<Config>("[server]\nlisten='x'\nport=1\n[database]\nurl=''\n[auth]\nsession_ttl_secs=1\nlockout_threshold=1\nlockout_secs=1\n");
+        assert!(err.is_err(), "unknown keys are rejected");
+    }
+
+    #[test]
+    fn relative_sqlite_paths_live_in_the_data_dir() {
+        let c = Config::default();
+        assert_eq!(c.database_url(Path::new("/srv/anfang")), "sqlite:/srv/anfang/anfang.db");
+        let mut pg = Config::default();
+        pg.database.url = "postgres://u@h/db".into();
+        assert_eq!(pg.database_url(Path::new("/x")), "postgres://u@h/db");
+    }
+}

@@ -1,0 +1,184 @@
+//! The data directory: configuration, keys (0600), the SQLite database, and the audit chain's
+//! external checkpoint. Opening it assembles the application.
+
+use crate::config::{self, Config};
+use anfang_app::audit::Checkpoint;
+use anfang_app::vault::Vault;
+use anfang_app::{App, AppConfig};
+use anyhow::Context;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// The key file's name: two hex-encoded 256-bit keys, readable by the owner only.
+pub const KEYS_FILE: &str = "keys";
+/// The audit checkpoint's file name.
+pub const CHECKPOINT_FILE: &str = "audit.head";
+
+/// Writes `contents` to `path` with mode 0600 from the start (never world-readable).
+fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).with_context(|| format!("create {}", path.display()))?;
+    file.write_all(contents.as_bytes())?;
+    file.sync_all()?;
+    Ok(())
+}
+
+fn load_vault(data_dir: &Path) -> anyhow::Result<Vault> {
+    let path = data_dir.join(KEYS_FILE);
+    let text = std::fs::read_to_string(&path).with_context(|| format!("read {}", path.display()))?;
+    let mut keys = [[0u8; 32]; 2];
+    let mut found = 0;
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+        let (name, value) = line.split_once('=').context("keys file: expected name = hex")?;
+        let slot = match name.trim() {
+            "data_key" => 0,
+            "index_key" => 1,
+            other => anyhow::bail!("keys file: unknown key {other}"),
+        };
+        let bytes = hex::decode(value.trim().trim_matches('"')).context("keys file: not hex")?;
+        keys[slot] = bytes.try_into().map_err(|_| anyhow::anyhow!("keys file: {} must be 32 bytes", name.trim()))?;
+        found += 1;
+    }
+    anyhow::ensure!(found == 2, "keys file must hold data_key and index_key");
+    Ok(Vault::new(&keys[0], &keys[1]))
+}
+
+/// The audit checkpoint kept in a file beside the database (replaced atomically).
+#[derive(Debug)]
+pub struct FileCheckpoint {
+    path: PathBuf,
+    /// The last head written by this process, to skip redundant writes.
+    last: Mutex<Option<(i64, String)>>,
+}
+
+impl FileCheckpoint {
+    /// A checkpoint at `path`.
+    pub fn new(path: PathBuf) -> FileCheckpoint {
+        FileCheckpoint { path, last: Mutex::new(None) }
+    }
+
+    fn read(&self) -> Option<(i64, String)> {
+        let text = std::fs::read_to_string(&self.path).ok()?;
+        let (seq, hash) = text.trim().split_once(' ')?;
+        Some((seq.parse().ok()?, hash.to_string()))
+    }
+}
+
+impl Checkpoint for FileCheckpoint {
+    fn advance(&self, seq: i64, hash: &str) {
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        // Another process (the CLI beside a running server) may have moved it further.
+        let current = self.read().map(|(s, _)| s).unwrap_or(0).max(last.as_ref().map(|(s, _)| *s).unwrap_or(0));
+        if seq <= current {
+            return;
+        }
+        let tmp = self.path.with_extension("tmp");
+        let written = std::fs::write(&tmp, format!("{seq} {hash}\n")).and_then(|_| std::fs::rename(&tmp, &self.path));
+        match written {
+            Ok(()) => *last = Some((seq, hash.to_string())),
+            Err(e) => tracing::error!(error = %e, path = %self.path.display(), "could not write the audit checkpoint"),
+        }
+    }
+
+    fn load(&self) -> Option<(i64, String)> {
+        self.read()
+    }
+}
+
+/// Creates a data directory: commented config, keys (0600), migrated database and the
+/// `admin` user. Returns the admin password (to print once).
+pub async fn init(data_dir: &Path) -> anyhow::Result<String> {
+    std::fs::create_dir_all(data_dir).with_context(|| format!("create {}", data_dir.display()))?;
+    let config_path = data_dir.join(config::CONFIG_FILE);
+    anyhow::ensure!(!config_path.exists(), "{} already exists: this data directory is initialised", config_path.display());
+    let (data_key, index_key) = Vault::generate_keys();
+    write_private(
+        &data_dir.join(KEYS_FILE),
+        &format!(
+            "# Anfang keys: AES-256-GCM data key and HMAC blind-index key. Back up securely; never share.\ndata_key = {}\nindex_key = {}\n",
+            hex::encode(data_key),
+            hex::encode(index_key)
+        ),
+    )?;
+    std::fs::write(&config_path, config::default_file_text())?;
+    let app = open(data_dir).await?;
+    let req = anfang_app::auth::CreateUser {
+        username: "admin".into(),
+        role: "district_admin".into(),
+        scope: "district".into(),
+        display_name: Some("系统管理员".into()),
+    };
+    let (_, password) = app.create_user("cli", &req).await?;
+    Ok(password)
+}
+
+/// Opens an initialised data directory and assembles the application.
+pub async fn open(data_dir: &Path) -> anyhow::Result<App> {
+    let config = Config::load(data_dir)?;
+    open_with(data_dir, &config).await
+}
+
+/// Opens with an already loaded configuration.
+pub async fn open_with(data_dir: &Path, config: &Config) -> anyhow::Result<App> {
+    let vault = load_vault(data_dir)?;
+    let url = config.database_url(data_dir);
+    let store = anfang_store_sql::SqlStore::open(&url).await.with_context(|| format!("open database {}", redact(&url)))?;
+    let app_config = AppConfig {
+        session_ttl_secs: config.auth.session_ttl_secs,
+        lockout_threshold: config.auth.lockout_threshold,
+        lockout_secs: config.auth.lockout_secs,
+    };
+    Ok(App::new(
+        Arc::new(store),
+        Arc::new(anfang_base::SystemClock),
+        vault,
+        Arc::new(FileCheckpoint::new(data_dir.join(CHECKPOINT_FILE))),
+        app_config,
+    ))
+}
+
+/// A URL with any password replaced, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact("sqlite:/x/y.db"), "sqlite:/x/y.db");
+    }
+
+    #[test]
+    fn private_files_are_0600() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k");
+        write_private(&path, "x").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        assert!(write_private(&path, "y").is_err(), "never overwritten");
+    }
+}

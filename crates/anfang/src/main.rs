@@ -1,0 +1,314 @@
+//! The `anfang` binary: command-line interface and composition root. It reads configuration,
+//! opens storage, assembles the application and serves it; it holds no business logic.
+
+mod config;
+mod console;
+mod datadir;
+mod demo;
+
+use anfang_app::excel::SheetKind;
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Anfang (安防): an open smart-security community platform.
+#[derive(Debug, Parser)]
+#[command(name = "anfang", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a data directory: config, keys, database, admin user (prints its password once).
+    Init {
+        /// The data directory.
+        #[arg(long)]
+        data_dir: PathBuf,
+    },
+    /// Serve the API and console.
+    Serve {
+        /// The data directory.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Listen address (overrides server.listen).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Initialise if needed, seed the demo district, and serve it.
+    Demo {
+        /// The data directory (default ./data/demo).
+        #[arg(long, default_value = "data/demo")]
+        data_dir: PathBuf,
+        /// Listen address (default: 127.0.0.1:8080, or a free port if that is taken).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// User administration.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Device registry.
+    Device {
+        #[command(subcommand)]
+        command: DeviceCommand,
+    },
+    /// Import houses, persons or vehicles from an .xlsx file into a community.
+    Import {
+        /// The data directory.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// houses, persons or vehicles.
+        #[arg(long)]
+        kind: String,
+        /// The community's code.
+        #[arg(long)]
+        community: String,
+        /// The .xlsx file.
+        file: PathBuf,
+    },
+    /// Export a community's houses, persons or vehicles to an .xlsx file.
+    Export {
+        /// The data directory.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// houses, persons or vehicles.
+        #[arg(long)]
+        kind: String,
+        /// The community's code.
+        #[arg(long)]
+        community: String,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Audit log tools.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Write a consistent copy of the database while the server runs.
+    Backup {
+        /// The data directory.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// The backup file to create.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Create a user with a generated password (printed once).
+    CreateUser {
+        /// The data directory.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// Login name.
+        #[arg(long)]
+        username: String,
+        /// Role, e.g. community_police, property_manager, district_admin.
+        #[arg(long)]
+        role: String,
+        /// Scope, e.g. district, street:370323001, community:370323001001001, house:42.
+        #[arg(long)]
+        scope: String,
+        /// Display name.
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DeviceCommand {
+    /// Register a device with a generated secret (printed once).
+    Add {
+        /// The data directory.
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// 20-digit GB/T 28181 code.
+        #[arg(long)]
+        code: String,
+        /// Kind, e.g. face_door_terminal, barrier_gate, smart_booth.
+        #[arg(long)]
+        kind: String,
+        /// Protocol: mqtt, http_push, gat1400, gb28181.
+        #[arg(long)]
+        protocol: String,
+        /// The community's code; without it the device waits to be assigned.
+        #[arg(long)]
+        community: Option<String>,
+        /// Name.
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Verify the hash chain and its checkpoint; exits 1 when tampering is found.
+    Verify {
+        /// The data directory.
+        #[arg(long)]
+        data_dir: PathBuf,
+    },
+}
+
+#[tokio::main]
+async fn main() {
+    anfang_base::init_tracing();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::exit(2);
+        }
+    }
+}
+
+async fn community_id(app: &anfang_app::App, code: &str) -> anyhow::Result<i64> {
+    let mut tx = app.store().read().await?;
+    tx.community_by_code(code).await?.map(|c| c.id).with_context(|| format!("no community with code {code}"))
+}
+
+fn sheet(kind: &str) -> anyhow::Result<SheetKind> {
+    SheetKind::parse(kind).context("--kind must be houses, persons or vehicles")
+}
+
+async fn run(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        Command::Init { data_dir } => {
+            let password = datadir::init(&data_dir).await?;
+            println!("initialised {}", data_dir.display());
+            println!("admin password: {password}");
+        }
+        Command::Serve { data_dir, listen } => {
+            let config = config::Config::load(&data_dir)?;
+            let listen = listen.unwrap_or_else(|| config.server.listen.clone());
+            let app = datadir::open_with(&data_dir, &config).await?;
+            let listener = bind(&listen, "server.listen").await?;
+            println!("listening on http://{}", listener.local_addr()?);
+            serve(app, listener).await?;
+        }
+        Command::Demo { data_dir, listen } => demo::run(&data_dir, listen.as_deref()).await?,
+        Command::Admin { command: AdminCommand::CreateUser { data_dir, username, role, scope, display_name } } => {
+            let app = datadir::open(&data_dir).await?;
+            let req = anfang_app::auth::CreateUser { username, role, scope, display_name };
+            let (_, password) = app.create_user("cli", &req).await?;
+            println!("password: {password}");
+        }
+        Command::Device { command: DeviceCommand::Add { data_dir, code, kind, protocol, community, name } } => {
+            let app = datadir::open(&data_dir).await?;
+            let community_id = match &community {
+                Some(code) => Some(community_id(&app, code).await?),
+                None => None,
+            };
+            let req = anfang_app::registry::CreateDevice { code, kind, protocol, community_id, name, ..Default::default() };
+            let (row, secret) = app.create_device(None, &req).await?;
+            if row.community_id.is_none() {
+                eprintln!("device {} waits to be assigned to a community", row.code);
+            }
+            println!("secret: {secret}");
+        }
+        Command::Import { data_dir, kind, community, file } => return import(&data_dir, &kind, &community, &file).await,
+        Command::Export { data_dir, kind, community, out } => {
+            let app = datadir::open(&data_dir).await?;
+            let id = community_id(&app, &community).await?;
+            let bytes = app.export_sheet(None, sheet(&kind)?, id).await?;
+            std::fs::write(&out, bytes).with_context(|| format!("write {}", out.display()))?;
+            println!("wrote {}", out.display());
+        }
+        Command::Audit { command: AuditCommand::Verify { data_dir } } => {
+            let app = datadir::open(&data_dir).await?;
+            let report = app.verify_audit().await?;
+            println!(
+                "{} entries, last {}, checkpoint {}",
+                report.entries,
+                report.last_seq,
+                report.checkpoint_seq.map(|s| s.to_string()).unwrap_or_else(|| "none".into())
+            );
+            if report.ok() {
+                println!("audit chain intact");
+            } else {
+                for problem in &report.problems {
+                    println!("TAMPERED: {problem}");
+                }
+                return Ok(1);
+            }
+        }
+        Command::Backup { data_dir, out } => {
+            let app = datadir::open(&data_dir).await?;
+            let out = if out.is_absolute() { out } else { std::env::current_dir()?.join(out) };
+            app.store().backup_to(&out).await?;
+            println!("wrote {}", out.display());
+            println!("note: the backup holds encrypted personal data; keep {} (the keys) backed up separately", datadir::KEYS_FILE);
+        }
+    }
+    Ok(0)
+}
+
+async fn import(data_dir: &Path, kind: &str, community: &str, file: &Path) -> anyhow::Result<i32> {
+    let app = datadir::open(data_dir).await?;
+    let id = community_id(&app, community).await?;
+    let bytes = std::fs::read(file).with_context(|| format!("read {}", file.display()))?;
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let progress = |done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    };
+    let summary = app.import_sheet(None, sheet(kind)?, id, &bytes, Some(&progress)).await?;
+    bar.finish_and_clear();
+    println!(
+        "{} rows: {} created, {} updated, {} failed",
+        summary.total, summary.created, summary.updated, summary.failed
+    );
+    for e in &summary.errors {
+        println!("row {}: {} ({}): {}", e.row, e.field, e.code, e.message);
+    }
+    if let Some(report) = &summary.report {
+        let path = file.with_extension("errors.xlsx");
+        std::fs::write(&path, report)?;
+        println!("error report: {}", path.display());
+        return Ok(1);
+    }
+    Ok(0)
+}
+
+/// Binds `addr`, or fails with a message naming the address and the config key.
+async fn bind(addr: &str, key: &str) -> anyhow::Result<tokio::net::TcpListener> {
+    let parsed: SocketAddr = addr.parse().with_context(|| format!("{key} = {addr:?} is not an address:port"))?;
+    tokio::net::TcpListener::bind(parsed).await.map_err(|e| {
+        anyhow::anyhow!("cannot listen on {addr} ({e}); the port is taken or not allowed: change {key} or pass --listen")
+    })
+}
+
+/// Serves until Ctrl-C / SIGTERM.
+async fn serve(app: anfang_app::App, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
+    let router = anfang_api::router(app, console::embedded());
+    axum::serve(listener, router).with_graceful_shutdown(shutdown()).await?;
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
