@@ -170,7 +170,7 @@ pub async fn create_user(State(s): State<ApiState>, c: Caller, Body(r): Body<Cre
 #[utoipa::path(get, path = "/api/v1/streets", tag = "registry", security(("bearer" = [])), params(ListParams),
     responses((status = 200, body = PageDto<StreetDto>), (status = 403, body = ErrorBody)))]
 pub async fn list_streets(State(s): State<ApiState>, c: Caller, Query(p): Query<ListParams>) -> ApiResult<Json<PageDto<StreetDto>>> {
-    Ok(paged(s.app.list_streets(&c.principal, page_of(&p)).await?, &p))
+    Ok(paged(s.app.list_streets(&c.principal, &query_of(&p), page_of(&p)).await?, &p))
 }
 
 /// Create a street (district-wide users).

@@ -835,6 +835,44 @@ fn not_xlsx(bytes: &[u8], e: XlsxError) -> ExcelError {
     }
 }
 
+/// Most a workbook may expand to when unzipped (bytes): far above any real registry sheet.
+const MAX_UNZIPPED: u64 = 256 * 1024 * 1024;
+
+/// Checks the archive before calamine parses it. calamine trusts sizes declared inside the
+/// file (the shared-string count, entry sizes) and reserves memory for them up front, so a
+/// 10 KB crafted file could abort the process; here the declared sizes are checked against
+/// the real ones first.
+fn guard_archive(bytes: &[u8]) -> Result<(), ExcelError> {
+    use std::io::Read;
+    let not_xlsx = |why: &str| ExcelError::NotXlsx(why.to_string());
+    let mut archive =
+        zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|_| not_xlsx("not an .xlsx workbook (not a zip archive)"))?;
+    let mut total = 0u64;
+    for i in 0..archive.len() {
+        let entry = archive.by_index_raw(i).map_err(|_| not_xlsx("corrupt .xlsx archive"))?;
+        total = total.saturating_add(entry.size());
+    }
+    if total > MAX_UNZIPPED {
+        return Err(not_xlsx("the workbook expands to more than 256 MiB"));
+    }
+    if let Ok(entry) = archive.by_name("xl/sharedStrings.xml") {
+        let size = entry.size();
+        let mut head = String::new();
+        // The declared counts sit in the root element, within the first bytes.
+        let _ = entry.take(4096).read_to_string(&mut head);
+        for attribute in ["uniqueCount=\"", "count=\""] {
+            if let Some(rest) = head.split(attribute).nth(1) {
+                let declared: u64 = rest.split('"').next().and_then(|n| n.parse().ok()).unwrap_or(u64::MAX);
+                // Every shared string takes at least `<si><t/></si>` (7+ bytes) in the file.
+                if declared > size / 7 + 1 {
+                    return Err(not_xlsx("the workbook declares more shared strings than it holds"));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Reads the first worksheet of an uploaded workbook.
 ///
 /// The header row is the first non-empty row; each header cell is matched to a column by its
@@ -852,6 +890,7 @@ fn not_xlsx(bytes: &[u8], e: XlsxError) -> ExcelError {
 /// More than [`MAX_ROWS`] data rows is [`ExcelError::TooManyRows`]; anything that is not a
 /// readable .xlsx workbook is [`ExcelError::NotXlsx`].
 pub fn read_rows(kind: SheetKind, bytes: &[u8]) -> Result<(Vec<RawRow>, Vec<RowError>), ExcelError> {
+    guard_archive(bytes)?;
     let (mapping, data) = read_sheet(kind, bytes)?;
     let mut raw_rows = Vec::with_capacity(data.len());
     let mut errors = Vec::new();

@@ -86,8 +86,8 @@ impl App {
             excel::read_rows(kind, bytes).map_err(|e| AppError::invalid(e.code(), "file", e.to_string()))?;
         let mut tx = self.store.write().await?;
         let community = tx.community(community_id).await?.ok_or(AppError::NotFound { entity: "community" })?;
-        let mut summary = ImportSummary { total: rows.len() + errors.len(), ..ImportSummary::default() };
-        let bad_rows: Vec<usize> = errors.iter().map(|e| e.row).collect();
+        let mut summary = ImportSummary { total: rows.len(), ..ImportSummary::default() };
+        let bad_rows: std::collections::BTreeSet<usize> = errors.iter().map(|e| e.row).collect();
         for (done, row) in rows.iter().enumerate() {
             if bad_rows.contains(&row.row) {
                 continue;

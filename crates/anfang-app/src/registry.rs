@@ -474,10 +474,16 @@ impl App {
     }
 
     /// Streets that contain something in the caller's scope.
-    pub async fn list_streets(&self, who: &Principal, page: PageRequest) -> AppResult<Paged<StreetRow>> {
+    pub async fn list_streets(&self, who: &Principal, q: &ListQuery, page: PageRequest) -> AppResult<Paged<StreetRow>> {
         who.require(Permission::ReadTree)?;
+        // Validates any community or street filter against the scope.
+        let scoped = self.scoped_filter(who, q).await?;
         let mut tx = self.store.read().await?;
-        let mut filter = Filter::default();
+        let mut filter = Filter { street_id: scoped.street_id, ..Filter::default() };
+        if let Some(community) = scoped.community_id {
+            let row = tx.community(community).await?.ok_or(AppError::NotFound { entity: "community" })?;
+            filter.street_id = Some(row.street_id);
+        }
         if !who.scope.all {
             let communities = tx.list_communities(&who.scope.filter(), Page::ALL).await?;
             let mut streets: Vec<i64> = communities.items.iter().map(|c| c.street_id).collect();

@@ -90,9 +90,20 @@ impl IdDocType {
     }
 
     /// Parses the snake_case name (error code `invalid_id_type`).
+    /// The Chinese name used in spreadsheets and on screen (accepted by [`IdDocType::parse`]).
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            IdDocType::ResidentId => "居民身份证",
+            IdDocType::HmtResidencePermit => "港澳台居民居住证",
+            IdDocType::ForeignPermanentResidence => "外国人永久居留身份证",
+            IdDocType::Passport => "护照",
+            IdDocType::Other => "其他",
+        }
+    }
+
     pub fn parse(s: &str) -> Result<Self, DomainError> {
         let s = s.trim();
-        Self::ALL.into_iter().find(|t| t.as_str() == s).ok_or_else(|| {
+        Self::ALL.into_iter().find(|t| t.as_str() == s || t.label_zh() == s).ok_or_else(|| {
             DomainError::new(
                 "invalid_id_type",
                 format!(

@@ -69,7 +69,7 @@ pub async fn run(data_dir: &Path, listen: Option<&str>) -> anyhow::Result<()> {
     let admin_password = app.reset_password("cli", "admin").await?;
     let admin = app.login("admin", &admin_password).await?.principal;
     let mut extra_users = Vec::new();
-    if app.list_streets(&admin, Default::default()).await?.total == 0 {
+    if app.list_streets(&admin, &Default::default(), Default::default()).await?.total == 0 {
         println!("seeding the demo district (Yiyuan County annex, 16 communities)…");
         let started = std::time::Instant::now();
         extra_users = seed(&app, &admin).await?;
