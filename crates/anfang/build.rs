@@ -18,17 +18,27 @@ fn main() {
         println!("cargo:rerun-if-changed={}", dist.join("assets").display());
     }
     files.sort();
-    let mut out = String::from("/// The console's files: (path, bytes, content type).\npub static FILES: &[(&str, &[u8], &str)] = &[\n");
+    let mut out = String::from(
+        "/// The console's files: (path, bytes, content type).\npub static FILES: &[(&str, &[u8], &str)] = &[\n",
+    );
     for (rel, abs) in &files {
-        let _ = writeln!(out, "    ({rel:?}, include_bytes!({:?}), {:?}),", abs.display().to_string(), mime(rel));
+        let _ = writeln!(
+            out,
+            "    ({rel:?}, include_bytes!({:?}), {:?}),",
+            abs.display().to_string(),
+            mime(rel)
+        );
     }
     out.push_str("];\n");
-    let target = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("console_assets.rs");
+    let target =
+        PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("console_assets.rs");
     std::fs::write(target, out).expect("write console_assets.rs");
 }
 
 fn collect(root: &Path, dir: &Path, files: &mut Vec<(String, PathBuf)>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {

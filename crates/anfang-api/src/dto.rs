@@ -77,7 +77,12 @@ pub struct UserDto {
 
 impl From<&UserRow> for UserDto {
     fn from(u: &UserRow) -> Self {
-        UserDto { id: u.id, username: u.username.clone(), role: u.role.clone(), display_name: u.display_name.clone() }
+        UserDto {
+            id: u.id,
+            username: u.username.clone(),
+            role: u.role.clone(),
+            display_name: u.display_name.clone(),
+        }
     }
 }
 
@@ -154,7 +159,12 @@ pub struct StreetDto {
 
 impl From<StreetRow> for StreetDto {
     fn from(s: StreetRow) -> Self {
-        StreetDto { id: s.id, district_code: s.district_code, code: s.code, name: s.name }
+        StreetDto {
+            id: s.id,
+            district_code: s.district_code,
+            code: s.code,
+            name: s.name,
+        }
     }
 }
 
@@ -187,7 +197,13 @@ pub struct CommitteeDto {
 
 impl From<CommitteeRow> for CommitteeDto {
     fn from(c: CommitteeRow) -> Self {
-        CommitteeDto { id: c.id, street_id: c.street_id, code: c.code, name: c.name, kind: c.kind }
+        CommitteeDto {
+            id: c.id,
+            street_id: c.street_id,
+            code: c.code,
+            name: c.name,
+            kind: c.kind,
+        }
     }
 }
 
@@ -266,7 +282,10 @@ impl From<CommunityRow> for CommunityDto {
             house_count: c.house_count,
             resident_count: c.resident_count,
             device_count: c.device_count,
-            site_plan: SitePlanDto { width: c.site_width, height: c.site_height },
+            site_plan: SitePlanDto {
+                width: c.site_width,
+                height: c.site_height,
+            },
             places: None,
         }
     }
@@ -317,7 +336,15 @@ pub struct BuildingDto {
 
 impl From<BuildingRow> for BuildingDto {
     fn from(b: BuildingRow) -> Self {
-        BuildingDto { id: b.id, community_id: b.community_id, number: b.number, name: b.name, floors: b.floors, x: b.x, y: b.y }
+        BuildingDto {
+            id: b.id,
+            community_id: b.community_id,
+            number: b.number,
+            name: b.name,
+            floors: b.floors,
+            x: b.x,
+            y: b.y,
+        }
     }
 }
 
@@ -354,7 +381,12 @@ pub struct UnitDto {
 
 impl From<UnitRow> for UnitDto {
     fn from(u: UnitRow) -> Self {
-        UnitDto { id: u.id, building_id: u.building_id, community_id: u.community_id, number: u.number }
+        UnitDto {
+            id: u.id,
+            building_id: u.building_id,
+            community_id: u.community_id,
+            number: u.number,
+        }
     }
 }
 
@@ -770,7 +802,15 @@ pub struct AuditDto {
 
 impl From<AuditRow> for AuditDto {
     fn from(a: AuditRow) -> Self {
-        AuditDto { seq: a.seq, at: rfc3339(a.at), actor: a.actor, action: a.action, target: a.target, detail: a.detail, hash: a.hash }
+        AuditDto {
+            seq: a.seq,
+            at: rfc3339(a.at),
+            actor: a.actor,
+            action: a.action,
+            target: a.target,
+            detail: a.detail,
+            hash: a.hash,
+        }
     }
 }
 

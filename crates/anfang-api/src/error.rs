@@ -56,7 +56,13 @@ pub fn status_of(kind: ErrorKind) -> StatusCode {
 impl ApiError {
     /// An error with an explicit status and code.
     pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code: code.into(), message: message.into(), field: None, retry_after: None }
+        ApiError {
+            status,
+            code: code.into(),
+            message: message.into(),
+            field: None,
+            retry_after: None,
+        }
     }
 
     /// Counts a rejected request by reason.
@@ -84,7 +90,13 @@ impl From<AppError> for ApiError {
         if status == StatusCode::BAD_REQUEST {
             metrics::counter!("anfang_http_rejected_total", "reason" => e.code().to_string()).increment(1);
         }
-        ApiError { status, code: e.code().into(), field: e.field_name().map(String::from), message, retry_after }
+        ApiError {
+            status,
+            code: e.code().into(),
+            field: e.field_name().map(String::from),
+            message,
+            retry_after,
+        }
     }
 }
 
@@ -116,14 +128,21 @@ fn field_from_serde_message(message: &str) -> Option<String> {
     }
     let after = message.split(": ").nth(1)?;
     let candidate = after.split(':').next()?.trim();
-    (!candidate.is_empty() && candidate.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c == '.' || c.is_ascii_digit()))
-        .then(|| candidate.to_string())
+    (!candidate.is_empty()
+        && candidate
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c == '_' || c == '.' || c.is_ascii_digit()))
+    .then(|| candidate.to_string())
 }
 
 impl From<BytesRejection> for ApiError {
     fn from(r: BytesRejection) -> ApiError {
         if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::rejected(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body exceeds the limit".into())
+            ApiError::rejected(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "the request body exceeds the limit".into(),
+            )
         } else {
             ApiError::rejected(StatusCode::BAD_REQUEST, "unreadable_body", r.body_text())
         }
@@ -147,12 +166,18 @@ impl From<PathRejection> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody { error: ErrorDetail { code: self.code, message: self.message, field: self.field } };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message,
+                field: self.field,
+            },
+        };
         let mut response = (self.status, axum::Json(body)).into_response();
-        if let Some(secs) = self.retry_after {
-            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+        if let Some(secs) = self.retry_after
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
         }
         response
     }
@@ -183,9 +208,15 @@ mod tests {
 
     #[test]
     fn finds_field_names_in_serde_messages() {
-        assert_eq!(field_from_serde_message("Failed to deserialize: missing field `name` at line 1").as_deref(), Some("name"));
         assert_eq!(
-            field_from_serde_message("Failed to deserialize the JSON body into the target type: floors: invalid type").as_deref(),
+            field_from_serde_message("Failed to deserialize: missing field `name` at line 1").as_deref(),
+            Some("name")
+        );
+        assert_eq!(
+            field_from_serde_message(
+                "Failed to deserialize the JSON body into the target type: floors: invalid type"
+            )
+            .as_deref(),
             Some("floors")
         );
     }

@@ -64,7 +64,10 @@ pub(crate) fn upload_routes() -> Router<ApiState> {
 }
 
 fn page_of(p: &ListParams) -> PageRequest {
-    PageRequest { page: p.page.unwrap_or(1), page_size: p.page_size.unwrap_or(reg::DEFAULT_PAGE_SIZE) }
+    PageRequest {
+        page: p.page.unwrap_or(1),
+        page_size: p.page_size.unwrap_or(reg::DEFAULT_PAGE_SIZE),
+    }
 }
 
 fn query_of(p: &ListParams) -> ListQuery {
@@ -95,8 +98,14 @@ fn paged<R, D: From<R>>(rows: Paged<R>, p: &ListParams) -> Json<PageDto<D>> {
 fn xlsx(name: &str, bytes: Vec<u8>) -> Response {
     (
         [
-            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.xlsx\"")),
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}.xlsx\""),
+            ),
         ],
         bytes,
     )
@@ -105,14 +114,21 @@ fn xlsx(name: &str, bytes: Vec<u8>) -> Response {
 
 fn sheet_kind(kind: &str) -> ApiResult<SheetKind> {
     SheetKind::parse(kind).ok_or_else(|| {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_sheet_kind", "kind must be houses, persons or vehicles")
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_sheet_kind",
+            "kind must be houses, persons or vehicles",
+        )
     })
 }
 
 /// Log in with a username and password; returns a bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
-pub async fn login(State(s): State<ApiState>, Body(req): Body<LoginRequest>) -> ApiResult<Json<LoginResponse>> {
+pub async fn login(
+    State(s): State<ApiState>,
+    Body(req): Body<LoginRequest>,
+) -> ApiResult<Json<LoginResponse>> {
     let out = s.app.login(&req.username, &req.password).await?;
     Ok(Json(LoginResponse {
         token: out.token,
@@ -144,69 +160,157 @@ pub async fn me(c: Caller) -> Json<MeDto> {
         username: p.username,
         role: p.role.as_str().into(),
         display_name: p.display_name,
-        scopes: p.scope_entries.iter().map(|e| ScopeDto { kind: e.kind().into(), target: e.target() }).collect(),
+        scopes: p
+            .scope_entries
+            .iter()
+            .map(|e| ScopeDto {
+                kind: e.kind().into(),
+                target: e.target(),
+            })
+            .collect(),
     })
 }
 
 /// List users (district administrators).
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = [])), params(ListParams),
     responses((status = 200, body = PageDto<UserDto>), (status = 403, body = ErrorBody)))]
-pub async fn list_users(State(s): State<ApiState>, c: Caller, Query(p): Query<ListParams>) -> ApiResult<Json<PageDto<UserDto>>> {
+pub async fn list_users(
+    State(s): State<ApiState>,
+    c: Caller,
+    Query(p): Query<ListParams>,
+) -> ApiResult<Json<PageDto<UserDto>>> {
     let rows = s.app.list_users(&c.principal, page_of(&p).to_page()?).await?;
     let page = page_of(&p);
-    Ok(Json(PageDto { items: rows.items.iter().map(UserDto::from).collect(), total: rows.total, page: page.page, page_size: page.page_size }))
+    Ok(Json(PageDto {
+        items: rows.items.iter().map(UserDto::from).collect(),
+        total: rows.total,
+        page: page.page,
+        page_size: page.page_size,
+    }))
 }
 
 /// Create a user; the generated password is returned once.
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", security(("bearer" = [])), request_body = CreateUserRequest,
     responses((status = 201, body = CreatedUserDto), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn create_user(State(s): State<ApiState>, c: Caller, Body(r): Body<CreateUserRequest>) -> ApiResult<(StatusCode, Json<CreatedUserDto>)> {
-    let req = anfang_app::auth::CreateUser { username: r.username, role: r.role, scope: r.scope, display_name: r.display_name };
+pub async fn create_user(
+    State(s): State<ApiState>,
+    c: Caller,
+    Body(r): Body<CreateUserRequest>,
+) -> ApiResult<(StatusCode, Json<CreatedUserDto>)> {
+    let req = anfang_app::auth::CreateUser {
+        username: r.username,
+        role: r.role,
+        scope: r.scope,
+        display_name: r.display_name,
+    };
     let (user, password) = s.app.create_user_as(&c.principal, &req).await?;
-    Ok((StatusCode::CREATED, Json(CreatedUserDto { user: UserDto::from(&user), password })))
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedUserDto {
+            user: UserDto::from(&user),
+            password,
+        }),
+    ))
 }
 
 /// Streets containing something in the caller's scope.
 #[utoipa::path(get, path = "/api/v1/streets", tag = "registry", security(("bearer" = [])), params(ListParams),
     responses((status = 200, body = PageDto<StreetDto>), (status = 403, body = ErrorBody)))]
-pub async fn list_streets(State(s): State<ApiState>, c: Caller, Query(p): Query<ListParams>) -> ApiResult<Json<PageDto<StreetDto>>> {
-    Ok(paged(s.app.list_streets(&c.principal, &query_of(&p), page_of(&p)).await?, &p))
+pub async fn list_streets(
+    State(s): State<ApiState>,
+    c: Caller,
+    Query(p): Query<ListParams>,
+) -> ApiResult<Json<PageDto<StreetDto>>> {
+    Ok(paged(
+        s.app
+            .list_streets(&c.principal, &query_of(&p), page_of(&p))
+            .await?,
+        &p,
+    ))
 }
 
 /// Create a street (district-wide users).
 #[utoipa::path(post, path = "/api/v1/streets", tag = "registry", security(("bearer" = [])), request_body = CreateStreetRequest,
     responses((status = 201, body = StreetDto), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn create_street(State(s): State<ApiState>, c: Caller, Body(r): Body<CreateStreetRequest>) -> ApiResult<(StatusCode, Json<StreetDto>)> {
-    let row = s.app.create_street(&c.principal, &reg::CreateStreet { district_code: r.district_code, code: r.code, name: r.name }).await?;
+pub async fn create_street(
+    State(s): State<ApiState>,
+    c: Caller,
+    Body(r): Body<CreateStreetRequest>,
+) -> ApiResult<(StatusCode, Json<StreetDto>)> {
+    let row = s
+        .app
+        .create_street(
+            &c.principal,
+            &reg::CreateStreet {
+                district_code: r.district_code,
+                code: r.code,
+                name: r.name,
+            },
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(row.into())))
 }
 
 /// Residents' and village committees in scope.
 #[utoipa::path(get, path = "/api/v1/committees", tag = "registry", security(("bearer" = [])), params(ListParams),
     responses((status = 200, body = PageDto<CommitteeDto>), (status = 404, body = ErrorBody)))]
-pub async fn list_committees(State(s): State<ApiState>, c: Caller, Query(p): Query<ListParams>) -> ApiResult<Json<PageDto<CommitteeDto>>> {
-    Ok(paged(s.app.list_committees(&c.principal, &query_of(&p), page_of(&p)).await?, &p))
+pub async fn list_committees(
+    State(s): State<ApiState>,
+    c: Caller,
+    Query(p): Query<ListParams>,
+) -> ApiResult<Json<PageDto<CommitteeDto>>> {
+    Ok(paged(
+        s.app
+            .list_committees(&c.principal, &query_of(&p), page_of(&p))
+            .await?,
+        &p,
+    ))
 }
 
 /// Create a committee (district-wide users).
 #[utoipa::path(post, path = "/api/v1/committees", tag = "registry", security(("bearer" = [])), request_body = CreateCommitteeRequest,
     responses((status = 201, body = CommitteeDto), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn create_committee(State(s): State<ApiState>, c: Caller, Body(r): Body<CreateCommitteeRequest>) -> ApiResult<(StatusCode, Json<CommitteeDto>)> {
-    let req = reg::CreateCommittee { street_id: r.street_id, code: r.code, name: r.name, kind: r.kind };
-    Ok((StatusCode::CREATED, Json(s.app.create_committee(&c.principal, &req).await?.into())))
+pub async fn create_committee(
+    State(s): State<ApiState>,
+    c: Caller,
+    Body(r): Body<CreateCommitteeRequest>,
+) -> ApiResult<(StatusCode, Json<CommitteeDto>)> {
+    let req = reg::CreateCommittee {
+        street_id: r.street_id,
+        code: r.code,
+        name: r.name,
+        kind: r.kind,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.create_committee(&c.principal, &req).await?.into()),
+    ))
 }
 
 /// Communities in scope.
 #[utoipa::path(get, path = "/api/v1/communities", tag = "registry", security(("bearer" = [])), params(ListParams),
     responses((status = 200, body = PageDto<CommunityDto>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn list_communities(State(s): State<ApiState>, c: Caller, Query(p): Query<ListParams>) -> ApiResult<Json<PageDto<CommunityDto>>> {
-    Ok(paged(s.app.list_communities(&c.principal, &query_of(&p), page_of(&p)).await?, &p))
+pub async fn list_communities(
+    State(s): State<ApiState>,
+    c: Caller,
+    Query(p): Query<ListParams>,
+) -> ApiResult<Json<PageDto<CommunityDto>>> {
+    Ok(paged(
+        s.app
+            .list_communities(&c.principal, &query_of(&p), page_of(&p))
+            .await?,
+        &p,
+    ))
 }
 
 /// One community with its places.
 #[utoipa::path(get, path = "/api/v1/communities/{id}", tag = "registry", security(("bearer" = [])), params(("id" = i64, Path, description = "Community id")),
     responses((status = 200, body = CommunityDto), (status = 404, body = ErrorBody)))]
-pub async fn get_community(State(s): State<ApiState>, c: Caller, Path(id): Path<i64>) -> ApiResult<Json<CommunityDto>> {
+pub async fn get_community(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<CommunityDto>> {
     let detail = s.app.community(&c.principal, id).await?;
     let mut dto = CommunityDto::from(detail.community);
     dto.places = Some(detail.places.into_iter().map(PlaceDto::from).collect());
@@ -216,7 +320,11 @@ pub async fn get_community(State(s): State<ApiState>, c: Caller, Path(id): Path<
 /// Create a community (district-wide users).
 #[utoipa::path(post, path = "/api/v1/communities", tag = "registry", security(("bearer" = [])), request_body = CreateCommunityRequest,
     responses((status = 201, body = CommunityDto), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn create_community(State(s): State<ApiState>, c: Caller, Body(r): Body<CreateCommunityRequest>) -> ApiResult<(StatusCode, Json<CommunityDto>)> {
+pub async fn create_community(
+    State(s): State<ApiState>,
+    c: Caller,
+    Body(r): Body<CreateCommunityRequest>,
+) -> ApiResult<(StatusCode, Json<CommunityDto>)> {
     let req = reg::CreateCommunity {
         committee_id: r.committee_id,
         code: r.code,
@@ -228,94 +336,210 @@ pub async fn create_community(State(s): State<ApiState>, c: Caller, Body(r): Bod
         site_height: r.site_height,
         police_area: r.police_area,
     };
-    Ok((StatusCode::CREATED, Json(s.app.create_community(&c.principal, &req).await?.into())))
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.create_community(&c.principal, &req).await?.into()),
+    ))
 }
 
 /// Buildings in scope.
 #[utoipa::path(get, path = "/api/v1/buildings", tag = "registry", security(("bearer" = [])), params(ListParams),
     responses((status = 200, body = PageDto<BuildingDto>), (status = 404, body = ErrorBody)))]
-pub async fn list_buildings(State(s): State<ApiState>, c: Caller, Query(p): Query<ListParams>) -> ApiResult<Json<PageDto<BuildingDto>>> {
-    Ok(paged(s.app.list_buildings(&c.principal, &query_of(&p), page_of(&p)).await?, &p))
+pub async fn list_buildings(
+    State(s): State<ApiState>,
+    c: Caller,
+    Query(p): Query<ListParams>,
+) -> ApiResult<Json<PageDto<BuildingDto>>> {
+    Ok(paged(
+        s.app
+            .list_buildings(&c.principal, &query_of(&p), page_of(&p))
+            .await?,
+        &p,
+    ))
 }
 
 /// Create a building.
 #[utoipa::path(post, path = "/api/v1/buildings", tag = "registry", security(("bearer" = [])), request_body = CreateBuildingRequest,
     responses((status = 201, body = BuildingDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn create_building(State(s): State<ApiState>, c: Caller, Body(r): Body<CreateBuildingRequest>) -> ApiResult<(StatusCode, Json<BuildingDto>)> {
-    let req = reg::CreateBuilding { community_id: r.community_id, number: r.number, name: r.name, floors: r.floors, x: r.x, y: r.y };
-    Ok((StatusCode::CREATED, Json(s.app.create_building(&c.principal, &req).await?.into())))
+pub async fn create_building(
+    State(s): State<ApiState>,
+    c: Caller,
+    Body(r): Body<CreateBuildingRequest>,
+) -> ApiResult<(StatusCode, Json<BuildingDto>)> {
+    let req = reg::CreateBuilding {
+        community_id: r.community_id,
+        number: r.number,
+        name: r.name,
+        floors: r.floors,
+        x: r.x,
+        y: r.y,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.create_building(&c.principal, &req).await?.into()),
+    ))
 }
 
 /// Units in scope.
 #[utoipa::path(get, path = "/api/v1/units", tag = "registry", security(("bearer" = [])), params(ListParams),
     responses((status = 200, body = PageDto<UnitDto>), (status = 404, body = ErrorBody)))]
-pub async fn list_units(State(s): State<ApiState>, c: Caller, Query(p): Query<ListParams>) -> ApiResult<Json<PageDto<UnitDto>>> {
-    Ok(paged(s.app.list_units(&c.principal, &query_of(&p), page_of(&p)).await?, &p))
+pub async fn list_units(
+    State(s): State<ApiState>,
+    c: Caller,
+    Query(p): Query<ListParams>,
+) -> ApiResult<Json<PageDto<UnitDto>>> {
+    Ok(paged(
+        s.app.list_units(&c.principal, &query_of(&p), page_of(&p)).await?,
+        &p,
+    ))
 }
 
 /// Create a unit.
 #[utoipa::path(post, path = "/api/v1/units", tag = "registry", security(("bearer" = [])), request_body = CreateUnitRequest,
     responses((status = 201, body = UnitDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn create_unit(State(s): State<ApiState>, c: Caller, Body(r): Body<CreateUnitRequest>) -> ApiResult<(StatusCode, Json<UnitDto>)> {
-    let req = reg::CreateUnit { building_id: r.building_id, number: r.number };
-    Ok((StatusCode::CREATED, Json(s.app.create_unit(&c.principal, &req).await?.into())))
+pub async fn create_unit(
+    State(s): State<ApiState>,
+    c: Caller,
+    Body(r): Body<CreateUnitRequest>,
+) -> ApiResult<(StatusCode, Json<UnitDto>)> {
+    let req = reg::CreateUnit {
+        building_id: r.building_id,
+        number: r.number,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.create_unit(&c.principal, &req).await?.into()),
+    ))
 }
 
 /// Houses in scope.
 #[utoipa::path(get, path = "/api/v1/houses", tag = "registry", security(("bearer" = [])), params(ListParams),
     responses((status = 200, body = PageDto<HouseDto>), (status = 404, body = ErrorBody)))]
-pub async fn list_houses(State(s): State<ApiState>, c: Caller, Query(p): Query<ListParams>) -> ApiResult<Json<PageDto<HouseDto>>> {
-    Ok(paged(s.app.list_houses(&c.principal, &query_of(&p), page_of(&p)).await?, &p))
+pub async fn list_houses(
+    State(s): State<ApiState>,
+    c: Caller,
+    Query(p): Query<ListParams>,
+) -> ApiResult<Json<PageDto<HouseDto>>> {
+    Ok(paged(
+        s.app
+            .list_houses(&c.principal, &query_of(&p), page_of(&p))
+            .await?,
+        &p,
+    ))
 }
 
 /// One house.
 #[utoipa::path(get, path = "/api/v1/houses/{id}", tag = "registry", security(("bearer" = [])), params(("id" = i64, Path, description = "House id")),
     responses((status = 200, body = HouseDto), (status = 404, body = ErrorBody)))]
-pub async fn get_house(State(s): State<ApiState>, c: Caller, Path(id): Path<i64>) -> ApiResult<Json<HouseDto>> {
+pub async fn get_house(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<HouseDto>> {
     Ok(Json(s.app.house(&c.principal, id).await?.into()))
 }
 
 /// Create a house; its standard address is derived.
 #[utoipa::path(post, path = "/api/v1/houses", tag = "registry", security(("bearer" = [])), request_body = CreateHouseRequest,
     responses((status = 201, body = HouseDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn create_house(State(s): State<ApiState>, c: Caller, Body(r): Body<CreateHouseRequest>) -> ApiResult<(StatusCode, Json<HouseDto>)> {
-    let req = reg::CreateHouse { unit_id: r.unit_id, number: r.number, floor: r.floor, area_m2: r.area_m2, use_kind: r.use_kind };
-    Ok((StatusCode::CREATED, Json(s.app.create_house(&c.principal, &req).await?.into())))
+pub async fn create_house(
+    State(s): State<ApiState>,
+    c: Caller,
+    Body(r): Body<CreateHouseRequest>,
+) -> ApiResult<(StatusCode, Json<HouseDto>)> {
+    let req = reg::CreateHouse {
+        unit_id: r.unit_id,
+        number: r.number,
+        floor: r.floor,
+        area_m2: r.area_m2,
+        use_kind: r.use_kind,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.create_house(&c.principal, &req).await?.into()),
+    ))
 }
 
 /// Places on site plans in scope.
 #[utoipa::path(get, path = "/api/v1/places", tag = "registry", security(("bearer" = [])), params(ListParams),
     responses((status = 200, body = PageDto<PlaceDto>), (status = 404, body = ErrorBody)))]
-pub async fn list_places(State(s): State<ApiState>, c: Caller, Query(p): Query<ListParams>) -> ApiResult<Json<PageDto<PlaceDto>>> {
-    Ok(paged(s.app.list_places(&c.principal, &query_of(&p), page_of(&p)).await?, &p))
+pub async fn list_places(
+    State(s): State<ApiState>,
+    c: Caller,
+    Query(p): Query<ListParams>,
+) -> ApiResult<Json<PageDto<PlaceDto>>> {
+    Ok(paged(
+        s.app
+            .list_places(&c.principal, &query_of(&p), page_of(&p))
+            .await?,
+        &p,
+    ))
 }
 
 /// Create a place (entrance, lane, car park, unit door, perimeter zone, road point…).
 #[utoipa::path(post, path = "/api/v1/places", tag = "registry", security(("bearer" = [])), request_body = CreatePlaceRequest,
     responses((status = 201, body = PlaceDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn create_place(State(s): State<ApiState>, c: Caller, Body(r): Body<CreatePlaceRequest>) -> ApiResult<(StatusCode, Json<PlaceDto>)> {
-    let req = reg::CreatePlace { community_id: r.community_id, kind: r.kind, name: r.name, x: r.x, y: r.y, attended: r.attended, unit_id: r.unit_id };
-    Ok((StatusCode::CREATED, Json(s.app.create_place(&c.principal, &req).await?.into())))
+pub async fn create_place(
+    State(s): State<ApiState>,
+    c: Caller,
+    Body(r): Body<CreatePlaceRequest>,
+) -> ApiResult<(StatusCode, Json<PlaceDto>)> {
+    let req = reg::CreatePlace {
+        community_id: r.community_id,
+        kind: r.kind,
+        name: r.name,
+        x: r.x,
+        y: r.y,
+        attended: r.attended,
+        unit_id: r.unit_id,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.create_place(&c.principal, &req).await?.into()),
+    ))
 }
 
 /// Persons in scope, personal numbers masked.
 #[utoipa::path(get, path = "/api/v1/persons", tag = "persons", security(("bearer" = [])), params(ListParams),
     responses((status = 200, body = PageDto<PersonDto>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn list_persons(State(s): State<ApiState>, c: Caller, Query(p): Query<ListParams>) -> ApiResult<Json<PageDto<PersonDto>>> {
-    Ok(paged(s.app.list_persons(&c.principal, &query_of(&p), page_of(&p)).await?, &p))
+pub async fn list_persons(
+    State(s): State<ApiState>,
+    c: Caller,
+    Query(p): Query<ListParams>,
+) -> ApiResult<Json<PageDto<PersonDto>>> {
+    Ok(paged(
+        s.app
+            .list_persons(&c.principal, &query_of(&p), page_of(&p))
+            .await?,
+        &p,
+    ))
 }
 
 /// One person; `reveal=true` shows personal numbers to roles that may read them (audited).
 #[utoipa::path(get, path = "/api/v1/persons/{id}", tag = "persons", security(("bearer" = [])), params(("id" = i64, Path, description = "Person id"), RevealParams),
     responses((status = 200, body = PersonDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get_person(State(s): State<ApiState>, c: Caller, Path(id): Path<i64>, Query(r): Query<RevealParams>) -> ApiResult<Json<PersonDto>> {
-    Ok(Json(s.app.person(&c.principal, id, r.reveal.unwrap_or(false)).await?.into()))
+pub async fn get_person(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Query(r): Query<RevealParams>,
+) -> ApiResult<Json<PersonDto>> {
+    Ok(Json(
+        s.app
+            .person(&c.principal, id, r.reveal.unwrap_or(false))
+            .await?
+            .into(),
+    ))
 }
 
 /// Register a person.
 #[utoipa::path(post, path = "/api/v1/persons", tag = "persons", security(("bearer" = [])), request_body = CreatePersonRequest,
     responses((status = 201, body = PersonDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn create_person(State(s): State<ApiState>, c: Caller, Body(r): Body<CreatePersonRequest>) -> ApiResult<(StatusCode, Json<PersonDto>)> {
+pub async fn create_person(
+    State(s): State<ApiState>,
+    c: Caller,
+    Body(r): Body<CreatePersonRequest>,
+) -> ApiResult<(StatusCode, Json<PersonDto>)> {
     let house = r.house_id.map(|house_id| reg::SetPersonHouse {
         house_id,
         role: r.role.clone().unwrap_or_else(|| "owner".into()),
@@ -333,36 +557,66 @@ pub async fn create_person(State(s): State<ApiState>, c: Caller, Body(r): Body<C
         tags: r.tags,
         house,
     };
-    Ok((StatusCode::CREATED, Json(s.app.create_person(&c.principal, &req).await?.into())))
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.create_person(&c.principal, &req).await?.into()),
+    ))
 }
 
 /// Set a person's relation to a house (owner, family, tenant with lease, staff).
 #[utoipa::path(put, path = "/api/v1/persons/{id}/houses", tag = "persons", security(("bearer" = [])), params(("id" = i64, Path, description = "Person id")),
     request_body = SetPersonHouseRequest,
     responses((status = 200, body = PersonDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn set_person_house(State(s): State<ApiState>, c: Caller, Path(id): Path<i64>, Body(r): Body<SetPersonHouseRequest>) -> ApiResult<Json<PersonDto>> {
-    let req = reg::SetPersonHouse { house_id: r.house_id, role: r.role, lease_start: r.lease_start, lease_end: r.lease_end };
+pub async fn set_person_house(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Body(r): Body<SetPersonHouseRequest>,
+) -> ApiResult<Json<PersonDto>> {
+    let req = reg::SetPersonHouse {
+        house_id: r.house_id,
+        role: r.role,
+        lease_start: r.lease_start,
+        lease_end: r.lease_end,
+    };
     Ok(Json(s.app.set_person_house(&c.principal, id, &req).await?.into()))
 }
 
 /// Vehicles in scope.
 #[utoipa::path(get, path = "/api/v1/vehicles", tag = "vehicles", security(("bearer" = [])), params(ListParams),
     responses((status = 200, body = PageDto<VehicleDto>), (status = 404, body = ErrorBody)))]
-pub async fn list_vehicles(State(s): State<ApiState>, c: Caller, Query(p): Query<ListParams>) -> ApiResult<Json<PageDto<VehicleDto>>> {
-    Ok(paged(s.app.list_vehicles(&c.principal, &query_of(&p), page_of(&p)).await?, &p))
+pub async fn list_vehicles(
+    State(s): State<ApiState>,
+    c: Caller,
+    Query(p): Query<ListParams>,
+) -> ApiResult<Json<PageDto<VehicleDto>>> {
+    Ok(paged(
+        s.app
+            .list_vehicles(&c.principal, &query_of(&p), page_of(&p))
+            .await?,
+        &p,
+    ))
 }
 
 /// One vehicle.
 #[utoipa::path(get, path = "/api/v1/vehicles/{id}", tag = "vehicles", security(("bearer" = [])), params(("id" = i64, Path, description = "Vehicle id")),
     responses((status = 200, body = VehicleDto), (status = 404, body = ErrorBody)))]
-pub async fn get_vehicle(State(s): State<ApiState>, c: Caller, Path(id): Path<i64>) -> ApiResult<Json<VehicleDto>> {
+pub async fn get_vehicle(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<VehicleDto>> {
     Ok(Json(s.app.vehicle(&c.principal, id).await?.into()))
 }
 
 /// Register a vehicle (plates validated strictly).
 #[utoipa::path(post, path = "/api/v1/vehicles", tag = "vehicles", security(("bearer" = [])), request_body = CreateVehicleRequest,
     responses((status = 201, body = VehicleDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn create_vehicle(State(s): State<ApiState>, c: Caller, Body(r): Body<CreateVehicleRequest>) -> ApiResult<(StatusCode, Json<VehicleDto>)> {
+pub async fn create_vehicle(
+    State(s): State<ApiState>,
+    c: Caller,
+    Body(r): Body<CreateVehicleRequest>,
+) -> ApiResult<(StatusCode, Json<VehicleDto>)> {
     let req = reg::CreateVehicle {
         community_id: r.community_id,
         plate_number: r.plate_number,
@@ -370,27 +624,47 @@ pub async fn create_vehicle(State(s): State<ApiState>, c: Caller, Body(r): Body<
         owner_person_id: r.owner_person_id,
         parking_space: r.parking_space,
     };
-    Ok((StatusCode::CREATED, Json(s.app.create_vehicle(&c.principal, &req).await?.into())))
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.create_vehicle(&c.principal, &req).await?.into()),
+    ))
 }
 
 /// Devices in scope.
 #[utoipa::path(get, path = "/api/v1/devices", tag = "devices", security(("bearer" = [])), params(ListParams),
     responses((status = 200, body = PageDto<DeviceDto>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn list_devices(State(s): State<ApiState>, c: Caller, Query(p): Query<ListParams>) -> ApiResult<Json<PageDto<DeviceDto>>> {
-    Ok(paged(s.app.list_devices(&c.principal, &query_of(&p), page_of(&p)).await?, &p))
+pub async fn list_devices(
+    State(s): State<ApiState>,
+    c: Caller,
+    Query(p): Query<ListParams>,
+) -> ApiResult<Json<PageDto<DeviceDto>>> {
+    Ok(paged(
+        s.app
+            .list_devices(&c.principal, &query_of(&p), page_of(&p))
+            .await?,
+        &p,
+    ))
 }
 
 /// One device.
 #[utoipa::path(get, path = "/api/v1/devices/{id}", tag = "devices", security(("bearer" = [])), params(("id" = i64, Path, description = "Device id")),
     responses((status = 200, body = DeviceDto), (status = 404, body = ErrorBody)))]
-pub async fn get_device(State(s): State<ApiState>, c: Caller, Path(id): Path<i64>) -> ApiResult<Json<DeviceDto>> {
+pub async fn get_device(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<DeviceDto>> {
     Ok(Json(s.app.device(&c.principal, id).await?.into()))
 }
 
 /// Register a device; its generated secret is returned once.
 #[utoipa::path(post, path = "/api/v1/devices", tag = "devices", security(("bearer" = [])), request_body = CreateDeviceRequest,
     responses((status = 201, body = CreatedDeviceDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn create_device(State(s): State<ApiState>, c: Caller, Body(r): Body<CreateDeviceRequest>) -> ApiResult<(StatusCode, Json<CreatedDeviceDto>)> {
+pub async fn create_device(
+    State(s): State<ApiState>,
+    c: Caller,
+    Body(r): Body<CreateDeviceRequest>,
+) -> ApiResult<(StatusCode, Json<CreatedDeviceDto>)> {
     let req = reg::CreateDevice {
         code: r.code,
         name: r.name,
@@ -404,23 +678,46 @@ pub async fn create_device(State(s): State<ApiState>, c: Caller, Body(r): Body<C
         contractor: r.contractor,
     };
     let (row, secret) = s.app.create_device(Some(&c.principal), &req).await?;
-    Ok((StatusCode::CREATED, Json(CreatedDeviceDto { device: row.into(), secret })))
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedDeviceDto {
+            device: row.into(),
+            secret,
+        }),
+    ))
 }
 
 /// Assign a device to a community and place.
 #[utoipa::path(post, path = "/api/v1/devices/{id}/assign", tag = "devices", security(("bearer" = [])), params(("id" = i64, Path, description = "Device id")),
     request_body = AssignDeviceRequest,
     responses((status = 200, body = DeviceDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn assign_device(State(s): State<ApiState>, c: Caller, Path(id): Path<i64>, Body(r): Body<AssignDeviceRequest>) -> ApiResult<Json<DeviceDto>> {
-    Ok(Json(s.app.assign_device(&c.principal, id, r.community_id, r.place_id).await?.into()))
+pub async fn assign_device(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Body(r): Body<AssignDeviceRequest>,
+) -> ApiResult<Json<DeviceDto>> {
+    Ok(Json(
+        s.app
+            .assign_device(&c.principal, id, r.community_id, r.place_id)
+            .await?
+            .into(),
+    ))
 }
 
 /// Download the import template (.xlsx) of houses, persons or vehicles.
 #[utoipa::path(get, path = "/api/v1/import/template/{kind}", tag = "import", security(("bearer" = [])), params(("kind" = String, Path, description = "houses, persons or vehicles")),
     responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn import_template(State(s): State<ApiState>, c: Caller, Path(kind): Path<String>) -> ApiResult<Response> {
+pub async fn import_template(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path(kind): Path<String>,
+) -> ApiResult<Response> {
     let kind = sheet_kind(&kind)?;
-    Ok(xlsx(&format!("template-{}", kind.as_str()), s.app.import_template(&c.principal, kind)?))
+    Ok(xlsx(
+        &format!("template-{}", kind.as_str()),
+        s.app.import_template(&c.principal, kind)?,
+    ))
 }
 
 /// Import an .xlsx (raw body) into a community: valid rows are committed, the rest reported.
@@ -437,7 +734,10 @@ pub async fn import_sheet(
 ) -> ApiResult<Json<ImportDto>> {
     let kind = sheet_kind(&kind)?;
     let body = body?;
-    let summary = s.app.import_sheet(Some(&c.principal), kind, q.community_id, &body, None).await?;
+    let summary = s
+        .app
+        .import_sheet(Some(&c.principal), kind, q.community_id, &body, None)
+        .await?;
     Ok(Json(ImportDto {
         total: summary.total,
         created: summary.created,
@@ -446,7 +746,12 @@ pub async fn import_sheet(
         errors: summary
             .errors
             .into_iter()
-            .map(|e| RowErrorDto { row: e.row, field: e.field, code: e.code, message: e.message })
+            .map(|e| RowErrorDto {
+                row: e.row,
+                field: e.field,
+                code: e.code,
+                message: e.message,
+            })
             .collect(),
         report_id: summary.report_id,
     }))
@@ -456,24 +761,42 @@ pub async fn import_sheet(
 #[utoipa::path(get, path = "/api/v1/import/reports/{id}", tag = "import", security(("bearer" = [])), params(("id" = i64, Path, description = "Report id")),
     responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>), (status = 404, body = ErrorBody)))]
 pub async fn import_report(State(s): State<ApiState>, c: Caller, Path(id): Path<i64>) -> ApiResult<Response> {
-    Ok(xlsx(&format!("import-errors-{id}"), s.app.import_report(&c.principal, id).await?))
+    Ok(xlsx(
+        &format!("import-errors-{id}"),
+        s.app.import_report(&c.principal, id).await?,
+    ))
 }
 
 /// Export a community's houses, persons or vehicles (.xlsx, re-importable; audited).
 #[utoipa::path(get, path = "/api/v1/export/{kind}", tag = "import", security(("bearer" = [])),
     params(("kind" = String, Path, description = "houses, persons or vehicles"), CommunityParam),
     responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn export_sheet(State(s): State<ApiState>, c: Caller, Path(kind): Path<String>, Query(q): Query<CommunityParam>) -> ApiResult<Response> {
+pub async fn export_sheet(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path(kind): Path<String>,
+    Query(q): Query<CommunityParam>,
+) -> ApiResult<Response> {
     let kind = sheet_kind(&kind)?;
-    let bytes = s.app.export_sheet(Some(&c.principal), kind, q.community_id).await?;
+    let bytes = s
+        .app
+        .export_sheet(Some(&c.principal), kind, q.community_id)
+        .await?;
     Ok(xlsx(&format!("{}-{}", kind.as_str(), q.community_id), bytes))
 }
 
 /// The audit log, newest first (auditors, district administrators).
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", security(("bearer" = [])), params(ListParams),
     responses((status = 200, body = PageDto<AuditDto>), (status = 403, body = ErrorBody)))]
-pub async fn list_audit(State(s): State<ApiState>, c: Caller, Query(p): Query<ListParams>) -> ApiResult<Json<PageDto<AuditDto>>> {
-    Ok(paged(s.app.list_audit(&c.principal, page_of(&p).to_page()?).await?, &p))
+pub async fn list_audit(
+    State(s): State<ApiState>,
+    c: Caller,
+    Query(p): Query<ListParams>,
+) -> ApiResult<Json<PageDto<AuditDto>>> {
+    Ok(paged(
+        s.app.list_audit(&c.principal, page_of(&p).to_page()?).await?,
+        &p,
+    ))
 }
 
 /// Verify the audit hash chain against its external checkpoint.
@@ -481,5 +804,11 @@ pub async fn list_audit(State(s): State<ApiState>, c: Caller, Query(p): Query<Li
     responses((status = 200, body = VerifyDto), (status = 403, body = ErrorBody)))]
 pub async fn verify_audit(State(s): State<ApiState>, c: Caller) -> ApiResult<Json<VerifyDto>> {
     let r = s.app.verify_audit_as(&c.principal).await?;
-    Ok(Json(VerifyDto { ok: r.ok(), entries: r.entries, last_seq: r.last_seq, checkpoint_seq: r.checkpoint_seq, problems: r.problems }))
+    Ok(Json(VerifyDto {
+        ok: r.ok(),
+        entries: r.entries,
+        last_seq: r.last_seq,
+        checkpoint_seq: r.checkpoint_seq,
+        problems: r.problems,
+    }))
 }

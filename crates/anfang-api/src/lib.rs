@@ -65,7 +65,11 @@ pub fn metrics_handle() -> PrometheusHandle {
 
 /// The whole HTTP surface.
 pub fn router(app: App, console: Option<Arc<dyn ConsoleAssets>>) -> Router {
-    let state = ApiState { app, metrics: metrics_handle(), console };
+    let state = ApiState {
+        app,
+        metrics: metrics_handle(),
+        console,
+    };
     let api = handlers::routes()
         .merge(handlers::upload_routes().layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
         .route("/openapi.json", get(openapi::serve));
@@ -96,12 +100,20 @@ async fn count_requests(request: Request, next: Next) -> Response {
 async fn healthz(State(state): State<ApiState>) -> Response {
     match state.app.store().read().await {
         Ok(_) => (StatusCode::OK, "ok").into_response(),
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("storage unavailable: {e}")).into_response(),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("storage unavailable: {e}"),
+        )
+            .into_response(),
     }
 }
 
 async fn metrics(State(state): State<ApiState>) -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+        .into_response()
 }
 
 /// Serves the console's files; unknown paths that are not API paths get `index.html` so that
@@ -109,11 +121,18 @@ async fn metrics(State(state): State<ApiState>) -> Response {
 async fn serve_console(State(state): State<ApiState>, request: Request) -> Response {
     let path = request.uri().path().trim_start_matches('/');
     if path.starts_with("api/") {
-        return ApiError::new(StatusCode::NOT_FOUND, "no_such_route", format!("no API route {}", request.uri().path()))
-            .into_response();
+        return ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_such_route",
+            format!("no API route {}", request.uri().path()),
+        )
+        .into_response();
     }
     let Some(console) = &state.console else {
-        return (StatusCode::NOT_FOUND, "the console is not built into this binary; the API is at /api/v1 and its docs at /api/docs")
+        return (
+            StatusCode::NOT_FOUND,
+            "the console is not built into this binary; the API is at /api/v1 and its docs at /api/docs",
+        )
             .into_response();
     };
     let wanted = if path.is_empty() { "index.html" } else { path };

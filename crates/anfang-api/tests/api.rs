@@ -26,18 +26,39 @@ struct Server {
 impl Server {
     async fn start() -> Server {
         let dir = tempfile::tempdir().unwrap();
-        let store = anfang_store_sql::SqlStore::open(&format!("sqlite:{}", dir.path().join("t.db").display())).await.unwrap();
+        let store =
+            anfang_store_sql::SqlStore::open(&format!("sqlite:{}", dir.path().join("t.db").display()))
+                .await
+                .unwrap();
         let clock = SimClock::new(START_MS);
         let (d, i) = Vault::generate_keys();
-        let app = App::new(Arc::new(store), Arc::new(clock.clone()), Vault::new(&d, &i), Arc::new(MemoryCheckpoint::default()), AppConfig::default());
+        let app = App::new(
+            Arc::new(store),
+            Arc::new(clock.clone()),
+            Vault::new(&d, &i),
+            Arc::new(MemoryCheckpoint::default()),
+            AppConfig::default(),
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let router = anfang_api::router(app.clone(), None);
         tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-        Server { base, http: Client::new(), clock, app, _dir: dir }
+        Server {
+            base,
+            http: Client::new(),
+            clock,
+            app,
+            _dir: dir,
+        }
     }
 
-    async fn call(&self, token: Option<&str>, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    async fn call(
+        &self,
+        token: Option<&str>,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -58,14 +79,24 @@ impl Server {
     }
 
     async fn login(&self, user: &str, password: &str) -> String {
-        let (status, v) = self.call(None, Method::POST, "/api/v1/auth/login", Some(json!({"username": user, "password": password}))).await;
+        let (status, v) = self
+            .call(
+                None,
+                Method::POST,
+                "/api/v1/auth/login",
+                Some(json!({"username": user, "password": password})),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "{v}");
         v["token"].as_str().unwrap().to_string()
     }
 }
 
 fn resident_id(first17: &str) -> String {
-    format!("{first17}{}", anfang_domain::id_number::gb11643_check_char(first17).unwrap())
+    format!(
+        "{first17}{}",
+        anfang_domain::id_number::gb11643_check_char(first17).unwrap()
+    )
 }
 
 /// Ids of one seeded community.
@@ -92,10 +123,39 @@ async fn seed(s: &Server, admin: &str, n: u32) -> Seeded {
             "category": "existing_closed", "property_type": "commercial", "address": format!("沂源县小区{n}"), "site_width": 300.0, "site_height": 200.0})))
         .await;
     let c = community["id"].as_i64().unwrap();
-    let building = s.ok(admin, Method::POST, "/api/v1/buildings", Some(json!({"community_id": c, "number": "1", "floors": 6, "x": 10.0, "y": 10.0}))).await;
-    let unit = s.ok(admin, Method::POST, "/api/v1/units", Some(json!({"building_id": building["id"], "number": "1"}))).await;
-    let house = s.ok(admin, Method::POST, "/api/v1/houses", Some(json!({"unit_id": unit["id"], "number": "101", "floor": 1, "area_m2": 88.5, "use": "rented"}))).await;
-    s.ok(admin, Method::POST, "/api/v1/places", Some(json!({"community_id": c, "kind": "pedestrian_entrance", "name": "南门", "x": 1.0, "y": 2.0}))).await;
+    let building = s
+        .ok(
+            admin,
+            Method::POST,
+            "/api/v1/buildings",
+            Some(json!({"community_id": c, "number": "1", "floors": 6, "x": 10.0, "y": 10.0})),
+        )
+        .await;
+    let unit = s
+        .ok(
+            admin,
+            Method::POST,
+            "/api/v1/units",
+            Some(json!({"building_id": building["id"], "number": "1"})),
+        )
+        .await;
+    let house = s
+        .ok(
+            admin,
+            Method::POST,
+            "/api/v1/houses",
+            Some(
+                json!({"unit_id": unit["id"], "number": "101", "floor": 1, "area_m2": 88.5, "use": "rented"}),
+            ),
+        )
+        .await;
+    s.ok(
+        admin,
+        Method::POST,
+        "/api/v1/places",
+        Some(json!({"community_id": c, "kind": "pedestrian_entrance", "name": "南门", "x": 1.0, "y": 2.0})),
+    )
+    .await;
     let person = s
         .ok(admin, Method::POST, "/api/v1/persons", Some(json!({"community_id": c, "name": format!("测试{n}"), "gender": "female", "id_type": "resident_id",
             "id_number": resident_id(&format!("37032319900101{n:02}2")), "phone": format!("1390000000{n}"), "population_type": "floating",
@@ -121,13 +181,25 @@ async fn seed(s: &Server, admin: &str, n: u32) -> Seeded {
 }
 
 async fn admin_token(s: &Server) -> String {
-    let req = anfang_app::auth::CreateUser { username: "admin".into(), role: "district_admin".into(), scope: "district".into(), display_name: None };
+    let req = anfang_app::auth::CreateUser {
+        username: "admin".into(),
+        role: "district_admin".into(),
+        scope: "district".into(),
+        display_name: None,
+    };
     let (_, password) = s.app.create_user("test", &req).await.unwrap();
     s.login("admin", &password).await
 }
 
 async fn user_token(s: &Server, admin: &str, username: &str, role: &str, scope: &str) -> String {
-    let created = s.ok(admin, Method::POST, "/api/v1/users", Some(json!({"username": username, "role": role, "scope": scope}))).await;
+    let created = s
+        .ok(
+            admin,
+            Method::POST,
+            "/api/v1/users",
+            Some(json!({"username": username, "role": role, "scope": scope})),
+        )
+        .await;
     s.login(username, created["password"].as_str().unwrap()).await
 }
 
@@ -136,18 +208,34 @@ fn out_of_scope_body(method: &str, path: &str, b: &Seeded) -> Option<Value> {
     let body = match (method, path) {
         ("post", "/api/v1/users") => json!({"username": "intruder", "role": "guard", "scope": "district"}),
         ("post", "/api/v1/streets") => json!({"district_code": "370323", "code": "370323999", "name": "x"}),
-        ("post", "/api/v1/committees") => json!({"street_id": b.street, "code": "C999", "name": "x", "kind": "residents"}),
-        ("post", "/api/v1/communities") => json!({"committee_id": b.committee, "code": "999", "name": "x", "category": "village",
-            "property_type": "village", "address": "x", "site_width": 1.0, "site_height": 1.0}),
-        ("post", "/api/v1/buildings") => json!({"community_id": b.community, "number": "9", "floors": 3, "x": 1.0, "y": 1.0}),
+        ("post", "/api/v1/committees") => {
+            json!({"street_id": b.street, "code": "C999", "name": "x", "kind": "residents"})
+        }
+        ("post", "/api/v1/communities") => {
+            json!({"committee_id": b.committee, "code": "999", "name": "x", "category": "village",
+            "property_type": "village", "address": "x", "site_width": 1.0, "site_height": 1.0})
+        }
+        ("post", "/api/v1/buildings") => {
+            json!({"community_id": b.community, "number": "9", "floors": 3, "x": 1.0, "y": 1.0})
+        }
         ("post", "/api/v1/units") => json!({"building_id": b.building, "number": "9"}),
-        ("post", "/api/v1/houses") => json!({"unit_id": b.unit, "number": "909", "floor": 9, "area_m2": 50.0, "use": "vacant"}),
-        ("post", "/api/v1/places") => json!({"community_id": b.community, "kind": "road_point", "name": "x", "x": 1.0, "y": 1.0}),
-        ("post", "/api/v1/persons") => json!({"community_id": b.community, "name": "x", "gender": "male", "id_type": "passport",
-            "id_number": "E12345678", "population_type": "floating"}),
+        ("post", "/api/v1/houses") => {
+            json!({"unit_id": b.unit, "number": "909", "floor": 9, "area_m2": 50.0, "use": "vacant"})
+        }
+        ("post", "/api/v1/places") => {
+            json!({"community_id": b.community, "kind": "road_point", "name": "x", "x": 1.0, "y": 1.0})
+        }
+        ("post", "/api/v1/persons") => {
+            json!({"community_id": b.community, "name": "x", "gender": "male", "id_type": "passport",
+            "id_number": "E12345678", "population_type": "floating"})
+        }
         ("put", "/api/v1/persons/{id}/houses") => json!({"house_id": b.house, "role": "family"}),
-        ("post", "/api/v1/vehicles") => json!({"community_id": b.community, "plate_number": "鲁C99999", "plate_color": "blue"}),
-        ("post", "/api/v1/devices") => json!({"code": "37032300001320009999", "kind": "alarm_button", "protocol": "mqtt", "community_id": b.community}),
+        ("post", "/api/v1/vehicles") => {
+            json!({"community_id": b.community, "plate_number": "鲁C99999", "plate_color": "blue"})
+        }
+        ("post", "/api/v1/devices") => {
+            json!({"code": "37032300001320009999", "kind": "alarm_button", "protocol": "mqtt", "community_id": b.community})
+        }
         ("post", "/api/v1/devices/{id}/assign") => json!({"community_id": b.community}),
         _ => return None,
     };
@@ -162,11 +250,37 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
     let b = seed(&s, &admin, 2).await;
     let pm = user_token(&s, &admin, "pm_a", "property_manager", "community:370323001001").await;
     // The property manager works in A: a sanity check that refusals below are not blanket.
-    s.ok(&pm, Method::GET, &format!("/api/v1/communities/{}", a.community), None).await;
-    s.ok(&pm, Method::GET, &format!("/api/v1/persons/{}?reveal=true", a.person), None).await;
+    s.ok(
+        &pm,
+        Method::GET,
+        &format!("/api/v1/communities/{}", a.community),
+        None,
+    )
+    .await;
+    s.ok(
+        &pm,
+        Method::GET,
+        &format!("/api/v1/persons/{}?reveal=true", a.person),
+        None,
+    )
+    .await;
     let report_of_admin = {
-        let bytes = excel::write_rows(SheetKind::Houses, &[BTreeMap::from([("building", "1".to_string())])]).unwrap();
-        let resp = s.http.post(format!("{}/api/v1/import/houses?community_id={}", s.base, b.community)).bearer_auth(&admin).body(bytes).send().await.unwrap();
+        let bytes = excel::write_rows(
+            SheetKind::Houses,
+            &[BTreeMap::from([("building", "1".to_string())])],
+        )
+        .unwrap();
+        let resp = s
+            .http
+            .post(format!(
+                "{}/api/v1/import/houses?community_id={}",
+                s.base, b.community
+            ))
+            .bearer_auth(&admin)
+            .body(bytes)
+            .send()
+            .await
+            .unwrap();
         let v: Value = resp.json().await.unwrap();
         v["report_id"].as_i64().expect("a failed row yields a report")
     };
@@ -193,7 +307,9 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
                 p if p.starts_with("/api/v1/vehicles/") => b.vehicle,
                 p if p.starts_with("/api/v1/devices/") => b.device,
                 p if p.starts_with("/api/v1/import/reports/") => report_of_admin,
-                p if p.contains("{id}") => panic!("{method} {path}: add its out-of-scope target to the scope matrix"),
+                p if p.contains("{id}") => {
+                    panic!("{method} {path}: add its out-of-scope target to the scope matrix")
+                }
                 _ => 0,
             };
             let mut url = path.replace("{id}", &id.to_string()).replace("{kind}", "persons");
@@ -204,32 +320,56 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let (status, body) = if op.get("requestBody").is_some() && path.ends_with("/import/{kind}") {
                 let bytes = excel::template(SheetKind::Persons).unwrap();
-                let resp = s.http.request(m.clone(), format!("{}{url}", s.base)).bearer_auth(&pm).body(bytes).send().await.unwrap();
+                let resp = s
+                    .http
+                    .request(m.clone(), format!("{}{url}", s.base))
+                    .bearer_auth(&pm)
+                    .body(bytes)
+                    .send()
+                    .await
+                    .unwrap();
                 let st = resp.status();
                 (st, resp.json::<Value>().await.unwrap_or(Value::Null))
             } else if op.get("requestBody").is_some() {
-                let body = out_of_scope_body(method, path, &b)
-                    .unwrap_or_else(|| panic!("{method} {path}: add an out-of-scope request body to the scope matrix"));
+                let body = out_of_scope_body(method, path, &b).unwrap_or_else(|| {
+                    panic!("{method} {path}: add an out-of-scope request body to the scope matrix")
+                });
                 s.call(Some(&pm), m.clone(), &url, Some(body)).await
             } else {
                 s.call(Some(&pm), m.clone(), &url, None).await
             };
             let refused = status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND;
             // Lists without a filter answer 200 but must hold nothing of B.
-            let unfiltered_list = status == StatusCode::OK && method == "get" && !url.contains('?') && body.get("items").is_some();
+            let unfiltered_list = status == StatusCode::OK
+                && method == "get"
+                && !url.contains('?')
+                && body.get("items").is_some();
             if unfiltered_list {
                 let text = body.to_string();
-                assert!(!text.contains("小区2") && !text.contains("街道2") && !text.contains("370323002"), "{method} {url} leaked B: {text}");
+                assert!(
+                    !text.contains("小区2") && !text.contains("街道2") && !text.contains("370323002"),
+                    "{method} {url} leaked B: {text}"
+                );
             } else {
                 let shown: String = body.to_string().chars().take(300).collect();
-                assert!(refused, "{method} {url} by an out-of-scope user answered {status}: {shown}");
+                assert!(
+                    refused,
+                    "{method} {url} by an out-of-scope user answered {status}: {shown}"
+                );
             }
             checked += 1;
         }
     }
     assert!(checked >= 34, "the matrix covered only {checked} operations");
     // Nothing was written by the refused calls.
-    let persons = s.ok(&admin, Method::GET, &format!("/api/v1/persons?community_id={}", b.community), None).await;
+    let persons = s
+        .ok(
+            &admin,
+            Method::GET,
+            &format!("/api/v1/persons?community_id={}", b.community),
+            None,
+        )
+        .await;
     assert_eq!(persons["total"], 1);
 }
 
@@ -241,59 +381,168 @@ async fn bad_input_gets_precise_errors_and_writes_nothing() {
     let police = user_token(&s, &admin, "police", "community_police", "district").await;
     let base = json!({"community_id": a.community, "name": "张三", "gender": "male", "id_type": "resident_id",
         "id_number": "370323199001011235", "population_type": "registered"});
-    let (status, v) = s.call(Some(&police), Method::POST, "/api/v1/persons", Some(base.clone())).await;
+    let (status, v) = s
+        .call(Some(&police), Method::POST, "/api/v1/persons", Some(base.clone()))
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
-    assert_eq!((v["error"]["code"].as_str(), v["error"]["field"].as_str()), (Some("invalid_id_number"), Some("id_number")));
+    assert_eq!(
+        (v["error"]["code"].as_str(), v["error"]["field"].as_str()),
+        (Some("invalid_id_number"), Some("id_number"))
+    );
     let mut plate = json!({"community_id": a.community, "plate_number": "鲁CI2345", "plate_color": "blue"});
-    let (status, v) = s.call(Some(&police), Method::POST, "/api/v1/vehicles", Some(plate.clone())).await;
-    assert_eq!((status, v["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("plate_number")), "{v}");
+    let (status, v) = s
+        .call(
+            Some(&police),
+            Method::POST,
+            "/api/v1/vehicles",
+            Some(plate.clone()),
+        )
+        .await;
+    assert_eq!(
+        (status, v["error"]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("plate_number")),
+        "{v}"
+    );
     plate["plate_color"] = json!("purple");
     plate["plate_number"] = json!("鲁C12346");
-    let (status, v) = s.call(Some(&police), Method::POST, "/api/v1/vehicles", Some(plate)).await;
-    assert_eq!((status, v["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("plate_color")), "{v}");
+    let (status, v) = s
+        .call(Some(&police), Method::POST, "/api/v1/vehicles", Some(plate))
+        .await;
+    assert_eq!(
+        (status, v["error"]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("plate_color")),
+        "{v}"
+    );
     // Malformed JSON, wrong type, unknown field, missing field.
-    let resp = s.http.post(format!("{}/api/v1/persons", s.base)).bearer_auth(&police).header("content-type", "application/json").body("{\"name\":").send().await.unwrap();
+    let resp = s
+        .http
+        .post(format!("{}/api/v1/persons", s.base))
+        .bearer_auth(&police)
+        .header("content-type", "application/json")
+        .body("{\"name\":")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(resp.json::<Value>().await.unwrap()["error"]["code"], "malformed_json");
+    assert_eq!(
+        resp.json::<Value>().await.unwrap()["error"]["code"],
+        "malformed_json"
+    );
     let mut wrong = base.clone();
     wrong["community_id"] = json!("one");
-    let (status, v) = s.call(Some(&police), Method::POST, "/api/v1/persons", Some(wrong)).await;
-    assert_eq!((status, v["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_body")), "{v}");
+    let (status, v) = s
+        .call(Some(&police), Method::POST, "/api/v1/persons", Some(wrong))
+        .await;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_body")),
+        "{v}"
+    );
     let mut unknown = base.clone();
     unknown["shoe_size"] = json!(42);
-    let (status, _) = s.call(Some(&police), Method::POST, "/api/v1/persons", Some(unknown)).await;
+    let (status, _) = s
+        .call(Some(&police), Method::POST, "/api/v1/persons", Some(unknown))
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (status, v) = s.call(Some(&police), Method::POST, "/api/v1/persons", Some(json!({"community_id": a.community}))).await;
-    assert_eq!((status, v["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("name")), "{v}");
+    let (status, v) = s
+        .call(
+            Some(&police),
+            Method::POST,
+            "/api/v1/persons",
+            Some(json!({"community_id": a.community})),
+        )
+        .await;
+    assert_eq!(
+        (status, v["error"]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("name")),
+        "{v}"
+    );
     // Oversized body, bad path and query values.
-    let huge = format!("{{\"name\":\"{}\"}}", "x".repeat(anfang_api::JSON_BODY_LIMIT + 10));
-    let resp = s.http.post(format!("{}/api/v1/persons", s.base)).bearer_auth(&police).header("content-type", "application/json").body(huge).send().await.unwrap();
+    let huge = format!(
+        "{{\"name\":\"{}\"}}",
+        "x".repeat(anfang_api::JSON_BODY_LIMIT + 10)
+    );
+    let resp = s
+        .http
+        .post(format!("{}/api/v1/persons", s.base))
+        .bearer_auth(&police)
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    let (status, v) = s.call(Some(&police), Method::GET, "/api/v1/persons/abc", None).await;
-    assert_eq!((status, v["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_path")));
-    let (status, _) = s.call(Some(&police), Method::GET, "/api/v1/persons?page=0", None).await;
+    let (status, v) = s
+        .call(Some(&police), Method::GET, "/api/v1/persons/abc", None)
+        .await;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_path"))
+    );
+    let (status, _) = s
+        .call(Some(&police), Method::GET, "/api/v1/persons?page=0", None)
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (status, _) = s.call(Some(&police), Method::GET, "/api/v1/persons?page_size=5000", None).await;
+    let (status, _) = s
+        .call(Some(&police), Method::GET, "/api/v1/persons?page_size=5000", None)
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (status, _) = s.call(Some(&police), Method::GET, "/api/v1/persons?community_id=x", None).await;
+    let (status, _) = s
+        .call(Some(&police), Method::GET, "/api/v1/persons?community_id=x", None)
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     // A person whose relation fails validation is not half-created.
     let mut bad_lease = base.clone();
     bad_lease["id_number"] = json!(resident_id("37032319800101001"));
     bad_lease["house_id"] = json!(a.house);
     bad_lease["role"] = json!("tenant");
-    let (status, v) = s.call(Some(&police), Method::POST, "/api/v1/persons", Some(bad_lease.clone())).await;
-    assert_eq!((status, v["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("lease_end")), "{v}");
-    let persons = s.ok(&police, Method::GET, &format!("/api/v1/persons?community_id={}", a.community), None).await;
+    let (status, v) = s
+        .call(
+            Some(&police),
+            Method::POST,
+            "/api/v1/persons",
+            Some(bad_lease.clone()),
+        )
+        .await;
+    assert_eq!(
+        (status, v["error"]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("lease_end")),
+        "{v}"
+    );
+    let persons = s
+        .ok(
+            &police,
+            Method::GET,
+            &format!("/api/v1/persons?community_id={}", a.community),
+            None,
+        )
+        .await;
     assert_eq!(persons["total"], 1, "nothing was written by failed requests");
     // Duplicate ID number → 409.
     bad_lease["role"] = json!("owner");
-    s.ok(&police, Method::POST, "/api/v1/persons", Some(bad_lease.clone())).await;
-    let (status, v) = s.call(Some(&police), Method::POST, "/api/v1/persons", Some(bad_lease)).await;
-    assert_eq!((status, v["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("duplicate_id_number")));
+    s.ok(&police, Method::POST, "/api/v1/persons", Some(bad_lease.clone()))
+        .await;
+    let (status, v) = s
+        .call(Some(&police), Method::POST, "/api/v1/persons", Some(bad_lease))
+        .await;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("duplicate_id_number"))
+    );
     // Rejections are counted.
-    let metrics = s.http.get(format!("{}/metrics", s.base)).send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("anfang_http_rejected_total{reason=\"malformed_json\"}"), "{metrics}");
+    let metrics = s
+        .http
+        .get(format!("{}/metrics", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("anfang_http_rejected_total{reason=\"malformed_json\"}"),
+        "{metrics}"
+    );
     assert!(metrics.contains("reason=\"payload_too_large\""));
 }
 
@@ -302,40 +551,123 @@ async fn login_lockout_masking_reveal_audit_and_logout() {
     let s = Server::start().await;
     let admin = admin_token(&s).await;
     let a = seed(&s, &admin, 1).await;
-    let (status, _) = s.call(None, Method::POST, "/api/v1/auth/login", Some(json!({"username": "admin", "password": "admin"}))).await;
+    let (status, _) = s
+        .call(
+            None,
+            Method::POST,
+            "/api/v1/auth/login",
+            Some(json!({"username": "admin", "password": "admin"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "admin/admin never works");
-    let created = s.ok(&admin, Method::POST, "/api/v1/users", Some(json!({"username": "grid1", "role": "grid_worker", "scope": "community:370323001001"}))).await;
+    let created = s
+        .ok(
+            &admin,
+            Method::POST,
+            "/api/v1/users",
+            Some(json!({"username": "grid1", "role": "grid_worker", "scope": "community:370323001001"})),
+        )
+        .await;
     let password = created["password"].as_str().unwrap().to_string();
     for attempt in 1..=5 {
-        let (status, v) = s.call(None, Method::POST, "/api/v1/auth/login", Some(json!({"username": "grid1", "password": "wrong"}))).await;
-        let expected = if attempt < 5 { StatusCode::UNAUTHORIZED } else { StatusCode::TOO_MANY_REQUESTS };
+        let (status, v) = s
+            .call(
+                None,
+                Method::POST,
+                "/api/v1/auth/login",
+                Some(json!({"username": "grid1", "password": "wrong"})),
+            )
+            .await;
+        let expected = if attempt < 5 {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::TOO_MANY_REQUESTS
+        };
         assert_eq!(status, expected, "attempt {attempt}: {v}");
     }
-    let (status, v) = s.call(None, Method::POST, "/api/v1/auth/login", Some(json!({"username": "grid1", "password": password}))).await;
-    assert_eq!((status, v["error"]["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("account_locked")), "even the right password waits");
+    let (status, v) = s
+        .call(
+            None,
+            Method::POST,
+            "/api/v1/auth/login",
+            Some(json!({"username": "grid1", "password": password})),
+        )
+        .await;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("account_locked")),
+        "even the right password waits"
+    );
     s.clock.advance_ms(16 * 60 * 1000);
     let grid = s.login("grid1", &password).await;
     // Masked by default; revealed on request for this role, and the reveal is audited.
     let persons = s.ok(&grid, Method::GET, "/api/v1/persons", None).await;
     let masked = persons["items"][0]["id_number"].as_str().unwrap();
-    assert!(masked.starts_with("370323") && masked.contains("********"), "{masked}");
+    assert!(
+        masked.starts_with("370323") && masked.contains("********"),
+        "{masked}"
+    );
     assert!(persons["items"][0]["phone"].as_str().unwrap().contains("****"));
-    let revealed = s.ok(&grid, Method::GET, &format!("/api/v1/persons/{}?reveal=true", a.person), None).await;
+    let revealed = s
+        .ok(
+            &grid,
+            Method::GET,
+            &format!("/api/v1/persons/{}?reveal=true", a.person),
+            None,
+        )
+        .await;
     assert_eq!(revealed["id_number"].as_str().unwrap().len(), 18);
     assert_eq!(revealed["revealed"], true);
-    let (status, _) = s.call(Some(&admin), Method::GET, &format!("/api/v1/persons/{}?reveal=true", a.person), None).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "an administrator manages, but does not read personal numbers");
-    let by_id = s.ok(&grid, Method::GET, &format!("/api/v1/persons?id_number={}", revealed["id_number"].as_str().unwrap()), None).await;
+    let (status, _) = s
+        .call(
+            Some(&admin),
+            Method::GET,
+            &format!("/api/v1/persons/{}?reveal=true", a.person),
+            None,
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "an administrator manages, but does not read personal numbers"
+    );
+    let by_id = s
+        .ok(
+            &grid,
+            Method::GET,
+            &format!(
+                "/api/v1/persons?id_number={}",
+                revealed["id_number"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await;
     assert_eq!(by_id["total"], 1, "exact lookup through the blind index");
-    let audit = s.ok(&admin, Method::GET, "/api/v1/audit?page_size=200", None).await;
-    let actions: Vec<&str> = audit["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
-    assert!(actions.contains(&"person.reveal") && actions.contains(&"auth.login_failed"), "{actions:?}");
+    let audit = s
+        .ok(&admin, Method::GET, "/api/v1/audit?page_size=200", None)
+        .await;
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        actions.contains(&"person.reveal") && actions.contains(&"auth.login_failed"),
+        "{actions:?}"
+    );
     let verify = s.ok(&admin, Method::GET, "/api/v1/audit/verify", None).await;
     assert_eq!(verify["ok"], true, "{verify}");
     let (status, _) = s.call(Some(&grid), Method::GET, "/api/v1/audit", None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     // Logout ends the session.
-    let resp = s.http.post(format!("{}/api/v1/auth/logout", s.base)).bearer_auth(&grid).send().await.unwrap();
+    let resp = s
+        .http
+        .post(format!("{}/api/v1/auth/logout", s.base))
+        .bearer_auth(&grid)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     let (status, _) = s.call(Some(&grid), Method::GET, "/api/v1/auth/me", None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -373,31 +705,115 @@ async fn import_commits_valid_rows_reports_bad_ones_and_reimports_as_updates() {
     ];
     let bytes = excel::write_rows(SheetKind::Persons, &rows).unwrap();
     let url = format!("{}/api/v1/import/persons?community_id={}", s.base, a.community);
-    let v: Value = s.http.post(&url).bearer_auth(&police).body(bytes.clone()).send().await.unwrap().json().await.unwrap();
-    assert_eq!((v["total"].as_u64(), v["created"].as_u64(), v["failed"].as_u64()), (Some(4), Some(2), Some(2)), "{v}");
+    let v: Value = s
+        .http
+        .post(&url)
+        .bearer_auth(&police)
+        .body(bytes.clone())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (v["total"].as_u64(), v["created"].as_u64(), v["failed"].as_u64()),
+        (Some(4), Some(2), Some(2)),
+        "{v}"
+    );
     let errors = v["errors"].as_array().unwrap();
-    assert_eq!((errors[0]["row"].as_u64(), errors[0]["field"].as_str()), (Some(3), Some("id_number")), "{v}");
-    assert_eq!((errors[1]["row"].as_u64(), errors[1]["code"].as_str()), (Some(4), Some("unknown_house")), "{v}");
-    let report = s.http.get(format!("{}/api/v1/import/reports/{}", s.base, v["report_id"])).bearer_auth(&police).send().await.unwrap();
+    assert_eq!(
+        (errors[0]["row"].as_u64(), errors[0]["field"].as_str()),
+        (Some(3), Some("id_number")),
+        "{v}"
+    );
+    assert_eq!(
+        (errors[1]["row"].as_u64(), errors[1]["code"].as_str()),
+        (Some(4), Some("unknown_house")),
+        "{v}"
+    );
+    let report = s
+        .http
+        .get(format!("{}/api/v1/import/reports/{}", s.base, v["report_id"]))
+        .bearer_auth(&police)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(report.status(), StatusCode::OK);
     assert_eq!(&report.bytes().await.unwrap()[..2], b"PK", "an .xlsx file");
-    let again: Value = s.http.post(&url).bearer_auth(&police).body(bytes).send().await.unwrap().json().await.unwrap();
-    assert_eq!((again["created"].as_u64(), again["updated"].as_u64()), (Some(0), Some(2)), "re-import updates: {again}");
-    let persons = s.ok(&police, Method::GET, &format!("/api/v1/persons?community_id={}&page_size=50", a.community), None).await;
+    let again: Value = s
+        .http
+        .post(&url)
+        .bearer_auth(&police)
+        .body(bytes)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (again["created"].as_u64(), again["updated"].as_u64()),
+        (Some(0), Some(2)),
+        "re-import updates: {again}"
+    );
+    let persons = s
+        .ok(
+            &police,
+            Method::GET,
+            &format!("/api/v1/persons?community_id={}&page_size=50", a.community),
+            None,
+        )
+        .await;
     assert_eq!(persons["total"], 3);
-    let wang = persons["items"].as_array().unwrap().iter().find(|p| p["name"] == "王演示").unwrap();
+    let wang = persons["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "王演示")
+        .unwrap();
     assert_eq!(wang["tags"], json!(["独居老人", "残疾人"]));
     // Garbage is a precise 400, and export round-trips through import.
-    let resp = s.http.post(&url).bearer_auth(&police).body(b"not a spreadsheet".to_vec()).send().await.unwrap();
+    let resp = s
+        .http
+        .post(&url)
+        .bearer_auth(&police)
+        .body(b"not a spreadsheet".to_vec())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
-    let export = s.http.get(format!("{}/api/v1/export/persons?community_id={}", s.base, a.community)).bearer_auth(&police).send().await.unwrap();
+    let export = s
+        .http
+        .get(format!(
+            "{}/api/v1/export/persons?community_id={}",
+            s.base, a.community
+        ))
+        .bearer_auth(&police)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(export.status(), StatusCode::OK);
     let exported = export.bytes().await.unwrap().to_vec();
     let (rows, errors) = excel::read_rows(SheetKind::Persons, &exported).unwrap();
     assert!(errors.is_empty());
     assert_eq!(rows.len(), 3);
-    let round: Value = s.http.post(&url).bearer_auth(&police).body(exported).send().await.unwrap().json().await.unwrap();
-    assert_eq!((round["updated"].as_u64(), round["failed"].as_u64()), (Some(3), Some(0)), "{round}");
+    let round: Value = s
+        .http
+        .post(&url)
+        .bearer_auth(&police)
+        .body(exported)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (round["updated"].as_u64(), round["failed"].as_u64()),
+        (Some(3), Some(0)),
+        "{round}"
+    );
 }
 
 #[tokio::test]
@@ -408,12 +824,35 @@ async fn docs_health_and_metrics_are_served() {
     let docs = s.http.get(format!("{}/api/docs/", s.base)).send().await.unwrap();
     assert_eq!(docs.status(), StatusCode::OK);
     assert!(docs.text().await.unwrap().contains("swagger"));
-    let js = s.http.get(format!("{}/api/docs/swagger-ui-bundle.js", s.base)).send().await.unwrap();
-    assert_eq!(js.status(), StatusCode::OK, "Swagger UI assets are embedded, not fetched");
-    let spec: Value = s.http.get(format!("{}/api/v1/openapi.json", s.base)).send().await.unwrap().json().await.unwrap();
+    let js = s
+        .http
+        .get(format!("{}/api/docs/swagger-ui-bundle.js", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        js.status(),
+        StatusCode::OK,
+        "Swagger UI assets are embedded, not fetched"
+    );
+    let spec: Value = s
+        .http
+        .get(format!("{}/api/v1/openapi.json", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(spec["openapi"].as_str().unwrap().starts_with("3."));
     let (status, v) = s.call(None, Method::GET, "/api/v1/nope", None).await;
-    assert_eq!((status, v["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("no_such_route")));
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("no_such_route"))
+    );
     let (status, v) = s.call(None, Method::GET, "/api/v1/persons", None).await;
-    assert_eq!((status, v["error"]["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthenticated")));
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthenticated"))
+    );
 }

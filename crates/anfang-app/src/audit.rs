@@ -38,8 +38,15 @@ impl Checkpoint for MemoryCheckpoint {
 /// so that no two different entries serialize the same.
 pub fn entry_hash(prev_hash: &str, seq: i64, entry: &NewAudit) -> String {
     let mut h = Sha256::new();
-    for part in [prev_hash, &seq.to_string(), &entry.at.to_string(), &entry.actor, &entry.action, &entry.target, &entry.detail]
-    {
+    for part in [
+        prev_hash,
+        &seq.to_string(),
+        &entry.at.to_string(),
+        &entry.actor,
+        &entry.action,
+        &entry.target,
+        &entry.detail,
+    ] {
         h.update((part.len() as u64).to_be_bytes());
         h.update(part.as_bytes());
     }
@@ -94,10 +101,10 @@ impl App {
                 if entry_hash(&row.prev_hash, row.seq, &row.content()) != row.hash {
                     problems.push(format!("entry {} was changed after it was written", row.seq));
                 }
-                if let Some((seq, _)) = &checkpoint {
-                    if row.seq == *seq {
-                        by_seq_hash = Some((row.seq, row.hash.clone()));
-                    }
+                if let Some((seq, _)) = &checkpoint
+                    && row.seq == *seq
+                {
+                    by_seq_hash = Some((row.seq, row.hash.clone()));
                 }
                 prev_hash = row.hash.clone();
                 expected_seq = row.seq + 1;
@@ -115,7 +122,12 @@ impl App {
                 problems.push(format!("entry {seq} differs from the checkpointed head"));
             }
         }
-        Ok(VerifyReport { entries, last_seq, checkpoint_seq: checkpoint.map(|(s, _)| s), problems })
+        Ok(VerifyReport {
+            entries,
+            last_seq,
+            checkpoint_seq: checkpoint.map(|(s, _)| s),
+            problems,
+        })
     }
 
     /// Lists audit entries, newest first (auditors and district admins).

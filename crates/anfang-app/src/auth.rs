@@ -7,8 +7,8 @@ use crate::{App, AppError, AppResult, Permission, Principal};
 use anfang_domain::model::Role;
 use anfang_domain::scope::ScopeEntry;
 use anfang_store::{NewUser, Page, Paged, SessionRow, UserRow};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use base64::Engine;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -57,11 +57,17 @@ fn token_hash(token: &str) -> String {
 
 fn validate_username(username: &str) -> AppResult<()> {
     let ok = (3..=32).contains(&username.len())
-        && username.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_.-".contains(c));
+        && username
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_.-".contains(c));
     if ok {
         Ok(())
     } else {
-        Err(AppError::invalid("invalid_username", "username", "3 to 32 characters of a-z, 0-9, '_', '.', '-'"))
+        Err(AppError::invalid(
+            "invalid_username",
+            "username",
+            "3 to 32 characters of a-z, 0-9, '_', '.', '-'",
+        ))
     }
 }
 
@@ -78,7 +84,10 @@ impl App {
             password_hash: hash_password(&password)?,
             role: role.as_str().to_string(),
             display_name: req.display_name.clone().unwrap_or_else(|| req.username.clone()),
-            scopes: entries.iter().map(|e| (e.kind().to_string(), e.target())).collect(),
+            scopes: entries
+                .iter()
+                .map(|e| (e.kind().to_string(), e.target()))
+                .collect(),
             now_ms: self.clock.now_ms(),
         };
         let mut tx = self.store.write().await?;
@@ -89,9 +98,19 @@ impl App {
             });
         }
         let id = tx.insert_user(&new).await?;
-        let scope_text = entries.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+        let scope_text = entries
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
         let audit = self
-            .audit(&mut tx, actor, "user.create", &format!("user:{}", new.username), json!({"role": new.role, "scope": scope_text}))
+            .audit(
+                &mut tx,
+                actor,
+                "user.create",
+                &format!("user:{}", new.username),
+                json!({"role": new.role, "scope": scope_text}),
+            )
             .await?;
         let row = tx.user(id).await?.ok_or(AppError::NotFound { entity: "user" })?;
         self.commit(tx, Some(&audit)).await?;
@@ -103,9 +122,20 @@ impl App {
         let password = anfang_base::random_password(20);
         let hash = hash_password(&password)?;
         let mut tx = self.store.write().await?;
-        let user = tx.user_by_name(username).await?.ok_or(AppError::NotFound { entity: "user" })?;
+        let user = tx
+            .user_by_name(username)
+            .await?
+            .ok_or(AppError::NotFound { entity: "user" })?;
         tx.set_password_hash(user.id, &hash).await?;
-        let audit = self.audit(&mut tx, actor, "user.reset_password", &format!("user:{username}"), json!({})).await?;
+        let audit = self
+            .audit(
+                &mut tx,
+                actor,
+                "user.reset_password",
+                &format!("user:{username}"),
+                json!({}),
+            )
+            .await?;
         self.commit(tx, Some(&audit)).await?;
         Ok(password)
     }
@@ -114,7 +144,9 @@ impl App {
     pub async fn create_user_as(&self, who: &Principal, req: &CreateUser) -> AppResult<(UserRow, String)> {
         who.require(Permission::ManageUsers)?;
         if !who.scope.all {
-            return Err(AppError::Forbidden("only a district-wide administrator creates users".into()));
+            return Err(AppError::Forbidden(
+                "only a district-wide administrator creates users".into(),
+            ));
         }
         self.create_user(&who.actor(), req).await
     }
@@ -123,7 +155,9 @@ impl App {
     pub async fn list_users(&self, who: &Principal, page: Page) -> AppResult<Paged<UserRow>> {
         who.require(Permission::ManageUsers)?;
         if !who.scope.all {
-            return Err(AppError::Forbidden("only a district-wide administrator lists users".into()));
+            return Err(AppError::Forbidden(
+                "only a district-wide administrator lists users".into(),
+            ));
         }
         let mut tx = self.store.read().await?;
         Ok(tx.list_users(page).await?)
@@ -140,23 +174,43 @@ impl App {
             static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
             let dummy = DUMMY.get_or_init(|| hash_password("not-a-real-password").unwrap_or_default());
             let _ = verify_password(password, dummy);
-            let audit = self.audit(&mut tx, "anonymous", "auth.login_failed", &format!("user:{username}"), json!({"reason": "unknown user"})).await?;
+            let audit = self
+                .audit(
+                    &mut tx,
+                    "anonymous",
+                    "auth.login_failed",
+                    &format!("user:{username}"),
+                    json!({"reason": "unknown user"}),
+                )
+                .await?;
             self.commit(tx, Some(&audit)).await?;
             return Err(AppError::InvalidCredentials);
         };
         if let Some(until) = user.locked_until.filter(|until| *until > now) {
-            return Err(AppError::Locked { retry_after_secs: (until - now + 999) / 1000 });
+            return Err(AppError::Locked {
+                retry_after_secs: (until - now + 999) / 1000,
+            });
         }
         if !verify_password(password, &user.password_hash) {
             let failed = user.failed_logins + 1;
-            let locked = (failed >= self.config.lockout_threshold).then(|| now + self.config.lockout_secs * 1000);
-            tx.set_login_state(user.id, if locked.is_some() { 0 } else { failed }, locked).await?;
+            let locked =
+                (failed >= self.config.lockout_threshold).then(|| now + self.config.lockout_secs * 1000);
+            tx.set_login_state(user.id, if locked.is_some() { 0 } else { failed }, locked)
+                .await?;
             let audit = self
-                .audit(&mut tx, "anonymous", "auth.login_failed", &format!("user:{username}"), json!({"failed": failed, "locked": locked.is_some()}))
+                .audit(
+                    &mut tx,
+                    "anonymous",
+                    "auth.login_failed",
+                    &format!("user:{username}"),
+                    json!({"failed": failed, "locked": locked.is_some()}),
+                )
                 .await?;
             self.commit(tx, Some(&audit)).await?;
             return Err(match locked {
-                Some(_) => AppError::Locked { retry_after_secs: self.config.lockout_secs },
+                Some(_) => AppError::Locked {
+                    retry_after_secs: self.config.lockout_secs,
+                },
                 None => AppError::InvalidCredentials,
             });
         }
@@ -165,18 +219,38 @@ impl App {
         raw.copy_from_slice(&anfang_base::random_bytes(32));
         let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
         let expires_at = now + self.config.session_ttl_secs * 1000;
-        tx.insert_session(&SessionRow { token_hash: token_hash(&token), user_id: user.id, created_at: now, expires_at })
-            .await?;
+        tx.insert_session(&SessionRow {
+            token_hash: token_hash(&token),
+            user_id: user.id,
+            created_at: now,
+            expires_at,
+        })
+        .await?;
         let principal = Self::principal_for(&mut tx, user).await?;
-        let audit = self.audit(&mut tx, &principal.actor(), "auth.login", &format!("user:{username}"), json!({})).await?;
+        let audit = self
+            .audit(
+                &mut tx,
+                &principal.actor(),
+                "auth.login",
+                &format!("user:{username}"),
+                json!({}),
+            )
+            .await?;
         self.commit(tx, Some(&audit)).await?;
-        Ok(LoginOutcome { token, expires_at, principal })
+        Ok(LoginOutcome {
+            token,
+            expires_at,
+            principal,
+        })
     }
 
     /// Resolves a bearer token to its principal.
     pub async fn authenticate(&self, token: &str) -> AppResult<Principal> {
         let mut tx = self.store.read().await?;
-        let session = tx.session(&token_hash(token)).await?.ok_or(AppError::Unauthenticated)?;
+        let session = tx
+            .session(&token_hash(token))
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
         if session.expires_at <= self.clock.now_ms() {
             return Err(AppError::Unauthenticated);
         }
@@ -188,7 +262,15 @@ impl App {
     pub async fn logout(&self, who: &Principal, token: &str) -> AppResult<()> {
         let mut tx = self.store.write().await?;
         tx.delete_session(&token_hash(token)).await?;
-        let audit = self.audit(&mut tx, &who.actor(), "auth.logout", &format!("user:{}", who.username), json!({})).await?;
+        let audit = self
+            .audit(
+                &mut tx,
+                &who.actor(),
+                "auth.logout",
+                &format!("user:{}", who.username),
+                json!({}),
+            )
+            .await?;
         self.commit(tx, Some(&audit)).await
     }
 

@@ -61,12 +61,20 @@ pub type AppResult<T> = Result<T, AppError>;
 impl AppError {
     /// A validation failure of `field` from a domain error.
     pub fn field(field: &str, e: DomainError) -> AppError {
-        AppError::Invalid { code: e.code, field: field.to_string(), message: e.message }
+        AppError::Invalid {
+            code: e.code,
+            field: field.to_string(),
+            message: e.message,
+        }
     }
 
     /// A validation failure with an explicit code.
     pub fn invalid(code: &'static str, field: &str, message: impl Into<String>) -> AppError {
-        AppError::Invalid { code, field: field.to_string(), message: message.into() }
+        AppError::Invalid {
+            code,
+            field: field.to_string(),
+            message: message.into(),
+        }
     }
 
     /// The stable public error code.

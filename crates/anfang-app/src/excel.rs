@@ -845,11 +845,13 @@ const MAX_UNZIPPED: u64 = 256 * 1024 * 1024;
 fn guard_archive(bytes: &[u8]) -> Result<(), ExcelError> {
     use std::io::Read;
     let not_xlsx = |why: &str| ExcelError::NotXlsx(why.to_string());
-    let mut archive =
-        zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|_| not_xlsx("not an .xlsx workbook (not a zip archive)"))?;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|_| not_xlsx("not an .xlsx workbook (not a zip archive)"))?;
     let mut total = 0u64;
     for i in 0..archive.len() {
-        let entry = archive.by_index_raw(i).map_err(|_| not_xlsx("corrupt .xlsx archive"))?;
+        let entry = archive
+            .by_index_raw(i)
+            .map_err(|_| not_xlsx("corrupt .xlsx archive"))?;
         total = total.saturating_add(entry.size());
     }
     if total > MAX_UNZIPPED {
@@ -862,10 +864,16 @@ fn guard_archive(bytes: &[u8]) -> Result<(), ExcelError> {
         let _ = entry.take(4096).read_to_string(&mut head);
         for attribute in ["uniqueCount=\"", "count=\""] {
             if let Some(rest) = head.split(attribute).nth(1) {
-                let declared: u64 = rest.split('"').next().and_then(|n| n.parse().ok()).unwrap_or(u64::MAX);
+                let declared: u64 = rest
+                    .split('"')
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(u64::MAX);
                 // Every shared string takes at least `<si><t/></si>` (7+ bytes) in the file.
                 if declared > size / 7 + 1 {
-                    return Err(not_xlsx("the workbook declares more shared strings than it holds"));
+                    return Err(not_xlsx(
+                        "the workbook declares more shared strings than it holds",
+                    ));
                 }
             }
         }

@@ -5,7 +5,7 @@
 //! creating a duplicate.
 
 use crate::excel::{self, RawRow, RowError, SheetKind};
-use crate::registry::{SetPersonHouse, ValidPerson};
+use crate::registry::{PersonFields, SetPersonHouse, ValidPerson};
 use crate::{App, AppError, AppResult, Permission, Principal};
 use anfang_domain::{IdDocType, IdNumber, PlateColor, PlateNumber};
 use anfang_store::*;
@@ -47,12 +47,14 @@ fn row_error(row: &RawRow, e: AppError) -> RowError {
 }
 
 fn required<'r>(row: &'r RawRow, key: &str) -> AppResult<&'r str> {
-    row.get(key).ok_or_else(|| AppError::invalid("missing_field", key, format!("{key} is required")))
+    row.get(key)
+        .ok_or_else(|| AppError::invalid("missing_field", key, format!("{key} is required")))
 }
 
 fn number<T: std::str::FromStr>(row: &RawRow, key: &str) -> AppResult<T> {
     let raw = required(row, key)?;
-    raw.parse().map_err(|_| AppError::invalid("invalid_value", key, format!("'{raw}' is not a number")))
+    raw.parse()
+        .map_err(|_| AppError::invalid("invalid_value", key, format!("'{raw}' is not a number")))
 }
 
 /// Whether a row created or updated.
@@ -85,8 +87,14 @@ impl App {
         let (rows, mut errors) =
             excel::read_rows(kind, bytes).map_err(|e| AppError::invalid(e.code(), "file", e.to_string()))?;
         let mut tx = self.store.write().await?;
-        let community = tx.community(community_id).await?.ok_or(AppError::NotFound { entity: "community" })?;
-        let mut summary = ImportSummary { total: rows.len(), ..ImportSummary::default() };
+        let community = tx
+            .community(community_id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "community" })?;
+        let mut summary = ImportSummary {
+            total: rows.len(),
+            ..ImportSummary::default()
+        };
         let bad_rows: std::collections::BTreeSet<usize> = errors.iter().map(|e| e.row).collect();
         for (done, row) in rows.iter().enumerate() {
             if bad_rows.contains(&row.row) {
@@ -109,7 +117,11 @@ impl App {
             }
         }
         errors.sort_by_key(|e| e.row);
-        summary.failed = errors.iter().map(|e| e.row).collect::<std::collections::BTreeSet<_>>().len();
+        summary.failed = errors
+            .iter()
+            .map(|e| e.row)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
         let user_id = who.map(|w| w.user_id).unwrap_or(0);
         if !errors.is_empty() {
             let report = excel::error_report(kind, &rows, &errors)
@@ -144,15 +156,28 @@ impl App {
     pub async fn import_report(&self, who: &Principal, id: i64) -> AppResult<Vec<u8>> {
         who.require(Permission::ImportExport)?;
         let mut tx = self.store.read().await?;
-        let report = tx.report(id).await?.ok_or(AppError::NotFound { entity: "report" })?;
+        let report = tx
+            .report(id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "report" })?;
         if report.user_id != who.user_id {
             return Err(AppError::NotFound { entity: "report" });
         }
         Ok(report.content)
     }
 
-    async fn unit_for(&self, tx: &mut Box<dyn Tx>, community_id: i64, building: &str, unit: &str, floors: i64) -> AppResult<UnitRow> {
-        let filter = Filter { community_id: Some(community_id), ..Filter::default() };
+    async fn unit_for(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        community_id: i64,
+        building: &str,
+        unit: &str,
+        floors: i64,
+    ) -> AppResult<UnitRow> {
+        let filter = Filter {
+            community_id: Some(community_id),
+            ..Filter::default()
+        };
         let buildings = tx.list_buildings(&filter, Page::ALL).await?;
         let building_id = match buildings.items.iter().find(|b| b.number == building) {
             Some(b) => b.id,
@@ -169,19 +194,46 @@ impl App {
                 .await?
             }
         };
-        let units = tx.list_units(&Filter { building_id: Some(building_id), ..Filter::default() }, Page::ALL).await?;
+        let units = tx
+            .list_units(
+                &Filter {
+                    building_id: Some(building_id),
+                    ..Filter::default()
+                },
+                Page::ALL,
+            )
+            .await?;
         if let Some(u) = units.items.into_iter().find(|u| u.number == unit) {
             return Ok(u);
         }
         let number = crate::registry::text("unit", unit, 16)?;
-        let id = tx.insert_unit(&NewUnit { building_id, number: number.clone() }).await?;
-        Ok(UnitRow { id, building_id, community_id, number })
+        let id = tx
+            .insert_unit(&NewUnit {
+                building_id,
+                number: number.clone(),
+            })
+            .await?;
+        Ok(UnitRow {
+            id,
+            building_id,
+            community_id,
+            number,
+        })
     }
 
-    async fn import_house(&self, tx: &mut Box<dyn Tx>, community_id: i64, row: &RawRow) -> AppResult<Applied> {
+    async fn import_house(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        community_id: i64,
+        row: &RawRow,
+    ) -> AppResult<Applied> {
         let floor: i64 = number(row, "floor")?;
         let area: f64 = number(row, "area_m2")?;
-        let (building, unit_no, house_no) = (required(row, "building")?, required(row, "unit")?, required(row, "number")?);
+        let (building, unit_no, house_no) = (
+            required(row, "building")?,
+            required(row, "unit")?,
+            required(row, "number")?,
+        );
         let use_kind = required(row, "use")?;
         let unit = self.unit_for(tx, community_id, building, unit_no, floor).await?;
         let new = self.new_house(tx, &unit, house_no, floor, area, use_kind).await?;
@@ -197,28 +249,49 @@ impl App {
         }
     }
 
-    async fn import_person(&self, tx: &mut Box<dyn Tx>, community_id: i64, row: &RawRow) -> AppResult<Applied> {
+    async fn import_person(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        community_id: i64,
+        row: &RawRow,
+    ) -> AppResult<Applied> {
         let tags: Vec<String> = row
             .get("tags")
-            .map(|t| t.split([',', '，', '、']).map(str::trim).filter(|t| !t.is_empty()).map(String::from).collect())
+            .map(|t| {
+                t.split([',', '，', '、'])
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
             .unwrap_or_default();
-        let valid: ValidPerson = self.validate_person(
-            required(row, "name")?,
-            required(row, "gender")?,
-            required(row, "id_type")?,
-            required(row, "id_number")?,
-            row.get("phone"),
-            required(row, "population_type")?,
-            &tags,
-        )?;
+        let valid: ValidPerson = self.validate_person(&PersonFields {
+            name: required(row, "name")?,
+            gender: required(row, "gender")?,
+            id_type: required(row, "id_type")?,
+            id_number: required(row, "id_number")?,
+            phone: row.get("phone"),
+            population_type: required(row, "population_type")?,
+            tags: &tags,
+        })?;
         let house = match (row.get("building"), row.get("unit"), row.get("house")) {
             (None, None, None) => None,
-            (Some(b), Some(u), Some(h)) => Some(
-                tx.find_house(community_id, b, u, h)
-                    .await?
-                    .ok_or_else(|| AppError::invalid("unknown_house", "house", format!("no house {b}-{u}-{h} in this community")))?,
-            ),
-            _ => return Err(AppError::invalid("missing_field", "house", "give building, unit and house together")),
+            (Some(b), Some(u), Some(h)) => {
+                Some(tx.find_house(community_id, b, u, h).await?.ok_or_else(|| {
+                    AppError::invalid(
+                        "unknown_house",
+                        "house",
+                        format!("no house {b}-{u}-{h} in this community"),
+                    )
+                })?)
+            }
+            _ => {
+                return Err(AppError::invalid(
+                    "missing_field",
+                    "house",
+                    "give building, unit and house together",
+                ));
+            }
         };
         let relation = match &house {
             Some(h) => Some(Self::validate_relation(&SetPersonHouse {
@@ -251,9 +324,16 @@ impl App {
         Ok(applied)
     }
 
-    async fn import_vehicle(&self, tx: &mut Box<dyn Tx>, community_id: i64, row: &RawRow) -> AppResult<Applied> {
-        let plate = PlateNumber::parse(required(row, "plate_number")?).map_err(|e| AppError::field("plate_number", e))?;
-        let color = PlateColor::parse(required(row, "plate_color")?).map_err(|e| AppError::field("plate_color", e))?;
+    async fn import_vehicle(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        community_id: i64,
+        row: &RawRow,
+    ) -> AppResult<Applied> {
+        let plate = PlateNumber::parse(required(row, "plate_number")?)
+            .map_err(|e| AppError::field("plate_number", e))?;
+        let color = PlateColor::parse(required(row, "plate_color")?)
+            .map_err(|e| AppError::field("plate_color", e))?;
         let owner = match row.get("owner_id_number") {
             None => None,
             Some(raw) => {
@@ -302,7 +382,12 @@ impl App {
     /// Exports a community's houses, persons or vehicles in the import template's layout.
     /// Persons and vehicle owners carry clear ID numbers, so those exports need the right to
     /// read personal data and are audited.
-    pub async fn export_sheet(&self, who: Option<&Principal>, kind: SheetKind, community_id: i64) -> AppResult<Vec<u8>> {
+    pub async fn export_sheet(
+        &self,
+        who: Option<&Principal>,
+        kind: SheetKind,
+        community_id: i64,
+    ) -> AppResult<Vec<u8>> {
         if let Some(who) = who {
             who.require(Permission::ImportExport)?;
             if kind != SheetKind::Houses {
@@ -311,19 +396,46 @@ impl App {
             who.scope.check_whole_community(community_id, "community")?;
         }
         let mut tx = self.store.write().await?;
-        tx.community(community_id).await?.ok_or(AppError::NotFound { entity: "community" })?;
-        let filter = Filter { community_id: Some(community_id), ..Filter::default() };
+        tx.community(community_id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "community" })?;
+        let filter = Filter {
+            community_id: Some(community_id),
+            ..Filter::default()
+        };
         let mut out: Vec<BTreeMap<&'static str, String>> = Vec::new();
         match kind {
             SheetKind::Houses => {
-                let units: BTreeMap<i64, UnitRow> =
-                    tx.list_units(&filter, Page::ALL).await?.items.into_iter().map(|u| (u.id, u)).collect();
-                let buildings: BTreeMap<i64, BuildingRow> =
-                    tx.list_buildings(&filter, Page::ALL).await?.items.into_iter().map(|b| (b.id, b)).collect();
+                let units: BTreeMap<i64, UnitRow> = tx
+                    .list_units(&filter, Page::ALL)
+                    .await?
+                    .items
+                    .into_iter()
+                    .map(|u| (u.id, u))
+                    .collect();
+                let buildings: BTreeMap<i64, BuildingRow> = tx
+                    .list_buildings(&filter, Page::ALL)
+                    .await?
+                    .items
+                    .into_iter()
+                    .map(|b| (b.id, b))
+                    .collect();
                 for h in tx.list_houses(&filter, Page::ALL).await?.items {
                     let mut m = BTreeMap::new();
-                    m.insert("building", buildings.get(&h.building_id).map(|b| b.number.clone()).unwrap_or_default());
-                    m.insert("unit", units.get(&h.unit_id).map(|u| u.number.clone()).unwrap_or_default());
+                    m.insert(
+                        "building",
+                        buildings
+                            .get(&h.building_id)
+                            .map(|b| b.number.clone())
+                            .unwrap_or_default(),
+                    );
+                    m.insert(
+                        "unit",
+                        units
+                            .get(&h.unit_id)
+                            .map(|u| u.number.clone())
+                            .unwrap_or_default(),
+                    );
                     m.insert("number", h.number);
                     m.insert("floor", h.floor.to_string());
                     m.insert("area_m2", h.area_m2.to_string());
@@ -335,12 +447,27 @@ impl App {
                 let persons = tx.list_persons(&filter, Page::ALL).await?.items;
                 let ids: Vec<i64> = persons.iter().map(|p| p.id).collect();
                 let relations = tx.person_houses(&ids).await?;
-                let houses: BTreeMap<i64, HouseRow> =
-                    tx.list_houses(&filter, Page::ALL).await?.items.into_iter().map(|h| (h.id, h)).collect();
-                let units: BTreeMap<i64, UnitRow> =
-                    tx.list_units(&filter, Page::ALL).await?.items.into_iter().map(|u| (u.id, u)).collect();
-                let buildings: BTreeMap<i64, BuildingRow> =
-                    tx.list_buildings(&filter, Page::ALL).await?.items.into_iter().map(|b| (b.id, b)).collect();
+                let houses: BTreeMap<i64, HouseRow> = tx
+                    .list_houses(&filter, Page::ALL)
+                    .await?
+                    .items
+                    .into_iter()
+                    .map(|h| (h.id, h))
+                    .collect();
+                let units: BTreeMap<i64, UnitRow> = tx
+                    .list_units(&filter, Page::ALL)
+                    .await?
+                    .items
+                    .into_iter()
+                    .map(|u| (u.id, u))
+                    .collect();
+                let buildings: BTreeMap<i64, BuildingRow> = tx
+                    .list_buildings(&filter, Page::ALL)
+                    .await?
+                    .items
+                    .into_iter()
+                    .map(|b| (b.id, b))
+                    .collect();
                 for p in persons {
                     let mut m = BTreeMap::new();
                     m.insert("id_number", self.vault.decrypt("id_number", &p.id_number_enc)?);
@@ -357,8 +484,20 @@ impl App {
                     }
                     if let Some(rel) = relations.iter().find(|r| r.person_id == p.id) {
                         if let Some(h) = houses.get(&rel.house_id) {
-                            m.insert("building", buildings.get(&h.building_id).map(|b| b.number.clone()).unwrap_or_default());
-                            m.insert("unit", units.get(&h.unit_id).map(|u| u.number.clone()).unwrap_or_default());
+                            m.insert(
+                                "building",
+                                buildings
+                                    .get(&h.building_id)
+                                    .map(|b| b.number.clone())
+                                    .unwrap_or_default(),
+                            );
+                            m.insert(
+                                "unit",
+                                units
+                                    .get(&h.unit_id)
+                                    .map(|u| u.number.clone())
+                                    .unwrap_or_default(),
+                            );
                             m.insert("house", h.number.clone());
                         }
                         m.insert("role", rel.role.clone());
@@ -377,10 +516,13 @@ impl App {
                     let mut m = BTreeMap::new();
                     m.insert("plate_number", v.plate_number);
                     m.insert("plate_color", v.plate_color);
-                    if let Some(owner) = v.owner_person_id {
-                        if let Some(p) = tx.person(owner).await? {
-                            m.insert("owner_id_number", self.vault.decrypt("id_number", &p.id_number_enc)?);
-                        }
+                    if let Some(owner) = v.owner_person_id
+                        && let Some(p) = tx.person(owner).await?
+                    {
+                        m.insert(
+                            "owner_id_number",
+                            self.vault.decrypt("id_number", &p.id_number_enc)?,
+                        );
                     }
                     if let Some(space) = v.parking_space {
                         m.insert("parking_space", space);
@@ -392,7 +534,13 @@ impl App {
         let bytes = excel::write_rows(kind, &out).map_err(|e| AppError::Internal(e.to_string()))?;
         let actor = who.map(Principal::actor).unwrap_or_else(|| "cli".into());
         let audit = self
-            .audit(&mut tx, &actor, &format!("export.{}", kind.as_str()), &format!("community:{community_id}"), json!({"rows": out.len()}))
+            .audit(
+                &mut tx,
+                &actor,
+                &format!("export.{}", kind.as_str()),
+                &format!("community:{community_id}"),
+                json!({"rows": out.len()}),
+            )
             .await?;
         self.commit(tx, Some(&audit)).await?;
         Ok(bytes)

@@ -39,7 +39,11 @@ pub struct AppConfig {
 
 impl Default for AppConfig {
     fn default() -> Self {
-        AppConfig { session_ttl_secs: 12 * 3600, lockout_threshold: 5, lockout_secs: 15 * 60 }
+        AppConfig {
+            session_ttl_secs: 12 * 3600,
+            lockout_threshold: 5,
+            lockout_secs: 15 * 60,
+        }
     }
 }
 
@@ -86,7 +90,10 @@ impl Principal {
         if self.role.allows(permission) {
             Ok(())
         } else {
-            Err(AppError::Forbidden(format!("role {} may not do this ({permission:?})", self.role)))
+            Err(AppError::Forbidden(format!(
+                "role {} may not do this ({permission:?})",
+                self.role
+            )))
         }
     }
 }
@@ -100,7 +107,13 @@ impl App {
         checkpoint: Arc<dyn audit::Checkpoint>,
         config: AppConfig,
     ) -> App {
-        App { store, clock, vault: Arc::new(vault), checkpoint, config }
+        App {
+            store,
+            clock,
+            vault: Arc::new(vault),
+            checkpoint,
+            config,
+        }
     }
 
     /// The store (for the composition root's health checks and backups).
@@ -135,7 +148,11 @@ impl App {
 
     /// Commits `tx` and then moves the external checkpoint to `last` (if any audit entry was
     /// appended). The checkpoint moves only after the commit, so it never runs ahead of the log.
-    pub(crate) async fn commit(&self, tx: Box<dyn Tx>, last: Option<&anfang_store::AuditRow>) -> AppResult<()> {
+    pub(crate) async fn commit(
+        &self,
+        tx: Box<dyn Tx>,
+        last: Option<&anfang_store::AuditRow>,
+    ) -> AppResult<()> {
         tx.commit().await?;
         if let Some(row) = last {
             self.checkpoint.advance(row.seq, &row.hash);
@@ -145,7 +162,13 @@ impl App {
 
     /// Records an audit entry in its own transaction (for events outside a use-case, such as
     /// a CLI action or a failed login).
-    pub async fn audit_now(&self, actor: &str, action: &str, target: &str, detail: serde_json::Value) -> AppResult<()> {
+    pub async fn audit_now(
+        &self,
+        actor: &str,
+        action: &str,
+        target: &str,
+        detail: serde_json::Value,
+    ) -> AppResult<()> {
         let mut tx = self.store.write().await?;
         let row = self.audit(&mut tx, actor, action, target, detail).await?;
         self.commit(tx, Some(&row)).await

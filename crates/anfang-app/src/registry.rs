@@ -27,18 +27,32 @@ impl PageRequest {
     /// Validates and converts to a store page.
     pub fn to_page(self) -> AppResult<Page> {
         if self.page < 1 {
-            return Err(AppError::invalid("invalid_page", "page", "page numbers start at 1"));
+            return Err(AppError::invalid(
+                "invalid_page",
+                "page",
+                "page numbers start at 1",
+            ));
         }
         if !(1..=MAX_PAGE_SIZE).contains(&self.page_size) {
-            return Err(AppError::invalid("invalid_page", "page_size", format!("page_size must be 1 to {MAX_PAGE_SIZE}")));
+            return Err(AppError::invalid(
+                "invalid_page",
+                "page_size",
+                format!("page_size must be 1 to {MAX_PAGE_SIZE}"),
+            ));
         }
-        Ok(Page { offset: (self.page - 1) * self.page_size, limit: self.page_size })
+        Ok(Page {
+            offset: (self.page - 1) * self.page_size,
+            limit: self.page_size,
+        })
     }
 }
 
 impl Default for PageRequest {
     fn default() -> Self {
-        PageRequest { page: 1, page_size: DEFAULT_PAGE_SIZE }
+        PageRequest {
+            page: 1,
+            page_size: DEFAULT_PAGE_SIZE,
+        }
     }
 }
 
@@ -290,10 +304,18 @@ pub struct CreateDevice {
 pub(crate) fn text(field: &str, value: &str, max: usize) -> AppResult<String> {
     let v = value.trim();
     if v.is_empty() {
-        return Err(AppError::invalid("missing_field", field, format!("{field} is required")));
+        return Err(AppError::invalid(
+            "missing_field",
+            field,
+            format!("{field} is required"),
+        ));
     }
     if v.chars().count() > max || v.chars().any(char::is_control) {
-        return Err(AppError::invalid("invalid_value", field, format!("{field} must be at most {max} printable characters")));
+        return Err(AppError::invalid(
+            "invalid_value",
+            field,
+            format!("{field} must be at most {max} printable characters"),
+        ));
     }
     Ok(v.to_string())
 }
@@ -310,7 +332,11 @@ pub(crate) fn opt_text(field: &str, value: Option<&str>, max: usize) -> AppResul
 fn code(field: &str, value: &str) -> AppResult<String> {
     let v = value.trim();
     if v.is_empty() || v.len() > 32 || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        return Err(AppError::invalid("invalid_code", field, format!("{field} must be 1 to 32 letters, digits or '-'")));
+        return Err(AppError::invalid(
+            "invalid_code",
+            field,
+            format!("{field} must be 1 to 32 letters, digits or '-'"),
+        ));
     }
     Ok(v.to_string())
 }
@@ -321,7 +347,13 @@ pub(crate) fn date(field: &str, value: Option<&str>) -> AppResult<Option<chrono:
         None => Ok(None),
         Some(v) => chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
             .map(Some)
-            .map_err(|_| AppError::invalid("invalid_date", field, format!("'{v}' is not a date in YYYY-MM-DD form"))),
+            .map_err(|_| {
+                AppError::invalid(
+                    "invalid_date",
+                    field,
+                    format!("'{v}' is not a date in YYYY-MM-DD form"),
+                )
+            }),
     }
 }
 
@@ -329,8 +361,23 @@ fn coordinate(field: &str, value: f64) -> AppResult<f64> {
     if value.is_finite() && (0.0..=100_000.0).contains(&value) {
         Ok(value)
     } else {
-        Err(AppError::invalid("invalid_coordinate", field, format!("{field} must be 0 to 100000 metres on the site plan")))
+        Err(AppError::invalid(
+            "invalid_coordinate",
+            field,
+            format!("{field} must be 0 to 100000 metres on the site plan"),
+        ))
     }
+}
+
+/// Person fields as given, before validation.
+pub(crate) struct PersonFields<'a> {
+    pub name: &'a str,
+    pub gender: &'a str,
+    pub id_type: &'a str,
+    pub id_number: &'a str,
+    pub phone: Option<&'a str>,
+    pub population_type: &'a str,
+    pub tags: &'a [String],
 }
 
 /// Validated person data ready to encrypt.
@@ -344,26 +391,29 @@ pub(crate) struct ValidPerson {
 }
 
 impl App {
-    pub(crate) fn validate_person(
-        &self,
-        name: &str,
-        gender: &str,
-        id_type: &str,
-        id_number: &str,
-        phone: Option<&str>,
-        population_type: &str,
-        tags: &[String],
-    ) -> AppResult<ValidPerson> {
+    pub(crate) fn validate_person(&self, f: &PersonFields<'_>) -> AppResult<ValidPerson> {
+        let (name, gender, id_type, id_number, phone, population_type, tags) = (
+            f.name,
+            f.gender,
+            f.id_type,
+            f.id_number,
+            f.phone,
+            f.population_type,
+            f.tags,
+        );
         let name = text("name", name, 64)?;
         let gender = Gender::parse(gender).map_err(|e| AppError::field("gender", e))?;
         let doc = IdDocType::parse(id_type).map_err(|e| AppError::field("id_type", e))?;
         let id_number = IdNumber::parse(doc, id_number).map_err(|e| AppError::field("id_number", e))?;
-        id_number.birth_date_not_after(self.clock.today_cst()).map_err(|e| AppError::field("id_number", e))?;
+        id_number
+            .birth_date_not_after(self.clock.today_cst())
+            .map_err(|e| AppError::field("id_number", e))?;
         let phone = match phone.map(str::trim).filter(|p| !p.is_empty()) {
             Some(p) => Some(PhoneNumber::parse(p).map_err(|e| AppError::field("phone", e))?),
             None => None,
         };
-        let population_type = PopulationType::parse(population_type).map_err(|e| AppError::field("population_type", e))?;
+        let population_type =
+            PopulationType::parse(population_type).map_err(|e| AppError::field("population_type", e))?;
         let mut clean_tags = Vec::new();
         for tag in tags {
             let tag = text("tags", tag, 32)?;
@@ -371,7 +421,14 @@ impl App {
                 clean_tags.push(tag);
             }
         }
-        Ok(ValidPerson { name, gender, id_number, phone, population_type, tags: clean_tags })
+        Ok(ValidPerson {
+            name,
+            gender,
+            id_number,
+            phone,
+            population_type,
+            tags: clean_tags,
+        })
     }
 
     pub(crate) fn seal_person(&self, community_id: i64, p: &ValidPerson) -> AppResult<NewPerson> {
@@ -382,8 +439,15 @@ impl App {
             id_type: p.id_number.doc_type().as_str().to_string(),
             id_number_enc: self.vault.encrypt("id_number", p.id_number.as_str())?,
             id_number_index: self.id_index(p.id_number.as_str()),
-            phone_enc: p.phone.as_ref().map(|ph| self.vault.encrypt("phone", ph.as_str())).transpose()?,
-            phone_index: p.phone.as_ref().map(|ph| self.vault.blind_index("phone", ph.as_str())),
+            phone_enc: p
+                .phone
+                .as_ref()
+                .map(|ph| self.vault.encrypt("phone", ph.as_str()))
+                .transpose()?,
+            phone_index: p
+                .phone
+                .as_ref()
+                .map(|ph| self.vault.blind_index("phone", ph.as_str())),
             population_type: p.population_type.as_str().to_string(),
             tags_json: serde_json::to_string(&p.tags).map_err(|e| AppError::Internal(e.to_string()))?,
             now_ms: self.clock.now_ms(),
@@ -401,10 +465,18 @@ impl App {
         let end = date("lease_end", rel.lease_end.as_deref())?;
         if role == HouseRole::Tenant {
             let (Some(start), Some(end)) = (start, end) else {
-                return Err(AppError::invalid("missing_field", "lease_end", "a tenant needs lease_start and lease_end"));
+                return Err(AppError::invalid(
+                    "missing_field",
+                    "lease_end",
+                    "a tenant needs lease_start and lease_end",
+                ));
             };
             if end < start {
-                return Err(AppError::invalid("invalid_date", "lease_end", "lease_end is before lease_start"));
+                return Err(AppError::invalid(
+                    "invalid_date",
+                    "lease_end",
+                    "lease_end is before lease_start",
+                ));
             }
         }
         Ok(PersonHouseRow {
@@ -417,16 +489,29 @@ impl App {
         })
     }
 
-    fn view_person(&self, row: PersonRow, houses: Vec<PersonHouseRow>, reveal: bool) -> AppResult<PersonView> {
+    fn view_person(
+        &self,
+        row: PersonRow,
+        houses: Vec<PersonHouseRow>,
+        reveal: bool,
+    ) -> AppResult<PersonView> {
         let id_number = self.vault.decrypt("id_number", &row.id_number_enc)?;
-        let phone = row.phone_enc.as_deref().map(|b| self.vault.decrypt("phone", b)).transpose()?;
+        let phone = row
+            .phone_enc
+            .as_deref()
+            .map(|b| self.vault.decrypt("phone", b))
+            .transpose()?;
         Ok(PersonView {
             id: row.id,
             community_id: row.community_id,
             name: row.name,
             gender: row.gender,
             id_type: row.id_type,
-            id_number: if reveal { id_number } else { mask_id_number(&id_number) },
+            id_number: if reveal {
+                id_number
+            } else {
+                mask_id_number(&id_number)
+            },
             phone: phone.map(|p| if reveal { p } else { mask_phone(&p) }),
             population_type: row.population_type,
             tags: serde_json::from_str(&row.tags_json).unwrap_or_default(),
@@ -442,15 +527,21 @@ impl App {
         if let Some(id) = q.community_id {
             who.scope.check_community(id, "community")?;
         }
-        if let Some(street) = q.street_id {
-            if !who.scope.all {
-                let mut tx = self.store.read().await?;
-                let inside = tx
-                    .list_communities(&Filter { street_id: Some(street), ..who.scope.filter() }, Page::first(1))
-                    .await?;
-                if inside.total == 0 {
-                    return Err(AppError::NotFound { entity: "street" });
-                }
+        if let Some(street) = q.street_id
+            && !who.scope.all
+        {
+            let mut tx = self.store.read().await?;
+            let inside = tx
+                .list_communities(
+                    &Filter {
+                        street_id: Some(street),
+                        ..who.scope.filter()
+                    },
+                    Page::first(1),
+                )
+                .await?;
+            if inside.total == 0 {
+                return Err(AppError::NotFound { entity: "street" });
             }
         }
         filter.street_id = q.street_id;
@@ -460,7 +551,10 @@ impl App {
         filter.house_id = q.house_id;
         filter.kind = q.kind.clone();
         filter.q = q.q.clone();
-        filter.plate_number = q.plate_number.as_ref().map(|p| anfang_domain::plate::normalize_plate(p));
+        filter.plate_number = q
+            .plate_number
+            .as_ref()
+            .map(|p| anfang_domain::plate::normalize_plate(p));
         filter.unassigned = q.unassigned;
         if let Some(raw) = &q.id_number {
             let normalized = IdDocType::ALL
@@ -474,14 +568,25 @@ impl App {
     }
 
     /// Streets that contain something in the caller's scope.
-    pub async fn list_streets(&self, who: &Principal, q: &ListQuery, page: PageRequest) -> AppResult<Paged<StreetRow>> {
+    pub async fn list_streets(
+        &self,
+        who: &Principal,
+        q: &ListQuery,
+        page: PageRequest,
+    ) -> AppResult<Paged<StreetRow>> {
         who.require(Permission::ReadTree)?;
         // Validates any community or street filter against the scope.
         let scoped = self.scoped_filter(who, q).await?;
         let mut tx = self.store.read().await?;
-        let mut filter = Filter { street_id: scoped.street_id, ..Filter::default() };
+        let mut filter = Filter {
+            street_id: scoped.street_id,
+            ..Filter::default()
+        };
         if let Some(community) = scoped.community_id {
-            let row = tx.community(community).await?.ok_or(AppError::NotFound { entity: "community" })?;
+            let row = tx
+                .community(community)
+                .await?
+                .ok_or(AppError::NotFound { entity: "community" })?;
             filter.street_id = Some(row.street_id);
         }
         if !who.scope.all {
@@ -499,7 +604,9 @@ impl App {
         if who.scope.all {
             Ok(())
         } else {
-            Err(AppError::Forbidden("only district-wide users change the administrative hierarchy".into()))
+            Err(AppError::Forbidden(
+                "only district-wide users change the administrative hierarchy".into(),
+            ))
         }
     }
 
@@ -513,16 +620,37 @@ impl App {
         };
         let mut tx = self.store.write().await?;
         if tx.street_by_code(&new.code).await?.is_some() {
-            return Err(AppError::Conflict { code: "duplicate_code", message: format!("street {} exists", new.code) });
+            return Err(AppError::Conflict {
+                code: "duplicate_code",
+                message: format!("street {} exists", new.code),
+            });
         }
         let id = tx.insert_street(&new).await?;
-        let audit = self.audit(&mut tx, &who.actor(), "street.create", &format!("street:{id}"), json!({"code": new.code})).await?;
+        let audit = self
+            .audit(
+                &mut tx,
+                &who.actor(),
+                "street.create",
+                &format!("street:{id}"),
+                json!({"code": new.code}),
+            )
+            .await?;
         self.commit(tx, Some(&audit)).await?;
-        Ok(StreetRow { id, district_code: new.district_code, code: new.code, name: new.name })
+        Ok(StreetRow {
+            id,
+            district_code: new.district_code,
+            code: new.code,
+            name: new.name,
+        })
     }
 
     /// Committees in scope.
-    pub async fn list_committees(&self, who: &Principal, q: &ListQuery, page: PageRequest) -> AppResult<Paged<CommitteeRow>> {
+    pub async fn list_committees(
+        &self,
+        who: &Principal,
+        q: &ListQuery,
+        page: PageRequest,
+    ) -> AppResult<Paged<CommitteeRow>> {
         who.require(Permission::ReadTree)?;
         let filter = self.scoped_filter(who, q).await?;
         let mut tx = self.store.read().await?;
@@ -540,14 +668,36 @@ impl App {
             kind: kind.as_str().into(),
         };
         let mut tx = self.store.write().await?;
-        let id = tx.insert_committee(&new).await.map_err(|e| conflict_or(e, "street_id", "no such street, or duplicate code"))?;
-        let audit = self.audit(&mut tx, &who.actor(), "committee.create", &format!("committee:{id}"), json!({"code": new.code})).await?;
+        let id = tx
+            .insert_committee(&new)
+            .await
+            .map_err(|e| conflict_or(e, "street_id", "no such street, or duplicate code"))?;
+        let audit = self
+            .audit(
+                &mut tx,
+                &who.actor(),
+                "committee.create",
+                &format!("committee:{id}"),
+                json!({"code": new.code}),
+            )
+            .await?;
         self.commit(tx, Some(&audit)).await?;
-        Ok(CommitteeRow { id, street_id: new.street_id, code: new.code, name: new.name, kind: new.kind })
+        Ok(CommitteeRow {
+            id,
+            street_id: new.street_id,
+            code: new.code,
+            name: new.name,
+            kind: new.kind,
+        })
     }
 
     /// Communities in scope.
-    pub async fn list_communities(&self, who: &Principal, q: &ListQuery, page: PageRequest) -> AppResult<Paged<CommunityRow>> {
+    pub async fn list_communities(
+        &self,
+        who: &Principal,
+        q: &ListQuery,
+        page: PageRequest,
+    ) -> AppResult<Paged<CommunityRow>> {
         who.require(Permission::ReadTree)?;
         if let Some(kind) = &q.kind {
             CommunityCategory::parse(kind).map_err(|e| AppError::field("category", e))?;
@@ -562,8 +712,20 @@ impl App {
         who.require(Permission::ReadTree)?;
         who.scope.check_community(id, "community")?;
         let mut tx = self.store.read().await?;
-        let community = tx.community(id).await?.ok_or(AppError::NotFound { entity: "community" })?;
-        let places = tx.list_places(&Filter { community_id: Some(id), ..Filter::default() }, Page::ALL).await?.items;
+        let community = tx
+            .community(id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "community" })?;
+        let places = tx
+            .list_places(
+                &Filter {
+                    community_id: Some(id),
+                    ..Filter::default()
+                },
+                Page::ALL,
+            )
+            .await?
+            .items;
         Ok(CommunityDetail { community, places })
     }
 
@@ -571,7 +733,8 @@ impl App {
     pub async fn create_community(&self, who: &Principal, req: &CreateCommunity) -> AppResult<CommunityRow> {
         Self::require_district(who)?;
         let category = CommunityCategory::parse(&req.category).map_err(|e| AppError::field("category", e))?;
-        let property = PropertyType::parse(&req.property_type).map_err(|e| AppError::field("property_type", e))?;
+        let property =
+            PropertyType::parse(&req.property_type).map_err(|e| AppError::field("property_type", e))?;
         let mut tx = self.store.write().await?;
         let committee = tx
             .list_committees(&Filter::default(), Page::ALL)
@@ -593,17 +756,36 @@ impl App {
             police_area: opt_text("police_area", req.police_area.as_deref(), 64)?,
         };
         if tx.community_by_code(&new.code).await?.is_some() {
-            return Err(AppError::Conflict { code: "duplicate_code", message: format!("community {} exists", new.code) });
+            return Err(AppError::Conflict {
+                code: "duplicate_code",
+                message: format!("community {} exists", new.code),
+            });
         }
         let id = tx.insert_community(&new).await?;
-        let audit = self.audit(&mut tx, &who.actor(), "community.create", &format!("community:{id}"), json!({"code": new.code})).await?;
-        let row = tx.community(id).await?.ok_or(AppError::NotFound { entity: "community" })?;
+        let audit = self
+            .audit(
+                &mut tx,
+                &who.actor(),
+                "community.create",
+                &format!("community:{id}"),
+                json!({"code": new.code}),
+            )
+            .await?;
+        let row = tx
+            .community(id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "community" })?;
         self.commit(tx, Some(&audit)).await?;
         Ok(row)
     }
 
     /// Buildings in scope.
-    pub async fn list_buildings(&self, who: &Principal, q: &ListQuery, page: PageRequest) -> AppResult<Paged<BuildingRow>> {
+    pub async fn list_buildings(
+        &self,
+        who: &Principal,
+        q: &ListQuery,
+        page: PageRequest,
+    ) -> AppResult<Paged<BuildingRow>> {
         who.require(Permission::ReadTree)?;
         let filter = self.scoped_filter(who, q).await?;
         let mut tx = self.store.read().await?;
@@ -622,21 +804,44 @@ impl App {
             floors: if (1..=200).contains(&req.floors) {
                 req.floors
             } else {
-                return Err(AppError::invalid("invalid_value", "floors", "floors must be 1 to 200"));
+                return Err(AppError::invalid(
+                    "invalid_value",
+                    "floors",
+                    "floors must be 1 to 200",
+                ));
             },
             x: coordinate("x", req.x)?,
             y: coordinate("y", req.y)?,
         };
         let mut tx = self.store.write().await?;
-        let id = tx.insert_building(&new).await.map_err(|e| conflict_or(e, "number", "building number exists in this community"))?;
-        let audit = self.audit(&mut tx, &who.actor(), "building.create", &format!("building:{id}"), json!({"number": new.number})).await?;
-        let row = tx.building(id).await?.ok_or(AppError::NotFound { entity: "building" })?;
+        let id = tx
+            .insert_building(&new)
+            .await
+            .map_err(|e| conflict_or(e, "number", "building number exists in this community"))?;
+        let audit = self
+            .audit(
+                &mut tx,
+                &who.actor(),
+                "building.create",
+                &format!("building:{id}"),
+                json!({"number": new.number}),
+            )
+            .await?;
+        let row = tx
+            .building(id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "building" })?;
         self.commit(tx, Some(&audit)).await?;
         Ok(row)
     }
 
     /// Units in scope.
-    pub async fn list_units(&self, who: &Principal, q: &ListQuery, page: PageRequest) -> AppResult<Paged<UnitRow>> {
+    pub async fn list_units(
+        &self,
+        who: &Principal,
+        q: &ListQuery,
+        page: PageRequest,
+    ) -> AppResult<Paged<UnitRow>> {
         who.require(Permission::ReadTree)?;
         let filter = self.scoped_filter(who, q).await?;
         let mut tx = self.store.read().await?;
@@ -647,17 +852,45 @@ impl App {
     pub async fn create_unit(&self, who: &Principal, req: &CreateUnit) -> AppResult<UnitRow> {
         who.require(Permission::WriteTree)?;
         let mut tx = self.store.write().await?;
-        let building = tx.building(req.building_id).await?.ok_or(AppError::NotFound { entity: "building" })?;
-        who.scope.check_whole_community(building.community_id, "building")?;
-        let new = NewUnit { building_id: building.id, number: text("number", &req.number, 16)? };
-        let id = tx.insert_unit(&new).await.map_err(|e| conflict_or(e, "number", "unit number exists in this building"))?;
-        let audit = self.audit(&mut tx, &who.actor(), "unit.create", &format!("unit:{id}"), json!({"number": new.number})).await?;
+        let building = tx
+            .building(req.building_id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "building" })?;
+        who.scope
+            .check_whole_community(building.community_id, "building")?;
+        let new = NewUnit {
+            building_id: building.id,
+            number: text("number", &req.number, 16)?,
+        };
+        let id = tx
+            .insert_unit(&new)
+            .await
+            .map_err(|e| conflict_or(e, "number", "unit number exists in this building"))?;
+        let audit = self
+            .audit(
+                &mut tx,
+                &who.actor(),
+                "unit.create",
+                &format!("unit:{id}"),
+                json!({"number": new.number}),
+            )
+            .await?;
         self.commit(tx, Some(&audit)).await?;
-        Ok(UnitRow { id, building_id: building.id, community_id: building.community_id, number: new.number })
+        Ok(UnitRow {
+            id,
+            building_id: building.id,
+            community_id: building.community_id,
+            number: new.number,
+        })
     }
 
     /// Houses in scope.
-    pub async fn list_houses(&self, who: &Principal, q: &ListQuery, page: PageRequest) -> AppResult<Paged<HouseRow>> {
+    pub async fn list_houses(
+        &self,
+        who: &Principal,
+        q: &ListQuery,
+        page: PageRequest,
+    ) -> AppResult<Paged<HouseRow>> {
         who.require(Permission::ReadTree)?;
         let filter = self.scoped_filter(who, q).await?;
         let mut tx = self.store.read().await?;
@@ -668,7 +901,10 @@ impl App {
     pub async fn house(&self, who: &Principal, id: i64) -> AppResult<HouseRow> {
         who.require(Permission::ReadTree)?;
         let mut tx = self.store.read().await?;
-        let house = tx.house(id).await?.ok_or(AppError::NotFound { entity: "house" })?;
+        let house = tx
+            .house(id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "house" })?;
         if !who.scope.has_house(house.community_id, house.id) {
             return Err(AppError::NotFound { entity: "house" });
         }
@@ -679,12 +915,31 @@ impl App {
     pub async fn create_house(&self, who: &Principal, req: &CreateHouse) -> AppResult<HouseRow> {
         who.require(Permission::WriteTree)?;
         let mut tx = self.store.write().await?;
-        let unit = tx.unit(req.unit_id).await?.ok_or(AppError::NotFound { entity: "unit" })?;
+        let unit = tx
+            .unit(req.unit_id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "unit" })?;
         who.scope.check_whole_community(unit.community_id, "unit")?;
-        let new = self.new_house(&mut tx, &unit, &req.number, req.floor, req.area_m2, &req.use_kind).await?;
-        let id = tx.insert_house(&new).await.map_err(|e| conflict_or(e, "number", "house number exists in this unit"))?;
-        let audit = self.audit(&mut tx, &who.actor(), "house.create", &format!("house:{id}"), json!({"address": new.address})).await?;
-        let row = tx.house(id).await?.ok_or(AppError::NotFound { entity: "house" })?;
+        let new = self
+            .new_house(&mut tx, &unit, &req.number, req.floor, req.area_m2, &req.use_kind)
+            .await?;
+        let id = tx
+            .insert_house(&new)
+            .await
+            .map_err(|e| conflict_or(e, "number", "house number exists in this unit"))?;
+        let audit = self
+            .audit(
+                &mut tx,
+                &who.actor(),
+                "house.create",
+                &format!("house:{id}"),
+                json!({"address": new.address}),
+            )
+            .await?;
+        let row = tx
+            .house(id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "house" })?;
         self.commit(tx, Some(&audit)).await?;
         Ok(row)
     }
@@ -703,16 +958,33 @@ impl App {
         let number = text("number", number, 16)?;
         let use_kind = HouseUse::parse(use_kind).map_err(|e| AppError::field("use", e))?;
         if !(-5..=200).contains(&floor) {
-            return Err(AppError::invalid("invalid_value", "floor", "floor must be -5 to 200"));
+            return Err(AppError::invalid(
+                "invalid_value",
+                "floor",
+                "floor must be -5 to 200",
+            ));
         }
         if !(area_m2.is_finite() && area_m2 > 0.0 && area_m2 < 100_000.0) {
-            return Err(AppError::invalid("invalid_value", "area_m2", "area_m2 must be a positive number of square metres"));
+            return Err(AppError::invalid(
+                "invalid_value",
+                "area_m2",
+                "area_m2 must be a positive number of square metres",
+            ));
         }
-        let community = tx.community(unit.community_id).await?.ok_or(AppError::NotFound { entity: "community" })?;
-        let building = tx.building(unit.building_id).await?.ok_or(AppError::NotFound { entity: "building" })?;
+        let community = tx
+            .community(unit.community_id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "community" })?;
+        let building = tx
+            .building(unit.building_id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "building" })?;
         Ok(NewHouse {
             unit_id: unit.id,
-            address: format!("{}{}号楼{}单元{}室", community.address, building.number, unit.number, number),
+            address: format!(
+                "{}{}号楼{}单元{}室",
+                community.address, building.number, unit.number, number
+            ),
             number,
             floor,
             area_m2,
@@ -721,7 +993,12 @@ impl App {
     }
 
     /// Places in scope.
-    pub async fn list_places(&self, who: &Principal, q: &ListQuery, page: PageRequest) -> AppResult<Paged<PlaceRow>> {
+    pub async fn list_places(
+        &self,
+        who: &Principal,
+        q: &ListQuery,
+        page: PageRequest,
+    ) -> AppResult<Paged<PlaceRow>> {
         who.require(Permission::ReadTree)?;
         let filter = self.scoped_filter(who, q).await?;
         let mut tx = self.store.read().await?;
@@ -746,11 +1023,23 @@ impl App {
         if let Some(unit_id) = new.unit_id {
             let unit = tx.unit(unit_id).await?;
             if unit.is_none_or(|u| u.community_id != new.community_id) {
-                return Err(AppError::invalid("unknown_reference", "unit_id", "no such unit in this community"));
+                return Err(AppError::invalid(
+                    "unknown_reference",
+                    "unit_id",
+                    "no such unit in this community",
+                ));
             }
         }
         let id = tx.insert_place(&new).await?;
-        let audit = self.audit(&mut tx, &who.actor(), "place.create", &format!("place:{id}"), json!({"kind": new.kind})).await?;
+        let audit = self
+            .audit(
+                &mut tx,
+                &who.actor(),
+                "place.create",
+                &format!("place:{id}"),
+                json!({"kind": new.kind}),
+            )
+            .await?;
         self.commit(tx, Some(&audit)).await?;
         Ok(PlaceRow {
             id,
@@ -765,7 +1054,12 @@ impl App {
     }
 
     /// Persons in scope, personal numbers masked.
-    pub async fn list_persons(&self, who: &Principal, q: &ListQuery, page: PageRequest) -> AppResult<Paged<PersonView>> {
+    pub async fn list_persons(
+        &self,
+        who: &Principal,
+        q: &ListQuery,
+        page: PageRequest,
+    ) -> AppResult<Paged<PersonView>> {
         who.require(Permission::ReadPersons)?;
         let filter = self.scoped_filter(who, q).await?;
         let mut tx = self.store.read().await?;
@@ -776,11 +1070,18 @@ impl App {
             .items
             .into_iter()
             .map(|row| {
-                let houses = relations.iter().filter(|r| r.person_id == row.id).cloned().collect();
+                let houses = relations
+                    .iter()
+                    .filter(|r| r.person_id == row.id)
+                    .cloned()
+                    .collect();
                 self.view_person(row, houses, false)
             })
             .collect::<AppResult<Vec<_>>>()?;
-        Ok(Paged { items, total: rows.total })
+        Ok(Paged {
+            items,
+            total: rows.total,
+        })
     }
 
     /// One person; with `reveal`, personal numbers in clear for roles that may read them,
@@ -790,8 +1091,15 @@ impl App {
         if reveal {
             who.require(Permission::RevealPii)?;
         }
-        let mut tx = if reveal { self.store.write().await? } else { self.store.read().await? };
-        let row = tx.person(id).await?.ok_or(AppError::NotFound { entity: "person" })?;
+        let mut tx = if reveal {
+            self.store.write().await?
+        } else {
+            self.store.read().await?
+        };
+        let row = tx
+            .person(id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "person" })?;
         let houses = tx.person_houses(&[id]).await?;
         let visible = match &who.scope.houses {
             Some(mine) => houses.iter().any(|h| mine.contains(&h.house_id)),
@@ -803,7 +1111,13 @@ impl App {
         let view = self.view_person(row, houses, reveal)?;
         if reveal {
             let audit = self
-                .audit(&mut tx, &who.actor(), "person.reveal", &format!("person:{id}"), json!({"fields": ["id_number", "phone"]}))
+                .audit(
+                    &mut tx,
+                    &who.actor(),
+                    "person.reveal",
+                    &format!("person:{id}"),
+                    json!({"fields": ["id_number", "phone"]}),
+                )
                 .await?;
             self.commit(tx, Some(&audit)).await?;
         }
@@ -814,15 +1128,15 @@ impl App {
     pub async fn create_person(&self, who: &Principal, req: &CreatePerson) -> AppResult<PersonView> {
         who.require(Permission::WritePersons)?;
         who.scope.check_whole_community(req.community_id, "community")?;
-        let valid = self.validate_person(
-            &req.name,
-            &req.gender,
-            &req.id_type,
-            &req.id_number,
-            req.phone.as_deref(),
-            &req.population_type,
-            &req.tags,
-        )?;
+        let valid = self.validate_person(&PersonFields {
+            name: &req.name,
+            gender: &req.gender,
+            id_type: &req.id_type,
+            id_number: &req.id_number,
+            phone: req.phone.as_deref(),
+            population_type: &req.population_type,
+            tags: &req.tags,
+        })?;
         let relation = req.house.as_ref().map(Self::validate_relation).transpose()?;
         let new = self.seal_person(req.community_id, &valid)?;
         let mut tx = self.store.write().await?;
@@ -836,31 +1150,63 @@ impl App {
         if let Some(mut rel) = relation {
             let house = tx.house(rel.house_id).await?;
             if house.is_none_or(|h| h.community_id != req.community_id) {
-                return Err(AppError::invalid("unknown_reference", "house_id", "no such house in this community"));
+                return Err(AppError::invalid(
+                    "unknown_reference",
+                    "house_id",
+                    "no such house in this community",
+                ));
             }
             rel.person_id = id;
             tx.upsert_person_house(&rel).await?;
         }
-        let audit = self.audit(&mut tx, &who.actor(), "person.create", &format!("person:{id}"), json!({})).await?;
-        let row = tx.person(id).await?.ok_or(AppError::NotFound { entity: "person" })?;
+        let audit = self
+            .audit(
+                &mut tx,
+                &who.actor(),
+                "person.create",
+                &format!("person:{id}"),
+                json!({}),
+            )
+            .await?;
+        let row = tx
+            .person(id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "person" })?;
         let houses = tx.person_houses(&[id]).await?;
         self.commit(tx, Some(&audit)).await?;
         self.view_person(row, houses, false)
     }
 
     /// Sets a person's relation to a house in scope.
-    pub async fn set_person_house(&self, who: &Principal, person_id: i64, req: &SetPersonHouse) -> AppResult<PersonView> {
+    pub async fn set_person_house(
+        &self,
+        who: &Principal,
+        person_id: i64,
+        req: &SetPersonHouse,
+    ) -> AppResult<PersonView> {
         who.require(Permission::WritePersons)?;
         let mut rel = Self::validate_relation(req)?;
         let mut tx = self.store.write().await?;
-        let person = tx.person(person_id).await?.ok_or(AppError::NotFound { entity: "person" })?;
+        let person = tx
+            .person(person_id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "person" })?;
         who.scope.check_whole_community(person.community_id, "person")?;
-        let house = tx.house(rel.house_id).await?.ok_or(AppError::NotFound { entity: "house" })?;
+        let house = tx
+            .house(rel.house_id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "house" })?;
         who.scope.check_whole_community(house.community_id, "house")?;
         rel.person_id = person_id;
         tx.upsert_person_house(&rel).await?;
         let audit = self
-            .audit(&mut tx, &who.actor(), "person.set_house", &format!("person:{person_id}"), json!({"house_id": house.id, "role": rel.role}))
+            .audit(
+                &mut tx,
+                &who.actor(),
+                "person.set_house",
+                &format!("person:{person_id}"),
+                json!({"house_id": house.id, "role": rel.role}),
+            )
             .await?;
         let houses = tx.person_houses(&[person_id]).await?;
         self.commit(tx, Some(&audit)).await?;
@@ -868,7 +1214,12 @@ impl App {
     }
 
     /// Vehicles in scope.
-    pub async fn list_vehicles(&self, who: &Principal, q: &ListQuery, page: PageRequest) -> AppResult<Paged<VehicleRow>> {
+    pub async fn list_vehicles(
+        &self,
+        who: &Principal,
+        q: &ListQuery,
+        page: PageRequest,
+    ) -> AppResult<Paged<VehicleRow>> {
         who.require(Permission::ReadVehicles)?;
         let filter = self.scoped_filter(who, q).await?;
         let mut tx = self.store.read().await?;
@@ -880,7 +1231,10 @@ impl App {
         who.require(Permission::ReadVehicles)?;
         let mut filter = who.scope.filter();
         let mut tx = self.store.read().await?;
-        let row = tx.vehicle(id).await?.ok_or(AppError::NotFound { entity: "vehicle" })?;
+        let row = tx
+            .vehicle(id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "vehicle" })?;
         filter.plate_number = Some(row.plate_number.clone());
         if tx.list_vehicles(&filter, Page::first(1)).await?.total == 0 {
             return Err(AppError::NotFound { entity: "vehicle" });
@@ -905,21 +1259,44 @@ impl App {
         if let Some(owner) = new.owner_person_id {
             let person = tx.person(owner).await?;
             if person.is_none_or(|p| p.community_id != new.community_id) {
-                return Err(AppError::invalid("unknown_reference", "owner_person_id", "no such person in this community"));
+                return Err(AppError::invalid(
+                    "unknown_reference",
+                    "owner_person_id",
+                    "no such person in this community",
+                ));
             }
         }
         if tx.vehicle_by_plate(&new.plate_number).await?.is_some() {
-            return Err(AppError::Conflict { code: "duplicate_plate", message: format!("{} is already registered", new.plate_number) });
+            return Err(AppError::Conflict {
+                code: "duplicate_plate",
+                message: format!("{} is already registered", new.plate_number),
+            });
         }
         let id = tx.insert_vehicle(&new).await?;
-        let audit = self.audit(&mut tx, &who.actor(), "vehicle.create", &format!("vehicle:{id}"), json!({"plate": new.plate_number})).await?;
-        let row = tx.vehicle(id).await?.ok_or(AppError::NotFound { entity: "vehicle" })?;
+        let audit = self
+            .audit(
+                &mut tx,
+                &who.actor(),
+                "vehicle.create",
+                &format!("vehicle:{id}"),
+                json!({"plate": new.plate_number}),
+            )
+            .await?;
+        let row = tx
+            .vehicle(id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "vehicle" })?;
         self.commit(tx, Some(&audit)).await?;
         Ok(row)
     }
 
     /// Devices in scope (unassigned devices only for district-wide users).
-    pub async fn list_devices(&self, who: &Principal, q: &ListQuery, page: PageRequest) -> AppResult<Paged<DeviceRow>> {
+    pub async fn list_devices(
+        &self,
+        who: &Principal,
+        q: &ListQuery,
+        page: PageRequest,
+    ) -> AppResult<Paged<DeviceRow>> {
         who.require(Permission::ReadDevices)?;
         if let Some(kind) = &q.kind {
             DeviceKind::parse(kind).map_err(|e| AppError::field("kind", e))?;
@@ -933,7 +1310,10 @@ impl App {
     pub async fn device(&self, who: &Principal, id: i64) -> AppResult<DeviceRow> {
         who.require(Permission::ReadDevices)?;
         let mut tx = self.store.read().await?;
-        let row = tx.device(id).await?.ok_or(AppError::NotFound { entity: "device" })?;
+        let row = tx
+            .device(id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "device" })?;
         match row.community_id {
             Some(c) if who.scope.has_community(c) && who.scope.houses.is_none() => Ok(row),
             None if who.scope.all => Ok(row),
@@ -943,13 +1323,23 @@ impl App {
 
     /// Registers a device with a generated secret, returned once. `actor` is audited; a
     /// `who` of `None` is the local operator (CLI).
-    pub async fn create_device(&self, who: Option<&Principal>, req: &CreateDevice) -> AppResult<(DeviceRow, String)> {
+    pub async fn create_device(
+        &self,
+        who: Option<&Principal>,
+        req: &CreateDevice,
+    ) -> AppResult<(DeviceRow, String)> {
         if let Some(who) = who {
             who.require(Permission::WriteDevices)?;
             match req.community_id {
                 Some(c) => who.scope.check_whole_community(c, "community")?,
                 None if who.scope.all => {}
-                None => return Err(AppError::invalid("missing_field", "community_id", "your scope requires a community")),
+                None => {
+                    return Err(AppError::invalid(
+                        "missing_field",
+                        "community_id",
+                        "your scope requires a community",
+                    ));
+                }
             }
         }
         let gb = GbCode::parse(&req.code).map_err(|e| AppError::field("code", e))?;
@@ -974,25 +1364,50 @@ impl App {
         };
         let mut tx = self.store.write().await?;
         if let Some(c) = new.community_id {
-            tx.community(c).await?.ok_or_else(|| AppError::invalid("unknown_reference", "community_id", "no such community"))?;
+            tx.community(c)
+                .await?
+                .ok_or_else(|| AppError::invalid("unknown_reference", "community_id", "no such community"))?;
         }
         if tx.device_by_code(&new.code).await?.is_some() {
-            return Err(AppError::Conflict { code: "duplicate_device", message: format!("device {} exists", new.code) });
+            return Err(AppError::Conflict {
+                code: "duplicate_device",
+                message: format!("device {} exists", new.code),
+            });
         }
         let id = tx.insert_device(&new).await?;
         let actor = who.map(Principal::actor).unwrap_or_else(|| "cli".into());
-        let audit = self.audit(&mut tx, &actor, "device.create", &format!("device:{}", new.code), json!({"kind": new.kind})).await?;
-        let row = tx.device(id).await?.ok_or(AppError::NotFound { entity: "device" })?;
+        let audit = self
+            .audit(
+                &mut tx,
+                &actor,
+                "device.create",
+                &format!("device:{}", new.code),
+                json!({"kind": new.kind}),
+            )
+            .await?;
+        let row = tx
+            .device(id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "device" })?;
         self.commit(tx, Some(&audit)).await?;
         Ok((row, secret))
     }
 
     /// Assigns a waiting device to a community (and place) in scope.
-    pub async fn assign_device(&self, who: &Principal, id: i64, community_id: i64, place_id: Option<i64>) -> AppResult<DeviceRow> {
+    pub async fn assign_device(
+        &self,
+        who: &Principal,
+        id: i64,
+        community_id: i64,
+        place_id: Option<i64>,
+    ) -> AppResult<DeviceRow> {
         who.require(Permission::WriteDevices)?;
         who.scope.check_whole_community(community_id, "community")?;
         let mut tx = self.store.write().await?;
-        let device = tx.device(id).await?.ok_or(AppError::NotFound { entity: "device" })?;
+        let device = tx
+            .device(id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "device" })?;
         let visible = match device.community_id {
             None => true,
             Some(c) => who.scope.has_community(c),
@@ -1001,16 +1416,37 @@ impl App {
             return Err(AppError::NotFound { entity: "device" });
         }
         if let Some(place) = place_id {
-            let places = tx.list_places(&Filter { community_id: Some(community_id), ..Filter::default() }, Page::ALL).await?;
+            let places = tx
+                .list_places(
+                    &Filter {
+                        community_id: Some(community_id),
+                        ..Filter::default()
+                    },
+                    Page::ALL,
+                )
+                .await?;
             if !places.items.iter().any(|p| p.id == place) {
-                return Err(AppError::invalid("unknown_reference", "place_id", "no such place in this community"));
+                return Err(AppError::invalid(
+                    "unknown_reference",
+                    "place_id",
+                    "no such place in this community",
+                ));
             }
         }
         tx.assign_device(id, community_id, place_id).await?;
         let audit = self
-            .audit(&mut tx, &who.actor(), "device.assign", &format!("device:{}", device.code), json!({"community_id": community_id}))
+            .audit(
+                &mut tx,
+                &who.actor(),
+                "device.assign",
+                &format!("device:{}", device.code),
+                json!({"community_id": community_id}),
+            )
             .await?;
-        let row = tx.device(id).await?.ok_or(AppError::NotFound { entity: "device" })?;
+        let row = tx
+            .device(id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "device" })?;
         self.commit(tx, Some(&audit)).await?;
         Ok(row)
     }

@@ -43,7 +43,11 @@ impl ResolvedScope {
     /// Fails with `not_found` (not `forbidden`: existence is not revealed) unless the
     /// community is in scope.
     pub fn check_community(&self, id: i64, entity: &'static str) -> AppResult<()> {
-        if self.has_community(id) { Ok(()) } else { Err(AppError::NotFound { entity }) }
+        if self.has_community(id) {
+            Ok(())
+        } else {
+            Err(AppError::NotFound { entity })
+        }
     }
 
     /// Fails unless the whole community may be acted on (a resident's house scope may read
@@ -59,7 +63,10 @@ impl ResolvedScope {
 impl App {
     /// Resolves scope entries to ids (unknown codes resolve to nothing rather than failing, so
     /// a renamed community never widens a scope).
-    pub(crate) async fn resolve_scope(tx: &mut Box<dyn Tx>, entries: &[ScopeEntry]) -> AppResult<ResolvedScope> {
+    pub(crate) async fn resolve_scope(
+        tx: &mut Box<dyn Tx>,
+        entries: &[ScopeEntry],
+    ) -> AppResult<ResolvedScope> {
         let mut scope = ResolvedScope::default();
         let mut houses = BTreeSet::new();
         let mut only_houses = true;

@@ -31,7 +31,10 @@ impl std::fmt::Debug for Vault {
 impl Vault {
     /// A vault over a 32-byte data key and a 32-byte index key.
     pub fn new(data_key: &[u8; 32], index_key: &[u8; 32]) -> Vault {
-        Vault { cipher: Aes256Gcm::new(data_key.into()), index_key: *index_key }
+        Vault {
+            cipher: Aes256Gcm::new(data_key.into()),
+            index_key: *index_key,
+        }
     }
 
     /// Fresh random keys: (data key, index key).
@@ -49,7 +52,10 @@ impl Vault {
     pub fn encrypt(&self, context: &str, plaintext: &str) -> AppResult<Vec<u8>> {
         let mut nonce = [0u8; NONCE_LEN];
         OsRng.fill_bytes(&mut nonce);
-        let payload = aes_gcm::aead::Payload { msg: plaintext.as_bytes(), aad: context.as_bytes() };
+        let payload = aes_gcm::aead::Payload {
+            msg: plaintext.as_bytes(),
+            aad: context.as_bytes(),
+        };
         let ciphertext = self
             .cipher
             .encrypt(Nonce::from_slice(&nonce), payload)
@@ -65,7 +71,10 @@ impl Vault {
             return Err(AppError::Internal(format!("{context} ciphertext too short")));
         }
         let (nonce, ciphertext) = blob.split_at(NONCE_LEN);
-        let payload = aes_gcm::aead::Payload { msg: ciphertext, aad: context.as_bytes() };
+        let payload = aes_gcm::aead::Payload {
+            msg: ciphertext,
+            aad: context.as_bytes(),
+        };
         let plain = self
             .cipher
             .decrypt(Nonce::from_slice(nonce), payload)
@@ -75,7 +84,8 @@ impl Vault {
 
     /// The blind index of `value` in `context`: hex HMAC-SHA256 under the index key.
     pub fn blind_index(&self, context: &str, value: &str) -> String {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.index_key).expect("HMAC takes any key length");
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.index_key).expect("HMAC takes any key length");
         mac.update(context.as_bytes());
         mac.update(&[0]);
         mac.update(value.as_bytes());
@@ -92,7 +102,10 @@ mod tests {
         let (d, i) = Vault::generate_keys();
         let vault = Vault::new(&d, &i);
         let blob = vault.encrypt("id_number", "370323199001011234").unwrap();
-        assert!(!blob.windows(6).any(|w| w == b"370323"), "no plaintext in the ciphertext");
+        assert!(
+            !blob.windows(6).any(|w| w == b"370323"),
+            "no plaintext in the ciphertext"
+        );
         assert_eq!(vault.decrypt("id_number", &blob).unwrap(), "370323199001011234");
         assert!(vault.decrypt("phone", &blob).is_err(), "context is authenticated");
         let again = vault.encrypt("id_number", "370323199001011234").unwrap();
@@ -101,6 +114,9 @@ mod tests {
         assert_ne!(vault.blind_index("id", "x"), vault.blind_index("phone", "x"));
         let other = Vault::new(&Vault::generate_keys().0, &Vault::generate_keys().1);
         assert!(other.decrypt("id_number", &blob).is_err());
-        assert!(vault.decrypt("id_number", &[1, 2, 3]).is_err(), "short input is an error, not a panic");
+        assert!(
+            vault.decrypt("id_number", &[1, 2, 3]).is_err(),
+            "short input is an error, not a panic"
+        );
     }
 }

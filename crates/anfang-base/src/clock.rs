@@ -45,7 +45,9 @@ pub struct SimClock {
 impl SimClock {
     /// A clock standing at `start_ms`.
     pub fn new(start_ms: Timestamp) -> Self {
-        Self { now: Arc::new(AtomicI64::new(start_ms)) }
+        Self {
+            now: Arc::new(AtomicI64::new(start_ms)),
+        }
     }
 
     /// Moves the clock forward by `ms` milliseconds.

@@ -16,7 +16,10 @@ pub struct DomainError {
 impl DomainError {
     /// A validation failure with the given public code and explanation.
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self {
+            code,
+            message: message.into(),
+        }
     }
 
     /// A generic invalid value (`invalid_value`).

@@ -103,15 +103,18 @@ impl IdDocType {
 
     pub fn parse(s: &str) -> Result<Self, DomainError> {
         let s = s.trim();
-        Self::ALL.into_iter().find(|t| t.as_str() == s || t.label_zh() == s).ok_or_else(|| {
-            DomainError::new(
-                "invalid_id_type",
-                format!(
-                    "unknown ID document type '{s}'; expected resident_id, hmt_residence_permit, \
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s || t.label_zh() == s)
+            .ok_or_else(|| {
+                DomainError::new(
+                    "invalid_id_type",
+                    format!(
+                        "unknown ID document type '{s}'; expected resident_id, hmt_residence_permit, \
                      foreign_permanent_residence, passport or other"
-                ),
-            )
-        })
+                    ),
+                )
+            })
     }
 }
 

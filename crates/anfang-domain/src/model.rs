@@ -256,7 +256,10 @@ impl Role {
         match self {
             DistrictAdmin => !matches!(permission, RevealPii),
             StreetOfficer => {
-                matches!(permission, ReadTree | ReadPersons | WritePersons | ReadVehicles | ReadDevices)
+                matches!(
+                    permission,
+                    ReadTree | ReadPersons | WritePersons | ReadVehicles | ReadDevices
+                )
             }
             CommunityPolice => matches!(
                 permission,
@@ -274,7 +277,10 @@ impl Role {
                 ReadTree | ReadPersons | WritePersons | RevealPii | ReadVehicles | ImportExport
             ),
             StationOfficer => {
-                matches!(permission, ReadTree | ReadPersons | RevealPii | ReadVehicles | ReadDevices)
+                matches!(
+                    permission,
+                    ReadTree | ReadPersons | RevealPii | ReadVehicles | ReadDevices
+                )
             }
             PoliticalLegal | HousingConstruction => matches!(permission, ReadTree | ReadDevices),
             BigDataCentre => matches!(permission, ReadTree | ReadPersons | ReadVehicles | ReadDevices),
@@ -309,7 +315,11 @@ mod tests {
 
     #[test]
     fn nobody_but_auditors_and_admins_reads_the_audit_log() {
-        let readers: Vec<Role> = Role::ALL.iter().copied().filter(|r| r.allows(Permission::ReadAudit)).collect();
+        let readers: Vec<Role> = Role::ALL
+            .iter()
+            .copied()
+            .filter(|r| r.allows(Permission::ReadAudit))
+            .collect();
         assert_eq!(readers, vec![Role::DistrictAdmin, Role::Auditor]);
         assert!(!Role::DistrictAdmin.allows(Permission::RevealPii));
         assert!(!Role::Guard.allows(Permission::RevealPii));

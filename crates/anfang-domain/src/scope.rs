@@ -45,7 +45,9 @@ impl ScopeEntry {
             "street" | "community" => {
                 let code = target.trim();
                 if code.is_empty() || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-                    return Err(invalid("a street or community scope needs its code, e.g. community:370323001001"));
+                    return Err(invalid(
+                        "a street or community scope needs its code, e.g. community:370323001001",
+                    ));
                 }
                 Ok(if kind == "street" {
                     ScopeEntry::Street(code.to_string())
@@ -72,7 +74,10 @@ impl ScopeEntry {
             entries.push(ScopeEntry::from_parts(kind.trim(), target)?);
         }
         if entries.is_empty() {
-            return Err(DomainError::new("invalid_scope", "a scope must name at least one entry"));
+            return Err(DomainError::new(
+                "invalid_scope",
+                "a scope must name at least one entry",
+            ));
         }
         Ok(entries)
     }
@@ -97,9 +102,15 @@ mod tests {
         assert_eq!(list.len(), 3);
         assert_eq!(list[2], ScopeEntry::House(7));
         for entry in &list {
-            assert_eq!(&ScopeEntry::from_parts(entry.kind(), &entry.target()).unwrap(), entry);
+            assert_eq!(
+                &ScopeEntry::from_parts(entry.kind(), &entry.target()).unwrap(),
+                entry
+            );
         }
-        assert_eq!(ScopeEntry::parse_list("district").unwrap(), vec![ScopeEntry::District]);
+        assert_eq!(
+            ScopeEntry::parse_list("district").unwrap(),
+            vec![ScopeEntry::District]
+        );
     }
 
     #[test]

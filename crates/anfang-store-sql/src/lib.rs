@@ -61,23 +61,44 @@ impl SqlStore {
         let backend = Backend::of_url(url)?;
         let store = match backend {
             Backend::Sqlite => {
-                let url = if url.contains('?') { url.to_string() } else { format!("{url}?mode=rwc") };
-                let options = || {
-                    AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30)).after_connect(|conn, _meta| {
-                        Box::pin(async move {
-                            conn.execute(
-                                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
-                                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
-                            )
-                            .await?;
-                            Ok(())
-                        })
-                    })
+                let url = if url.contains('?') {
+                    url.to_string()
+                } else {
+                    format!("{url}?mode=rwc")
                 };
-                let write_pool = options().max_connections(1).connect(&url).await.map_err(tx::map_err)?;
-                SQLITE_MIGRATIONS.run(&write_pool).await.map_err(|e| StoreError::Internal(e.to_string()))?;
-                let read_pool = options().max_connections(4).connect(&url).await.map_err(tx::map_err)?;
-                SqlStore { read_pool, write_pool, backend }
+                let options = || {
+                    AnyPoolOptions::new()
+                        .acquire_timeout(Duration::from_secs(30))
+                        .after_connect(|conn, _meta| {
+                            Box::pin(async move {
+                                conn.execute(
+                                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                                )
+                                .await?;
+                                Ok(())
+                            })
+                        })
+                };
+                let write_pool = options()
+                    .max_connections(1)
+                    .connect(&url)
+                    .await
+                    .map_err(tx::map_err)?;
+                SQLITE_MIGRATIONS
+                    .run(&write_pool)
+                    .await
+                    .map_err(|e| StoreError::Internal(e.to_string()))?;
+                let read_pool = options()
+                    .max_connections(4)
+                    .connect(&url)
+                    .await
+                    .map_err(tx::map_err)?;
+                SqlStore {
+                    read_pool,
+                    write_pool,
+                    backend,
+                }
             }
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
@@ -86,8 +107,15 @@ impl SqlStore {
                     .connect(url)
                     .await
                     .map_err(tx::map_err)?;
-                POSTGRES_MIGRATIONS.run(&pool).await.map_err(|e| StoreError::Internal(e.to_string()))?;
-                SqlStore { read_pool: pool.clone(), write_pool: pool, backend }
+                POSTGRES_MIGRATIONS
+                    .run(&pool)
+                    .await
+                    .map_err(|e| StoreError::Internal(e.to_string()))?;
+                SqlStore {
+                    read_pool: pool.clone(),
+                    write_pool: pool,
+                    backend,
+                }
             }
         };
         Ok(store)

@@ -70,7 +70,10 @@ pub(crate) struct Q {
 impl Q {
     /// Starts a query with literal SQL (no placeholders).
     pub(crate) fn new(sql: &str) -> Self {
-        Q { sql: sql.to_string(), args: Vec::new() }
+        Q {
+            sql: sql.to_string(),
+            args: Vec::new(),
+        }
     }
 
     /// Appends literal SQL.

@@ -20,7 +20,9 @@ pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
     match e {
         sqlx::Error::Database(db) => match db.kind() {
             K::UniqueViolation | K::ForeignKeyViolation | K::NotNullViolation | K::CheckViolation => {
-                StoreError::Conflict { detail: db.message().to_string() }
+                StoreError::Conflict {
+                    detail: db.message().to_string(),
+                }
             }
             _ => StoreError::Internal(db.message().to_string()),
         },
@@ -51,7 +53,11 @@ impl SqlTx {
     }
 
     async fn exec(&mut self, q: &Q) -> StoreResult<u64> {
-        q.build().execute(&mut *self.tx).await.map(|r| r.rows_affected()).map_err(map_err)
+        q.build()
+            .execute(&mut *self.tx)
+            .await
+            .map(|r| r.rows_affected())
+            .map_err(map_err)
     }
 
     /// Runs an `INSERT … RETURNING id`.
@@ -80,7 +86,10 @@ impl SqlTx {
         let mut items_q = from_where.clone();
         items_q.sql = format!("SELECT {columns} {}", from_where.sql);
         items_q.sql(" ORDER BY ").sql(order_by).sql(" LIMIT ");
-        items_q.bind(page.limit.max(0)).sql(" OFFSET ").bind(page.offset.max(0));
+        items_q
+            .bind(page.limit.max(0))
+            .sql(" OFFSET ")
+            .bind(page.offset.max(0));
         let rows = self.all(&items_q).await?;
         let items = rows.iter().map(decode).collect::<StoreResult<Vec<T>>>()?;
         Ok(Paged { items, total })
@@ -97,7 +106,8 @@ const COMMUNITY_COLS: &str = "c.id, c.committee_id, c.street_id, c.code, c.name,
      (SELECT COUNT(*) FROM devices d WHERE d.community_id = c.id) AS device_count";
 const BUILDING_COLS: &str = "b.id, b.community_id, b.number, b.name, b.floors, b.x, b.y";
 const UNIT_COLS: &str = "u.id, u.building_id, b.community_id, u.number";
-const HOUSE_COLS: &str = "h.id, h.community_id, h.building_id, h.unit_id, h.number, h.floor, h.area_m2, h.use_kind, h.address";
+const HOUSE_COLS: &str =
+    "h.id, h.community_id, h.building_id, h.unit_id, h.number, h.floor, h.area_m2, h.use_kind, h.address";
 const PLACE_COLS: &str = "pl.id, pl.community_id, pl.kind, pl.name, pl.x, pl.y, pl.attended, pl.unit_id";
 const PERSON_COLS: &str = "p.id, p.community_id, p.name, p.gender, p.id_type, p.id_number_enc, p.id_number_index, \
      p.phone_enc, p.population_type, p.tags_json, p.created_at, p.updated_at";
@@ -105,29 +115,95 @@ const VEHICLE_COLS: &str = "v.id, v.community_id, v.plate_number, v.plate_color,
      p.name AS owner_name, v.parking_space";
 const DEVICE_COLS: &str = "d.id, d.code, d.name, d.kind, d.protocol, d.community_id, d.place_id, d.x, d.y, \
      d.install_date, d.contractor, d.secret_enc, d.created_at";
-const USER_COLS: &str = "id, username, password_hash, role, display_name, failed_logins, locked_until, created_at";
+const USER_COLS: &str =
+    "id, username, password_hash, role, display_name, failed_logins, locked_until, created_at";
 const AUDIT_COLS: &str = "seq, at, actor, action, target, detail, prev_hash, hash";
 
 fn street(r: &AnyRow) -> StoreResult<StreetRow> {
-    Ok(decode!(r, StreetRow { id, district_code, code, name }))
+    Ok(decode!(
+        r,
+        StreetRow {
+            id,
+            district_code,
+            code,
+            name
+        }
+    ))
 }
 fn committee(r: &AnyRow) -> StoreResult<CommitteeRow> {
-    Ok(decode!(r, CommitteeRow { id, street_id, code, name, kind }))
+    Ok(decode!(
+        r,
+        CommitteeRow {
+            id,
+            street_id,
+            code,
+            name,
+            kind
+        }
+    ))
 }
 fn community(r: &AnyRow) -> StoreResult<CommunityRow> {
-    Ok(decode!(r, CommunityRow {
-        id, committee_id, street_id, code, name, category, property_type, address, site_width,
-        site_height, police_area, building_count, house_count, resident_count, device_count
-    }))
+    Ok(decode!(
+        r,
+        CommunityRow {
+            id,
+            committee_id,
+            street_id,
+            code,
+            name,
+            category,
+            property_type,
+            address,
+            site_width,
+            site_height,
+            police_area,
+            building_count,
+            house_count,
+            resident_count,
+            device_count
+        }
+    ))
 }
 fn building(r: &AnyRow) -> StoreResult<BuildingRow> {
-    Ok(decode!(r, BuildingRow { id, community_id, number, name, floors, x, y }))
+    Ok(decode!(
+        r,
+        BuildingRow {
+            id,
+            community_id,
+            number,
+            name,
+            floors,
+            x,
+            y
+        }
+    ))
 }
 fn unit(r: &AnyRow) -> StoreResult<UnitRow> {
-    Ok(decode!(r, UnitRow { id, building_id, community_id, number }))
+    Ok(decode!(
+        r,
+        UnitRow {
+            id,
+            building_id,
+            community_id,
+            number
+        }
+    ))
 }
 fn house(r: &AnyRow) -> StoreResult<HouseRow> {
-    Ok(decode!(r, HouseRow { id, community_id, building_id, unit_id, number, floor, area_m2, use_kind, address }))
+    Ok(decode!(
+        r,
+        HouseRow {
+            id,
+            community_id,
+            building_id,
+            unit_id,
+            number,
+            floor,
+            area_m2,
+            use_kind,
+            address
+        }
+    ))
 }
 fn place(r: &AnyRow) -> StoreResult<PlaceRow> {
     // Booleans are stored as 0/1 integers: the Any driver cannot decode SQLite's BOOLEAN.
@@ -144,35 +220,112 @@ fn place(r: &AnyRow) -> StoreResult<PlaceRow> {
     })
 }
 fn person(r: &AnyRow) -> StoreResult<PersonRow> {
-    Ok(decode!(r, PersonRow {
-        id, community_id, name, gender, id_type, id_number_enc, id_number_index, phone_enc,
-        population_type, tags_json, created_at, updated_at
-    }))
+    Ok(decode!(
+        r,
+        PersonRow {
+            id,
+            community_id,
+            name,
+            gender,
+            id_type,
+            id_number_enc,
+            id_number_index,
+            phone_enc,
+            population_type,
+            tags_json,
+            created_at,
+            updated_at
+        }
+    ))
 }
 fn person_house(r: &AnyRow) -> StoreResult<PersonHouseRow> {
-    Ok(decode!(r, PersonHouseRow { person_id, house_id, role, lease_start, lease_end, address }))
+    Ok(decode!(
+        r,
+        PersonHouseRow {
+            person_id,
+            house_id,
+            role,
+            lease_start,
+            lease_end,
+            address
+        }
+    ))
 }
 fn vehicle(r: &AnyRow) -> StoreResult<VehicleRow> {
-    Ok(decode!(r, VehicleRow {
-        id, community_id, plate_number, plate_color, owner_person_id, owner_name, parking_space
-    }))
+    Ok(decode!(
+        r,
+        VehicleRow {
+            id,
+            community_id,
+            plate_number,
+            plate_color,
+            owner_person_id,
+            owner_name,
+            parking_space
+        }
+    ))
 }
 fn device(r: &AnyRow) -> StoreResult<DeviceRow> {
-    Ok(decode!(r, DeviceRow {
-        id, code, name, kind, protocol, community_id, place_id, x, y, install_date, contractor,
-        secret_enc, created_at
-    }))
+    Ok(decode!(
+        r,
+        DeviceRow {
+            id,
+            code,
+            name,
+            kind,
+            protocol,
+            community_id,
+            place_id,
+            x,
+            y,
+            install_date,
+            contractor,
+            secret_enc,
+            created_at
+        }
+    ))
 }
 fn user(r: &AnyRow) -> StoreResult<UserRow> {
-    Ok(decode!(r, UserRow {
-        id, username, password_hash, role, display_name, failed_logins, locked_until, created_at
-    }))
+    Ok(decode!(
+        r,
+        UserRow {
+            id,
+            username,
+            password_hash,
+            role,
+            display_name,
+            failed_logins,
+            locked_until,
+            created_at
+        }
+    ))
 }
 fn audit(r: &AnyRow) -> StoreResult<AuditRow> {
-    Ok(decode!(r, AuditRow { seq, at, actor, action, target, detail, prev_hash, hash }))
+    Ok(decode!(
+        r,
+        AuditRow {
+            seq,
+            at,
+            actor,
+            action,
+            target,
+            detail,
+            prev_hash,
+            hash
+        }
+    ))
 }
 fn report(r: &AnyRow) -> StoreResult<ReportRow> {
-    Ok(decode!(r, ReportRow { id, user_id, kind, content, created_at }))
+    Ok(decode!(
+        r,
+        ReportRow {
+            id,
+            user_id,
+            kind,
+            content,
+            created_at
+        }
+    ))
 }
 
 impl SqlTx {
@@ -201,13 +354,19 @@ impl Tx for SqlTx {
 
     async fn insert_street(&mut self, new: &NewStreet) -> StoreResult<i64> {
         let mut q = Q::new("INSERT INTO streets (district_code, code, name) VALUES (");
-        q.bind(&new.district_code).sql(", ").bind(&new.code).sql(", ").bind(&new.name).sql(") RETURNING id");
+        q.bind(&new.district_code)
+            .sql(", ")
+            .bind(&new.code)
+            .sql(", ")
+            .bind(&new.name)
+            .sql(") RETURNING id");
         self.insert(&q, "street").await
     }
 
     async fn list_streets(&mut self, filter: &Filter, page: Page) -> StoreResult<Paged<StreetRow>> {
         let mut q = Q::new("FROM streets s WHERE 1 = 1");
-        q.and_in("s.id", filter.street_ids.as_ref()).and_eq("s.id", filter.street_id);
+        q.and_in("s.id", filter.street_ids.as_ref())
+            .and_eq("s.id", filter.street_id);
         self.paged(STREET_COLS, &q, "s.code", page, street).await
     }
 
@@ -219,14 +378,21 @@ impl Tx for SqlTx {
 
     async fn insert_committee(&mut self, new: &NewCommittee) -> StoreResult<i64> {
         let mut q = Q::new("INSERT INTO committees (street_id, code, name, kind) VALUES (");
-        q.bind(new.street_id).sql(", ").bind(&new.code).sql(", ").bind(&new.name).sql(", ").bind(&new.kind);
+        q.bind(new.street_id)
+            .sql(", ")
+            .bind(&new.code)
+            .sql(", ")
+            .bind(&new.name)
+            .sql(", ")
+            .bind(&new.kind);
         q.sql(") RETURNING id");
         self.insert(&q, "committee").await
     }
 
     async fn list_committees(&mut self, filter: &Filter, page: Page) -> StoreResult<Paged<CommitteeRow>> {
         let mut q = Q::new("FROM committees m WHERE 1 = 1");
-        q.and_in("m.street_id", filter.street_ids.as_ref()).and_eq("m.street_id", filter.street_id);
+        q.and_in("m.street_id", filter.street_ids.as_ref())
+            .and_eq("m.street_id", filter.street_id);
         if let Some(ids) = &filter.community_ids {
             q.sql(" AND m.id IN (SELECT committee_id FROM communities WHERE id IN (");
             q.bind_list(ids).sql("))");
@@ -239,21 +405,40 @@ impl Tx for SqlTx {
             "INSERT INTO communities (committee_id, street_id, code, name, category, property_type, address, \
              site_width, site_height, police_area) VALUES (",
         );
-        q.bind(new.committee_id).sql(", ").bind(new.street_id).sql(", ").bind(&new.code).sql(", ");
-        q.bind(&new.name).sql(", ").bind(&new.category).sql(", ").bind(&new.property_type).sql(", ");
-        q.bind(&new.address).sql(", ").bind(new.site_width).sql(", ").bind(new.site_height).sql(", ");
+        q.bind(new.committee_id)
+            .sql(", ")
+            .bind(new.street_id)
+            .sql(", ")
+            .bind(&new.code)
+            .sql(", ");
+        q.bind(&new.name)
+            .sql(", ")
+            .bind(&new.category)
+            .sql(", ")
+            .bind(&new.property_type)
+            .sql(", ");
+        q.bind(&new.address)
+            .sql(", ")
+            .bind(new.site_width)
+            .sql(", ")
+            .bind(new.site_height)
+            .sql(", ");
         q.bind(&new.police_area).sql(") RETURNING id");
         self.insert(&q, "community").await
     }
 
     async fn community(&mut self, id: i64) -> StoreResult<Option<CommunityRow>> {
-        let mut q = Q::new(&format!("SELECT {COMMUNITY_COLS} FROM communities c WHERE c.id = "));
+        let mut q = Q::new(&format!(
+            "SELECT {COMMUNITY_COLS} FROM communities c WHERE c.id = "
+        ));
         q.bind(id);
         self.one_as(&q, community).await
     }
 
     async fn community_by_code(&mut self, code: &str) -> StoreResult<Option<CommunityRow>> {
-        let mut q = Q::new(&format!("SELECT {COMMUNITY_COLS} FROM communities c WHERE c.code = "));
+        let mut q = Q::new(&format!(
+            "SELECT {COMMUNITY_COLS} FROM communities c WHERE c.code = "
+        ));
         q.bind(code);
         self.one_as(&q, community).await
     }
@@ -264,16 +449,29 @@ impl Tx for SqlTx {
     }
 
     async fn community_ids_of_street(&mut self, street_code: &str) -> StoreResult<Vec<i64>> {
-        let mut q = Q::new("SELECT c.id FROM communities c JOIN streets s ON s.id = c.street_id WHERE s.code = ");
+        let mut q =
+            Q::new("SELECT c.id FROM communities c JOIN streets s ON s.id = c.street_id WHERE s.code = ");
         q.bind(street_code).sql(" ORDER BY c.id");
         let rows = self.all(&q).await?;
-        rows.iter().map(|r| r.try_get::<i64, _>("id").map_err(map_err)).collect()
+        rows.iter()
+            .map(|r| r.try_get::<i64, _>("id").map_err(map_err))
+            .collect()
     }
 
     async fn insert_building(&mut self, new: &NewBuilding) -> StoreResult<i64> {
         let mut q = Q::new("INSERT INTO buildings (community_id, number, name, floors, x, y) VALUES (");
-        q.bind(new.community_id).sql(", ").bind(&new.number).sql(", ").bind(&new.name).sql(", ");
-        q.bind(new.floors).sql(", ").bind(new.x).sql(", ").bind(new.y).sql(") RETURNING id");
+        q.bind(new.community_id)
+            .sql(", ")
+            .bind(&new.number)
+            .sql(", ")
+            .bind(&new.name)
+            .sql(", ");
+        q.bind(new.floors)
+            .sql(", ")
+            .bind(new.x)
+            .sql(", ")
+            .bind(new.y)
+            .sql(") RETURNING id");
         self.insert(&q, "building").await
     }
 
@@ -285,23 +483,29 @@ impl Tx for SqlTx {
 
     async fn list_buildings(&mut self, filter: &Filter, page: Page) -> StoreResult<Paged<BuildingRow>> {
         let mut q = Q::new("FROM buildings b WHERE 1 = 1");
-        q.and_scope("b.community_id", filter).and_eq("b.community_id", filter.community_id);
+        q.and_scope("b.community_id", filter)
+            .and_eq("b.community_id", filter.community_id);
         if let Some(houses) = &filter.house_ids {
             q.sql(" AND b.id IN (SELECT building_id FROM houses WHERE id IN (");
             q.bind_list(houses).sql("))");
         }
-        self.paged(BUILDING_COLS, &q, "b.community_id, b.id", page, building).await
+        self.paged(BUILDING_COLS, &q, "b.community_id, b.id", page, building)
+            .await
     }
 
     async fn insert_unit(&mut self, new: &NewUnit) -> StoreResult<i64> {
         let mut q = Q::new("INSERT INTO units (building_id, number) VALUES (");
-        q.bind(new.building_id).sql(", ").bind(&new.number).sql(") RETURNING id");
+        q.bind(new.building_id)
+            .sql(", ")
+            .bind(&new.number)
+            .sql(") RETURNING id");
         self.insert(&q, "unit").await
     }
 
     async fn unit(&mut self, id: i64) -> StoreResult<Option<UnitRow>> {
-        let mut q =
-            Q::new(&format!("SELECT {UNIT_COLS} FROM units u JOIN buildings b ON b.id = u.building_id WHERE u.id = "));
+        let mut q = Q::new(&format!(
+            "SELECT {UNIT_COLS} FROM units u JOIN buildings b ON b.id = u.building_id WHERE u.id = "
+        ));
         q.bind(id);
         self.one_as(&q, unit).await
     }
@@ -325,7 +529,12 @@ impl Tx for SqlTx {
             "INSERT INTO houses (unit_id, building_id, community_id, number, floor, area_m2, use_kind, address) \
              SELECT u.id, u.building_id, b.community_id, ",
         );
-        q.bind(&new.number).sql(", ").bind(new.floor).sql(", ").bind(new.area_m2).sql(", ");
+        q.bind(&new.number)
+            .sql(", ")
+            .bind(new.floor)
+            .sql(", ")
+            .bind(new.area_m2)
+            .sql(", ");
         q.bind(&new.use_kind).sql(", ").bind(&new.address);
         q.sql(" FROM units u JOIN buildings b ON b.id = u.building_id WHERE u.id = ");
         q.bind(new.unit_id).sql(" RETURNING id");
@@ -334,8 +543,15 @@ impl Tx for SqlTx {
 
     async fn update_house(&mut self, id: i64, new: &NewHouse) -> StoreResult<()> {
         let mut q = Q::new("UPDATE houses SET floor = ");
-        q.bind(new.floor).sql(", area_m2 = ").bind(new.area_m2).sql(", use_kind = ").bind(&new.use_kind);
-        q.sql(", address = ").bind(&new.address).sql(" WHERE id = ").bind(id);
+        q.bind(new.floor)
+            .sql(", area_m2 = ")
+            .bind(new.area_m2)
+            .sql(", use_kind = ")
+            .bind(&new.use_kind);
+        q.sql(", address = ")
+            .bind(&new.address)
+            .sql(" WHERE id = ")
+            .bind(id);
         match self.exec(&q).await? {
             0 => Err(StoreError::NotFound { entity: "house" }),
             _ => Ok(()),
@@ -359,7 +575,11 @@ impl Tx for SqlTx {
             "SELECT {HOUSE_COLS} FROM houses h JOIN units u ON u.id = h.unit_id \
              JOIN buildings b ON b.id = h.building_id WHERE h.community_id = "
         ));
-        q.bind(community_id).sql(" AND b.number = ").bind(building_no).sql(" AND u.number = ").bind(unit_no);
+        q.bind(community_id)
+            .sql(" AND b.number = ")
+            .bind(building_no)
+            .sql(" AND u.number = ")
+            .bind(unit_no);
         q.sql(" AND h.number = ").bind(number);
         self.one_as(&q, house).await
     }
@@ -372,13 +592,31 @@ impl Tx for SqlTx {
             .and_eq("h.building_id", filter.building_id)
             .and_eq("h.unit_id", filter.unit_id)
             .and_eq("h.id", filter.house_id);
-        self.paged(HOUSE_COLS, &q, "h.community_id, h.building_id, h.unit_id, h.id", page, house).await
+        self.paged(
+            HOUSE_COLS,
+            &q,
+            "h.community_id, h.building_id, h.unit_id, h.id",
+            page,
+            house,
+        )
+        .await
     }
 
     async fn insert_place(&mut self, new: &NewPlace) -> StoreResult<i64> {
         let mut q = Q::new("INSERT INTO places (community_id, kind, name, x, y, attended, unit_id) VALUES (");
-        q.bind(new.community_id).sql(", ").bind(&new.kind).sql(", ").bind(&new.name).sql(", ");
-        q.bind(new.x).sql(", ").bind(new.y).sql(", ").bind(i64::from(new.attended)).sql(", ").bind(new.unit_id);
+        q.bind(new.community_id)
+            .sql(", ")
+            .bind(&new.kind)
+            .sql(", ")
+            .bind(&new.name)
+            .sql(", ");
+        q.bind(new.x)
+            .sql(", ")
+            .bind(new.y)
+            .sql(", ")
+            .bind(i64::from(new.attended))
+            .sql(", ")
+            .bind(new.unit_id);
         q.sql(") RETURNING id");
         self.insert(&q, "place").await
     }
@@ -388,19 +626,34 @@ impl Tx for SqlTx {
         q.and_scope("pl.community_id", filter)
             .and_eq("pl.community_id", filter.community_id)
             .and_eq("pl.kind", filter.kind.as_ref());
-        self.paged(PLACE_COLS, &q, "pl.community_id, pl.id", page, place).await
+        self.paged(PLACE_COLS, &q, "pl.community_id, pl.id", page, place)
+            .await
     }
 
     async fn insert_grid(&mut self, new: &NewGrid) -> StoreResult<i64> {
         let mut q = Q::new("INSERT INTO grids (community_id, code, name) VALUES (");
-        q.bind(new.community_id).sql(", ").bind(&new.code).sql(", ").bind(&new.name).sql(") RETURNING id");
+        q.bind(new.community_id)
+            .sql(", ")
+            .bind(&new.code)
+            .sql(", ")
+            .bind(&new.name)
+            .sql(") RETURNING id");
         self.insert(&q, "grid").await
     }
 
     async fn insert_organisation(&mut self, new: &NewOrganisation) -> StoreResult<i64> {
-        let mut q = Q::new("INSERT INTO organisations (community_id, house_id, name, credit_code, kind) VALUES (");
-        q.bind(new.community_id).sql(", ").bind(new.house_id).sql(", ").bind(&new.name).sql(", ");
-        q.bind(&new.credit_code).sql(", ").bind(&new.kind).sql(") RETURNING id");
+        let mut q =
+            Q::new("INSERT INTO organisations (community_id, house_id, name, credit_code, kind) VALUES (");
+        q.bind(new.community_id)
+            .sql(", ")
+            .bind(new.house_id)
+            .sql(", ")
+            .bind(&new.name)
+            .sql(", ");
+        q.bind(&new.credit_code)
+            .sql(", ")
+            .bind(&new.kind)
+            .sql(") RETURNING id");
         self.insert(&q, "organisation").await
     }
 
@@ -409,20 +662,56 @@ impl Tx for SqlTx {
             "INSERT INTO persons (community_id, name, gender, id_type, id_number_enc, id_number_index, phone_enc, \
              phone_index, population_type, tags_json, created_at, updated_at) VALUES (",
         );
-        q.bind(new.community_id).sql(", ").bind(&new.name).sql(", ").bind(&new.gender).sql(", ");
-        q.bind(&new.id_type).sql(", ").bind(&new.id_number_enc).sql(", ").bind(&new.id_number_index).sql(", ");
-        q.bind(&new.phone_enc).sql(", ").bind(&new.phone_index).sql(", ").bind(&new.population_type).sql(", ");
-        q.bind(&new.tags_json).sql(", ").bind(new.now_ms).sql(", ").bind(new.now_ms).sql(") RETURNING id");
+        q.bind(new.community_id)
+            .sql(", ")
+            .bind(&new.name)
+            .sql(", ")
+            .bind(&new.gender)
+            .sql(", ");
+        q.bind(&new.id_type)
+            .sql(", ")
+            .bind(&new.id_number_enc)
+            .sql(", ")
+            .bind(&new.id_number_index)
+            .sql(", ");
+        q.bind(&new.phone_enc)
+            .sql(", ")
+            .bind(&new.phone_index)
+            .sql(", ")
+            .bind(&new.population_type)
+            .sql(", ");
+        q.bind(&new.tags_json)
+            .sql(", ")
+            .bind(new.now_ms)
+            .sql(", ")
+            .bind(new.now_ms)
+            .sql(") RETURNING id");
         self.insert(&q, "person").await
     }
 
     async fn update_person(&mut self, id: i64, new: &NewPerson) -> StoreResult<()> {
         let mut q = Q::new("UPDATE persons SET community_id = ");
-        q.bind(new.community_id).sql(", name = ").bind(&new.name).sql(", gender = ").bind(&new.gender);
-        q.sql(", id_type = ").bind(&new.id_type).sql(", id_number_enc = ").bind(&new.id_number_enc);
-        q.sql(", id_number_index = ").bind(&new.id_number_index).sql(", phone_enc = ").bind(&new.phone_enc);
-        q.sql(", phone_index = ").bind(&new.phone_index).sql(", population_type = ").bind(&new.population_type);
-        q.sql(", tags_json = ").bind(&new.tags_json).sql(", updated_at = ").bind(new.now_ms);
+        q.bind(new.community_id)
+            .sql(", name = ")
+            .bind(&new.name)
+            .sql(", gender = ")
+            .bind(&new.gender);
+        q.sql(", id_type = ")
+            .bind(&new.id_type)
+            .sql(", id_number_enc = ")
+            .bind(&new.id_number_enc);
+        q.sql(", id_number_index = ")
+            .bind(&new.id_number_index)
+            .sql(", phone_enc = ")
+            .bind(&new.phone_enc);
+        q.sql(", phone_index = ")
+            .bind(&new.phone_index)
+            .sql(", population_type = ")
+            .bind(&new.population_type);
+        q.sql(", tags_json = ")
+            .bind(&new.tags_json)
+            .sql(", updated_at = ")
+            .bind(new.now_ms);
         q.sql(" WHERE id = ").bind(id);
         match self.exec(&q).await? {
             0 => Err(StoreError::NotFound { entity: "person" }),
@@ -437,7 +726,9 @@ impl Tx for SqlTx {
     }
 
     async fn person_by_id_index(&mut self, index: &str) -> StoreResult<Option<PersonRow>> {
-        let mut q = Q::new(&format!("SELECT {PERSON_COLS} FROM persons p WHERE p.id_number_index = "));
+        let mut q = Q::new(&format!(
+            "SELECT {PERSON_COLS} FROM persons p WHERE p.id_number_index = "
+        ));
         q.bind(index);
         self.one_as(&q, person).await
     }
@@ -453,14 +744,22 @@ impl Tx for SqlTx {
             q.bind_list(houses).sql("))");
         }
         if let Some(house) = filter.house_id {
-            q.sql(" AND p.id IN (SELECT person_id FROM person_houses WHERE house_id = ").bind(house).sql(")");
+            q.sql(" AND p.id IN (SELECT person_id FROM person_houses WHERE house_id = ")
+                .bind(house)
+                .sql(")");
         }
         self.paged(PERSON_COLS, &q, "p.id", page, person).await
     }
 
     async fn upsert_person_house(&mut self, rel: &PersonHouseRow) -> StoreResult<()> {
-        let mut q = Q::new("INSERT INTO person_houses (person_id, house_id, role, lease_start, lease_end) VALUES (");
-        q.bind(rel.person_id).sql(", ").bind(rel.house_id).sql(", ").bind(&rel.role).sql(", ");
+        let mut q =
+            Q::new("INSERT INTO person_houses (person_id, house_id, role, lease_start, lease_end) VALUES (");
+        q.bind(rel.person_id)
+            .sql(", ")
+            .bind(rel.house_id)
+            .sql(", ")
+            .bind(&rel.role)
+            .sql(", ");
         q.bind(&rel.lease_start).sql(", ").bind(&rel.lease_end);
         q.sql(
             ") ON CONFLICT (person_id, house_id) DO UPDATE SET role = excluded.role, \
@@ -474,7 +773,8 @@ impl Tx for SqlTx {
             "SELECT ph.person_id, ph.house_id, ph.role, ph.lease_start, ph.lease_end, h.address \
              FROM person_houses ph JOIN houses h ON h.id = ph.house_id WHERE ph.person_id IN (",
         );
-        q.bind_list(person_ids).sql(") ORDER BY ph.person_id, ph.house_id");
+        q.bind_list(person_ids)
+            .sql(") ORDER BY ph.person_id, ph.house_id");
         self.all(&q).await?.iter().map(person_house).collect()
     }
 
@@ -482,16 +782,32 @@ impl Tx for SqlTx {
         let mut q = Q::new(
             "INSERT INTO vehicles (community_id, plate_number, plate_color, owner_person_id, parking_space) VALUES (",
         );
-        q.bind(new.community_id).sql(", ").bind(&new.plate_number).sql(", ").bind(&new.plate_color).sql(", ");
-        q.bind(new.owner_person_id).sql(", ").bind(&new.parking_space).sql(") RETURNING id");
+        q.bind(new.community_id)
+            .sql(", ")
+            .bind(&new.plate_number)
+            .sql(", ")
+            .bind(&new.plate_color)
+            .sql(", ");
+        q.bind(new.owner_person_id)
+            .sql(", ")
+            .bind(&new.parking_space)
+            .sql(") RETURNING id");
         self.insert(&q, "vehicle").await
     }
 
     async fn update_vehicle(&mut self, id: i64, new: &NewVehicle) -> StoreResult<()> {
         let mut q = Q::new("UPDATE vehicles SET community_id = ");
-        q.bind(new.community_id).sql(", plate_number = ").bind(&new.plate_number);
-        q.sql(", plate_color = ").bind(&new.plate_color).sql(", owner_person_id = ").bind(new.owner_person_id);
-        q.sql(", parking_space = ").bind(&new.parking_space).sql(" WHERE id = ").bind(id);
+        q.bind(new.community_id)
+            .sql(", plate_number = ")
+            .bind(&new.plate_number);
+        q.sql(", plate_color = ")
+            .bind(&new.plate_color)
+            .sql(", owner_person_id = ")
+            .bind(new.owner_person_id);
+        q.sql(", parking_space = ")
+            .bind(&new.parking_space)
+            .sql(" WHERE id = ")
+            .bind(id);
         match self.exec(&q).await? {
             0 => Err(StoreError::NotFound { entity: "vehicle" }),
             _ => Ok(()),
@@ -532,10 +848,30 @@ impl Tx for SqlTx {
             "INSERT INTO devices (code, name, kind, protocol, community_id, place_id, x, y, install_date, \
              contractor, secret_enc, created_at) VALUES (",
         );
-        q.bind(&new.code).sql(", ").bind(&new.name).sql(", ").bind(&new.kind).sql(", ").bind(&new.protocol);
-        q.sql(", ").bind(new.community_id).sql(", ").bind(new.place_id).sql(", ").bind(new.x).sql(", ");
-        q.bind(new.y).sql(", ").bind(&new.install_date).sql(", ").bind(&new.contractor).sql(", ");
-        q.bind(&new.secret_enc).sql(", ").bind(new.now_ms).sql(") RETURNING id");
+        q.bind(&new.code)
+            .sql(", ")
+            .bind(&new.name)
+            .sql(", ")
+            .bind(&new.kind)
+            .sql(", ")
+            .bind(&new.protocol);
+        q.sql(", ")
+            .bind(new.community_id)
+            .sql(", ")
+            .bind(new.place_id)
+            .sql(", ")
+            .bind(new.x)
+            .sql(", ");
+        q.bind(new.y)
+            .sql(", ")
+            .bind(&new.install_date)
+            .sql(", ")
+            .bind(&new.contractor)
+            .sql(", ");
+        q.bind(&new.secret_enc)
+            .sql(", ")
+            .bind(new.now_ms)
+            .sql(") RETURNING id");
         self.insert(&q, "device").await
     }
 
@@ -564,7 +900,11 @@ impl Tx for SqlTx {
 
     async fn assign_device(&mut self, id: i64, community_id: i64, place_id: Option<i64>) -> StoreResult<()> {
         let mut q = Q::new("UPDATE devices SET community_id = ");
-        q.bind(community_id).sql(", place_id = ").bind(place_id).sql(" WHERE id = ").bind(id);
+        q.bind(community_id)
+            .sql(", place_id = ")
+            .bind(place_id)
+            .sql(" WHERE id = ")
+            .bind(id);
         match self.exec(&q).await? {
             0 => Err(StoreError::NotFound { entity: "device" }),
             _ => Ok(()),
@@ -572,9 +912,18 @@ impl Tx for SqlTx {
     }
 
     async fn insert_user(&mut self, new: &NewUser) -> StoreResult<i64> {
-        let mut q = Q::new("INSERT INTO users (username, password_hash, role, display_name, created_at) VALUES (");
-        q.bind(&new.username).sql(", ").bind(&new.password_hash).sql(", ").bind(&new.role).sql(", ");
-        q.bind(&new.display_name).sql(", ").bind(new.now_ms).sql(") RETURNING id");
+        let mut q =
+            Q::new("INSERT INTO users (username, password_hash, role, display_name, created_at) VALUES (");
+        q.bind(&new.username)
+            .sql(", ")
+            .bind(&new.password_hash)
+            .sql(", ")
+            .bind(&new.role)
+            .sql(", ");
+        q.bind(&new.display_name)
+            .sql(", ")
+            .bind(new.now_ms)
+            .sql(") RETURNING id");
         let id = self.insert(&q, "user").await?;
         for (kind, target) in &new.scopes {
             let mut q = Q::new("INSERT INTO user_scopes (user_id, kind, target) VALUES (");
@@ -606,36 +955,69 @@ impl Tx for SqlTx {
         q.bind(user_id).sql(" ORDER BY kind, target");
         let rows = self.all(&q).await?;
         rows.iter()
-            .map(|r| Ok((r.try_get("kind").map_err(map_err)?, r.try_get("target").map_err(map_err)?)))
+            .map(|r| {
+                Ok((
+                    r.try_get("kind").map_err(map_err)?,
+                    r.try_get("target").map_err(map_err)?,
+                ))
+            })
             .collect()
     }
 
     async fn set_password_hash(&mut self, user_id: i64, password_hash: &str) -> StoreResult<()> {
         let mut q = Q::new("UPDATE users SET password_hash = ");
-        q.bind(password_hash).sql(", failed_logins = 0, locked_until = NULL WHERE id = ").bind(user_id);
+        q.bind(password_hash)
+            .sql(", failed_logins = 0, locked_until = NULL WHERE id = ")
+            .bind(user_id);
         match self.exec(&q).await? {
             0 => Err(StoreError::NotFound { entity: "user" }),
             _ => Ok(()),
         }
     }
 
-    async fn set_login_state(&mut self, user_id: i64, failed: i64, locked_until: Option<i64>) -> StoreResult<()> {
+    async fn set_login_state(
+        &mut self,
+        user_id: i64,
+        failed: i64,
+        locked_until: Option<i64>,
+    ) -> StoreResult<()> {
         let mut q = Q::new("UPDATE users SET failed_logins = ");
-        q.bind(failed).sql(", locked_until = ").bind(locked_until).sql(" WHERE id = ").bind(user_id);
+        q.bind(failed)
+            .sql(", locked_until = ")
+            .bind(locked_until)
+            .sql(" WHERE id = ")
+            .bind(user_id);
         self.exec(&q).await.map(|_| ())
     }
 
     async fn insert_session(&mut self, s: &SessionRow) -> StoreResult<()> {
         let mut q = Q::new("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (");
-        q.bind(&s.token_hash).sql(", ").bind(s.user_id).sql(", ").bind(s.created_at).sql(", ");
+        q.bind(&s.token_hash)
+            .sql(", ")
+            .bind(s.user_id)
+            .sql(", ")
+            .bind(s.created_at)
+            .sql(", ");
         q.bind(s.expires_at).sql(")");
         self.exec(&q).await.map(|_| ())
     }
 
     async fn session(&mut self, token_hash: &str) -> StoreResult<Option<SessionRow>> {
-        let mut q = Q::new("SELECT token_hash, user_id, created_at, expires_at FROM sessions WHERE token_hash = ");
+        let mut q =
+            Q::new("SELECT token_hash, user_id, created_at, expires_at FROM sessions WHERE token_hash = ");
         q.bind(token_hash);
-        self.one_as(&q, |r| Ok(decode!(r, SessionRow { token_hash, user_id, created_at, expires_at }))).await
+        self.one_as(&q, |r| {
+            Ok(decode!(
+                r,
+                SessionRow {
+                    token_hash,
+                    user_id,
+                    created_at,
+                    expires_at
+                }
+            ))
+        })
+        .await
     }
 
     async fn delete_session(&mut self, token_hash: &str) -> StoreResult<()> {
@@ -648,13 +1030,28 @@ impl Tx for SqlTx {
         // Moving the head first takes the write lock on it (row lock on PostgreSQL, the
         // database write lock on SQLite), so concurrent appends queue here.
         let head = Q::new("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash");
-        let row = self.one(&head).await?.ok_or(StoreError::NotFound { entity: "audit head" })?;
+        let row = self
+            .one(&head)
+            .await?
+            .ok_or(StoreError::NotFound { entity: "audit head" })?;
         let seq: i64 = row.try_get("seq").map_err(map_err)?;
         let prev_hash: String = row.try_get("hash").map_err(map_err)?;
         let hash = hash_fn(&prev_hash, seq, entry);
         let mut q = Q::new(&format!("INSERT INTO audit_log ({AUDIT_COLS}) VALUES ("));
-        q.bind(seq).sql(", ").bind(entry.at).sql(", ").bind(&entry.actor).sql(", ").bind(&entry.action);
-        q.sql(", ").bind(&entry.target).sql(", ").bind(&entry.detail).sql(", ").bind(&prev_hash).sql(", ");
+        q.bind(seq)
+            .sql(", ")
+            .bind(entry.at)
+            .sql(", ")
+            .bind(&entry.actor)
+            .sql(", ")
+            .bind(&entry.action);
+        q.sql(", ")
+            .bind(&entry.target)
+            .sql(", ")
+            .bind(&entry.detail)
+            .sql(", ")
+            .bind(&prev_hash)
+            .sql(", ");
         q.bind(&hash).sql(")");
         self.exec(&q).await?;
         let mut q = Q::new("UPDATE audit_head SET hash = ");
@@ -685,7 +1082,13 @@ impl Tx for SqlTx {
 
     async fn insert_report(&mut self, r: &NewReport) -> StoreResult<i64> {
         let mut q = Q::new("INSERT INTO import_reports (user_id, kind, content, created_at) VALUES (");
-        q.bind(r.user_id).sql(", ").bind(&r.kind).sql(", ").bind(&r.content).sql(", ").bind(r.now_ms);
+        q.bind(r.user_id)
+            .sql(", ")
+            .bind(&r.kind)
+            .sql(", ")
+            .bind(&r.content)
+            .sql(", ")
+            .bind(r.now_ms);
         q.sql(") RETURNING id");
         self.insert(&q, "report").await
     }

@@ -20,22 +20,46 @@ async fn contract_on_sqlite() {
     store.close().await;
     let again = SqlStore::open(&url).await.expect("reopen sqlite");
     let backup = dir.path().join("backup.db");
-    anfang_store::Store::backup_to(&again, &backup).await.expect("online backup");
-    let copy = SqlStore::open(&format!("sqlite:{}", backup.display())).await.expect("open backup");
+    anfang_store::Store::backup_to(&again, &backup)
+        .await
+        .expect("online backup");
+    let copy = SqlStore::open(&format!("sqlite:{}", backup.display()))
+        .await
+        .expect("open backup");
     let mut tx = anfang_store::Store::read(&copy).await.unwrap();
-    assert!(tx.community_by_code("370323001001001").await.unwrap().is_some(), "backup holds the data");
+    assert!(
+        tx.community_by_code("370323001001001").await.unwrap().is_some(),
+        "backup holds the data"
+    );
 }
 
 #[tokio::test]
 async fn contract_on_postgres() {
     let admin = pg_admin_url();
     let db = format!("anfang_contract_{}", std::process::id());
-    let mut conn = sqlx::PgConnection::connect(&admin).await.expect("PostgreSQL must be running for this test");
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {db}")).execute(&mut conn).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {db}")).execute(&mut conn).await.unwrap();
-    let base = admin.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin).to_string();
-    let store = SqlStore::open(&format!("{base}/{db}")).await.expect("open postgres");
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .expect("PostgreSQL must be running for this test");
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {db}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query(&format!("CREATE DATABASE {db}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let base = admin
+        .rsplit_once('/')
+        .map(|(base, _)| base)
+        .unwrap_or(&admin)
+        .to_string();
+    let store = SqlStore::open(&format!("{base}/{db}"))
+        .await
+        .expect("open postgres");
     anfang_store::contract::run_all(&store).await;
     store.close().await;
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {db}")).execute(&mut conn).await.unwrap();
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {db}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
 }

@@ -37,7 +37,11 @@ pub struct Ids {
 async fn hierarchy_round_trips(store: &dyn Store) -> Ids {
     let mut tx = store.write().await.expect("write tx");
     let street = tx
-        .insert_street(&NewStreet { district_code: "370323".into(), code: "370323001".into(), name: "历山街道".into() })
+        .insert_street(&NewStreet {
+            district_code: "370323".into(),
+            code: "370323001".into(),
+            name: "历山街道".into(),
+        })
         .await
         .expect("insert street");
     let committee = tx
@@ -50,7 +54,10 @@ async fn hierarchy_round_trips(store: &dyn Store) -> Ids {
         .await
         .expect("insert committee");
     let mut community_ids = Vec::new();
-    for (code, name) in [("370323001001001", "翡翠山景小区"), ("370323001001002", "沂河嘉园")] {
+    for (code, name) in [
+        ("370323001001001", "翡翠山景小区"),
+        ("370323001001002", "沂河嘉园"),
+    ] {
         let id = tx
             .insert_community(&NewCommunity {
                 committee_id: committee,
@@ -82,7 +89,13 @@ async fn hierarchy_round_trips(store: &dyn Store) -> Ids {
             })
             .await
             .expect("insert building");
-        let unit = tx.insert_unit(&NewUnit { building_id: building, number: "1".into() }).await.expect("unit");
+        let unit = tx
+            .insert_unit(&NewUnit {
+                building_id: building,
+                number: "1".into(),
+            })
+            .await
+            .expect("unit");
         if unit_a == 0 {
             unit_a = unit;
         }
@@ -110,9 +123,13 @@ async fn hierarchy_round_trips(store: &dyn Store) -> Ids {
         .await
         .expect("insert place");
     }
-    tx.insert_grid(&NewGrid { community_id: community_ids[0], code: "G001".into(), name: "第一网格".into() })
-        .await
-        .expect("insert grid");
+    tx.insert_grid(&NewGrid {
+        community_id: community_ids[0],
+        code: "G001".into(),
+        name: "第一网格".into(),
+    })
+    .await
+    .expect("insert grid");
     tx.insert_organisation(&NewOrganisation {
         community_id: community_ids[0],
         house_id: Some(houses[0]),
@@ -125,23 +142,49 @@ async fn hierarchy_round_trips(store: &dyn Store) -> Ids {
     tx.commit().await.expect("commit");
 
     let mut tx = store.read().await.expect("read tx");
-    let community = tx.community(community_ids[0]).await.unwrap().expect("community exists");
+    let community = tx
+        .community(community_ids[0])
+        .await
+        .unwrap()
+        .expect("community exists");
     assert_eq!(community.name, "翡翠山景小区", "text round-trips unchanged");
     assert_eq!(community.police_area.as_deref(), Some("历山警务区"));
-    assert_eq!((community.building_count, community.house_count), (1, 1), "counts are computed");
-    assert_eq!(tx.community_by_code("370323001001002").await.unwrap().unwrap().id, community_ids[1]);
+    assert_eq!(
+        (community.building_count, community.house_count),
+        (1, 1),
+        "counts are computed"
+    );
+    assert_eq!(
+        tx.community_by_code("370323001001002").await.unwrap().unwrap().id,
+        community_ids[1]
+    );
     assert_eq!(tx.community_ids_of_street("370323001").await.unwrap().len(), 2);
     assert!(tx.community_ids_of_street("999").await.unwrap().is_empty());
     let house = tx.house(houses[0]).await.unwrap().expect("house");
-    assert_eq!((house.community_id, house.unit_id, house.area_m2), (community_ids[0], unit_a, 89.5));
-    let found = tx.find_house(community_ids[0], "1", "1", "101").await.unwrap().expect("find by numbers");
+    assert_eq!(
+        (house.community_id, house.unit_id, house.area_m2),
+        (community_ids[0], unit_a, 89.5)
+    );
+    let found = tx
+        .find_house(community_ids[0], "1", "1", "101")
+        .await
+        .unwrap()
+        .expect("find by numbers");
     assert_eq!(found.id, houses[0]);
-    assert!(tx.find_house(community_ids[0], "1", "1", "999").await.unwrap().is_none());
+    assert!(
+        tx.find_house(community_ids[0], "1", "1", "999")
+            .await
+            .unwrap()
+            .is_none()
+    );
     let unit = tx.unit(unit_a).await.unwrap().expect("unit");
     assert_eq!(unit.community_id, community_ids[0]);
     let building = tx.building(house.building_id).await.unwrap().expect("building");
     assert_eq!((building.x, building.y), (10.5, 20.25), "floats round-trip");
-    assert!(tx.house(987_654).await.unwrap().is_none(), "missing rows are None, not errors");
+    assert!(
+        tx.house(987_654).await.unwrap().is_none(),
+        "missing rows are None, not errors"
+    );
     Ids {
         street,
         community_a: community_ids[0],
@@ -155,22 +198,36 @@ async fn hierarchy_round_trips(store: &dyn Store) -> Ids {
 async fn rollback_writes_nothing(store: &dyn Store) {
     {
         let mut tx = store.write().await.unwrap();
-        tx.insert_street(&NewStreet { district_code: "370323".into(), code: "ROLLBACK".into(), name: "x".into() })
-            .await
-            .unwrap();
+        tx.insert_street(&NewStreet {
+            district_code: "370323".into(),
+            code: "ROLLBACK".into(),
+            name: "x".into(),
+        })
+        .await
+        .unwrap();
         // Dropped without commit.
     }
     let mut tx = store.read().await.unwrap();
-    assert!(tx.street_by_code("ROLLBACK").await.unwrap().is_none(), "a dropped transaction wrote");
+    assert!(
+        tx.street_by_code("ROLLBACK").await.unwrap().is_none(),
+        "a dropped transaction wrote"
+    );
 }
 
 async fn unique_and_reference_violations_are_conflicts(store: &dyn Store, ids: &Ids) {
     let mut tx = store.write().await.unwrap();
     let err = tx
-        .insert_street(&NewStreet { district_code: "370323".into(), code: "370323001".into(), name: "dup".into() })
+        .insert_street(&NewStreet {
+            district_code: "370323".into(),
+            code: "370323001".into(),
+            name: "dup".into(),
+        })
         .await
         .expect_err("duplicate street code must fail");
-    assert!(matches!(err, StoreError::Conflict { .. }), "duplicate is a conflict, got {err:?}");
+    assert!(
+        matches!(err, StoreError::Conflict { .. }),
+        "duplicate is a conflict, got {err:?}"
+    );
     drop(tx);
     let mut tx = store.write().await.unwrap();
     let err = tx
@@ -184,7 +241,10 @@ async fn unique_and_reference_violations_are_conflicts(store: &dyn Store, ids: &
         })
         .await
         .expect_err("house in a missing unit must fail");
-    assert!(matches!(err, StoreError::Conflict { .. } | StoreError::NotFound { .. }), "got {err:?}");
+    assert!(
+        matches!(err, StoreError::Conflict { .. } | StoreError::NotFound { .. }),
+        "got {err:?}"
+    );
     drop(tx);
     let mut tx = store.write().await.unwrap();
     let err = tx
@@ -203,32 +263,98 @@ async fn unique_and_reference_violations_are_conflicts(store: &dyn Store, ids: &
 
 async fn filters_scope_and_paginate(store: &dyn Store, ids: &Ids) {
     let mut tx = store.read().await.unwrap();
-    let all = tx.list_communities(&Filter::default(), Page::first(10)).await.unwrap();
+    let all = tx
+        .list_communities(&Filter::default(), Page::first(10))
+        .await
+        .unwrap();
     assert_eq!(all.total, 2);
-    let scoped = Filter { community_ids: Some(vec![ids.community_b]), ..Filter::default() };
+    let scoped = Filter {
+        community_ids: Some(vec![ids.community_b]),
+        ..Filter::default()
+    };
     let only_b = tx.list_communities(&scoped, Page::first(10)).await.unwrap();
     assert_eq!((only_b.total, only_b.items[0].id), (1, ids.community_b));
-    let nothing = Filter { community_ids: Some(vec![]), ..Filter::default() };
-    assert_eq!(tx.list_houses(&nothing, Page::first(10)).await.unwrap().total, 0, "empty scope sees nothing");
-    let page = tx.list_communities(&Filter::default(), Page { offset: 1, limit: 1 }).await.unwrap();
+    let nothing = Filter {
+        community_ids: Some(vec![]),
+        ..Filter::default()
+    };
+    assert_eq!(
+        tx.list_houses(&nothing, Page::first(10)).await.unwrap().total,
+        0,
+        "empty scope sees nothing"
+    );
+    let page = tx
+        .list_communities(&Filter::default(), Page { offset: 1, limit: 1 })
+        .await
+        .unwrap();
     assert_eq!((page.items.len(), page.total), (1, 2), "total counts all pages");
-    let by_name = Filter { q: Some("沂河".into()), ..Filter::default() };
-    assert_eq!(tx.list_communities(&by_name, Page::first(10)).await.unwrap().items[0].id, ids.community_b);
-    let in_street = Filter { street_id: Some(ids.street), kind: Some("new_built".into()), ..Filter::default() };
-    assert_eq!(tx.list_communities(&in_street, Page::first(10)).await.unwrap().total, 2);
-    let houses_a = Filter { community_id: Some(ids.community_a), ..Filter::default() };
+    let by_name = Filter {
+        q: Some("沂河".into()),
+        ..Filter::default()
+    };
+    assert_eq!(
+        tx.list_communities(&by_name, Page::first(10))
+            .await
+            .unwrap()
+            .items[0]
+            .id,
+        ids.community_b
+    );
+    let in_street = Filter {
+        street_id: Some(ids.street),
+        kind: Some("new_built".into()),
+        ..Filter::default()
+    };
+    assert_eq!(
+        tx.list_communities(&in_street, Page::first(10))
+            .await
+            .unwrap()
+            .total,
+        2
+    );
+    let houses_a = Filter {
+        community_id: Some(ids.community_a),
+        ..Filter::default()
+    };
     let houses = tx.list_houses(&houses_a, Page::first(10)).await.unwrap();
-    assert_eq!(houses.items.iter().map(|h| h.id).collect::<Vec<_>>(), vec![ids.house_a]);
-    let one_house = Filter { house_ids: Some(vec![ids.house_b]), ..Filter::default() };
-    assert_eq!(tx.list_houses(&one_house, Page::first(10)).await.unwrap().items[0].id, ids.house_b);
+    assert_eq!(
+        houses.items.iter().map(|h| h.id).collect::<Vec<_>>(),
+        vec![ids.house_a]
+    );
+    let one_house = Filter {
+        house_ids: Some(vec![ids.house_b]),
+        ..Filter::default()
+    };
+    assert_eq!(
+        tx.list_houses(&one_house, Page::first(10)).await.unwrap().items[0].id,
+        ids.house_b
+    );
     let places = tx.list_places(&houses_a, Page::first(10)).await.unwrap();
     assert_eq!((places.total, places.items[0].unit_id), (1, Some(ids.unit_a)));
     let buildings = tx.list_buildings(&houses_a, Page::first(10)).await.unwrap();
     assert_eq!(buildings.total, 1);
-    let units = Filter { building_id: Some(buildings.items[0].id), ..Filter::default() };
-    assert_eq!(tx.list_units(&units, Page::first(10)).await.unwrap().items[0].id, ids.unit_a);
-    assert_eq!(tx.list_streets(&Filter::default(), Page::first(10)).await.unwrap().total, 1);
-    assert_eq!(tx.list_committees(&Filter::default(), Page::first(10)).await.unwrap().total, 1);
+    let units = Filter {
+        building_id: Some(buildings.items[0].id),
+        ..Filter::default()
+    };
+    assert_eq!(
+        tx.list_units(&units, Page::first(10)).await.unwrap().items[0].id,
+        ids.unit_a
+    );
+    assert_eq!(
+        tx.list_streets(&Filter::default(), Page::first(10))
+            .await
+            .unwrap()
+            .total,
+        1
+    );
+    assert_eq!(
+        tx.list_committees(&Filter::default(), Page::first(10))
+            .await
+            .unwrap()
+            .total,
+        1
+    );
 }
 
 fn person(community_id: i64, name: &str, index: &str) -> NewPerson {
@@ -249,11 +375,20 @@ fn person(community_id: i64, name: &str, index: &str) -> NewPerson {
 
 async fn persons_and_relations(store: &dyn Store, ids: &Ids) {
     let mut tx = store.write().await.unwrap();
-    let alice = tx.insert_person(&person(ids.community_a, "测试甲", "idx-a")).await.unwrap();
-    let bob = tx.insert_person(&person(ids.community_b, "测试乙", "idx-b")).await.unwrap();
+    let alice = tx
+        .insert_person(&person(ids.community_a, "测试甲", "idx-a"))
+        .await
+        .unwrap();
+    let bob = tx
+        .insert_person(&person(ids.community_b, "测试乙", "idx-b"))
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     let mut tx = store.write().await.unwrap();
-    let err = tx.insert_person(&person(ids.community_a, "dup", "idx-a")).await.expect_err("duplicate index");
+    let err = tx
+        .insert_person(&person(ids.community_a, "dup", "idx-a"))
+        .await
+        .expect_err("duplicate index");
     assert!(matches!(err, StoreError::Conflict { .. }));
     drop(tx);
     let mut tx = store.write().await.unwrap();
@@ -266,9 +401,14 @@ async fn persons_and_relations(store: &dyn Store, ids: &Ids) {
         address: String::new(),
     };
     tx.upsert_person_house(&rel).await.unwrap();
-    tx.upsert_person_house(&PersonHouseRow { role: "owner".into(), lease_start: None, lease_end: None, ..rel })
-        .await
-        .unwrap();
+    tx.upsert_person_house(&PersonHouseRow {
+        role: "owner".into(),
+        lease_start: None,
+        lease_end: None,
+        ..rel
+    })
+    .await
+    .unwrap();
     let mut updated = person(ids.community_a, "测试甲改", "idx-a");
     updated.now_ms = 1_700_000_000_000;
     tx.update_person(alice, &updated).await.unwrap();
@@ -276,21 +416,61 @@ async fn persons_and_relations(store: &dyn Store, ids: &Ids) {
 
     let mut tx = store.read().await.unwrap();
     let row = tx.person_by_id_index("idx-a").await.unwrap().expect("by index");
-    assert_eq!((row.id, row.name.as_str(), row.updated_at), (alice, "测试甲改", 1_700_000_000_000));
+    assert_eq!(
+        (row.id, row.name.as_str(), row.updated_at),
+        (alice, "测试甲改", 1_700_000_000_000)
+    );
     assert_eq!(row.id_number_enc, vec![1, 2, 3, 0, 255], "bytes round-trip");
     let rels = tx.person_houses(&[alice, bob]).await.unwrap();
     assert_eq!(rels.len(), 1, "upsert replaced the relation");
-    assert_eq!((rels[0].role.as_str(), rels[0].lease_end.as_deref()), ("owner", None));
+    assert_eq!(
+        (rels[0].role.as_str(), rels[0].lease_end.as_deref()),
+        ("owner", None)
+    );
     assert_eq!(rels[0].address, format!("community {} 1-1-101", ids.community_a));
-    let in_house = Filter { house_id: Some(ids.house_a), ..Filter::default() };
-    assert_eq!(tx.list_persons(&in_house, Page::first(10)).await.unwrap().items[0].id, alice);
-    let resident_scope = Filter { house_ids: Some(vec![ids.house_b]), ..Filter::default() };
-    assert_eq!(tx.list_persons(&resident_scope, Page::first(10)).await.unwrap().total, 0);
-    let scoped = Filter { community_ids: Some(vec![ids.community_b]), ..Filter::default() };
-    assert_eq!(tx.list_persons(&scoped, Page::first(10)).await.unwrap().items[0].id, bob);
-    let by_index = Filter { id_number_index: Some("idx-b".into()), ..Filter::default() };
-    assert_eq!(tx.list_persons(&by_index, Page::first(10)).await.unwrap().items[0].id, bob);
-    assert_eq!(tx.community(ids.community_a).await.unwrap().unwrap().resident_count, 1);
+    let in_house = Filter {
+        house_id: Some(ids.house_a),
+        ..Filter::default()
+    };
+    assert_eq!(
+        tx.list_persons(&in_house, Page::first(10)).await.unwrap().items[0].id,
+        alice
+    );
+    let resident_scope = Filter {
+        house_ids: Some(vec![ids.house_b]),
+        ..Filter::default()
+    };
+    assert_eq!(
+        tx.list_persons(&resident_scope, Page::first(10))
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+    let scoped = Filter {
+        community_ids: Some(vec![ids.community_b]),
+        ..Filter::default()
+    };
+    assert_eq!(
+        tx.list_persons(&scoped, Page::first(10)).await.unwrap().items[0].id,
+        bob
+    );
+    let by_index = Filter {
+        id_number_index: Some("idx-b".into()),
+        ..Filter::default()
+    };
+    assert_eq!(
+        tx.list_persons(&by_index, Page::first(10)).await.unwrap().items[0].id,
+        bob
+    );
+    assert_eq!(
+        tx.community(ids.community_a)
+            .await
+            .unwrap()
+            .unwrap()
+            .resident_count,
+        1
+    );
 }
 
 async fn vehicles_by_plate(store: &dyn Store, ids: &Ids) {
@@ -306,18 +486,42 @@ async fn vehicles_by_plate(store: &dyn Store, ids: &Ids) {
     let id = tx.insert_vehicle(&new).await.unwrap();
     tx.commit().await.unwrap();
     let mut tx = store.write().await.unwrap();
-    assert!(matches!(tx.insert_vehicle(&new).await, Err(StoreError::Conflict { .. })), "plates are unique");
+    assert!(
+        matches!(tx.insert_vehicle(&new).await, Err(StoreError::Conflict { .. })),
+        "plates are unique"
+    );
     drop(tx);
     let mut tx = store.write().await.unwrap();
-    tx.update_vehicle(id, &NewVehicle { parking_space: Some("B-017".into()), ..new }).await.unwrap();
+    tx.update_vehicle(
+        id,
+        &NewVehicle {
+            parking_space: Some("B-017".into()),
+            ..new
+        },
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     let mut tx = store.read().await.unwrap();
     let row = tx.vehicle_by_plate("鲁C12345").await.unwrap().expect("by plate");
-    assert_eq!((row.parking_space.as_deref(), row.owner_name.as_deref()), (Some("B-017"), Some("测试甲改")));
+    assert_eq!(
+        (row.parking_space.as_deref(), row.owner_name.as_deref()),
+        (Some("B-017"), Some("测试甲改"))
+    );
     assert_eq!(tx.vehicle(id).await.unwrap().unwrap().id, id);
-    let resident = Filter { house_ids: Some(vec![ids.house_a]), ..Filter::default() };
-    assert_eq!(tx.list_vehicles(&resident, Page::first(10)).await.unwrap().total, 1, "owner lives there");
-    let other = Filter { house_ids: Some(vec![ids.house_b]), ..Filter::default() };
+    let resident = Filter {
+        house_ids: Some(vec![ids.house_a]),
+        ..Filter::default()
+    };
+    assert_eq!(
+        tx.list_vehicles(&resident, Page::first(10)).await.unwrap().total,
+        1,
+        "owner lives there"
+    );
+    let other = Filter {
+        house_ids: Some(vec![ids.house_b]),
+        ..Filter::default()
+    };
     assert_eq!(tx.list_vehicles(&other, Page::first(10)).await.unwrap().total, 0);
 }
 
@@ -342,20 +546,35 @@ async fn devices_wait_for_assignment(store: &dyn Store, ids: &Ids) {
         .unwrap();
     tx.commit().await.unwrap();
     let mut tx = store.read().await.unwrap();
-    let waiting = Filter { unassigned: true, ..Filter::default() };
+    let waiting = Filter {
+        unassigned: true,
+        ..Filter::default()
+    };
     assert_eq!(tx.list_devices(&waiting, Page::first(10)).await.unwrap().total, 1);
     drop(tx);
     let mut tx = store.write().await.unwrap();
-    assert!(matches!(tx.assign_device(424_242, ids.community_a, None).await, Err(StoreError::NotFound { .. })));
+    assert!(matches!(
+        tx.assign_device(424_242, ids.community_a, None).await,
+        Err(StoreError::NotFound { .. })
+    ));
     tx.assign_device(id, ids.community_a, None).await.unwrap();
     tx.commit().await.unwrap();
     let mut tx = store.read().await.unwrap();
     assert_eq!(tx.list_devices(&waiting, Page::first(10)).await.unwrap().total, 0);
     let row = tx.device_by_code("37032300001320000001").await.unwrap().unwrap();
-    assert_eq!((row.id, row.community_id, row.secret_enc.len()), (id, Some(ids.community_a), 40));
-    let kind = Filter { kind: Some("face_door_terminal".into()), ..Filter::default() };
+    assert_eq!(
+        (row.id, row.community_id, row.secret_enc.len()),
+        (id, Some(ids.community_a), 40)
+    );
+    let kind = Filter {
+        kind: Some("face_door_terminal".into()),
+        ..Filter::default()
+    };
     assert_eq!(tx.list_devices(&kind, Page::first(10)).await.unwrap().total, 1);
-    assert_eq!(tx.device(id).await.unwrap().unwrap().install_date.as_deref(), Some("2020-06-30"));
+    assert_eq!(
+        tx.device(id).await.unwrap().unwrap().install_date.as_deref(),
+        Some("2020-06-30")
+    );
 }
 
 async fn users_sessions_and_lockout(store: &dyn Store) {
@@ -366,23 +585,35 @@ async fn users_sessions_and_lockout(store: &dyn Store) {
             password_hash: "$argon2id$stub".into(),
             role: "community_police".into(),
             display_name: "民警".into(),
-            scopes: vec![("street".into(), "370323001".into()), ("house".into(), "5".into())],
+            scopes: vec![
+                ("street".into(), "370323001".into()),
+                ("house".into(), "5".into()),
+            ],
             now_ms: 5,
         })
         .await
         .unwrap();
     tx.set_password_hash(id, "$argon2id$other").await.unwrap();
     tx.set_login_state(id, 3, Some(99)).await.unwrap();
-    tx.insert_session(&SessionRow { token_hash: "h1".into(), user_id: id, created_at: 1, expires_at: 2 })
-        .await
-        .unwrap();
+    tx.insert_session(&SessionRow {
+        token_hash: "h1".into(),
+        user_id: id,
+        created_at: 1,
+        expires_at: 2,
+    })
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     let mut tx = store.write().await.unwrap();
     let user = tx.user_by_name("police1").await.unwrap().unwrap();
     assert_eq!((user.failed_logins, user.locked_until), (3, Some(99)));
     assert_eq!(user.password_hash, "$argon2id$other");
     tx.set_password_hash(id, "$argon2id$third").await.unwrap();
-    assert_eq!(tx.user(id).await.unwrap().unwrap().failed_logins, 0, "a new password clears the lockout");
+    assert_eq!(
+        tx.user(id).await.unwrap().unwrap().failed_logins,
+        0,
+        "a new password clears the lockout"
+    );
     assert_eq!(tx.user(id).await.unwrap().unwrap().username, "police1");
     assert_eq!(tx.user_scopes(id).await.unwrap().len(), 2);
     assert_eq!(tx.session("h1").await.unwrap().unwrap().user_id, id);
@@ -412,7 +643,11 @@ async fn audit_chain_is_gapless(store: &dyn Store) {
     let mut tx = store.write().await.unwrap();
     let third = tx.append_audit(&entry(4), audit_hash).await.unwrap();
     tx.commit().await.unwrap();
-    assert_eq!((first.seq, second.seq, third.seq), (1, 2, 3), "gapless after a rollback");
+    assert_eq!(
+        (first.seq, second.seq, third.seq),
+        (1, 2, 3),
+        "gapless after a rollback"
+    );
     assert_eq!(second.prev_hash, first.hash);
     assert_eq!(third.prev_hash, second.hash);
     assert_eq!(third.hash, audit_hash(&second.hash, 3, &entry(4)));
@@ -426,7 +661,12 @@ async fn audit_chain_is_gapless(store: &dyn Store) {
 async fn reports_round_trip(store: &dyn Store) {
     let mut tx = store.write().await.unwrap();
     let id = tx
-        .insert_report(&NewReport { user_id: 1, kind: "persons".into(), content: vec![0x50, 0x4b, 3, 4], now_ms: 9 })
+        .insert_report(&NewReport {
+            user_id: 1,
+            kind: "persons".into(),
+            content: vec![0x50, 0x4b, 3, 4],
+            now_ms: 9,
+        })
         .await
         .unwrap();
     tx.commit().await.unwrap();

@@ -182,7 +182,12 @@ pub trait Tx: Send {
     /// Replaces a user's password hash and clears their lockout.
     async fn set_password_hash(&mut self, user_id: i64, password_hash: &str) -> StoreResult<()>;
     /// Records login failures and the lockout deadline.
-    async fn set_login_state(&mut self, user_id: i64, failed: i64, locked_until: Option<i64>) -> StoreResult<()>;
+    async fn set_login_state(
+        &mut self,
+        user_id: i64,
+        failed: i64,
+        locked_until: Option<i64>,
+    ) -> StoreResult<()>;
     /// Stores a session by the hash of its token.
     async fn insert_session(&mut self, session: &SessionRow) -> StoreResult<()>;
     /// Finds a session by token hash.

@@ -13,7 +13,10 @@ pub struct Page {
 
 impl Page {
     /// Everything (used by exports and internal walks).
-    pub const ALL: Page = Page { offset: 0, limit: i64::MAX / 2 };
+    pub const ALL: Page = Page {
+        offset: 0,
+        limit: i64::MAX / 2,
+    };
 
     /// The first `limit` rows.
     pub fn first(limit: i64) -> Page {

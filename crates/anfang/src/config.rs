@@ -51,9 +51,17 @@ pub struct AuthConfig {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            server: ServerConfig { listen: "127.0.0.1:8080".into() },
-            database: DatabaseConfig { url: "sqlite:anfang.db".into() },
-            auth: AuthConfig { session_ttl_secs: 43_200, lockout_threshold: 5, lockout_secs: 900 },
+            server: ServerConfig {
+                listen: "127.0.0.1:8080".into(),
+            },
+            database: DatabaseConfig {
+                url: "sqlite:anfang.db".into(),
+            },
+            auth: AuthConfig {
+                session_ttl_secs: 43_200,
+                lockout_threshold: 5,
+                lockout_secs: 900,
+            },
         }
     }
 }
@@ -88,7 +96,11 @@ impl Config {
         use figment::providers::{Env, Format, Toml};
         let path = data_dir.join(CONFIG_FILE);
         if !path.exists() {
-            anyhow::bail!("{} not found: run `anfang init --data-dir {}` first", path.display(), data_dir.display());
+            anyhow::bail!(
+                "{} not found: run `anfang init --data-dir {}` first",
+                path.display(),
+                data_dir.display()
+            );
         }
         let config: Config = Figment::new()
             .merge(Toml::file(&path))
@@ -118,14 +130,19 @@ mod tests {
     fn the_default_file_parses_to_the_defaults() {
         let parsed: Config = toml::from_str(&default_file_text()).unwrap();
         assert_eq!(parsed, Config::default());
-        let err = toml::from_str::<Config>("[server]\nlisten='x'\nport=1\n[database]\nurl=''\n[auth]\nsession_ttl_secs=1\nlockout_threshold=1\nlockout_secs=1\n");
+        let err = toml::from_str::<Config>(
+            "[server]\nlisten='x'\nport=1\n[database]\nurl=''\n[auth]\nsession_ttl_secs=1\nlockout_threshold=1\nlockout_secs=1\n",
+        );
         assert!(err.is_err(), "unknown keys are rejected");
     }
 
     #[test]
     fn relative_sqlite_paths_live_in_the_data_dir() {
         let c = Config::default();
-        assert_eq!(c.database_url(Path::new("/srv/anfang")), "sqlite:/srv/anfang/anfang.db");
+        assert_eq!(
+            c.database_url(Path::new("/srv/anfang")),
+            "sqlite:/srv/anfang/anfang.db"
+        );
         let mut pg = Config::default();
         pg.database.url = "postgres://u@h/db".into();
         assert_eq!(pg.database_url(Path::new("/x")), "postgres://u@h/db");

@@ -24,7 +24,9 @@ fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(path).with_context(|| format!("create {}", path.display()))?;
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("create {}", path.display()))?;
     file.write_all(contents.as_bytes())?;
     file.sync_all()?;
     Ok(())
@@ -35,7 +37,11 @@ fn load_vault(data_dir: &Path) -> anyhow::Result<Vault> {
     let text = std::fs::read_to_string(&path).with_context(|| format!("read {}", path.display()))?;
     let mut keys = [[0u8; 32]; 2];
     let mut found = 0;
-    for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+    for line in text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
         let (name, value) = line.split_once('=').context("keys file: expected name = hex")?;
         let slot = match name.trim() {
             "data_key" => 0,
@@ -43,7 +49,9 @@ fn load_vault(data_dir: &Path) -> anyhow::Result<Vault> {
             other => anyhow::bail!("keys file: unknown key {other}"),
         };
         let bytes = hex::decode(value.trim().trim_matches('"')).context("keys file: not hex")?;
-        keys[slot] = bytes.try_into().map_err(|_| anyhow::anyhow!("keys file: {} must be 32 bytes", name.trim()))?;
+        keys[slot] = bytes
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("keys file: {} must be 32 bytes", name.trim()))?;
         found += 1;
     }
     anyhow::ensure!(found == 2, "keys file must hold data_key and index_key");
@@ -61,7 +69,10 @@ pub struct FileCheckpoint {
 impl FileCheckpoint {
     /// A checkpoint at `path`.
     pub fn new(path: PathBuf) -> FileCheckpoint {
-        FileCheckpoint { path, last: Mutex::new(None) }
+        FileCheckpoint {
+            path,
+            last: Mutex::new(None),
+        }
     }
 
     fn read(&self) -> Option<(i64, String)> {
@@ -75,15 +86,22 @@ impl Checkpoint for FileCheckpoint {
     fn advance(&self, seq: i64, hash: &str) {
         let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
         // Another process (the CLI beside a running server) may have moved it further.
-        let current = self.read().map(|(s, _)| s).unwrap_or(0).max(last.as_ref().map(|(s, _)| *s).unwrap_or(0));
+        let current = self
+            .read()
+            .map(|(s, _)| s)
+            .unwrap_or(0)
+            .max(last.as_ref().map(|(s, _)| *s).unwrap_or(0));
         if seq <= current {
             return;
         }
         let tmp = self.path.with_extension("tmp");
-        let written = std::fs::write(&tmp, format!("{seq} {hash}\n")).and_then(|_| std::fs::rename(&tmp, &self.path));
+        let written =
+            std::fs::write(&tmp, format!("{seq} {hash}\n")).and_then(|_| std::fs::rename(&tmp, &self.path));
         match written {
             Ok(()) => *last = Some((seq, hash.to_string())),
-            Err(e) => tracing::error!(error = %e, path = %self.path.display(), "could not write the audit checkpoint"),
+            Err(e) => {
+                tracing::error!(error = %e, path = %self.path.display(), "could not write the audit checkpoint")
+            }
         }
     }
 
@@ -97,7 +115,11 @@ impl Checkpoint for FileCheckpoint {
 pub async fn init(data_dir: &Path) -> anyhow::Result<String> {
     std::fs::create_dir_all(data_dir).with_context(|| format!("create {}", data_dir.display()))?;
     let config_path = data_dir.join(config::CONFIG_FILE);
-    anyhow::ensure!(!config_path.exists(), "{} already exists: this data directory is initialised", config_path.display());
+    anyhow::ensure!(
+        !config_path.exists(),
+        "{} already exists: this data directory is initialised",
+        config_path.display()
+    );
     let (data_key, index_key) = Vault::generate_keys();
     write_private(
         &data_dir.join(KEYS_FILE),
@@ -129,7 +151,9 @@ pub async fn open(data_dir: &Path) -> anyhow::Result<App> {
 pub async fn open_with(data_dir: &Path, config: &Config) -> anyhow::Result<App> {
     let vault = load_vault(data_dir)?;
     let url = config.database_url(data_dir);
-    let store = anfang_store_sql::SqlStore::open(&url).await.with_context(|| format!("open database {}", redact(&url)))?;
+    let store = anfang_store_sql::SqlStore::open(&url)
+        .await
+        .with_context(|| format!("open database {}", redact(&url)))?;
     let app_config = AppConfig {
         session_ttl_secs: config.auth.session_ttl_secs,
         lockout_threshold: config.auth.lockout_threshold,
@@ -177,7 +201,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
         }
         assert!(write_private(&path, "y").is_err(), "never overwritten");
     }

@@ -8,7 +8,9 @@
 
 use crate::{bind, config, datadir, serve};
 use anfang_app::excel::{self, SheetKind};
-use anfang_app::registry::{CreateBuilding, CreateCommittee, CreateCommunity, CreateDevice, CreatePlace, CreateStreet, CreateUnit};
+use anfang_app::registry::{
+    CreateBuilding, CreateCommittee, CreateCommunity, CreateDevice, CreatePlace, CreateStreet, CreateUnit,
+};
 use anfang_app::{App, Principal};
 use anfang_domain::GbCode;
 use anfang_domain::id_number::gb11643_check_char;
@@ -24,8 +26,15 @@ const SEED: u64 = 2020;
 /// Yiyuan County's administrative code.
 const DISTRICT: &str = "370323";
 
-/// (street code, street name, communities with their categories).
-const STREETS: &[(&str, &str, &[(&str, CommunityCategory)])] = &[
+/// A street of the demo: code, name, and its communities with their categories.
+type DemoStreet = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, CommunityCategory)],
+);
+
+/// Yiyuan County's annex: Lishan street's 10 and Nanma street's 6 communities.
+const STREETS: &[DemoStreet] = &[
     (
         "370323001",
         "历山街道",
@@ -56,7 +65,9 @@ const STREETS: &[(&str, &str, &[(&str, CommunityCategory)])] = &[
     ),
 ];
 
-const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "马", "朱", "胡", "郭"];
+const SURNAMES: &[&str] = &[
+    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "马", "朱", "胡", "郭",
+];
 
 /// Runs the demo: init if needed, seed if empty, print how to log in, serve.
 pub async fn run(data_dir: &Path, listen: Option<&str>) -> anyhow::Result<()> {
@@ -69,7 +80,12 @@ pub async fn run(data_dir: &Path, listen: Option<&str>) -> anyhow::Result<()> {
     let admin_password = app.reset_password("cli", "admin").await?;
     let admin = app.login("admin", &admin_password).await?.principal;
     let mut extra_users = Vec::new();
-    if app.list_streets(&admin, &Default::default(), Default::default()).await?.total == 0 {
+    if app
+        .list_streets(&admin, &Default::default(), Default::default())
+        .await?
+        .total
+        == 0
+    {
         println!("seeding the demo district (Yiyuan County annex, 16 communities)…");
         let started = std::time::Instant::now();
         extra_users = seed(&app, &admin).await?;
@@ -103,7 +119,11 @@ fn id_number(rng: &mut StdRng, seq: u32, female: bool) -> String {
 }
 
 fn code(centre: u32, type_code: u16, serial: u32) -> anyhow::Result<String> {
-    Ok(GbCode::compose(&format!("{DISTRICT}{centre:02}"), "00", type_code, 0, serial)?.as_str().to_string())
+    Ok(
+        GbCode::compose(&format!("{DISTRICT}{centre:02}"), "00", type_code, 0, serial)?
+            .as_str()
+            .to_string(),
+    )
 }
 
 /// GB/T 28181 type code used for each device kind.
@@ -124,7 +144,14 @@ async fn seed(app: &App, admin: &Principal) -> anyhow::Result<Vec<(String, Strin
     let mut users = Vec::new();
     for (street_index, (street_code, street_name, communities)) in STREETS.iter().enumerate() {
         let street = app
-            .create_street(admin, &CreateStreet { district_code: DISTRICT.into(), code: (*street_code).into(), name: (*street_name).into() })
+            .create_street(
+                admin,
+                &CreateStreet {
+                    district_code: DISTRICT.into(),
+                    code: (*street_code).into(),
+                    name: (*street_name).into(),
+                },
+            )
             .await?;
         let committee = app
             .create_committee(
@@ -161,7 +188,11 @@ async fn seed(app: &App, admin: &Principal) -> anyhow::Result<Vec<(String, Strin
                 )
                 .await?;
             let buildings = rng.gen_range(3..=6);
-            let floors = if *category == CommunityCategory::NewBuilt { rng.gen_range(11..=18) } else { 6 };
+            let floors = if *category == CommunityCategory::NewBuilt {
+                rng.gen_range(11..=18)
+            } else {
+                6
+            };
             let mut house_rows = Vec::new();
             let mut unit_ids = Vec::new();
             for b in 1..=buildings {
@@ -179,7 +210,15 @@ async fn seed(app: &App, admin: &Principal) -> anyhow::Result<Vec<(String, Strin
                     )
                     .await?;
                 for u in 1..=2 {
-                    let unit = app.create_unit(admin, &CreateUnit { building_id: building.id, number: u.to_string() }).await?;
+                    let unit = app
+                        .create_unit(
+                            admin,
+                            &CreateUnit {
+                                building_id: building.id,
+                                number: u.to_string(),
+                            },
+                        )
+                        .await?;
                     unit_ids.push((unit.id, b, u));
                     // Houses on the first six floors only keep the demo small.
                     for floor in 1..=floors.min(6) {
@@ -202,14 +241,33 @@ async fn seed(app: &App, admin: &Principal) -> anyhow::Result<Vec<(String, Strin
                 }
             }
             import(app, admin, SheetKind::Houses, community.id, &house_rows).await?;
-            let query = anfang_app::registry::ListQuery { community_id: Some(community.id), ..Default::default() };
-            let page = anfang_app::registry::PageRequest { page: 1, page_size: anfang_app::registry::MAX_PAGE_SIZE };
+            let query = anfang_app::registry::ListQuery {
+                community_id: Some(community.id),
+                ..Default::default()
+            };
+            let page = anfang_app::registry::PageRequest {
+                page: 1,
+                page_size: anfang_app::registry::MAX_PAGE_SIZE,
+            };
             let mut houses = Vec::new();
             for house in app.list_houses(admin, &query, page).await?.items {
-                let (b, u) = unit_ids.iter().find(|(id, _, _)| *id == house.unit_id).map(|(_, b, u)| (*b, *u)).unwrap_or((0, 0));
+                let (b, u) = unit_ids
+                    .iter()
+                    .find(|(id, _, _)| *id == house.unit_id)
+                    .map(|(_, b, u)| (*b, *u))
+                    .unwrap_or((0, 0));
                 houses.push((house, b, u));
             }
-            seed_places_and_devices(app, admin, community.id, *category, &unit_ids, street_index as u32, &mut serial).await?;
+            seed_places_and_devices(
+                app,
+                admin,
+                community.id,
+                *category,
+                &unit_ids,
+                street_index as u32,
+                &mut serial,
+            )
+            .await?;
             // Residents and vehicles through the spreadsheet import.
             let mut person_rows = Vec::new();
             let mut vehicle_rows = Vec::new();
@@ -223,11 +281,17 @@ async fn seed(app: &App, admin: &Principal) -> anyhow::Result<Vec<(String, Strin
                     let female = rng.gen_bool(0.5);
                     let id = id_number(&mut rng, people, female);
                     let mut row = BTreeMap::new();
-                    row.insert("name", format!("{}演示{:04}", SURNAMES[rng.gen_range(0..SURNAMES.len())], people));
+                    row.insert(
+                        "name",
+                        format!("{}演示{:04}", SURNAMES[rng.gen_range(0..SURNAMES.len())], people),
+                    );
                     row.insert("gender", if female { "female" } else { "male" }.to_string());
                     row.insert("id_type", "resident_id".to_string());
                     row.insert("phone", format!("170{:08}", 10_000_000 + people));
-                    row.insert("population_type", if tenant { "floating" } else { "registered" }.to_string());
+                    row.insert(
+                        "population_type",
+                        if tenant { "floating" } else { "registered" }.to_string(),
+                    );
                     row.insert("building", b.to_string());
                     row.insert("unit", u.to_string());
                     row.insert("house", house.number.clone());
@@ -239,7 +303,15 @@ async fn seed(app: &App, admin: &Principal) -> anyhow::Result<Vec<(String, Strin
                     row.insert("role", role.to_string());
                     if tenant {
                         row.insert("lease_start", "2026-03-01".to_string());
-                        row.insert("lease_end", if rng.gen_bool(0.2) { "2026-12-31" } else { "2027-02-28" }.to_string());
+                        row.insert(
+                            "lease_end",
+                            if rng.gen_bool(0.2) {
+                                "2026-12-31"
+                            } else {
+                                "2027-02-28"
+                            }
+                            .to_string(),
+                        );
                     }
                     let birth_year: u32 = id[6..10].parse().unwrap_or(1980);
                     if birth_year < 1950 && rng.gen_bool(0.3) {
@@ -251,10 +323,17 @@ async fn seed(app: &App, admin: &Principal) -> anyhow::Result<Vec<(String, Strin
                             format!("鲁C{}{:05}", ['D', 'F'][rng.gen_range(0..2)], people)
                         } else {
                             let letters = ['A', 'B', 'C', 'E', 'G', 'H', 'K', 'M'];
-                            format!("鲁C{}{:04}", letters[(people / 10_000) as usize % letters.len()], people % 10_000)
+                            format!(
+                                "鲁C{}{:04}",
+                                letters[(people / 10_000) as usize % letters.len()],
+                                people % 10_000
+                            )
                         };
                         let mut v = BTreeMap::new();
-                        v.insert("plate_color", if plate.len() > 9 { "green" } else { "blue" }.to_string());
+                        v.insert(
+                            "plate_color",
+                            if plate.len() > 9 { "green" } else { "blue" }.to_string(),
+                        );
                         v.insert("plate_number", plate);
                         v.insert("owner_id_number", id.clone());
                         vehicle_rows.push(v);
@@ -265,7 +344,12 @@ async fn seed(app: &App, admin: &Principal) -> anyhow::Result<Vec<(String, Strin
             }
             import(app, admin, SheetKind::Persons, community.id, &person_rows).await?;
             import(app, admin, SheetKind::Vehicles, community.id, &vehicle_rows).await?;
-            println!("  {street_name} {name}: {} houses, {} residents, {} vehicles", houses.len(), person_rows.len(), vehicle_rows.len());
+            println!(
+                "  {street_name} {name}: {} houses, {} residents, {} vehicles",
+                houses.len(),
+                person_rows.len(),
+                vehicle_rows.len()
+            );
             if street_index == 0 && index == 0 {
                 let pm = format!("pm-{community_code}");
                 let req = anfang_app::auth::CreateUser {
@@ -289,16 +373,32 @@ async fn seed(app: &App, admin: &Principal) -> anyhow::Result<Vec<(String, Strin
     Ok(users)
 }
 
-async fn import(app: &App, admin: &Principal, kind: SheetKind, community_id: i64, rows: &[BTreeMap<&'static str, String>]) -> anyhow::Result<()> {
+async fn import(
+    app: &App,
+    admin: &Principal,
+    kind: SheetKind,
+    community_id: i64,
+    rows: &[BTreeMap<&'static str, String>],
+) -> anyhow::Result<()> {
     let bytes = excel::write_rows(kind, rows)?;
-    let summary = app.import_sheet(Some(admin), kind, community_id, &bytes, None).await?;
+    let summary = app
+        .import_sheet(Some(admin), kind, community_id, &bytes, None)
+        .await?;
     if let Some(e) = summary.errors.first() {
-        anyhow::bail!("demo {} row {} rejected: {} {}", kind.as_str(), e.row, e.field, e.message);
+        anyhow::bail!(
+            "demo {} row {} rejected: {} {}",
+            kind.as_str(),
+            e.row,
+            e.field,
+            e.message
+        );
     }
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
+/// A place to create: kind, name, x, y, attended, unit served, and the devices it gets.
+type DemoPlace = (&'static str, String, f64, f64, bool, Option<i64>, Vec<DeviceKind>);
+
 async fn seed_places_and_devices(
     app: &App,
     admin: &Principal,
@@ -308,20 +408,63 @@ async fn seed_places_and_devices(
     street_index: u32,
     serial: &mut u32,
 ) -> anyhow::Result<()> {
-    let closed = matches!(category, CommunityCategory::NewBuilt | CommunityCategory::ExistingClosed | CommunityCategory::OpenClosable);
-    let mut places: Vec<(&str, String, f64, f64, bool, Option<i64>, Vec<DeviceKind>)> = Vec::new();
+    let closed = matches!(
+        category,
+        CommunityCategory::NewBuilt | CommunityCategory::ExistingClosed | CommunityCategory::OpenClosable
+    );
+    let mut places: Vec<DemoPlace> = Vec::new();
     if closed {
         let unattended = category == CommunityCategory::ExistingClosed;
         let mut gate = vec![DeviceKind::FaceDoorTerminal, DeviceKind::FaceCaptureCamera];
         if unattended {
             gate.push(DeviceKind::SmartBooth);
         }
-        places.push(("pedestrian_entrance", "南门人行出入口".into(), 200.0, 295.0, !unattended, None, gate));
-        places.push(("vehicle_lane", "南门车行入口车道".into(), 230.0, 295.0, true, None, vec![DeviceKind::BarrierGate]));
-        places.push(("vehicle_lane", "南门车行出口车道".into(), 240.0, 295.0, true, None, vec![DeviceKind::BarrierGate]));
-        places.push(("car_park", "地面停车场".into(), 330.0, 250.0, false, None, vec![DeviceKind::FaceCaptureCamera]));
+        places.push((
+            "pedestrian_entrance",
+            "南门人行出入口".into(),
+            200.0,
+            295.0,
+            !unattended,
+            None,
+            gate,
+        ));
+        places.push((
+            "vehicle_lane",
+            "南门车行入口车道".into(),
+            230.0,
+            295.0,
+            true,
+            None,
+            vec![DeviceKind::BarrierGate],
+        ));
+        places.push((
+            "vehicle_lane",
+            "南门车行出口车道".into(),
+            240.0,
+            295.0,
+            true,
+            None,
+            vec![DeviceKind::BarrierGate],
+        ));
+        places.push((
+            "car_park",
+            "地面停车场".into(),
+            330.0,
+            250.0,
+            false,
+            None,
+            vec![DeviceKind::FaceCaptureCamera],
+        ));
         if category == CommunityCategory::NewBuilt {
-            places.push(("garage_entrance", "地下车库出入口".into(), 300.0, 200.0, false, None, vec![DeviceKind::BarrierGate]));
+            places.push((
+                "garage_entrance",
+                "地下车库出入口".into(),
+                300.0,
+                200.0,
+                false,
+                None,
+                vec![DeviceKind::BarrierGate],
+            ));
         }
         for (unit_id, b, u) in units {
             let kinds = if category == CommunityCategory::NewBuilt || *u == 1 {
@@ -329,23 +472,69 @@ async fn seed_places_and_devices(
             } else {
                 vec![DeviceKind::DoorController]
             };
-            places.push(("unit_door", format!("{b}号楼{u}单元门"), 60.0 + 70.0 * f64::from((b - 1) % 4), 100.0 + 110.0 * f64::from((b - 1) / 4), false, Some(*unit_id), kinds));
+            places.push((
+                "unit_door",
+                format!("{b}号楼{u}单元门"),
+                60.0 + 70.0 * f64::from((b - 1) % 4),
+                100.0 + 110.0 * f64::from((b - 1) / 4),
+                false,
+                Some(*unit_id),
+                kinds,
+            ));
         }
         if category != CommunityCategory::NewBuilt {
-            for (i, (x, y)) in [(5.0, 150.0), (200.0, 5.0), (395.0, 150.0), (100.0, 295.0)].iter().enumerate() {
-                places.push(("perimeter_zone", format!("周界防区{}", i + 1), *x, *y, false, None, vec![DeviceKind::PerimeterSensor]));
+            for (i, (x, y)) in [(5.0, 150.0), (200.0, 5.0), (395.0, 150.0), (100.0, 295.0)]
+                .iter()
+                .enumerate()
+            {
+                places.push((
+                    "perimeter_zone",
+                    format!("周界防区{}", i + 1),
+                    *x,
+                    *y,
+                    false,
+                    None,
+                    vec![DeviceKind::PerimeterSensor],
+                ));
             }
-            places.push(("road_point", "中心广场巡更点".into(), 200.0, 150.0, false, None, vec![DeviceKind::PatrolCheckpoint, DeviceKind::AlarmButton]));
+            places.push((
+                "road_point",
+                "中心广场巡更点".into(),
+                200.0,
+                150.0,
+                false,
+                None,
+                vec![DeviceKind::PatrolCheckpoint, DeviceKind::AlarmButton],
+            ));
         }
     } else {
         for (i, (x, y)) in [(0.0, 150.0), (200.0, 0.0), (400.0, 150.0)].iter().enumerate() {
-            places.push(("road_point", format!("进出道路点位{}", i + 1), *x, *y, false, None, vec![DeviceKind::FaceCaptureCamera, DeviceKind::VideoCamera]));
+            places.push((
+                "road_point",
+                format!("进出道路点位{}", i + 1),
+                *x,
+                *y,
+                false,
+                None,
+                vec![DeviceKind::FaceCaptureCamera, DeviceKind::VideoCamera],
+            ));
         }
     }
     let mut cameras = 0;
     for (kind, name, x, y, attended, unit_id, devices) in places {
         let place = app
-            .create_place(admin, &CreatePlace { community_id, kind: kind.into(), name: name.clone(), x, y, attended, unit_id })
+            .create_place(
+                admin,
+                &CreatePlace {
+                    community_id,
+                    kind: kind.into(),
+                    name: name.clone(),
+                    x,
+                    y,
+                    attended,
+                    unit_id,
+                },
+            )
             .await?;
         for device in devices {
             *serial += 1;
@@ -367,7 +556,9 @@ async fn seed_places_and_devices(
                 install_date: Some("2020-10-30".into()),
                 contractor: Some("沂源县安防工程有限公司（演示）".into()),
             };
-            app.create_device(Some(admin), &req).await.context("demo device")?;
+            app.create_device(Some(admin), &req)
+                .await
+                .context("demo device")?;
             cameras += 1;
         }
     }

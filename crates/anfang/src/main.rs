@@ -173,7 +173,10 @@ async fn main() {
 
 async fn community_id(app: &anfang_app::App, code: &str) -> anyhow::Result<i64> {
     let mut tx = app.store().read().await?;
-    tx.community_by_code(code).await?.map(|c| c.id).with_context(|| format!("no community with code {code}"))
+    tx.community_by_code(code)
+        .await?
+        .map(|c| c.id)
+        .with_context(|| format!("no community with code {code}"))
 }
 
 fn sheet(kind: &str) -> anyhow::Result<SheetKind> {
@@ -196,41 +199,87 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             serve(app, listener).await?;
         }
         Command::Demo { data_dir, listen } => demo::run(&data_dir, listen.as_deref()).await?,
-        Command::Admin { command: AdminCommand::CreateUser { data_dir, username, role, scope, display_name } } => {
+        Command::Admin {
+            command:
+                AdminCommand::CreateUser {
+                    data_dir,
+                    username,
+                    role,
+                    scope,
+                    display_name,
+                },
+        } => {
             let app = datadir::open(&data_dir).await?;
-            let req = anfang_app::auth::CreateUser { username, role, scope, display_name };
+            let req = anfang_app::auth::CreateUser {
+                username,
+                role,
+                scope,
+                display_name,
+            };
             let (_, password) = app.create_user("cli", &req).await?;
             println!("password: {password}");
         }
-        Command::Device { command: DeviceCommand::Add { data_dir, code, kind, protocol, community, name } } => {
+        Command::Device {
+            command:
+                DeviceCommand::Add {
+                    data_dir,
+                    code,
+                    kind,
+                    protocol,
+                    community,
+                    name,
+                },
+        } => {
             let app = datadir::open(&data_dir).await?;
             let community_id = match &community {
                 Some(code) => Some(community_id(&app, code).await?),
                 None => None,
             };
-            let req = anfang_app::registry::CreateDevice { code, kind, protocol, community_id, name, ..Default::default() };
+            let req = anfang_app::registry::CreateDevice {
+                code,
+                kind,
+                protocol,
+                community_id,
+                name,
+                ..Default::default()
+            };
             let (row, secret) = app.create_device(None, &req).await?;
             if row.community_id.is_none() {
                 eprintln!("device {} waits to be assigned to a community", row.code);
             }
             println!("secret: {secret}");
         }
-        Command::Import { data_dir, kind, community, file } => return import(&data_dir, &kind, &community, &file).await,
-        Command::Export { data_dir, kind, community, out } => {
+        Command::Import {
+            data_dir,
+            kind,
+            community,
+            file,
+        } => return import(&data_dir, &kind, &community, &file).await,
+        Command::Export {
+            data_dir,
+            kind,
+            community,
+            out,
+        } => {
             let app = datadir::open(&data_dir).await?;
             let id = community_id(&app, &community).await?;
             let bytes = app.export_sheet(None, sheet(&kind)?, id).await?;
             std::fs::write(&out, bytes).with_context(|| format!("write {}", out.display()))?;
             println!("wrote {}", out.display());
         }
-        Command::Audit { command: AuditCommand::Verify { data_dir } } => {
+        Command::Audit {
+            command: AuditCommand::Verify { data_dir },
+        } => {
             let app = datadir::open(&data_dir).await?;
             let report = app.verify_audit().await?;
             println!(
                 "{} entries, last {}, checkpoint {}",
                 report.entries,
                 report.last_seq,
-                report.checkpoint_seq.map(|s| s.to_string()).unwrap_or_else(|| "none".into())
+                report
+                    .checkpoint_seq
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| "none".into())
             );
             if report.ok() {
                 println!("audit chain intact");
@@ -243,10 +292,17 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Backup { data_dir, out } => {
             let app = datadir::open(&data_dir).await?;
-            let out = if out.is_absolute() { out } else { std::env::current_dir()?.join(out) };
+            let out = if out.is_absolute() {
+                out
+            } else {
+                std::env::current_dir()?.join(out)
+            };
             app.store().backup_to(&out).await?;
             println!("wrote {}", out.display());
-            println!("note: the backup holds encrypted personal data; keep {} (the keys) backed up separately", datadir::KEYS_FILE);
+            println!(
+                "note: the backup holds encrypted personal data; keep {} (the keys) backed up separately",
+                datadir::KEYS_FILE
+            );
         }
     }
     Ok(0)
@@ -265,7 +321,9 @@ async fn import(data_dir: &Path, kind: &str, community: &str, file: &Path) -> an
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     };
-    let summary = app.import_sheet(None, sheet(kind)?, id, &bytes, Some(&progress)).await?;
+    let summary = app
+        .import_sheet(None, sheet(kind)?, id, &bytes, Some(&progress))
+        .await?;
     bar.finish_and_clear();
     println!(
         "{} rows: {} created, {} updated, {} failed",
@@ -285,16 +343,22 @@ async fn import(data_dir: &Path, kind: &str, community: &str, file: &Path) -> an
 
 /// Binds `addr`, or fails with a message naming the address and the config key.
 async fn bind(addr: &str, key: &str) -> anyhow::Result<tokio::net::TcpListener> {
-    let parsed: SocketAddr = addr.parse().with_context(|| format!("{key} = {addr:?} is not an address:port"))?;
+    let parsed: SocketAddr = addr
+        .parse()
+        .with_context(|| format!("{key} = {addr:?} is not an address:port"))?;
     tokio::net::TcpListener::bind(parsed).await.map_err(|e| {
-        anyhow::anyhow!("cannot listen on {addr} ({e}); the port is taken or not allowed: change {key} or pass --listen")
+        anyhow::anyhow!(
+            "cannot listen on {addr} ({e}); the port is taken or not allowed: change {key} or pass --listen"
+        )
     })
 }
 
 /// Serves until Ctrl-C / SIGTERM.
 async fn serve(app: anfang_app::App, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
     let router = anfang_api::router(app, console::embedded());
-    axum::serve(listener, router).with_graceful_shutdown(shutdown()).await?;
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown())
+        .await?;
     Ok(())
 }
 

@@ -1,0 +1,5 @@
+//! The binary crate's one integration-test binary: the layering and convention checks (tidy)
+//! and the command-line interface driven as a user would.
+
+mod cli;
+mod tidy;
