@@ -3,6 +3,8 @@
 
 CARGO ?= cargo
 NPM ?= npm
+# The debug binary, wherever the target directory is (CI keeps one outside the clone).
+ANFANG_BIN ?= $(abspath $(or $(CARGO_TARGET_DIR),target))/debug/anfang
 
 .PHONY: demo test console console-deps services lint rust-test console-test e2e clean
 
@@ -30,7 +32,13 @@ rust-test: services
 console-test: console-deps
 	cd console && $(NPM) test
 
-test: lint rust-test console-test
+# A real browser (Debian's chromium via playwright-core) against `anfang demo` with the console
+# embedded: login, masking, reveal, scopes.
+e2e: console
+	$(CARGO) build -p anfang
+	cd console && ANFANG_BIN=$(ANFANG_BIN) $(NPM) run e2e
+
+test: lint rust-test console-test e2e
 
 clean:
 	$(CARGO) clean

@@ -294,10 +294,28 @@ describe('Anfang console in Chromium', { timeout: 300_000 }, () => {
     await idNumber.waitFor({ state: 'hidden' })
   })
 
-  test('a community police officer reveals a full ID number', async () => {
+  test('a community police officer logs in', async () => {
     await logout(page)
     await login(page, POLICE_USER, server.passwords[POLICE_USER])
     assert.equal(compact(await page.getByTestId('header-role').textContent()), '社区民警')
+    // the street's communities only: 10 of the demo's 16 lie in 历山街道
+    const communities = await until('communities count', async () => {
+      const t = compact(await page.getByTestId('overview-count-communities').textContent())
+      return /^\d+$/.test(t) ? Number(t) : null
+    })
+    assert.ok(communities > 0 && communities < 16, `communities in the street: ${communities}`)
+    await screenshot(page, 'overview-police')
+  })
+
+  test(
+    'the overview names the officer\'s scope (街道 370323001)',
+    async () => {
+      const scopes = compact(await page.getByTestId('overview-scopes').textContent())
+      assert.match(scopes, /街道370323001/)
+    },
+  )
+
+  test('a community police officer reveals a full ID number', async () => {
     await openMenu(page, 'persons')
     const rows = await until('persons rows', () => tableRows(page, 'persons-table').then((r) => (r.length ? r : null)))
     for (const cells of rows) assert.ok(cells.some((c) => MASKED_ID.test(c)), `masked ID in ${JSON.stringify(cells)}`)
@@ -331,10 +349,13 @@ describe('Anfang console in Chromium', { timeout: 300_000 }, () => {
       compact(await page.getByTestId('overview-count-communities').textContent()) === '1',
     )
     await openMenu(page, 'communities')
-    const rows = await tableRows(page, 'communities-table')
+    const rows = await until('communities rows', () =>
+      tableRows(page, 'communities-table').then((r) => (r.length ? r : null)),
+    )
     assert.equal(rows.length, 1, `one community: ${JSON.stringify(rows)}`)
     assert.ok(rows[0].includes('370323001001001'), `code in ${JSON.stringify(rows[0])}`)
     assert.ok(rows[0].includes('翡翠山景小区'), `name in ${JSON.stringify(rows[0])}`)
+    assert.match(compact(await page.getByTestId('communities-pagination').textContent()), /共1条/)
     await screenshot(page, '05-communities-pm')
   })
 

@@ -42,7 +42,7 @@ beforeAll(() => {
           username: 'zhang',
           role: 'district_admin',
           display_name: '张主任',
-          scopes: [{ kind: 'district', id: null }],
+          scopes: [{ kind: 'district', target: '' }],
         })
       }
       if (path === '/api/v1/auth/logout') return json(204, null)

@@ -79,7 +79,8 @@ export interface LoginResponse {
 
 export interface ScopeEntry {
   kind: ScopeKind
-  id: string | number | null
+  /** The street or community code, the house id, or empty for the district. */
+  target: string
 }
 
 export interface Me extends UserSummary {

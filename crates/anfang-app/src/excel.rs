@@ -862,19 +862,19 @@ fn guard_archive(bytes: &[u8]) -> Result<(), ExcelError> {
         let mut head = String::new();
         // The declared counts sit in the root element, within the first bytes.
         let _ = entry.take(4096).read_to_string(&mut head);
-        for attribute in ["uniqueCount=\"", "count=\""] {
-            if let Some(rest) = head.split(attribute).nth(1) {
-                let declared: u64 = rest
-                    .split('"')
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .unwrap_or(u64::MAX);
-                // Every shared string takes at least `<si><t/></si>` (7+ bytes) in the file.
-                if declared > size / 7 + 1 {
-                    return Err(not_xlsx(
-                        "the workbook declares more shared strings than it holds",
-                    ));
-                }
+        // calamine reserves room for `uniqueCount` strings up front; `count` (cell references)
+        // may legitimately be far larger than the file, so only the former is checked.
+        if let Some(rest) = head.split("uniqueCount=\"").nth(1) {
+            let declared: u64 = rest
+                .split('"')
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(u64::MAX);
+            // Every distinct string takes at least `<si><t/></si>` (12 bytes) in the file.
+            if declared > size / 12 + 1 {
+                return Err(not_xlsx(
+                    "the workbook declares more shared strings than it holds",
+                ));
             }
         }
     }
@@ -1634,5 +1634,37 @@ mod tests {
             again.iter().map(|r| r.values.clone()).collect::<Vec<_>>(),
             vec![rows[0].values.clone(), rows[1].values.clone()]
         );
+    }
+
+    #[test]
+    fn a_workbook_lying_about_its_string_count_is_refused_not_fatal() {
+        use std::io::{Read, Write};
+        let mut row = std::collections::BTreeMap::new();
+        row.insert("building", "1".to_string());
+        let honest = write_rows(SheetKind::Houses, &[row]).unwrap();
+        assert!(read_rows(SheetKind::Houses, &honest).is_ok());
+        // Rewrite the archive with a shared-strings part that claims 99,999,999,999 strings.
+        let mut source = zip::ZipArchive::new(std::io::Cursor::new(honest)).unwrap();
+        let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for i in 0..source.len() {
+            let mut entry = source.by_index(i).unwrap();
+            let name = entry.name().unwrap().to_string();
+            let mut text = String::new();
+            entry.read_to_string(&mut text).unwrap();
+            if name == "xl/sharedStrings.xml" {
+                let at = text.find("uniqueCount=\"").unwrap() + "uniqueCount=\"".len();
+                let end = at + text[at..].find('"').unwrap();
+                text.replace_range(at..end, "99999999999");
+            }
+            let options =
+                zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+            out.start_file(name, options).unwrap();
+            out.write_all(text.as_bytes()).unwrap();
+        }
+        let crafted = out.finish().unwrap().into_inner();
+        assert!(matches!(
+            read_rows(SheetKind::Houses, &crafted),
+            Err(ExcelError::NotXlsx(_))
+        ));
     }
 }

@@ -104,7 +104,18 @@ impl Config {
         }
         let config: Config = Figment::new()
             .merge(Toml::file(&path))
-            .merge(Env::prefixed("ANFANG_").split("__"))
+            // Only `ANFANG_<SECTION>__<KEY>` variables configure; other `ANFANG_*` variables
+            // (test and build settings) are not configuration and must not be rejected as such.
+            .merge(
+                Env::prefixed("ANFANG_")
+                    .filter(|key| {
+                        let key = key.as_str().to_ascii_lowercase();
+                        ["server__", "database__", "auth__"]
+                            .iter()
+                            .any(|p| key.starts_with(p))
+                    })
+                    .split("__"),
+            )
             .extract()
             .map_err(|e| anyhow::anyhow!("invalid configuration in {}: {e}", path.display()))?;
         Ok(config)
@@ -134,6 +145,18 @@ mod tests {
             "[server]\nlisten='x'\nport=1\n[database]\nurl=''\n[auth]\nsession_ttl_secs=1\nlockout_threshold=1\nlockout_secs=1\n",
         );
         assert!(err.is_err(), "unknown keys are rejected");
+    }
+
+    #[test]
+    fn environment_overrides_only_configuration_variables() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(CONFIG_FILE, &default_file_text())?;
+            jail.set_env("ANFANG_SERVER__LISTEN", "127.0.0.1:9999");
+            jail.set_env("ANFANG_BIN", "/somewhere/anfang");
+            let config = Config::load(jail.directory()).map_err(|e| e.to_string())?;
+            assert_eq!(config.server.listen, "127.0.0.1:9999");
+            Ok(())
+        });
     }
 
     #[test]
