@@ -514,6 +514,88 @@ pub struct CreatePlaceRequest {
     pub unit_id: Option<i64>,
 }
 
+/// A grid (网格).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GridDto {
+    /// Id.
+    pub id: i64,
+    /// Community.
+    pub community_id: i64,
+    /// Code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+}
+
+impl From<GridRow> for GridDto {
+    fn from(g: GridRow) -> Self {
+        GridDto {
+            id: g.id,
+            community_id: g.community_id,
+            code: g.code,
+            name: g.name,
+        }
+    }
+}
+
+/// Create a grid.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateGridRequest {
+    /// Community.
+    pub community_id: i64,
+    /// Code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+}
+
+/// A real organisation (实有单位).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrganisationDto {
+    /// Id.
+    pub id: i64,
+    /// Community.
+    pub community_id: i64,
+    /// House it occupies.
+    pub house_id: Option<i64>,
+    /// Name.
+    pub name: String,
+    /// Unified social credit code.
+    pub credit_code: Option<String>,
+    /// Kind.
+    pub kind: String,
+}
+
+impl From<OrganisationRow> for OrganisationDto {
+    fn from(o: OrganisationRow) -> Self {
+        OrganisationDto {
+            id: o.id,
+            community_id: o.community_id,
+            house_id: o.house_id,
+            name: o.name,
+            credit_code: o.credit_code,
+            kind: o.kind,
+        }
+    }
+}
+
+/// Register a real organisation.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrganisationRequest {
+    /// Community.
+    pub community_id: i64,
+    /// House it occupies.
+    pub house_id: Option<i64>,
+    /// Name.
+    pub name: String,
+    /// Unified social credit code.
+    pub credit_code: Option<String>,
+    /// Kind (shop, clinic, …).
+    pub kind: String,
+}
+
 /// A person's relation to a house.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct PersonHouseDto {

@@ -44,6 +44,11 @@ pub(crate) fn routes() -> Router<ApiState> {
         .route("/houses", get(list_houses).post(create_house))
         .route("/houses/{id}", get(get_house))
         .route("/places", get(list_places).post(create_place))
+        .route("/grids", get(list_grids).post(create_grid))
+        .route(
+            "/organisations",
+            get(list_organisations).post(create_organisation),
+        )
         .route("/persons", get(list_persons).post(create_person))
         .route("/persons/{id}", get(get_person))
         .route("/persons/{id}/houses", put(set_person_house))
@@ -496,6 +501,76 @@ pub async fn create_place(
     Ok((
         StatusCode::CREATED,
         Json(s.app.create_place(&c.principal, &req).await?.into()),
+    ))
+}
+
+/// Grids (网格) in scope.
+#[utoipa::path(get, path = "/api/v1/grids", tag = "registry", security(("bearer" = [])), params(ListParams),
+    responses((status = 200, body = PageDto<GridDto>), (status = 404, body = ErrorBody)))]
+pub async fn list_grids(
+    State(s): State<ApiState>,
+    c: Caller,
+    Query(p): Query<ListParams>,
+) -> ApiResult<Json<PageDto<GridDto>>> {
+    Ok(paged(
+        s.app.list_grids(&c.principal, &query_of(&p), page_of(&p)).await?,
+        &p,
+    ))
+}
+
+/// Create a grid in a community.
+#[utoipa::path(post, path = "/api/v1/grids", tag = "registry", security(("bearer" = [])), request_body = CreateGridRequest,
+    responses((status = 201, body = GridDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn create_grid(
+    State(s): State<ApiState>,
+    c: Caller,
+    Body(r): Body<CreateGridRequest>,
+) -> ApiResult<(StatusCode, Json<GridDto>)> {
+    let req = reg::CreateGrid {
+        community_id: r.community_id,
+        code: r.code,
+        name: r.name,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.create_grid(&c.principal, &req).await?.into()),
+    ))
+}
+
+/// Real organisations (实有单位) in scope.
+#[utoipa::path(get, path = "/api/v1/organisations", tag = "registry", security(("bearer" = [])), params(ListParams),
+    responses((status = 200, body = PageDto<OrganisationDto>), (status = 404, body = ErrorBody)))]
+pub async fn list_organisations(
+    State(s): State<ApiState>,
+    c: Caller,
+    Query(p): Query<ListParams>,
+) -> ApiResult<Json<PageDto<OrganisationDto>>> {
+    Ok(paged(
+        s.app
+            .list_organisations(&c.principal, &query_of(&p), page_of(&p))
+            .await?,
+        &p,
+    ))
+}
+
+/// Register a real organisation (shop, business) at an address.
+#[utoipa::path(post, path = "/api/v1/organisations", tag = "registry", security(("bearer" = [])), request_body = CreateOrganisationRequest,
+    responses((status = 201, body = OrganisationDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn create_organisation(
+    State(s): State<ApiState>,
+    c: Caller,
+    Body(r): Body<CreateOrganisationRequest>,
+) -> ApiResult<(StatusCode, Json<OrganisationDto>)> {
+    let req = reg::CreateOrganisation {
+        community_id: r.community_id,
+        house_id: r.house_id,
+        name: r.name,
+        credit_code: r.credit_code,
+        kind: r.kind,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.create_organisation(&c.principal, &req).await?.into()),
     ))
 }
 

@@ -15,6 +15,7 @@ use utoipa::{Modify, OpenApi};
         handlers::list_communities, handlers::get_community, handlers::create_community,
         handlers::list_buildings, handlers::create_building, handlers::list_units, handlers::create_unit,
         handlers::list_houses, handlers::get_house, handlers::create_house, handlers::list_places, handlers::create_place,
+        handlers::list_grids, handlers::create_grid, handlers::list_organisations, handlers::create_organisation,
         handlers::list_persons, handlers::get_person, handlers::create_person, handlers::set_person_house,
         handlers::list_vehicles, handlers::get_vehicle, handlers::create_vehicle,
         handlers::list_devices, handlers::get_device, handlers::create_device, handlers::assign_device,

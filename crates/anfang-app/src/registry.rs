@@ -224,6 +224,32 @@ pub struct CreatePlace {
     pub unit_id: Option<i64>,
 }
 
+/// New grid (网格).
+#[derive(Debug, Clone)]
+pub struct CreateGrid {
+    /// Community.
+    pub community_id: i64,
+    /// Code, unique.
+    pub code: String,
+    /// Name.
+    pub name: String,
+}
+
+/// New real organisation (实有单位).
+#[derive(Debug, Clone)]
+pub struct CreateOrganisation {
+    /// Community.
+    pub community_id: i64,
+    /// The house it occupies.
+    pub house_id: Option<i64>,
+    /// Name.
+    pub name: String,
+    /// Unified social credit code (18 characters), if known.
+    pub credit_code: Option<String>,
+    /// Kind (shop, clinic, …).
+    pub kind: String,
+}
+
 /// A person's relation to a house, as given by a caller.
 #[derive(Debug, Clone)]
 pub struct SetPersonHouse {
@@ -1050,6 +1076,121 @@ impl App {
             y: new.y,
             attended: new.attended,
             unit_id: new.unit_id,
+        })
+    }
+
+    /// Grids in scope.
+    pub async fn list_grids(
+        &self,
+        who: &Principal,
+        q: &ListQuery,
+        page: PageRequest,
+    ) -> AppResult<Paged<GridRow>> {
+        who.require(Permission::ReadTree)?;
+        let filter = self.scoped_filter(who, q).await?;
+        let mut tx = self.store.read().await?;
+        Ok(tx.list_grids(&filter, page.to_page()?).await?)
+    }
+
+    /// Creates a grid in a community in scope.
+    pub async fn create_grid(&self, who: &Principal, req: &CreateGrid) -> AppResult<GridRow> {
+        who.require(Permission::WriteTree)?;
+        who.scope.check_whole_community(req.community_id, "community")?;
+        let new = NewGrid {
+            community_id: req.community_id,
+            code: code("code", &req.code)?,
+            name: text("name", &req.name, 64)?,
+        };
+        let mut tx = self.store.write().await?;
+        let id = tx
+            .insert_grid(&new)
+            .await
+            .map_err(|e| conflict_or(e, "code", "a grid with this code exists"))?;
+        let audit = self
+            .audit(
+                &mut tx,
+                &who.actor(),
+                "grid.create",
+                &format!("grid:{id}"),
+                json!({"code": new.code}),
+            )
+            .await?;
+        self.commit(tx, Some(&audit)).await?;
+        Ok(GridRow {
+            id,
+            community_id: new.community_id,
+            code: new.code,
+            name: new.name,
+        })
+    }
+
+    /// Real organisations (实有单位) in scope.
+    pub async fn list_organisations(
+        &self,
+        who: &Principal,
+        q: &ListQuery,
+        page: PageRequest,
+    ) -> AppResult<Paged<OrganisationRow>> {
+        who.require(Permission::ReadTree)?;
+        let filter = self.scoped_filter(who, q).await?;
+        let mut tx = self.store.read().await?;
+        Ok(tx.list_organisations(&filter, page.to_page()?).await?)
+    }
+
+    /// Registers a real organisation in a community (and house) in scope.
+    pub async fn create_organisation(
+        &self,
+        who: &Principal,
+        req: &CreateOrganisation,
+    ) -> AppResult<OrganisationRow> {
+        who.require(Permission::WriteTree)?;
+        who.scope.check_whole_community(req.community_id, "community")?;
+        let credit_code = opt_text("credit_code", req.credit_code.as_deref(), 18)?;
+        if let Some(c) = &credit_code
+            && (c.len() != 18 || !c.chars().all(|ch| ch.is_ascii_digit() || ch.is_ascii_uppercase()))
+        {
+            return Err(AppError::invalid(
+                "invalid_credit_code",
+                "credit_code",
+                "a unified social credit code has 18 digits or capital letters",
+            ));
+        }
+        let new = NewOrganisation {
+            community_id: req.community_id,
+            house_id: req.house_id,
+            name: text("name", &req.name, 64)?,
+            credit_code,
+            kind: text("kind", &req.kind, 32)?,
+        };
+        let mut tx = self.store.write().await?;
+        if let Some(house) = new.house_id {
+            let row = tx.house(house).await?;
+            if row.is_none_or(|h| h.community_id != new.community_id) {
+                return Err(AppError::invalid(
+                    "unknown_reference",
+                    "house_id",
+                    "no such house in this community",
+                ));
+            }
+        }
+        let id = tx.insert_organisation(&new).await?;
+        let audit = self
+            .audit(
+                &mut tx,
+                &who.actor(),
+                "organisation.create",
+                &format!("organisation:{id}"),
+                json!({"name": new.name}),
+            )
+            .await?;
+        self.commit(tx, Some(&audit)).await?;
+        Ok(OrganisationRow {
+            id,
+            community_id: new.community_id,
+            house_id: new.house_id,
+            name: new.name,
+            credit_code: new.credit_code,
+            kind: new.kind,
         })
     }
 

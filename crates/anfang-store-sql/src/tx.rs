@@ -641,6 +641,51 @@ impl Tx for SqlTx {
         self.insert(&q, "grid").await
     }
 
+    async fn list_grids(&mut self, filter: &Filter, page: Page) -> StoreResult<Paged<GridRow>> {
+        let mut q = Q::new("FROM grids g WHERE 1 = 1");
+        q.and_scope("g.community_id", filter)
+            .and_eq("g.community_id", filter.community_id);
+        self.paged("g.id, g.community_id, g.code, g.name", &q, "g.code", page, |r| {
+            Ok(decode!(
+                r,
+                GridRow {
+                    id,
+                    community_id,
+                    code,
+                    name
+                }
+            ))
+        })
+        .await
+    }
+
+    async fn list_organisations(
+        &mut self,
+        filter: &Filter,
+        page: Page,
+    ) -> StoreResult<Paged<OrganisationRow>> {
+        let mut q = Q::new("FROM organisations o WHERE 1 = 1");
+        q.and_scope("o.community_id", filter)
+            .and_eq("o.community_id", filter.community_id)
+            .and_eq("o.house_id", filter.house_id)
+            .and_like("o.name", filter.q.as_ref());
+        let columns = "o.id, o.community_id, o.house_id, o.name, o.credit_code, o.kind";
+        self.paged(columns, &q, "o.id", page, |r| {
+            Ok(decode!(
+                r,
+                OrganisationRow {
+                    id,
+                    community_id,
+                    house_id,
+                    name,
+                    credit_code,
+                    kind
+                }
+            ))
+        })
+        .await
+    }
+
     async fn insert_organisation(&mut self, new: &NewOrganisation) -> StoreResult<i64> {
         let mut q =
             Q::new("INSERT INTO organisations (community_id, house_id, name, credit_code, kind) VALUES (");

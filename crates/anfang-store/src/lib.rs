@@ -127,8 +127,16 @@ pub trait Tx: Send {
     async fn list_places(&mut self, filter: &Filter, page: Page) -> StoreResult<Paged<PlaceRow>>;
     /// Inserts a grid (网格).
     async fn insert_grid(&mut self, new: &NewGrid) -> StoreResult<i64>;
+    /// Lists grids (filters: `community_ids`, `community_id`).
+    async fn list_grids(&mut self, filter: &Filter, page: Page) -> StoreResult<Paged<GridRow>>;
     /// Inserts a real organisation (实有单位).
     async fn insert_organisation(&mut self, new: &NewOrganisation) -> StoreResult<i64>;
+    /// Lists real organisations (filters: `community_ids`, `community_id`, `house_id`, `q`).
+    async fn list_organisations(
+        &mut self,
+        filter: &Filter,
+        page: Page,
+    ) -> StoreResult<Paged<OrganisationRow>>;
 
     // --- persons and vehicles ---
     /// Inserts a person (personal data already encrypted by the caller).

@@ -326,6 +326,36 @@ pub struct NewGrid {
     pub name: String,
 }
 
+/// A stored grid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GridRow {
+    /// Id.
+    pub id: i64,
+    /// Community.
+    pub community_id: i64,
+    /// Code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+}
+
+/// A stored real organisation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrganisationRow {
+    /// Id.
+    pub id: i64,
+    /// Community.
+    pub community_id: i64,
+    /// The house it occupies.
+    pub house_id: Option<i64>,
+    /// Name.
+    pub name: String,
+    /// Unified social credit code.
+    pub credit_code: Option<String>,
+    /// Kind.
+    pub kind: String,
+}
+
 /// A new real organisation (实有单位: a shop or business in the community).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewOrganisation {

@@ -9,7 +9,8 @@
 use crate::{bind, config, datadir, serve};
 use anfang_app::excel::{self, SheetKind};
 use anfang_app::registry::{
-    CreateBuilding, CreateCommittee, CreateCommunity, CreateDevice, CreatePlace, CreateStreet, CreateUnit,
+    CreateBuilding, CreateCommittee, CreateCommunity, CreateDevice, CreateGrid, CreateOrganisation,
+    CreatePlace, CreateStreet, CreateUnit,
 };
 use anfang_app::{App, Principal};
 use anfang_domain::GbCode;
@@ -187,6 +188,24 @@ async fn seed(app: &App, admin: &Principal) -> anyhow::Result<Vec<(String, Strin
                     },
                 )
                 .await?;
+            for (g, grid) in ["第一网格", "第二网格"].iter().enumerate() {
+                let req = CreateGrid {
+                    community_id: community.id,
+                    code: format!("{community_code}-G{}", g + 1),
+                    name: (*grid).into(),
+                };
+                app.create_grid(admin, &req).await?;
+            }
+            for (shop, kind) in [("便民超市", "shop"), ("社区卫生服务站", "clinic")] {
+                let req = CreateOrganisation {
+                    community_id: community.id,
+                    house_id: None,
+                    name: format!("{name}{shop}（演示）"),
+                    credit_code: None,
+                    kind: kind.into(),
+                };
+                app.create_organisation(admin, &req).await?;
+            }
             let buildings = rng.gen_range(3..=6);
             let floors = if *category == CommunityCategory::NewBuilt {
                 rng.gen_range(11..=18)
