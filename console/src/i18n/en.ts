@@ -227,6 +227,9 @@ const en: Messages<typeof zhCN> = {
     session_expired: 'Your session has ended; log in again',
     forbidden: 'You are not allowed to do this',
     server_error: 'Server error; try again later',
+    invalid_credentials: 'Wrong username or password',
+    account_locked: 'Too many failed logins: the account is locked for a while',
+    payload_too_large: 'The submission is too large',
   },
   enums: {
     role: {

@@ -224,6 +224,9 @@ export default {
     session_expired: '登录已失效，请重新登录',
     forbidden: '没有权限执行此操作',
     server_error: '服务器错误，请稍后重试',
+    invalid_credentials: '用户名或密码错误',
+    account_locked: '登录失败次数过多，账户已临时锁定，请稍后再试',
+    payload_too_large: '提交的内容过大',
   },
   enums: {
     role: {
