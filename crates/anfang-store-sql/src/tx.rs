@@ -114,7 +114,7 @@ const PERSON_COLS: &str = "p.id, p.community_id, p.name, p.gender, p.id_type, p.
 const VEHICLE_COLS: &str = "v.id, v.community_id, v.plate_number, v.plate_color, v.owner_person_id, \
      p.name AS owner_name, v.parking_space";
 const DEVICE_COLS: &str = "d.id, d.code, d.name, d.kind, d.protocol, d.community_id, d.place_id, d.x, d.y, \
-     d.install_date, d.contractor, d.secret_enc, d.created_at";
+     d.install_date, d.contractor, d.secret_enc, d.created_at, d.last_seen_at, d.firmware, d.library_version";
 const USER_COLS: &str =
     "id, username, password_hash, role, display_name, failed_logins, locked_until, created_at";
 const AUDIT_COLS: &str = "seq, at, actor, action, target, detail, prev_hash, hash";
@@ -281,7 +281,10 @@ fn device(r: &AnyRow) -> StoreResult<DeviceRow> {
             install_date,
             contractor,
             secret_enc,
-            created_at
+            created_at,
+            last_seen_at,
+            firmware,
+            library_version
         }
     ))
 }
@@ -315,6 +318,43 @@ fn audit(r: &AnyRow) -> StoreResult<AuditRow> {
         }
     ))
 }
+const CREDENTIAL_COLS: &str =
+    "id, person_id, kind, value_index, valid_from, valid_until, revoked_at, created_at";
+
+fn credential(r: &AnyRow) -> StoreResult<CredentialRow> {
+    Ok(decode!(
+        r,
+        CredentialRow {
+            id,
+            person_id,
+            kind,
+            value_index,
+            valid_from,
+            valid_until,
+            revoked_at,
+            created_at
+        }
+    ))
+}
+
+fn access_record(r: &AnyRow) -> StoreResult<AccessRecordRow> {
+    let decided_locally: i64 = r.try_get("decided_locally").map_err(map_err)?;
+    Ok(AccessRecordRow {
+        id: r.try_get("id").map_err(map_err)?,
+        community_id: r.try_get("community_id").map_err(map_err)?,
+        device_id: r.try_get("device_id").map_err(map_err)?,
+        event_id: r.try_get("event_id").map_err(map_err)?,
+        person_id: r.try_get("person_id").map_err(map_err)?,
+        person_name: r.try_get("person_name").map_err(map_err)?,
+        credential_kind: r.try_get("credential_kind").map_err(map_err)?,
+        outcome: r.try_get("outcome").map_err(map_err)?,
+        reason: r.try_get("reason").map_err(map_err)?,
+        decided_locally: decided_locally != 0,
+        snapshot_key: r.try_get("snapshot_key").map_err(map_err)?,
+        at: r.try_get("at").map_err(map_err)?,
+    })
+}
+
 fn report(r: &AnyRow) -> StoreResult<ReportRow> {
     Ok(decode!(
         r,
@@ -954,6 +994,228 @@ impl Tx for SqlTx {
             0 => Err(StoreError::NotFound { entity: "device" }),
             _ => Ok(()),
         }
+    }
+
+    async fn touch_device(
+        &mut self,
+        id: i64,
+        at: i64,
+        firmware: Option<&str>,
+        library_version: Option<i64>,
+    ) -> StoreResult<()> {
+        // COALESCE keeps what a message without these fields does not report.
+        let mut q = Q::new("UPDATE devices SET last_seen_at = ");
+        q.bind(at)
+            .sql(", firmware = COALESCE(")
+            .bind(&firmware.map(String::from))
+            .sql(", firmware)");
+        q.sql(", library_version = COALESCE(")
+            .bind(library_version)
+            .sql(", library_version) WHERE id = ")
+            .bind(id);
+        match self.exec(&q).await? {
+            0 => Err(StoreError::NotFound { entity: "device" }),
+            _ => Ok(()),
+        }
+    }
+
+    async fn place(&mut self, id: i64) -> StoreResult<Option<PlaceRow>> {
+        let mut q = Q::new(&format!("SELECT {PLACE_COLS} FROM places pl WHERE pl.id = "));
+        q.bind(id);
+        self.one_as(&q, place).await
+    }
+
+    async fn insert_consent(&mut self, new: &NewConsent) -> StoreResult<i64> {
+        let mut q = Q::new(
+            "INSERT INTO consents (person_id, purpose, given_by, guardian_name, recorded_by, given_at) VALUES (",
+        );
+        q.bind(new.person_id)
+            .sql(", ")
+            .bind(&new.purpose)
+            .sql(", ")
+            .bind(&new.given_by)
+            .sql(", ");
+        q.bind(&new.guardian_name)
+            .sql(", ")
+            .bind(&new.recorded_by)
+            .sql(", ")
+            .bind(new.given_at);
+        q.sql(") RETURNING id");
+        self.insert(&q, "consent").await
+    }
+
+    async fn consents(&mut self, person_id: i64) -> StoreResult<Vec<ConsentRow>> {
+        let mut q = Q::new(
+            "SELECT id, person_id, purpose, given_by, guardian_name, recorded_by, given_at, revoked_at \
+             FROM consents WHERE person_id = ",
+        );
+        q.bind(person_id).sql(" ORDER BY id DESC");
+        self.all(&q)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(decode!(
+                    r,
+                    ConsentRow {
+                        id,
+                        person_id,
+                        purpose,
+                        given_by,
+                        guardian_name,
+                        recorded_by,
+                        given_at,
+                        revoked_at
+                    }
+                ))
+            })
+            .collect()
+    }
+
+    async fn revoke_consent(&mut self, id: i64, at: i64) -> StoreResult<()> {
+        let mut q = Q::new("UPDATE consents SET revoked_at = ");
+        q.bind(at).sql(" WHERE revoked_at IS NULL AND id = ").bind(id);
+        match self.exec(&q).await? {
+            0 => Err(StoreError::NotFound { entity: "consent" }),
+            _ => Ok(()),
+        }
+    }
+
+    async fn insert_credential(&mut self, new: &NewCredential) -> StoreResult<i64> {
+        let mut q = Q::new(
+            "INSERT INTO credentials (person_id, kind, value_index, valid_from, valid_until, created_at) VALUES (",
+        );
+        q.bind(new.person_id)
+            .sql(", ")
+            .bind(&new.kind)
+            .sql(", ")
+            .bind(&new.value_index)
+            .sql(", ");
+        q.bind(new.valid_from)
+            .sql(", ")
+            .bind(new.valid_until)
+            .sql(", ")
+            .bind(new.now_ms)
+            .sql(") RETURNING id");
+        self.insert(&q, "credential").await
+    }
+
+    async fn credentials(&mut self, person_id: i64) -> StoreResult<Vec<CredentialRow>> {
+        let mut q = Q::new(&format!(
+            "SELECT {CREDENTIAL_COLS} FROM credentials WHERE person_id = "
+        ));
+        q.bind(person_id).sql(" ORDER BY id");
+        self.all(&q).await?.iter().map(credential).collect()
+    }
+
+    async fn credential_by_index(
+        &mut self,
+        kind: &str,
+        value_index: &str,
+    ) -> StoreResult<Option<CredentialRow>> {
+        let mut q = Q::new(&format!(
+            "SELECT {CREDENTIAL_COLS} FROM credentials WHERE kind = "
+        ));
+        q.bind(kind).sql(" AND value_index = ").bind(value_index);
+        self.one_as(&q, credential).await
+    }
+
+    async fn revoke_credential(&mut self, id: i64, at: i64) -> StoreResult<()> {
+        let mut q = Q::new("UPDATE credentials SET revoked_at = ");
+        q.bind(at).sql(" WHERE revoked_at IS NULL AND id = ").bind(id);
+        match self.exec(&q).await? {
+            0 => Err(StoreError::NotFound { entity: "credential" }),
+            _ => Ok(()),
+        }
+    }
+
+    async fn device_event(&mut self, device_id: i64, event_id: &str) -> StoreResult<Option<DeviceEventRow>> {
+        let mut q = Q::new(
+            "SELECT device_id, event_id, kind, at, received_at, body, answer FROM device_events WHERE device_id = ",
+        );
+        q.bind(device_id).sql(" AND event_id = ").bind(event_id);
+        self.one_as(&q, |r| {
+            Ok(decode!(
+                r,
+                DeviceEventRow {
+                    device_id,
+                    event_id,
+                    kind,
+                    at,
+                    received_at,
+                    body,
+                    answer
+                }
+            ))
+        })
+        .await
+    }
+
+    async fn insert_device_event(&mut self, row: &DeviceEventRow) -> StoreResult<()> {
+        let mut q = Q::new(
+            "INSERT INTO device_events (device_id, event_id, kind, at, received_at, body, answer) VALUES (",
+        );
+        q.bind(row.device_id)
+            .sql(", ")
+            .bind(&row.event_id)
+            .sql(", ")
+            .bind(&row.kind)
+            .sql(", ")
+            .bind(row.at);
+        q.sql(", ")
+            .bind(row.received_at)
+            .sql(", ")
+            .bind(&row.body)
+            .sql(", ")
+            .bind(&row.answer)
+            .sql(")");
+        self.exec(&q).await.map(|_| ())
+    }
+
+    async fn insert_access_record(&mut self, new: &NewAccessRecord) -> StoreResult<i64> {
+        let mut q = Q::new(
+            "INSERT INTO access_records (community_id, device_id, event_id, person_id, credential_kind, outcome, \
+             reason, decided_locally, snapshot_key, at) VALUES (",
+        );
+        q.bind(new.community_id)
+            .sql(", ")
+            .bind(new.device_id)
+            .sql(", ")
+            .bind(&new.event_id)
+            .sql(", ");
+        q.bind(new.person_id)
+            .sql(", ")
+            .bind(&new.credential_kind)
+            .sql(", ")
+            .bind(&new.outcome)
+            .sql(", ");
+        q.bind(&new.reason)
+            .sql(", ")
+            .bind(i64::from(new.decided_locally))
+            .sql(", ")
+            .bind(&new.snapshot_key);
+        q.sql(", ").bind(new.at).sql(") RETURNING id");
+        self.insert(&q, "access record").await
+    }
+
+    async fn list_access_records(
+        &mut self,
+        filter: &Filter,
+        page: Page,
+    ) -> StoreResult<Paged<AccessRecordRow>> {
+        let mut q = Q::new("FROM access_records a LEFT JOIN persons p ON p.id = a.person_id WHERE 1 = 1");
+        q.and_scope("a.community_id", filter)
+            .and_eq("a.community_id", filter.community_id)
+            .and_eq("a.device_id", filter.device_id)
+            .and_eq("a.person_id", filter.person_id)
+            .and_eq("a.outcome", filter.kind.as_ref());
+        if let Some(houses) = &filter.house_ids {
+            q.sql(" AND a.person_id IN (SELECT person_id FROM person_houses WHERE house_id IN (");
+            q.bind_list(houses).sql("))");
+        }
+        let columns = "a.id, a.community_id, a.device_id, a.event_id, a.person_id, p.name AS person_name, \
+                       a.credential_kind, a.outcome, a.reason, a.decided_locally, a.snapshot_key, a.at";
+        self.paged(columns, &q, "a.at DESC, a.id DESC", page, access_record)
+            .await
     }
 
     async fn insert_user(&mut self, new: &NewUser) -> StoreResult<i64> {

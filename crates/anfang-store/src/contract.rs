@@ -18,6 +18,7 @@ pub async fn run_all(store: &dyn Store) {
     persons_and_relations(store, &ids).await;
     vehicles_by_plate(store, &ids).await;
     devices_wait_for_assignment(store, &ids).await;
+    access_control_round_trips(store, &ids).await;
     users_sessions_and_lockout(store).await;
     audit_chain_is_gapless(store).await;
     reports_round_trip(store).await;
@@ -575,6 +576,175 @@ async fn devices_wait_for_assignment(store: &dyn Store, ids: &Ids) {
         tx.device(id).await.unwrap().unwrap().install_date.as_deref(),
         Some("2020-06-30")
     );
+}
+
+async fn access_control_round_trips(store: &dyn Store, ids: &Ids) {
+    let mut tx = store.write().await.unwrap();
+    let person = tx.person_by_id_index("idx-a").await.unwrap().unwrap().id;
+    let device = tx
+        .device_by_code("37032300001320000001")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let consent = tx
+        .insert_consent(&NewConsent {
+            person_id: person,
+            purpose: "face_access".into(),
+            given_by: "guardian".into(),
+            guardian_name: Some("监护人".into()),
+            recorded_by: "user:pm".into(),
+            given_at: 10,
+        })
+        .await
+        .unwrap();
+    let card = NewCredential {
+        person_id: person,
+        kind: "card".into(),
+        value_index: "card-idx".into(),
+        valid_from: None,
+        valid_until: Some(99),
+        now_ms: 11,
+    };
+    let credential = tx.insert_credential(&card).await.unwrap();
+    tx.touch_device(device, 12, Some("v2.1"), Some(7)).await.unwrap();
+    tx.touch_device(device, 13, None, None).await.unwrap();
+    let event = DeviceEventRow {
+        device_id: device,
+        event_id: "evt-1".into(),
+        kind: "credential".into(),
+        at: 13,
+        received_at: 14,
+        body: "{}".into(),
+        answer: "{\"status\":\"stored\"}".into(),
+    };
+    tx.insert_device_event(&event).await.unwrap();
+    let record = NewAccessRecord {
+        community_id: ids.community_a,
+        device_id: device,
+        event_id: "evt-1".into(),
+        person_id: Some(person),
+        credential_kind: "card".into(),
+        outcome: "open".into(),
+        reason: "resident".into(),
+        decided_locally: true,
+        snapshot_key: None,
+        at: 13,
+    };
+    tx.insert_access_record(&record).await.unwrap();
+    tx.insert_access_record(&NewAccessRecord {
+        person_id: None,
+        outcome: "deny".into(),
+        at: 15,
+        ..record
+    })
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = store.write().await.unwrap();
+    assert!(
+        matches!(
+            tx.insert_credential(&card).await,
+            Err(StoreError::Conflict { .. })
+        ),
+        "a card value is issued once"
+    );
+    drop(tx);
+    let mut tx = store.write().await.unwrap();
+    assert!(
+        matches!(
+            tx.insert_device_event(&event).await,
+            Err(StoreError::Conflict { .. })
+        ),
+        "event ids are unique"
+    );
+    drop(tx);
+    let mut tx = store.write().await.unwrap();
+    tx.revoke_consent(consent, 20).await.unwrap();
+    assert!(
+        matches!(
+            tx.revoke_consent(consent, 21).await,
+            Err(StoreError::NotFound { .. })
+        ),
+        "revoked once"
+    );
+    tx.revoke_credential(credential, 20).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = store.read().await.unwrap();
+    let consents = tx.consents(person).await.unwrap();
+    assert_eq!(
+        (consents[0].guardian_name.as_deref(), consents[0].revoked_at),
+        (Some("监护人"), Some(20))
+    );
+    let found = tx.credential_by_index("card", "card-idx").await.unwrap().unwrap();
+    assert_eq!(
+        (found.id, found.valid_until, found.revoked_at),
+        (credential, Some(99), Some(20))
+    );
+    assert!(
+        tx.credential_by_index("pin", "card-idx").await.unwrap().is_none(),
+        "kinds are separate"
+    );
+    assert_eq!(tx.credentials(person).await.unwrap().len(), 1);
+    let stored = tx.device_event(device, "evt-1").await.unwrap().unwrap();
+    assert_eq!(stored.answer, event.answer, "the first answer is kept");
+    let d = tx.device(device).await.unwrap().unwrap();
+    assert_eq!(
+        (d.last_seen_at, d.firmware.as_deref(), d.library_version),
+        (Some(13), Some("v2.1"), Some(7))
+    );
+    let all = tx
+        .list_access_records(&Filter::default(), Page::first(10))
+        .await
+        .unwrap();
+    assert_eq!(
+        (all.total, all.items[0].at, all.items[1].person_name.as_deref()),
+        (2, 15, Some("测试甲改"))
+    );
+    assert!(all.items[1].decided_locally);
+    let denied = Filter {
+        kind: Some("deny".into()),
+        ..Filter::default()
+    };
+    assert_eq!(
+        tx.list_access_records(&denied, Page::first(10))
+            .await
+            .unwrap()
+            .total,
+        1
+    );
+    let mine = Filter {
+        house_ids: Some(vec![ids.house_a]),
+        ..Filter::default()
+    };
+    assert_eq!(
+        tx.list_access_records(&mine, Page::first(10))
+            .await
+            .unwrap()
+            .total,
+        1,
+        "a resident sees their own"
+    );
+    let other = Filter {
+        community_ids: Some(vec![ids.community_b]),
+        ..Filter::default()
+    };
+    assert_eq!(
+        tx.list_access_records(&other, Page::first(10))
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+    let place = tx
+        .list_places(&Filter::default(), Page::first(1))
+        .await
+        .unwrap()
+        .items[0]
+        .clone();
+    assert_eq!(tx.place(place.id).await.unwrap().unwrap(), place);
 }
 
 async fn users_sessions_and_lockout(store: &dyn Store) {

@@ -176,6 +176,50 @@ pub trait Tx: Send {
     /// Assigns a device to a community and place.
     async fn assign_device(&mut self, id: i64, community_id: i64, place_id: Option<i64>) -> StoreResult<()>;
 
+    /// Records that a device spoke (heartbeat or any event), with what it reported.
+    async fn touch_device(
+        &mut self,
+        id: i64,
+        at: i64,
+        firmware: Option<&str>,
+        library_version: Option<i64>,
+    ) -> StoreResult<()>;
+    /// One place.
+    async fn place(&mut self, id: i64) -> StoreResult<Option<PlaceRow>>;
+
+    // --- access control ---
+    /// Records a consent.
+    async fn insert_consent(&mut self, new: &NewConsent) -> StoreResult<i64>;
+    /// A person's consents, newest first.
+    async fn consents(&mut self, person_id: i64) -> StoreResult<Vec<ConsentRow>>;
+    /// Revokes a consent.
+    async fn revoke_consent(&mut self, id: i64, at: i64) -> StoreResult<()>;
+    /// Issues a card or PIN credential.
+    async fn insert_credential(&mut self, new: &NewCredential) -> StoreResult<i64>;
+    /// A person's credentials.
+    async fn credentials(&mut self, person_id: i64) -> StoreResult<Vec<CredentialRow>>;
+    /// Finds a credential by kind and blind index.
+    async fn credential_by_index(
+        &mut self,
+        kind: &str,
+        value_index: &str,
+    ) -> StoreResult<Option<CredentialRow>>;
+    /// Revokes a credential.
+    async fn revoke_credential(&mut self, id: i64, at: i64) -> StoreResult<()>;
+    /// A device event already stored under this id, if any.
+    async fn device_event(&mut self, device_id: i64, event_id: &str) -> StoreResult<Option<DeviceEventRow>>;
+    /// Stores a device event with its answer (a repeat of the id is a conflict).
+    async fn insert_device_event(&mut self, row: &DeviceEventRow) -> StoreResult<()>;
+    /// Stores an access decision.
+    async fn insert_access_record(&mut self, new: &NewAccessRecord) -> StoreResult<i64>;
+    /// Lists access records newest first (filters: `community_ids`, `house_ids` via the person,
+    /// `community_id`, `house_id` via the person, `kind` = outcome).
+    async fn list_access_records(
+        &mut self,
+        filter: &Filter,
+        page: Page,
+    ) -> StoreResult<Paged<AccessRecordRow>>;
+
     // --- users and sessions ---
     /// Inserts a user with their scope entries.
     async fn insert_user(&mut self, new: &NewUser) -> StoreResult<i64>;

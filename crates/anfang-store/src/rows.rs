@@ -63,6 +63,10 @@ pub struct Filter {
     pub plate_number: Option<String>,
     /// Only devices not yet assigned to a community.
     pub unassigned: bool,
+    /// One device.
+    pub device_id: Option<i64>,
+    /// One person.
+    pub person_id: Option<i64>,
 }
 
 /// A new street (街道/镇).
@@ -536,6 +540,12 @@ pub struct DeviceRow {
     pub secret_enc: Vec<u8>,
     /// Created (ms).
     pub created_at: i64,
+    /// Last message from the device (ms).
+    pub last_seen_at: Option<i64>,
+    /// Firmware it reported.
+    pub firmware: Option<String>,
+    /// Face/card library version it applied.
+    pub library_version: Option<i64>,
 }
 
 /// A new user.
@@ -667,4 +677,153 @@ pub struct ReportRow {
     pub content: Vec<u8>,
     /// Created (ms).
     pub created_at: i64,
+}
+
+/// A new consent record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewConsent {
+    /// Whose data.
+    pub person_id: i64,
+    /// What for, e.g. `face_access`.
+    pub purpose: String,
+    /// `self` or `guardian`.
+    pub given_by: String,
+    /// The guardian's name (minors under 14).
+    pub guardian_name: Option<String>,
+    /// Who recorded it (audit actor).
+    pub recorded_by: String,
+    /// When (ms).
+    pub given_at: i64,
+}
+
+/// A stored consent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsentRow {
+    /// Id.
+    pub id: i64,
+    /// Person.
+    pub person_id: i64,
+    /// Purpose.
+    pub purpose: String,
+    /// `self` or `guardian`.
+    pub given_by: String,
+    /// Guardian's name.
+    pub guardian_name: Option<String>,
+    /// Recorded by.
+    pub recorded_by: String,
+    /// Given (ms).
+    pub given_at: i64,
+    /// Revoked (ms).
+    pub revoked_at: Option<i64>,
+}
+
+/// A new card or PIN credential.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCredential {
+    /// Holder.
+    pub person_id: i64,
+    /// `card` or `pin`.
+    pub kind: String,
+    /// Keyed blind index of the value.
+    pub value_index: String,
+    /// Valid from (ms).
+    pub valid_from: Option<i64>,
+    /// Valid until (ms).
+    pub valid_until: Option<i64>,
+    /// Now (ms).
+    pub now_ms: i64,
+}
+
+/// A stored credential.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CredentialRow {
+    /// Id.
+    pub id: i64,
+    /// Holder.
+    pub person_id: i64,
+    /// Kind.
+    pub kind: String,
+    /// Blind index.
+    pub value_index: String,
+    /// Valid from (ms).
+    pub valid_from: Option<i64>,
+    /// Valid until (ms).
+    pub valid_until: Option<i64>,
+    /// Revoked (ms).
+    pub revoked_at: Option<i64>,
+    /// Created (ms).
+    pub created_at: i64,
+}
+
+/// One device event as stored for idempotency: the first answer is returned for a repeat.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceEventRow {
+    /// Device.
+    pub device_id: i64,
+    /// The device's event id.
+    pub event_id: String,
+    /// Message type.
+    pub kind: String,
+    /// When it happened at the device (ms).
+    pub at: i64,
+    /// When the platform stored it (ms).
+    pub received_at: i64,
+    /// The body as JSON text.
+    pub body: String,
+    /// The answer given, as JSON text.
+    pub answer: String,
+}
+
+/// A new access record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAccessRecord {
+    /// Community of the device.
+    pub community_id: i64,
+    /// Device.
+    pub device_id: i64,
+    /// The device's event id.
+    pub event_id: String,
+    /// Who, when known.
+    pub person_id: Option<i64>,
+    /// `face`, `card`, `qr`, `pin`.
+    pub credential_kind: String,
+    /// `open` or `deny`.
+    pub outcome: String,
+    /// Reason code.
+    pub reason: String,
+    /// Whether the terminal decided while offline.
+    pub decided_locally: bool,
+    /// Snapshot image key.
+    pub snapshot_key: Option<String>,
+    /// When (ms).
+    pub at: i64,
+}
+
+/// A stored access record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccessRecordRow {
+    /// Id.
+    pub id: i64,
+    /// Community.
+    pub community_id: i64,
+    /// Device.
+    pub device_id: i64,
+    /// Event id.
+    pub event_id: String,
+    /// Person.
+    pub person_id: Option<i64>,
+    /// The person's name (filled on reads).
+    pub person_name: Option<String>,
+    /// Credential kind.
+    pub credential_kind: String,
+    /// Outcome.
+    pub outcome: String,
+    /// Reason.
+    pub reason: String,
+    /// Decided by the terminal offline.
+    pub decided_locally: bool,
+    /// Snapshot key.
+    pub snapshot_key: Option<String>,
+    /// When (ms).
+    pub at: i64,
 }

@@ -1,0 +1,314 @@
+//! The access decision: may this person pass this door or gate now? Pure: the caller gathers
+//! the person's house relations (grants), the door's place and the date; the answer is an
+//! outcome with a stable reason code that is recorded and shown to operators.
+//!
+//! Rules (the access-control issue): residents pass their own unit doors and the community's
+//! entrances, car parks and garages; tenants only between lease start and end (expiry needs no
+//! one's action); staff pass entrances only; a deny-listed person passes nowhere.
+
+use crate::model::{HouseRole, PlaceKind};
+use chrono::NaiveDate;
+
+/// Open or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Open the door or barrier.
+    Open,
+    /// Keep it closed.
+    Deny,
+}
+
+impl Outcome {
+    /// `open` or `deny`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Open => "open",
+            Outcome::Deny => "deny",
+        }
+    }
+}
+
+/// Why: a stable, public reason code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    /// A resident (owner or family) at a door of their community or unit.
+    Resident,
+    /// A tenant within their lease.
+    TenantLease,
+    /// Staff at an entrance.
+    Staff,
+    /// A visitor within their pass window.
+    VisitorPass,
+    /// The credential matched nobody.
+    UnknownCredential,
+    /// The credential was revoked or is outside its validity.
+    CredentialInvalid,
+    /// No active consent for face recognition.
+    NoFaceConsent,
+    /// The person lives elsewhere (another unit or community).
+    NotAuthorisedHere,
+    /// The lease has not started.
+    LeaseNotStarted,
+    /// The lease has ended.
+    LeaseEnded,
+    /// On the deny list.
+    DenyListed,
+    /// The door is not an access point (e.g. a perimeter zone).
+    NotAnAccessPoint,
+}
+
+impl Reason {
+    /// The stable code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Resident => "resident",
+            Reason::TenantLease => "tenant_lease",
+            Reason::Staff => "staff",
+            Reason::VisitorPass => "visitor_pass",
+            Reason::UnknownCredential => "unknown_credential",
+            Reason::CredentialInvalid => "credential_invalid",
+            Reason::NoFaceConsent => "no_face_consent",
+            Reason::NotAuthorisedHere => "not_authorised_here",
+            Reason::LeaseNotStarted => "lease_not_started",
+            Reason::LeaseEnded => "lease_ended",
+            Reason::DenyListed => "deny_listed",
+            Reason::NotAnAccessPoint => "not_an_access_point",
+        }
+    }
+
+    /// A short Chinese message for the device's screen.
+    pub fn message_zh(self) -> &'static str {
+        match self {
+            Reason::Resident | Reason::TenantLease | Reason::Staff | Reason::VisitorPass => "欢迎回家",
+            Reason::UnknownCredential => "未识别，请联系物业",
+            Reason::CredentialInvalid => "凭证已失效",
+            Reason::NoFaceConsent => "未授权人脸通行，请使用其他方式",
+            Reason::NotAuthorisedHere => "无此门通行权限",
+            Reason::LeaseNotStarted => "租期未开始",
+            Reason::LeaseEnded => "租期已结束，请联系物业",
+            Reason::DenyListed => "禁止通行，请联系物业",
+            Reason::NotAnAccessPoint => "非通行点位",
+        }
+    }
+}
+
+/// The decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccessDecision {
+    /// Open or deny.
+    pub outcome: Outcome,
+    /// Why.
+    pub reason: Reason,
+}
+
+impl AccessDecision {
+    /// An open decision.
+    pub fn open(reason: Reason) -> Self {
+        AccessDecision {
+            outcome: Outcome::Open,
+            reason,
+        }
+    }
+
+    /// A deny decision.
+    pub fn deny(reason: Reason) -> Self {
+        AccessDecision {
+            outcome: Outcome::Deny,
+            reason,
+        }
+    }
+}
+
+/// One relation of the person to a house, with where that house is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grant {
+    /// The house's community.
+    pub community_id: i64,
+    /// The house's unit (for unit doors).
+    pub unit_id: i64,
+    /// Owner, family, tenant or staff.
+    pub role: HouseRole,
+    /// Lease start (tenants).
+    pub lease_start: Option<NaiveDate>,
+    /// Lease end, inclusive (tenants).
+    pub lease_end: Option<NaiveDate>,
+}
+
+/// The door or gate being passed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Door {
+    /// Its community.
+    pub community_id: i64,
+    /// What kind of place it is.
+    pub kind: PlaceKind,
+    /// For unit doors: the unit.
+    pub unit_id: Option<i64>,
+}
+
+/// Decides for a known person. `today` is the local (UTC+8) date.
+pub fn decide(grants: &[Grant], door: &Door, today: NaiveDate, deny_listed: bool) -> AccessDecision {
+    if deny_listed {
+        return AccessDecision::deny(Reason::DenyListed);
+    }
+    let entrance = match door.kind {
+        PlaceKind::UnitDoor => false,
+        PlaceKind::PedestrianEntrance
+        | PlaceKind::VehicleEntrance
+        | PlaceKind::VehicleLane
+        | PlaceKind::CarPark
+        | PlaceKind::GarageEntrance => true,
+        PlaceKind::PerimeterZone | PlaceKind::RoadPoint => {
+            return AccessDecision::deny(Reason::NotAnAccessPoint);
+        }
+    };
+    // The most specific lease problem wins over "not here" when nothing opens.
+    let mut best = AccessDecision::deny(Reason::NotAuthorisedHere);
+    for grant in grants.iter().filter(|g| g.community_id == door.community_id) {
+        let reaches = entrance || door.unit_id == Some(grant.unit_id);
+        if !reaches {
+            continue;
+        }
+        let decision = match grant.role {
+            HouseRole::Owner | HouseRole::Family => AccessDecision::open(Reason::Resident),
+            HouseRole::Staff if entrance => AccessDecision::open(Reason::Staff),
+            HouseRole::Staff => AccessDecision::deny(Reason::NotAuthorisedHere),
+            HouseRole::Tenant => match (grant.lease_start, grant.lease_end) {
+                (Some(start), _) if today < start => AccessDecision::deny(Reason::LeaseNotStarted),
+                (_, Some(end)) if today > end => AccessDecision::deny(Reason::LeaseEnded),
+                (Some(_), Some(_)) => AccessDecision::open(Reason::TenantLease),
+                // A tenant without lease dates is a data error: deny rather than open forever.
+                _ => AccessDecision::deny(Reason::LeaseEnded),
+            },
+        };
+        if decision.outcome == Outcome::Open {
+            return decision;
+        }
+        best = decision;
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn grant(role: HouseRole, lease: Option<(&str, &str)>) -> Grant {
+        Grant {
+            community_id: 1,
+            unit_id: 10,
+            role,
+            lease_start: lease.map(|l| d(l.0)),
+            lease_end: lease.map(|l| d(l.1)),
+        }
+    }
+
+    const UNIT_DOOR: Door = Door {
+        community_id: 1,
+        kind: PlaceKind::UnitDoor,
+        unit_id: Some(10),
+    };
+    const OTHER_UNIT: Door = Door {
+        community_id: 1,
+        kind: PlaceKind::UnitDoor,
+        unit_id: Some(11),
+    };
+    const GATE: Door = Door {
+        community_id: 1,
+        kind: PlaceKind::PedestrianEntrance,
+        unit_id: None,
+    };
+    const OTHER_COMMUNITY: Door = Door {
+        community_id: 2,
+        kind: PlaceKind::PedestrianEntrance,
+        unit_id: None,
+    };
+
+    #[test]
+    fn residents_pass_their_unit_and_entrances_only() {
+        let owner = [grant(HouseRole::Owner, None)];
+        let today = d("2026-11-23");
+        assert_eq!(
+            decide(&owner, &UNIT_DOOR, today, false),
+            AccessDecision::open(Reason::Resident)
+        );
+        assert_eq!(
+            decide(&owner, &GATE, today, false),
+            AccessDecision::open(Reason::Resident)
+        );
+        assert_eq!(
+            decide(&owner, &OTHER_UNIT, today, false).reason,
+            Reason::NotAuthorisedHere
+        );
+        assert_eq!(
+            decide(&owner, &OTHER_COMMUNITY, today, false).reason,
+            Reason::NotAuthorisedHere
+        );
+        assert_eq!(decide(&owner, &GATE, today, true).reason, Reason::DenyListed);
+        assert_eq!(decide(&[], &GATE, today, false).outcome, Outcome::Deny);
+    }
+
+    #[test]
+    fn tenants_pass_only_within_their_lease() {
+        let tenant = [grant(HouseRole::Tenant, Some(("2026-03-01", "2026-11-30")))];
+        assert_eq!(
+            decide(&tenant, &UNIT_DOOR, d("2026-02-28"), false).reason,
+            Reason::LeaseNotStarted
+        );
+        assert_eq!(
+            decide(&tenant, &UNIT_DOOR, d("2026-03-01"), false).reason,
+            Reason::TenantLease
+        );
+        assert_eq!(
+            decide(&tenant, &UNIT_DOOR, d("2026-11-30"), false).outcome,
+            Outcome::Open,
+            "end is inclusive"
+        );
+        assert_eq!(
+            decide(&tenant, &UNIT_DOOR, d("2026-12-01"), false).reason,
+            Reason::LeaseEnded
+        );
+        let no_dates = [grant(HouseRole::Tenant, None)];
+        assert_eq!(
+            decide(&no_dates, &GATE, d("2026-06-01"), false).outcome,
+            Outcome::Deny
+        );
+    }
+
+    #[test]
+    fn staff_pass_entrances_not_unit_doors_and_perimeters_are_not_doors() {
+        let staff = [grant(HouseRole::Staff, None)];
+        assert_eq!(
+            decide(&staff, &GATE, d("2026-06-01"), false).reason,
+            Reason::Staff
+        );
+        assert_eq!(
+            decide(&staff, &UNIT_DOOR, d("2026-06-01"), false).outcome,
+            Outcome::Deny
+        );
+        let zone = Door {
+            community_id: 1,
+            kind: PlaceKind::PerimeterZone,
+            unit_id: None,
+        };
+        assert_eq!(
+            decide(&[grant(HouseRole::Owner, None)], &zone, d("2026-06-01"), false).reason,
+            Reason::NotAnAccessPoint
+        );
+    }
+
+    #[test]
+    fn an_open_grant_wins_over_an_expired_one() {
+        let both = [
+            grant(HouseRole::Tenant, Some(("2020-01-01", "2020-12-31"))),
+            grant(HouseRole::Owner, None),
+        ];
+        assert_eq!(
+            decide(&both, &UNIT_DOOR, d("2026-06-01"), false).reason,
+            Reason::Resident
+        );
+    }
+}
