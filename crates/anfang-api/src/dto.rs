@@ -956,3 +956,164 @@ pub fn rfc3339(ms: i64) -> String {
         .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
         .unwrap_or_default()
 }
+
+/// Record a face-recognition consent.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentRequest {
+    /// `self`, or `guardian` for persons under 14.
+    pub given_by: String,
+    /// The guardian's name.
+    pub guardian_name: Option<String>,
+}
+
+/// A consent record.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsentDto {
+    /// Id.
+    pub id: i64,
+    /// Person.
+    pub person_id: i64,
+    /// Purpose (`face_access`).
+    pub purpose: String,
+    /// `self` or `guardian`.
+    pub given_by: String,
+    /// Guardian's name.
+    pub guardian_name: Option<String>,
+    /// Who recorded it.
+    pub recorded_by: String,
+    /// When, RFC 3339.
+    pub given_at: String,
+    /// When revoked, RFC 3339.
+    pub revoked_at: Option<String>,
+}
+
+impl From<ConsentRow> for ConsentDto {
+    fn from(c: ConsentRow) -> Self {
+        ConsentDto {
+            id: c.id,
+            person_id: c.person_id,
+            purpose: c.purpose,
+            given_by: c.given_by,
+            guardian_name: c.guardian_name,
+            recorded_by: c.recorded_by,
+            given_at: rfc3339(c.given_at),
+            revoked_at: c.revoked_at.map(rfc3339),
+        }
+    }
+}
+
+/// Issue a card or PIN.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialRequest {
+    /// `card` or `pin`.
+    pub kind: String,
+    /// Card number (hex) or PIN (digits); never shown again.
+    pub value: String,
+    /// Valid until, RFC 3339.
+    pub valid_until: Option<String>,
+}
+
+/// A credential (its value is never returned).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CredentialDto {
+    /// Id.
+    pub id: i64,
+    /// Holder.
+    pub person_id: i64,
+    /// `card` or `pin`.
+    pub kind: String,
+    /// Valid until, RFC 3339.
+    pub valid_until: Option<String>,
+    /// Revoked, RFC 3339.
+    pub revoked_at: Option<String>,
+    /// Issued, RFC 3339.
+    pub created_at: String,
+}
+
+impl From<CredentialRow> for CredentialDto {
+    fn from(c: CredentialRow) -> Self {
+        CredentialDto {
+            id: c.id,
+            person_id: c.person_id,
+            kind: c.kind,
+            valid_until: c.valid_until.map(rfc3339),
+            revoked_at: c.revoked_at.map(rfc3339),
+            created_at: rfc3339(c.created_at),
+        }
+    }
+}
+
+/// A dynamic QR code.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QrDto {
+    /// Render this as a QR code.
+    pub payload: String,
+    /// Expiry, RFC 3339.
+    pub expires_at: String,
+}
+
+/// An access record.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccessRecordDto {
+    /// Id.
+    pub id: i64,
+    /// Community.
+    pub community_id: i64,
+    /// Device.
+    pub device_id: i64,
+    /// The device's event id.
+    pub event_id: String,
+    /// Person, when known.
+    pub person_id: Option<i64>,
+    /// Person's name.
+    pub person_name: Option<String>,
+    /// face, card, qr, pin.
+    pub credential_kind: String,
+    /// open or deny.
+    pub outcome: String,
+    /// Reason code.
+    pub reason: String,
+    /// Decided by the terminal while offline.
+    pub decided_locally: bool,
+    /// When, RFC 3339.
+    pub at: String,
+}
+
+impl From<AccessRecordRow> for AccessRecordDto {
+    fn from(a: AccessRecordRow) -> Self {
+        AccessRecordDto {
+            id: a.id,
+            community_id: a.community_id,
+            device_id: a.device_id,
+            event_id: a.event_id,
+            person_id: a.person_id,
+            person_name: a.person_name,
+            credential_kind: a.credential_kind,
+            outcome: a.outcome,
+            reason: a.reason,
+            decided_locally: a.decided_locally,
+            at: rfc3339(a.at),
+        }
+    }
+}
+
+/// Filters of the access-record list besides the common ones.
+#[derive(Debug, Deserialize, IntoParams, Default)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AccessParams {
+    /// Page number, from 1.
+    pub page: Option<i64>,
+    /// Rows per page, 1–200.
+    pub page_size: Option<i64>,
+    /// Community id.
+    pub community_id: Option<i64>,
+    /// Person id.
+    pub person_id: Option<i64>,
+    /// Device id.
+    pub device_id: Option<i64>,
+    /// `open` or `deny`.
+    pub outcome: Option<String>,
+}

@@ -11,7 +11,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, FromRequestParts, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 
 /// JSON body with precise rejections.
@@ -52,6 +52,18 @@ pub(crate) fn routes() -> Router<ApiState> {
         .route("/persons", get(list_persons).post(create_person))
         .route("/persons/{id}", get(get_person))
         .route("/persons/{id}/houses", put(set_person_house))
+        .route("/persons/{id}/consents", get(list_consents).post(give_consent))
+        .route("/persons/{id}/consents/{consent_id}", delete(revoke_consent))
+        .route(
+            "/persons/{id}/credentials",
+            get(list_credentials).post(issue_credential),
+        )
+        .route(
+            "/persons/{id}/credentials/{credential_id}",
+            delete(revoke_credential),
+        )
+        .route("/persons/{id}/qr", post(qr_code))
+        .route("/access-records", get(list_access_records))
         .route("/vehicles", get(list_vehicles).post(create_vehicle))
         .route("/vehicles/{id}", get(get_vehicle))
         .route("/devices", get(list_devices).post(create_device))
@@ -655,6 +667,164 @@ pub async fn set_person_house(
         lease_end: r.lease_end,
     };
     Ok(Json(s.app.set_person_house(&c.principal, id, &req).await?.into()))
+}
+
+fn ms_of(field: &str, value: Option<&str>) -> ApiResult<Option<i64>> {
+    value
+        .map(|v| {
+            chrono::DateTime::parse_from_rfc3339(v)
+                .map(|t| t.timestamp_millis())
+                .map_err(|_| {
+                    ApiError::from(anfang_app::AppError::invalid(
+                        "invalid_time",
+                        field,
+                        format!("'{v}' is not an RFC 3339 time"),
+                    ))
+                })
+        })
+        .transpose()
+}
+
+/// A person's consents (face recognition).
+#[utoipa::path(get, path = "/api/v1/persons/{id}/consents", tag = "access", security(("bearer" = [])), params(("id" = i64, Path, description = "Person id")),
+    responses((status = 200, body = Vec<ConsentDto>), (status = 404, body = ErrorBody)))]
+pub async fn list_consents(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<ConsentDto>>> {
+    Ok(Json(
+        s.app
+            .consents(&c.principal, id)
+            .await?
+            .into_iter()
+            .map(ConsentDto::from)
+            .collect(),
+    ))
+}
+
+/// Record a consent to face recognition at doors (a guardian's for persons under 14).
+#[utoipa::path(post, path = "/api/v1/persons/{id}/consents", tag = "access", security(("bearer" = [])), params(("id" = i64, Path, description = "Person id")),
+    request_body = ConsentRequest,
+    responses((status = 201, body = ConsentDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn give_consent(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Body(r): Body<ConsentRequest>,
+) -> ApiResult<(StatusCode, Json<ConsentDto>)> {
+    let req = anfang_app::access::GiveConsent {
+        given_by: r.given_by,
+        guardian_name: r.guardian_name,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.give_face_consent(&c.principal, id, &req).await?.into()),
+    ))
+}
+
+/// Revoke a consent: the person's face opens nothing from now on.
+#[utoipa::path(delete, path = "/api/v1/persons/{id}/consents/{consent_id}", tag = "access", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Person id"), ("consent_id" = i64, Path, description = "Consent id")),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn revoke_consent(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path((id, consent_id)): Path<(i64, i64)>,
+) -> ApiResult<StatusCode> {
+    s.app.revoke_consent(&c.principal, id, consent_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A person's card and PIN credentials (values are never shown).
+#[utoipa::path(get, path = "/api/v1/persons/{id}/credentials", tag = "access", security(("bearer" = [])), params(("id" = i64, Path, description = "Person id")),
+    responses((status = 200, body = Vec<CredentialDto>), (status = 404, body = ErrorBody)))]
+pub async fn list_credentials(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<CredentialDto>>> {
+    Ok(Json(
+        s.app
+            .credentials(&c.principal, id)
+            .await?
+            .into_iter()
+            .map(CredentialDto::from)
+            .collect(),
+    ))
+}
+
+/// Issue a card or PIN: the non-face way in every person can always have.
+#[utoipa::path(post, path = "/api/v1/persons/{id}/credentials", tag = "access", security(("bearer" = [])), params(("id" = i64, Path, description = "Person id")),
+    request_body = CredentialRequest,
+    responses((status = 201, body = CredentialDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn issue_credential(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Body(r): Body<CredentialRequest>,
+) -> ApiResult<(StatusCode, Json<CredentialDto>)> {
+    let req = anfang_app::access::IssueCredential {
+        kind: r.kind,
+        value: r.value,
+        valid_until: ms_of("valid_until", r.valid_until.as_deref())?,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.issue_credential(&c.principal, id, &req).await?.into()),
+    ))
+}
+
+/// Revoke a card or PIN.
+#[utoipa::path(delete, path = "/api/v1/persons/{id}/credentials/{credential_id}", tag = "access", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Person id"), ("credential_id" = i64, Path, description = "Credential id")),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn revoke_credential(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path((id, credential_id)): Path<(i64, i64)>,
+) -> ApiResult<StatusCode> {
+    s.app.revoke_credential(&c.principal, id, credential_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A signed dynamic QR code for a person, valid for five minutes.
+#[utoipa::path(post, path = "/api/v1/persons/{id}/qr", tag = "access", security(("bearer" = [])), params(("id" = i64, Path, description = "Person id")),
+    responses((status = 200, body = QrDto), (status = 404, body = ErrorBody)))]
+pub async fn qr_code(State(s): State<ApiState>, c: Caller, Path(id): Path<i64>) -> ApiResult<Json<QrDto>> {
+    let qr = s.app.qr_code(&c.principal, id).await?;
+    Ok(Json(QrDto {
+        payload: qr.payload,
+        expires_at: rfc3339(qr.expires_at),
+    }))
+}
+
+/// Access records in scope, newest first.
+#[utoipa::path(get, path = "/api/v1/access-records", tag = "access", security(("bearer" = [])), params(AccessParams),
+    responses((status = 200, body = PageDto<AccessRecordDto>), (status = 404, body = ErrorBody)))]
+pub async fn list_access_records(
+    State(s): State<ApiState>,
+    c: Caller,
+    Query(p): Query<AccessParams>,
+) -> ApiResult<Json<PageDto<AccessRecordDto>>> {
+    let list = ListParams {
+        page: p.page,
+        page_size: p.page_size,
+        community_id: p.community_id,
+        kind: p.outcome.clone(),
+        ..ListParams::default()
+    };
+    let rows = s
+        .app
+        .list_access_records(
+            &c.principal,
+            &query_of(&list),
+            p.person_id,
+            p.device_id,
+            page_of(&list),
+        )
+        .await?;
+    Ok(paged(rows, &list))
 }
 
 /// Vehicles in scope.

@@ -229,6 +229,8 @@ fn out_of_scope_body(method: &str, path: &str, b: &Seeded) -> Option<Value> {
         ("post", "/api/v1/organisations") => {
             json!({"community_id": b.community, "name": "x", "kind": "shop"})
         }
+        ("post", "/api/v1/persons/{id}/consents") => json!({"given_by": "self"}),
+        ("post", "/api/v1/persons/{id}/credentials") => json!({"kind": "pin", "value": "4321"}),
         ("post", "/api/v1/persons") => {
             json!({"community_id": b.community, "name": "x", "gender": "male", "id_type": "passport",
             "id_number": "E12345678", "population_type": "floating"})
@@ -316,7 +318,11 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
                 }
                 _ => 0,
             };
-            let mut url = path.replace("{id}", &id.to_string()).replace("{kind}", "persons");
+            let mut url = path
+                .replace("{id}", &id.to_string())
+                .replace("{kind}", "persons")
+                .replace("{consent_id}", "1")
+                .replace("{credential_id}", "1");
             let params = op["parameters"].as_array().cloned().unwrap_or_default();
             if params.iter().any(|p| p["name"] == "community_id") {
                 url.push_str(&format!("?community_id={}", b.community));
@@ -364,7 +370,7 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
             checked += 1;
         }
     }
-    assert!(checked >= 38, "the matrix covered only {checked} operations");
+    assert!(checked >= 45, "the matrix covered only {checked} operations");
     // Nothing was written by the refused calls.
     let persons = s
         .ok(
@@ -859,4 +865,242 @@ async fn docs_health_and_metrics_are_served() {
         (status, v["error"]["code"].as_str()),
         (StatusCode::UNAUTHORIZED, Some("unauthenticated"))
     );
+}
+
+#[tokio::test]
+async fn access_decisions_consent_credentials_and_idempotent_device_events() {
+    use anfang_app::access::{AckStatus, DeviceEvent, DeviceEventKind, Presented};
+    use anfang_domain::access::{Outcome, Reason};
+    let s = Server::start().await;
+    let admin = admin_token(&s).await;
+    let a = seed(&s, &admin, 1).await;
+    let pm = user_token(&s, &admin, "pm_a", "property_manager", "community:370323001001").await;
+    let door = s
+        .ok(&pm, Method::POST, "/api/v1/places", Some(json!({"community_id": a.community, "kind": "unit_door", "name": "1号楼1单元门", "x": 5.0, "y": 5.0, "unit_id": a.unit})))
+        .await;
+    let terminal = s
+        .ok(
+            &pm,
+            Method::POST,
+            "/api/v1/devices",
+            Some(
+                json!({"code": "37032300001320000101", "kind": "face_door_terminal", "protocol": "http_push",
+            "community_id": a.community, "place_id": door["id"]}),
+            ),
+        )
+        .await;
+    let code = terminal["device"]["code"].as_str().unwrap().to_string();
+    let mut n = 0;
+    let mut present = |presented: Presented| {
+        n += 1;
+        DeviceEvent {
+            event_id: format!("e{n}"),
+            at_ms: START_MS,
+            kind: DeviceEventKind::Credential {
+                presented,
+                decided_locally: None,
+            },
+            body_json: "{}".into(),
+        }
+    };
+    // The seeded person is a tenant of 1-1-101 with a lease for 2026.
+    s.ok(
+        &pm,
+        Method::POST,
+        &format!("/api/v1/persons/{}/credentials", a.person),
+        Some(json!({"kind": "card", "value": "00AB12FF"})),
+    )
+    .await;
+    let (status, v) = s
+        .call(
+            Some(&pm),
+            Method::POST,
+            &format!("/api/v1/persons/{}/credentials", a.person),
+            Some(json!({"kind": "card", "value": "00ab12ff"})),
+        )
+        .await;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("credential_in_use"))
+    );
+    let (status, v) = s
+        .call(
+            Some(&pm),
+            Method::POST,
+            &format!("/api/v1/persons/{}/credentials", a.person),
+            Some(json!({"kind": "pin", "value": "12"})),
+        )
+        .await;
+    assert_eq!(
+        (status, v["error"]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("value"))
+    );
+    let card = present(Presented::Card("00ab12ff".into()));
+    let answer = s.app.device_event(&code, &card).await.unwrap();
+    assert_eq!(
+        answer.decision.map(|d| (d.outcome, d.reason)),
+        Some((Outcome::Open, Reason::TenantLease))
+    );
+    let again = s.app.device_event(&code, &card).await.unwrap();
+    assert_eq!(again.status, AckStatus::Duplicate);
+    assert_eq!(
+        again.decision, answer.decision,
+        "a repeated id gets the first answer"
+    );
+    // Faces need a consent, and stop opening when it is revoked.
+    let face = || Presented::Face {
+        person_ref: a.person.to_string(),
+    };
+    let d = s
+        .app
+        .device_event(&code, &present(face()))
+        .await
+        .unwrap()
+        .decision
+        .unwrap();
+    assert_eq!(d.reason, Reason::NoFaceConsent);
+    let consent = s
+        .ok(
+            &pm,
+            Method::POST,
+            &format!("/api/v1/persons/{}/consents", a.person),
+            Some(json!({"given_by": "self"})),
+        )
+        .await;
+    assert_eq!(
+        s.app
+            .device_event(&code, &present(face()))
+            .await
+            .unwrap()
+            .decision
+            .unwrap()
+            .outcome,
+        Outcome::Open
+    );
+    let resp = s
+        .http
+        .delete(format!(
+            "{}/api/v1/persons/{}/consents/{}",
+            s.base, a.person, consent["id"]
+        ))
+        .bearer_auth(&pm)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        s.app
+            .device_event(&code, &present(face()))
+            .await
+            .unwrap()
+            .decision
+            .unwrap()
+            .reason,
+        Reason::NoFaceConsent
+    );
+    // A dynamic QR code opens until it expires; a forged one opens nothing.
+    let qr = s
+        .ok(
+            &pm,
+            Method::POST,
+            &format!("/api/v1/persons/{}/qr", a.person),
+            None,
+        )
+        .await;
+    let payload = qr["payload"].as_str().unwrap().to_string();
+    assert_eq!(
+        s.app
+            .device_event(&code, &present(Presented::Qr(payload.clone())))
+            .await
+            .unwrap()
+            .decision
+            .unwrap()
+            .outcome,
+        Outcome::Open
+    );
+    let forged = payload.replacen(
+        &format!("AQR1.{}.", a.person),
+        &format!("AQR1.{}.", a.person + 1),
+        1,
+    );
+    assert_eq!(
+        s.app
+            .device_event(&code, &present(Presented::Qr(forged)))
+            .await
+            .unwrap()
+            .decision
+            .unwrap()
+            .reason,
+        Reason::UnknownCredential
+    );
+    s.clock.advance_ms(6 * 60 * 1000);
+    assert_eq!(
+        s.app
+            .device_event(&code, &present(Presented::Qr(payload)))
+            .await
+            .unwrap()
+            .decision
+            .unwrap()
+            .reason,
+        Reason::CredentialInvalid
+    );
+    assert_eq!(
+        s.app
+            .device_event(&code, &present(Presented::Pin("9999".into())))
+            .await
+            .unwrap()
+            .decision
+            .unwrap()
+            .reason,
+        Reason::UnknownCredential
+    );
+    // Every decision is a record, filterable, in scope only.
+    let records = s
+        .ok(
+            &pm,
+            Method::GET,
+            &format!("/api/v1/access-records?community_id={}&page_size=50", a.community),
+            None,
+        )
+        .await;
+    assert_eq!(records["total"], 8, "{records}");
+    assert_eq!(records["items"][0]["reason"], "unknown_credential");
+    let denied = s
+        .ok(&pm, Method::GET, "/api/v1/access-records?outcome=deny", None)
+        .await;
+    assert_eq!(denied["total"], 5);
+    // Under-14s need a guardian's consent.
+    let child = s
+        .ok(&pm, Method::POST, "/api/v1/persons", Some(json!({"community_id": a.community, "name": "小明", "gender": "male", "id_type": "resident_id",
+            "id_number": resident_id("37032320180101001"), "population_type": "registered"})))
+        .await;
+    let (status, v) = s
+        .call(
+            Some(&pm),
+            Method::POST,
+            &format!("/api/v1/persons/{}/consents", child["id"]),
+            Some(json!({"given_by": "self"})),
+        )
+        .await;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("guardian_consent_required"))
+    );
+    s.ok(
+        &pm,
+        Method::POST,
+        &format!("/api/v1/persons/{}/consents", child["id"]),
+        Some(json!({"given_by": "guardian", "guardian_name": "小明的母亲"})),
+    )
+    .await;
+    // After the lease ends the same card is refused, with nobody doing anything.
+    s.clock.set_ms(START_MS + 70 * 24 * 3600 * 1000);
+    let d = s
+        .app
+        .device_event(&code, &present(Presented::Card("00AB12FF".into())))
+        .await
+        .unwrap()
+        .decision
+        .unwrap();
+    assert_eq!((d.outcome, d.reason), (Outcome::Deny, Reason::LeaseEnded));
 }

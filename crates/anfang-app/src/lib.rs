@@ -7,6 +7,7 @@
 //! Invariant: every read and write is checked against the caller's role ([`Permission`]) and
 //! filtered by their scope ([`ResolvedScope`]); out-of-scope objects are reported as not found.
 
+pub mod access;
 pub mod audit;
 pub mod auth;
 mod error;

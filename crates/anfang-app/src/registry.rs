@@ -548,7 +548,7 @@ impl App {
 
     /// A scope-restricted filter from the caller's query, refusing filters that point
     /// outside the scope.
-    async fn scoped_filter(&self, who: &Principal, q: &ListQuery) -> AppResult<Filter> {
+    pub(crate) async fn scoped_filter(&self, who: &Principal, q: &ListQuery) -> AppResult<Filter> {
         let mut filter = who.scope.filter();
         if let Some(id) = q.community_id {
             who.scope.check_community(id, "community")?;

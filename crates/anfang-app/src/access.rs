@@ -1,0 +1,692 @@
+//! Access control use-cases: consents for face recognition, non-face credentials (card, PIN,
+//! dynamic QR), and the handling of device events: idempotent by event id, decided by the
+//! pure policy in `anfang_domain::access`, recorded as access records.
+//!
+//! Invariant: every person can always get a non-face credential; a face credential exists only
+//! while an active `face_access` consent does (a guardian's for under-14s).
+
+use crate::{App, AppError, AppResult, Permission, Principal};
+use anfang_domain::access::{self, AccessDecision, Door, Grant, Outcome, Reason};
+use anfang_domain::model::{HouseRole, PlaceKind};
+use anfang_store::*;
+use base64::Engine;
+use serde_json::json;
+
+/// How long a dynamic QR code stays valid.
+pub const QR_LIFETIME_MS: i64 = 5 * 60 * 1000;
+/// The consent purpose that allows face recognition at doors.
+pub const FACE_PURPOSE: &str = "face_access";
+
+/// Record a consent.
+#[derive(Debug, Clone)]
+pub struct GiveConsent {
+    /// `self` or `guardian`.
+    pub given_by: String,
+    /// The guardian's name when `given_by` is `guardian`.
+    pub guardian_name: Option<String>,
+}
+
+/// Issue a card or PIN.
+#[derive(Debug, Clone)]
+pub struct IssueCredential {
+    /// `card` or `pin`.
+    pub kind: String,
+    /// The card number (4–32 hex digits) or PIN (4–8 digits).
+    pub value: String,
+    /// Valid until (ms), if limited.
+    pub valid_until: Option<i64>,
+}
+
+/// A dynamic QR code for a person.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QrCode {
+    /// The payload to render as a QR code.
+    pub payload: String,
+    /// Expiry (ms).
+    pub expires_at: i64,
+}
+
+/// The credential a device saw.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Presented {
+    /// A face the terminal recognised locally as this person id.
+    Face {
+        /// The platform's person id, as the terminal's library holds it.
+        person_ref: String,
+    },
+    /// A card number.
+    Card(String),
+    /// A QR payload.
+    Qr(String),
+    /// A PIN.
+    Pin(String),
+}
+
+impl Presented {
+    /// `face`, `card`, `qr` or `pin`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Presented::Face { .. } => "face",
+            Presented::Card(_) => "card",
+            Presented::Qr(_) => "qr",
+            Presented::Pin(_) => "pin",
+        }
+    }
+}
+
+/// What a device reported.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeviceEventKind {
+    /// Alive, with firmware and library version.
+    Heartbeat {
+        /// Firmware version.
+        firmware: String,
+        /// Face/card library version applied.
+        library_version: i64,
+    },
+    /// Someone presented a credential; `decided_locally` is set for events the terminal
+    /// decided itself while the platform was unreachable (back-filled later).
+    Credential {
+        /// What was presented.
+        presented: Presented,
+        /// The terminal's own decision (outcome, reason code), if it decided offline.
+        decided_locally: Option<(Outcome, String)>,
+    },
+    /// Anything else (door state, alarm, patrol scan, plate, booth call…): stored and
+    /// acknowledged; later pipelines act on it.
+    Other {
+        /// The message type.
+        kind: String,
+    },
+}
+
+/// One event from a device.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceEvent {
+    /// The device's id for it (unique per device).
+    pub event_id: String,
+    /// When it happened at the device (ms).
+    pub at_ms: i64,
+    /// What happened.
+    pub kind: DeviceEventKind,
+    /// The body as received (JSON text), kept with the event.
+    pub body_json: String,
+}
+
+/// Whether the event was new.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AckStatus {
+    /// Stored now.
+    Stored,
+    /// Seen before: the first answer is repeated, nothing new is stored.
+    Duplicate,
+}
+
+/// The platform's answer to a device event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceAnswer {
+    /// New or repeated.
+    pub status: AckStatus,
+    /// The access decision, for credential events decided by the platform.
+    pub decision: Option<AccessDecision>,
+}
+
+fn decision_json(decision: Option<AccessDecision>) -> String {
+    match decision {
+        Some(d) => json!({"outcome": d.outcome.as_str(), "reason": d.reason.as_str()}).to_string(),
+        None => "{}".into(),
+    }
+}
+
+fn decision_from_json(text: &str) -> Option<AccessDecision> {
+    let v: serde_json::Value = serde_json::from_str(text).ok()?;
+    let outcome = match v.get("outcome")?.as_str()? {
+        "open" => Outcome::Open,
+        _ => Outcome::Deny,
+    };
+    let reason = v.get("reason")?.as_str()?;
+    let reason = [
+        Reason::Resident,
+        Reason::TenantLease,
+        Reason::Staff,
+        Reason::VisitorPass,
+        Reason::UnknownCredential,
+        Reason::CredentialInvalid,
+        Reason::NoFaceConsent,
+        Reason::NotAuthorisedHere,
+        Reason::LeaseNotStarted,
+        Reason::LeaseEnded,
+        Reason::DenyListed,
+        Reason::NotAnAccessPoint,
+    ]
+    .into_iter()
+    .find(|r| r.as_str() == reason)?;
+    Some(AccessDecision { outcome, reason })
+}
+
+fn validate_value(kind: &str, value: &str) -> AppResult<String> {
+    let v = value.trim().to_ascii_uppercase();
+    let ok = match kind {
+        "card" => (4..=32).contains(&v.len()) && v.chars().all(|c| c.is_ascii_hexdigit()),
+        "pin" => (4..=8).contains(&v.len()) && v.chars().all(|c| c.is_ascii_digit()),
+        _ => {
+            return Err(AppError::invalid(
+                "invalid_credential_kind",
+                "kind",
+                "kind must be card or pin",
+            ));
+        }
+    };
+    if ok {
+        Ok(v)
+    } else {
+        let rule = if kind == "card" {
+            "4 to 32 hexadecimal digits"
+        } else {
+            "4 to 8 digits"
+        };
+        Err(AppError::invalid(
+            "invalid_credential_value",
+            "value",
+            format!("a {kind} is {rule}"),
+        ))
+    }
+}
+
+impl App {
+    fn credential_index(&self, kind: &str, value: &str) -> String {
+        self.vault.blind_index(&format!("credential:{kind}"), value)
+    }
+
+    /// Loads a person the caller may manage (whole community in scope).
+    async fn managed_person(&self, tx: &mut Box<dyn Tx>, who: &Principal, id: i64) -> AppResult<PersonRow> {
+        let person = tx
+            .person(id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "person" })?;
+        who.scope.check_whole_community(person.community_id, "person")?;
+        Ok(person)
+    }
+
+    /// Records a consent to face recognition. Persons under 14 (by their ID number's birth
+    /// date) need a guardian's consent.
+    pub async fn give_face_consent(
+        &self,
+        who: &Principal,
+        person_id: i64,
+        req: &GiveConsent,
+    ) -> AppResult<ConsentRow> {
+        who.require(Permission::WritePersons)?;
+        let mut tx = self.store.write().await?;
+        let person = self.managed_person(&mut tx, who, person_id).await?;
+        let guardian_name = crate::registry::opt_text("guardian_name", req.guardian_name.as_deref(), 64)?;
+        match req.given_by.as_str() {
+            "self" => {
+                let id_number = self.vault.decrypt("id_number", &person.id_number_enc)?;
+                let minor = anfang_domain::IdNumber::parse(
+                    anfang_domain::IdDocType::parse(&person.id_type)
+                        .map_err(|e| AppError::Internal(e.message))?,
+                    &id_number,
+                )
+                .ok()
+                .and_then(|n| n.birth_date())
+                .and_then(|born| self.clock.today_cst().years_since(born))
+                .is_some_and(|age| age < 14);
+                if minor {
+                    return Err(AppError::invalid(
+                        "guardian_consent_required",
+                        "given_by",
+                        "a person under 14 needs a guardian's consent",
+                    ));
+                }
+            }
+            "guardian" if guardian_name.is_some() => {}
+            "guardian" => {
+                return Err(AppError::invalid(
+                    "missing_field",
+                    "guardian_name",
+                    "name the guardian",
+                ));
+            }
+            _ => {
+                return Err(AppError::invalid(
+                    "invalid_value",
+                    "given_by",
+                    "given_by is self or guardian",
+                ));
+            }
+        }
+        if tx
+            .consents(person_id)
+            .await?
+            .iter()
+            .any(|c| c.purpose == FACE_PURPOSE && c.revoked_at.is_none())
+        {
+            return Err(AppError::Conflict {
+                code: "consent_exists",
+                message: "an active face consent exists".into(),
+            });
+        }
+        let new = NewConsent {
+            person_id,
+            purpose: FACE_PURPOSE.into(),
+            given_by: req.given_by.clone(),
+            guardian_name,
+            recorded_by: who.actor(),
+            given_at: self.clock.now_ms(),
+        };
+        let id = tx.insert_consent(&new).await?;
+        let audit = self
+            .audit(
+                &mut tx,
+                &who.actor(),
+                "consent.give",
+                &format!("person:{person_id}"),
+                json!({"consent": id}),
+            )
+            .await?;
+        let row = tx
+            .consents(person_id)
+            .await?
+            .into_iter()
+            .find(|c| c.id == id)
+            .ok_or(AppError::NotFound { entity: "consent" })?;
+        self.commit(tx, Some(&audit)).await?;
+        Ok(row)
+    }
+
+    /// Revokes a consent: from now on the person's face opens nothing.
+    pub async fn revoke_consent(&self, who: &Principal, person_id: i64, consent_id: i64) -> AppResult<()> {
+        who.require(Permission::WritePersons)?;
+        let mut tx = self.store.write().await?;
+        self.managed_person(&mut tx, who, person_id).await?;
+        if !tx.consents(person_id).await?.iter().any(|c| c.id == consent_id) {
+            return Err(AppError::NotFound { entity: "consent" });
+        }
+        tx.revoke_consent(consent_id, self.clock.now_ms()).await?;
+        let audit = self
+            .audit(
+                &mut tx,
+                &who.actor(),
+                "consent.revoke",
+                &format!("person:{person_id}"),
+                json!({"consent": consent_id}),
+            )
+            .await?;
+        self.commit(tx, Some(&audit)).await
+    }
+
+    /// A person's consents.
+    pub async fn consents(&self, who: &Principal, person_id: i64) -> AppResult<Vec<ConsentRow>> {
+        who.require(Permission::ReadPersons)?;
+        let mut tx = self.store.read().await?;
+        let person = tx
+            .person(person_id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "person" })?;
+        who.scope.check_whole_community(person.community_id, "person")?;
+        Ok(tx.consents(person_id).await?)
+    }
+
+    /// Issues a card or PIN (stored by blind index only).
+    pub async fn issue_credential(
+        &self,
+        who: &Principal,
+        person_id: i64,
+        req: &IssueCredential,
+    ) -> AppResult<CredentialRow> {
+        who.require(Permission::WritePersons)?;
+        let value = validate_value(&req.kind, &req.value)?;
+        let mut tx = self.store.write().await?;
+        self.managed_person(&mut tx, who, person_id).await?;
+        let index = self.credential_index(&req.kind, &value);
+        if tx.credential_by_index(&req.kind, &index).await?.is_some() {
+            return Err(AppError::Conflict {
+                code: "credential_in_use",
+                message: format!("this {} is already issued", req.kind),
+            });
+        }
+        let new = NewCredential {
+            person_id,
+            kind: req.kind.clone(),
+            value_index: index,
+            valid_from: None,
+            valid_until: req.valid_until,
+            now_ms: self.clock.now_ms(),
+        };
+        let id = tx.insert_credential(&new).await?;
+        let audit = self
+            .audit(
+                &mut tx,
+                &who.actor(),
+                "credential.issue",
+                &format!("person:{person_id}"),
+                json!({"kind": req.kind, "credential": id}),
+            )
+            .await?;
+        let row = tx
+            .credentials(person_id)
+            .await?
+            .into_iter()
+            .find(|c| c.id == id)
+            .ok_or(AppError::NotFound { entity: "credential" })?;
+        self.commit(tx, Some(&audit)).await?;
+        Ok(row)
+    }
+
+    /// A person's credentials.
+    pub async fn credentials(&self, who: &Principal, person_id: i64) -> AppResult<Vec<CredentialRow>> {
+        who.require(Permission::ReadPersons)?;
+        let mut tx = self.store.read().await?;
+        let person = tx
+            .person(person_id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "person" })?;
+        who.scope.check_whole_community(person.community_id, "person")?;
+        Ok(tx.credentials(person_id).await?)
+    }
+
+    /// Revokes a credential.
+    pub async fn revoke_credential(
+        &self,
+        who: &Principal,
+        person_id: i64,
+        credential_id: i64,
+    ) -> AppResult<()> {
+        who.require(Permission::WritePersons)?;
+        let mut tx = self.store.write().await?;
+        self.managed_person(&mut tx, who, person_id).await?;
+        if !tx
+            .credentials(person_id)
+            .await?
+            .iter()
+            .any(|c| c.id == credential_id)
+        {
+            return Err(AppError::NotFound { entity: "credential" });
+        }
+        tx.revoke_credential(credential_id, self.clock.now_ms()).await?;
+        let audit = self
+            .audit(
+                &mut tx,
+                &who.actor(),
+                "credential.revoke",
+                &format!("person:{person_id}"),
+                json!({"credential": credential_id}),
+            )
+            .await?;
+        self.commit(tx, Some(&audit)).await
+    }
+
+    /// A signed, short-lived QR code: the non-face credential every person can always get.
+    /// A resident may ask for their own; staff for persons they manage.
+    pub async fn qr_code(&self, who: &Principal, person_id: i64) -> AppResult<QrCode> {
+        who.require(Permission::ReadPersons)?;
+        let mut tx = self.store.read().await?;
+        let person = tx
+            .person(person_id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "person" })?;
+        let houses = tx.person_houses(&[person_id]).await?;
+        let visible = match &who.scope.houses {
+            Some(mine) => houses.iter().any(|h| mine.contains(&h.house_id)),
+            None => who.scope.has_community(person.community_id),
+        };
+        if !visible {
+            return Err(AppError::NotFound { entity: "person" });
+        }
+        let expires_at = self.clock.now_ms() + QR_LIFETIME_MS;
+        let signed = format!("{person_id}.{expires_at}");
+        let mac = self.vault.blind_index("qr", &signed);
+        let payload = format!(
+            "AQR1.{signed}.{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(hex::decode(mac).unwrap_or_default())
+        );
+        Ok(QrCode { payload, expires_at })
+    }
+
+    /// The person a QR payload names, if its signature holds and it has not expired.
+    fn verify_qr(&self, payload: &str) -> Result<i64, Reason> {
+        let mut parts = payload.trim().splitn(4, '.');
+        let (Some("AQR1"), Some(person), Some(expires), Some(mac)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(Reason::UnknownCredential);
+        };
+        let expected = self.vault.blind_index("qr", &format!("{person}.{expires}"));
+        let given = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(mac)
+            .map(hex::encode)
+            .unwrap_or_default();
+        if given != expected {
+            return Err(Reason::UnknownCredential);
+        }
+        let expires: i64 = expires.parse().map_err(|_| Reason::UnknownCredential)?;
+        if expires < self.clock.now_ms() {
+            return Err(Reason::CredentialInvalid);
+        }
+        person.parse().map_err(|_| Reason::UnknownCredential)
+    }
+
+    /// Resolves a presented credential to a person, or the reason it opens nothing.
+    async fn resolve(&self, tx: &mut Box<dyn Tx>, presented: &Presented) -> AppResult<Result<i64, Reason>> {
+        let now = self.clock.now_ms();
+        Ok(match presented {
+            Presented::Face { person_ref } => match person_ref.parse::<i64>() {
+                Ok(id) if tx.person(id).await?.is_some() => {
+                    let consented = tx
+                        .consents(id)
+                        .await?
+                        .iter()
+                        .any(|c| c.purpose == FACE_PURPOSE && c.revoked_at.is_none());
+                    if consented {
+                        Ok(id)
+                    } else {
+                        Err(Reason::NoFaceConsent)
+                    }
+                }
+                _ => Err(Reason::UnknownCredential),
+            },
+            Presented::Qr(payload) => self.verify_qr(payload),
+            Presented::Card(value) | Presented::Pin(value) => {
+                let kind = presented.kind();
+                let normalized = value.trim().to_ascii_uppercase();
+                match tx
+                    .credential_by_index(kind, &self.credential_index(kind, &normalized))
+                    .await?
+                {
+                    None => Err(Reason::UnknownCredential),
+                    Some(c) if c.revoked_at.is_some() => Err(Reason::CredentialInvalid),
+                    Some(c)
+                        if c.valid_until.is_some_and(|u| u < now)
+                            || c.valid_from.is_some_and(|f| f > now) =>
+                    {
+                        Err(Reason::CredentialInvalid)
+                    }
+                    Some(c) => Ok(c.person_id),
+                }
+            }
+        })
+    }
+
+    /// Decides for a person at a device's place.
+    async fn decide_at(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        device: &DeviceRow,
+        person_id: i64,
+    ) -> AppResult<AccessDecision> {
+        let Some(place) = (match device.place_id {
+            Some(id) => tx.place(id).await?,
+            None => None,
+        }) else {
+            return Ok(AccessDecision::deny(Reason::NotAnAccessPoint));
+        };
+        let kind = PlaceKind::parse(&place.kind).map_err(|e| AppError::Internal(e.message))?;
+        let door = Door {
+            community_id: place.community_id,
+            kind,
+            unit_id: place.unit_id,
+        };
+        let mut grants = Vec::new();
+        for rel in tx.person_houses(&[person_id]).await? {
+            let Some(house) = tx.house(rel.house_id).await? else {
+                continue;
+            };
+            let parse_date = |d: &Option<String>| {
+                d.as_deref()
+                    .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            };
+            grants.push(Grant {
+                community_id: house.community_id,
+                unit_id: house.unit_id,
+                role: HouseRole::parse(&rel.role).map_err(|e| AppError::Internal(e.message))?,
+                lease_start: parse_date(&rel.lease_start),
+                lease_end: parse_date(&rel.lease_end),
+            });
+        }
+        Ok(access::decide(&grants, &door, self.clock.today_cst(), false))
+    }
+
+    /// Handles one event from an authenticated device: a repeated event id returns the first
+    /// answer and stores nothing; otherwise the event is stored, a credential is decided and
+    /// recorded, all in one transaction, before the answer goes back.
+    pub async fn device_event(&self, device_code: &str, event: &DeviceEvent) -> AppResult<DeviceAnswer> {
+        let mut tx = self.store.write().await?;
+        let device = tx
+            .device_by_code(device_code)
+            .await?
+            .ok_or(AppError::NotFound { entity: "device" })?;
+        if let Some(first) = tx.device_event(device.id, &event.event_id).await? {
+            return Ok(DeviceAnswer {
+                status: AckStatus::Duplicate,
+                decision: decision_from_json(&first.answer),
+            });
+        }
+        let now = self.clock.now_ms();
+        let (kind, decision) = match &event.kind {
+            DeviceEventKind::Heartbeat {
+                firmware,
+                library_version,
+            } => {
+                tx.touch_device(device.id, now, Some(firmware), Some(*library_version))
+                    .await?;
+                ("heartbeat", None)
+            }
+            DeviceEventKind::Credential {
+                presented,
+                decided_locally,
+            } => {
+                tx.touch_device(device.id, now, None, None).await?;
+                let community_id = device.community_id.ok_or_else(|| {
+                    AppError::invalid(
+                        "unassigned_device",
+                        "device",
+                        "the device is not assigned to a community yet",
+                    )
+                })?;
+                let resolved = self.resolve(&mut tx, presented).await?;
+                let (person_id, platform_decision) = match resolved {
+                    Ok(person) => (Some(person), self.decide_at(&mut tx, &device, person).await?),
+                    Err(reason) => (None, AccessDecision::deny(reason)),
+                };
+                // A terminal that decided offline already acted; the record keeps what it did.
+                let (outcome, reason) = match decided_locally {
+                    Some((outcome, reason)) => (*outcome, reason.clone()),
+                    None => (
+                        platform_decision.outcome,
+                        platform_decision.reason.as_str().to_string(),
+                    ),
+                };
+                tx.insert_access_record(&NewAccessRecord {
+                    community_id,
+                    device_id: device.id,
+                    event_id: event.event_id.clone(),
+                    person_id,
+                    credential_kind: presented.kind().into(),
+                    outcome: outcome.as_str().into(),
+                    reason,
+                    decided_locally: decided_locally.is_some(),
+                    snapshot_key: None,
+                    at: event.at_ms,
+                })
+                .await?;
+                (
+                    "credential",
+                    decided_locally.is_none().then_some(platform_decision),
+                )
+            }
+            DeviceEventKind::Other { kind } => {
+                tx.touch_device(device.id, now, None, None).await?;
+                (kind.as_str(), None)
+            }
+        };
+        tx.insert_device_event(&DeviceEventRow {
+            device_id: device.id,
+            event_id: event.event_id.clone(),
+            kind: kind.to_string(),
+            at: event.at_ms,
+            received_at: now,
+            body: event.body_json.clone(),
+            answer: decision_json(decision),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(DeviceAnswer {
+            status: AckStatus::Stored,
+            decision,
+        })
+    }
+
+    /// The device and its secret in clear, for authenticating its messages.
+    pub async fn device_credentials(&self, code: &str) -> AppResult<(DeviceRow, String)> {
+        let mut tx = self.store.read().await?;
+        let device = tx
+            .device_by_code(code)
+            .await?
+            .ok_or(AppError::NotFound { entity: "device" })?;
+        let secret = self.device_secret(&device)?;
+        Ok((device, secret))
+    }
+
+    /// Access records in scope, newest first.
+    pub async fn list_access_records(
+        &self,
+        who: &Principal,
+        q: &crate::registry::ListQuery,
+        person_id: Option<i64>,
+        device_id: Option<i64>,
+        page: crate::registry::PageRequest,
+    ) -> AppResult<Paged<AccessRecordRow>> {
+        who.require(Permission::ReadPersons)?;
+        let mut filter = self.scoped_filter(who, q).await?;
+        filter.person_id = person_id;
+        filter.device_id = device_id;
+        let mut tx = self.store.read().await?;
+        Ok(tx.list_access_records(&filter, page.to_page()?).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_answers_round_trip() {
+        for d in [
+            AccessDecision::open(Reason::TenantLease),
+            AccessDecision::deny(Reason::LeaseEnded),
+        ] {
+            assert_eq!(decision_from_json(&decision_json(Some(d))), Some(d));
+        }
+        assert_eq!(decision_from_json(&decision_json(None)), None);
+    }
+
+    #[test]
+    fn credential_values_are_checked() {
+        assert_eq!(validate_value("card", "00ab12ff").unwrap(), "00AB12FF");
+        assert!(validate_value("card", "xyz!").is_err());
+        assert_eq!(validate_value("pin", "123456").unwrap(), "123456");
+        assert!(validate_value("pin", "12").is_err());
+        assert!(validate_value("face", "1").is_err());
+    }
+}
