@@ -23,7 +23,15 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
         &["anfang-base", "anfang-domain", "anfang-store"],
         &["sqlx", "axum", "tower-http"],
     ),
-    ("anfang-api", &["anfang-base", "anfang-app"], &["sqlx"]),
+    // Protocol crates know one protocol each and nothing of storage, use-cases or HTTP routes.
+    ("anfang-protocol", &[], &["sqlx", "axum", "tokio"]),
+    ("anfang-mqtt", &[], &["sqlx", "axum"]),
+    ("anfang-pipeline", &["anfang-app"], &["sqlx", "axum"]),
+    (
+        "anfang-api",
+        &["anfang-base", "anfang-app", "anfang-pipeline"],
+        &["sqlx"],
+    ),
     (
         "anfang",
         &[
