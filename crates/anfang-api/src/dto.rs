@@ -1117,3 +1117,66 @@ pub struct AccessParams {
     /// `open` or `deny`.
     pub outcome: Option<String>,
 }
+
+/// Invite a visitor.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InviteVisitorRequest {
+    /// The house visited.
+    pub house_id: i64,
+    /// Visitor's name.
+    pub name: String,
+    /// Visitor's phone.
+    pub phone: Option<String>,
+    /// Window start, RFC 3339.
+    pub valid_from: String,
+    /// Window end, RFC 3339 (at most 7 days after the start).
+    pub valid_until: String,
+    /// The visitor's car plate.
+    pub plate_number: Option<String>,
+}
+
+/// A visitor pass.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VisitorPassDto {
+    /// Id.
+    pub id: i64,
+    /// Community.
+    pub community_id: i64,
+    /// House visited.
+    pub house_id: i64,
+    /// Visitor's name.
+    pub name: String,
+    /// Plate.
+    pub plate_number: Option<String>,
+    /// Window start, RFC 3339.
+    pub valid_from: String,
+    /// Window end, RFC 3339.
+    pub valid_until: String,
+    /// Who invited.
+    pub created_by: String,
+}
+
+impl From<VisitorPassRow> for VisitorPassDto {
+    fn from(v: VisitorPassRow) -> Self {
+        VisitorPassDto {
+            id: v.id,
+            community_id: v.community_id,
+            house_id: v.house_id,
+            name: v.name,
+            plate_number: v.plate_number,
+            valid_from: rfc3339(v.valid_from),
+            valid_until: rfc3339(v.valid_until),
+            created_by: v.created_by,
+        }
+    }
+}
+
+/// A created pass with its QR payload (shown once).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedPassDto {
+    /// The pass.
+    pub pass: VisitorPassDto,
+    /// Render as a QR code; valid within the window.
+    pub qr_payload: String,
+}

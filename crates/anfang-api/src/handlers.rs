@@ -64,6 +64,7 @@ pub(crate) fn routes() -> Router<ApiState> {
         )
         .route("/persons/{id}/qr", post(qr_code))
         .route("/access-records", get(list_access_records))
+        .route("/visitors", get(list_visitors).post(invite_visitor))
         .route("/vehicles", get(list_vehicles).post(create_vehicle))
         .route("/vehicles/{id}", get(get_vehicle))
         .route("/devices", get(list_devices).post(create_device))
@@ -825,6 +826,48 @@ pub async fn list_access_records(
         )
         .await?;
     Ok(paged(rows, &list))
+}
+
+/// Visitor passes in scope (residents: their own house's).
+#[utoipa::path(get, path = "/api/v1/visitors", tag = "access", security(("bearer" = [])), params(ListParams),
+    responses((status = 200, body = PageDto<VisitorPassDto>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_visitors(
+    State(s): State<ApiState>,
+    c: Caller,
+    Query(p): Query<ListParams>,
+) -> ApiResult<Json<PageDto<VisitorPassDto>>> {
+    Ok(paged(
+        s.app
+            .list_visitor_passes(&c.principal, &query_of(&p), page_of(&p))
+            .await?,
+        &p,
+    ))
+}
+
+/// Invite a visitor: a QR pass for the community's entrances and the visited unit's door.
+#[utoipa::path(post, path = "/api/v1/visitors", tag = "access", security(("bearer" = [])), request_body = InviteVisitorRequest,
+    responses((status = 201, body = CreatedPassDto), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn invite_visitor(
+    State(s): State<ApiState>,
+    c: Caller,
+    Body(r): Body<InviteVisitorRequest>,
+) -> ApiResult<(StatusCode, Json<CreatedPassDto>)> {
+    let req = anfang_app::visitors::InviteVisitor {
+        house_id: r.house_id,
+        name: r.name,
+        phone: r.phone,
+        valid_from: ms_of("valid_from", Some(&r.valid_from))?.unwrap_or_default(),
+        valid_until: ms_of("valid_until", Some(&r.valid_until))?.unwrap_or_default(),
+        plate_number: r.plate_number,
+    };
+    let (pass, qr) = s.app.invite_visitor(&c.principal, &req).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedPassDto {
+            pass: pass.into(),
+            qr_payload: qr.payload,
+        }),
+    ))
 }
 
 /// Vehicles in scope.

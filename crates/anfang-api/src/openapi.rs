@@ -19,6 +19,7 @@ use utoipa::{Modify, OpenApi};
         handlers::list_persons, handlers::get_person, handlers::create_person, handlers::set_person_house,
         handlers::list_consents, handlers::give_consent, handlers::revoke_consent, handlers::list_credentials,
         handlers::issue_credential, handlers::revoke_credential, handlers::qr_code, handlers::list_access_records,
+        handlers::list_visitors, handlers::invite_visitor,
         handlers::list_vehicles, handlers::get_vehicle, handlers::create_vehicle,
         handlers::list_devices, handlers::get_device, handlers::create_device, handlers::assign_device,
         handlers::import_template, handlers::import_sheet, handlers::import_report, handlers::export_sheet,

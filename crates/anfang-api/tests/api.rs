@@ -230,6 +230,10 @@ fn out_of_scope_body(method: &str, path: &str, b: &Seeded) -> Option<Value> {
             json!({"community_id": b.community, "name": "x", "kind": "shop"})
         }
         ("post", "/api/v1/persons/{id}/consents") => json!({"given_by": "self"}),
+        ("post", "/api/v1/visitors") => {
+            json!({"house_id": b.house, "name": "访客", "valid_from": "2026-11-01T08:00:00+08:00",
+            "valid_until": "2026-11-01T20:00:00+08:00"})
+        }
         ("post", "/api/v1/persons/{id}/credentials") => json!({"kind": "pin", "value": "4321"}),
         ("post", "/api/v1/persons") => {
             json!({"community_id": b.community, "name": "x", "gender": "male", "id_type": "passport",
@@ -370,7 +374,7 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
             checked += 1;
         }
     }
-    assert!(checked >= 45, "the matrix covered only {checked} operations");
+    assert!(checked >= 47, "the matrix covered only {checked} operations");
     // Nothing was written by the refused calls.
     let persons = s
         .ok(
@@ -1103,4 +1107,113 @@ async fn access_decisions_consent_credentials_and_idempotent_device_events() {
         .decision
         .unwrap();
     assert_eq!((d.outcome, d.reason), (Outcome::Deny, Reason::LeaseEnded));
+}
+
+#[tokio::test]
+async fn visitor_passes_open_within_their_window_and_house_only() {
+    use anfang_app::access::{DeviceEvent, DeviceEventKind, Presented};
+    use anfang_domain::access::{Outcome, Reason};
+    let s = Server::start().await;
+    let admin = admin_token(&s).await;
+    let a = seed(&s, &admin, 1).await;
+    let pm = user_token(&s, &admin, "pm_a", "property_manager", "community:370323001001").await;
+    let other_unit = s
+        .ok(
+            &pm,
+            Method::POST,
+            "/api/v1/units",
+            Some(json!({"building_id": a.building, "number": "2"})),
+        )
+        .await;
+    let mut devices = Vec::new();
+    for (n, (kind, unit)) in [
+        ("pedestrian_entrance", None),
+        ("unit_door", Some(a.unit)),
+        ("unit_door", other_unit["id"].as_i64()),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let place = s
+            .ok(&pm, Method::POST, "/api/v1/places", Some(json!({"community_id": a.community, "kind": kind, "name": format!("门{n}"), "x": 1.0, "y": 1.0, "unit_id": unit})))
+            .await;
+        let device = s
+            .ok(
+                &pm,
+                Method::POST,
+                "/api/v1/devices",
+                Some(
+                    json!({"code": format!("3703230000132000020{n}"), "kind": "face_door_terminal",
+                "protocol": "mqtt", "community_id": a.community, "place_id": place["id"]}),
+                ),
+            )
+            .await;
+        devices.push(device["device"]["code"].as_str().unwrap().to_string());
+    }
+    let resident = user_token(&s, &admin, "res_a", "resident", &format!("house:{}", a.house)).await;
+    // 2026-11-01 08:00–20:00 in UTC+8; the clock stands at 08:00 that day.
+    let window = json!({"house_id": a.house, "name": "王访客", "phone": "13900001111", "plate_number": "鲁C5A678",
+        "valid_from": "2026-11-01T08:00:00+08:00", "valid_until": "2026-11-01T20:00:00+08:00"});
+    let created = s
+        .ok(&resident, Method::POST, "/api/v1/visitors", Some(window.clone()))
+        .await;
+    let qr = created["qr_payload"].as_str().unwrap().to_string();
+    assert!(qr.starts_with("AVP1."));
+    let mut other = window.clone();
+    other["house_id"] = json!(a.house + 999);
+    let (status, _) = s
+        .call(Some(&resident), Method::POST, "/api/v1/visitors", Some(other))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "a resident invites only to their own house"
+    );
+    let mut too_long = window.clone();
+    too_long["valid_until"] = json!("2026-11-20T20:00:00+08:00");
+    let (status, v) = s
+        .call(Some(&resident), Method::POST, "/api/v1/visitors", Some(too_long))
+        .await;
+    assert_eq!(
+        (status, v["error"]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("valid_until"))
+    );
+    let mut n = 0;
+    let mut try_at = async |code: &str, payload: &str| {
+        n += 1;
+        let event = DeviceEvent {
+            event_id: format!("v{n}"),
+            at_ms: START_MS,
+            kind: DeviceEventKind::Credential {
+                presented: Presented::Qr(payload.to_string()),
+                decided_locally: None,
+            },
+            body_json: "{}".into(),
+        };
+        s.app.device_event(code, &event).await.unwrap().decision.unwrap()
+    };
+    s.clock.set_ms(START_MS + 3600 * 1000); // 2026-11-01 09:00 in UTC+8
+    assert_eq!(
+        try_at(&devices[0], &qr).await.reason,
+        Reason::VisitorPass,
+        "the entrance opens"
+    );
+    assert_eq!(
+        try_at(&devices[1], &qr).await.outcome,
+        Outcome::Open,
+        "the visited unit's door opens"
+    );
+    assert_eq!(
+        try_at(&devices[2], &qr).await.reason,
+        Reason::NotAuthorisedHere,
+        "another unit's door does not"
+    );
+    assert_eq!(
+        try_at(&devices[0], "AVP1.forged").await.reason,
+        Reason::UnknownCredential
+    );
+    let listed = s.ok(&resident, Method::GET, "/api/v1/visitors", None).await;
+    assert_eq!(listed["total"], 1);
+    s.clock.set_ms(START_MS + 13 * 3600 * 1000); // 21:00, after the window
+    assert_eq!(try_at(&devices[0], &qr).await.reason, Reason::CredentialInvalid);
 }

@@ -584,10 +584,18 @@ impl App {
                         "the device is not assigned to a community yet",
                     )
                 })?;
-                let resolved = self.resolve(&mut tx, presented).await?;
-                let (person_id, platform_decision) = match resolved {
-                    Ok(person) => (Some(person), self.decide_at(&mut tx, &device, person).await?),
-                    Err(reason) => (None, AccessDecision::deny(reason)),
+                let (person_id, platform_decision) = match presented {
+                    Presented::Qr(payload) if payload.trim().starts_with(crate::visitors::PASS_PREFIX) => {
+                        let place = match device.place_id {
+                            Some(id) => tx.place(id).await?,
+                            None => None,
+                        };
+                        (None, self.decide_visitor(&mut tx, payload, place.as_ref()).await?)
+                    }
+                    _ => match self.resolve(&mut tx, presented).await? {
+                        Ok(person) => (Some(person), self.decide_at(&mut tx, &device, person).await?),
+                        Err(reason) => (None, AccessDecision::deny(reason)),
+                    },
                 };
                 // A terminal that decided offline already acted; the record keeps what it did.
                 let (outcome, reason) = match decided_locally {

@@ -16,6 +16,7 @@ pub mod import;
 pub mod registry;
 pub mod scope;
 pub mod vault;
+pub mod visitors;
 
 pub use anfang_domain::model::Permission;
 pub use anfang_store as store;

@@ -246,6 +246,8 @@ pub enum Permission {
     ReadAudit,
     /// Create users.
     ManageUsers,
+    /// Invite visitors (residents for their own house, staff for their communities).
+    InviteVisitors,
 }
 
 impl Role {
@@ -254,7 +256,7 @@ impl Role {
         use Permission::*;
         use Role::*;
         match self {
-            DistrictAdmin => !matches!(permission, RevealPii),
+            DistrictAdmin => !matches!(permission, RevealPii | InviteVisitors),
             StreetOfficer => {
                 matches!(
                     permission,
@@ -285,8 +287,11 @@ impl Role {
             PoliticalLegal | HousingConstruction => matches!(permission, ReadTree | ReadDevices),
             BigDataCentre => matches!(permission, ReadTree | ReadPersons | ReadVehicles | ReadDevices),
             PropertyManager => !matches!(permission, ReadAudit | ManageUsers),
-            Guard => matches!(permission, ReadTree | ReadPersons | ReadVehicles | ReadDevices),
-            Resident => matches!(permission, ReadTree | ReadPersons | ReadVehicles),
+            Guard => matches!(
+                permission,
+                ReadTree | ReadPersons | ReadVehicles | ReadDevices | InviteVisitors
+            ),
+            Resident => matches!(permission, ReadTree | ReadPersons | ReadVehicles | InviteVisitors),
             Auditor => matches!(permission, ReadAudit),
         }
     }

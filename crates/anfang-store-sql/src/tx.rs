@@ -355,6 +355,29 @@ fn access_record(r: &AnyRow) -> StoreResult<AccessRecordRow> {
     })
 }
 
+const VISITOR_COLS: &str = "v.id, v.community_id, v.house_id, v.name, v.phone_enc, v.plate_number, v.valid_from, \
+     v.valid_until, v.token_index, v.created_by, v.created_at, v.revoked_at";
+
+fn visitor_pass(r: &AnyRow) -> StoreResult<VisitorPassRow> {
+    Ok(decode!(
+        r,
+        VisitorPassRow {
+            id,
+            community_id,
+            house_id,
+            name,
+            phone_enc,
+            plate_number,
+            valid_from,
+            valid_until,
+            token_index,
+            created_by,
+            created_at,
+            revoked_at
+        }
+    ))
+}
+
 fn report(r: &AnyRow) -> StoreResult<ReportRow> {
     Ok(decode!(
         r,
@@ -1215,6 +1238,55 @@ impl Tx for SqlTx {
         let columns = "a.id, a.community_id, a.device_id, a.event_id, a.person_id, p.name AS person_name, \
                        a.credential_kind, a.outcome, a.reason, a.decided_locally, a.snapshot_key, a.at";
         self.paged(columns, &q, "a.at DESC, a.id DESC", page, access_record)
+            .await
+    }
+
+    async fn insert_visitor_pass(&mut self, new: &NewVisitorPass) -> StoreResult<i64> {
+        let mut q = Q::new(
+            "INSERT INTO visitor_passes (community_id, house_id, name, phone_enc, plate_number, valid_from, \
+             valid_until, token_index, created_by, created_at) VALUES (",
+        );
+        q.bind(new.community_id)
+            .sql(", ")
+            .bind(new.house_id)
+            .sql(", ")
+            .bind(&new.name)
+            .sql(", ");
+        q.bind(&new.phone_enc)
+            .sql(", ")
+            .bind(&new.plate_number)
+            .sql(", ")
+            .bind(new.valid_from)
+            .sql(", ");
+        q.bind(new.valid_until)
+            .sql(", ")
+            .bind(&new.token_index)
+            .sql(", ")
+            .bind(&new.created_by)
+            .sql(", ");
+        q.bind(new.now_ms).sql(") RETURNING id");
+        self.insert(&q, "visitor pass").await
+    }
+
+    async fn visitor_pass_by_token(&mut self, token_index: &str) -> StoreResult<Option<VisitorPassRow>> {
+        let mut q = Q::new(&format!(
+            "SELECT {VISITOR_COLS} FROM visitor_passes v WHERE v.token_index = "
+        ));
+        q.bind(token_index);
+        self.one_as(&q, visitor_pass).await
+    }
+
+    async fn list_visitor_passes(
+        &mut self,
+        filter: &Filter,
+        page: Page,
+    ) -> StoreResult<Paged<VisitorPassRow>> {
+        let mut q = Q::new("FROM visitor_passes v WHERE 1 = 1");
+        q.and_scope("v.community_id", filter)
+            .and_in("v.house_id", filter.house_ids.as_ref())
+            .and_eq("v.community_id", filter.community_id)
+            .and_eq("v.house_id", filter.house_id);
+        self.paged(VISITOR_COLS, &q, "v.id DESC", page, visitor_pass)
             .await
     }
 

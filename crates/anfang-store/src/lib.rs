@@ -220,6 +220,17 @@ pub trait Tx: Send {
         page: Page,
     ) -> StoreResult<Paged<AccessRecordRow>>;
 
+    /// Stores a visitor pass.
+    async fn insert_visitor_pass(&mut self, new: &NewVisitorPass) -> StoreResult<i64>;
+    /// Finds a pass by its token's blind index.
+    async fn visitor_pass_by_token(&mut self, token_index: &str) -> StoreResult<Option<VisitorPassRow>>;
+    /// Lists passes newest first (filters: `community_ids`, `house_ids`, `community_id`, `house_id`).
+    async fn list_visitor_passes(
+        &mut self,
+        filter: &Filter,
+        page: Page,
+    ) -> StoreResult<Paged<VisitorPassRow>>;
+
     // --- users and sessions ---
     /// Inserts a user with their scope entries.
     async fn insert_user(&mut self, new: &NewUser) -> StoreResult<i64>;

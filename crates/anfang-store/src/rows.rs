@@ -827,3 +827,57 @@ pub struct AccessRecordRow {
     /// When (ms).
     pub at: i64,
 }
+
+/// A new visitor pass.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewVisitorPass {
+    /// Community.
+    pub community_id: i64,
+    /// The house visited.
+    pub house_id: i64,
+    /// Visitor's name.
+    pub name: String,
+    /// Encrypted phone.
+    pub phone_enc: Option<Vec<u8>>,
+    /// Car plate, for the gate.
+    pub plate_number: Option<String>,
+    /// Window start (ms).
+    pub valid_from: i64,
+    /// Window end (ms).
+    pub valid_until: i64,
+    /// Blind index of the pass token.
+    pub token_index: String,
+    /// Who invited (audit actor).
+    pub created_by: String,
+    /// Now (ms).
+    pub now_ms: i64,
+}
+
+/// A stored visitor pass.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VisitorPassRow {
+    /// Id.
+    pub id: i64,
+    /// Community.
+    pub community_id: i64,
+    /// House visited.
+    pub house_id: i64,
+    /// Visitor's name.
+    pub name: String,
+    /// Encrypted phone.
+    pub phone_enc: Option<Vec<u8>>,
+    /// Plate.
+    pub plate_number: Option<String>,
+    /// Window start (ms).
+    pub valid_from: i64,
+    /// Window end (ms).
+    pub valid_until: i64,
+    /// Token index.
+    pub token_index: String,
+    /// Invited by.
+    pub created_by: String,
+    /// Created (ms).
+    pub created_at: i64,
+    /// Revoked (ms).
+    pub revoked_at: Option<i64>,
+}
