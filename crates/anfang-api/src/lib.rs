@@ -8,6 +8,7 @@
 //! bad path or query values are answered with precise 4xx codes and counted in `/metrics`.
 
 mod auth;
+mod device_push;
 pub mod dto;
 mod error;
 mod handlers;
@@ -46,6 +47,8 @@ pub struct ApiState {
     metrics: PrometheusHandle,
     /// The console, when built.
     console: Option<Arc<dyn ConsoleAssets>>,
+    /// The event pipeline devices' messages go through.
+    pub pipeline: anfang_pipeline::Pipeline,
 }
 
 /// The process-wide metrics recorder (installed once, shared by every router in the process).
@@ -63,15 +66,34 @@ pub fn metrics_handle() -> PrometheusHandle {
         .clone()
 }
 
-/// The whole HTTP surface.
+/// The whole HTTP surface, with its own event pipeline (must be called inside a Tokio runtime).
 pub fn router(app: App, console: Option<Arc<dyn ConsoleAssets>>) -> Router {
+    let pipeline = anfang_pipeline::Pipeline::start(app.clone(), anfang_pipeline::PipelineConfig::default());
+    router_with(app, console, pipeline)
+}
+
+/// The HTTP surface over a pipeline shared with other transports (MQTT).
+pub fn router_with(
+    app: App,
+    console: Option<Arc<dyn ConsoleAssets>>,
+    pipeline: anfang_pipeline::Pipeline,
+) -> Router {
     let state = ApiState {
         app,
         metrics: metrics_handle(),
         console,
+        pipeline,
     };
     let api = handlers::routes()
         .merge(handlers::upload_routes().layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
+        .merge(
+            Router::new()
+                .route(
+                    "/device-push/events",
+                    axum::routing::post(device_push::device_push),
+                )
+                .layer(DefaultBodyLimit::max(device_push::PUSH_BODY_LIMIT)),
+        )
         .route("/openapi.json", get(openapi::serve));
     let swagger = swagger_ui_dist::generate_routes(swagger_ui_dist::ApiDefinition {
         uri_prefix: "/api/docs",

@@ -22,6 +22,7 @@ use utoipa::{Modify, OpenApi};
         handlers::list_visitors, handlers::invite_visitor,
         handlers::list_vehicles, handlers::get_vehicle, handlers::create_vehicle,
         handlers::list_devices, handlers::get_device, handlers::create_device, handlers::assign_device,
+        crate::device_push::device_push,
         handlers::import_template, handlers::import_sheet, handlers::import_report, handlers::export_sheet,
         handlers::list_audit, handlers::verify_audit,
     ),

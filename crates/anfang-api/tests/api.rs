@@ -344,6 +344,8 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
                     .unwrap();
                 let st = resp.status();
                 (st, resp.json::<Value>().await.unwrap_or(Value::Null))
+            } else if path == "/api/v1/device-push/events" {
+                s.call(Some(&pm), m.clone(), &url, Some(json!({"v": 1}))).await
             } else if op.get("requestBody").is_some() {
                 let body = out_of_scope_body(method, path, &b).unwrap_or_else(|| {
                     panic!("{method} {path}: add an out-of-scope request body to the scope matrix")
@@ -352,7 +354,9 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
             } else {
                 s.call(Some(&pm), m.clone(), &url, None).await
             };
-            let refused = status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND;
+            // Device push is authenticated per device, not per user: a user's token is refused.
+            let device_only = path == "/api/v1/device-push/events" && status == StatusCode::UNAUTHORIZED;
+            let refused = status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND || device_only;
             // Lists without a filter answer 200 but must hold nothing of B.
             let unfiltered_list = status == StatusCode::OK
                 && method == "get"
@@ -374,7 +378,7 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
             checked += 1;
         }
     }
-    assert!(checked >= 47, "the matrix covered only {checked} operations");
+    assert!(checked >= 48, "the matrix covered only {checked} operations");
     // Nothing was written by the refused calls.
     let persons = s
         .ok(
@@ -1216,4 +1220,186 @@ async fn visitor_passes_open_within_their_window_and_house_only() {
     assert_eq!(listed["total"], 1);
     s.clock.set_ms(START_MS + 13 * 3600 * 1000); // 21:00, after the window
     assert_eq!(try_at(&devices[0], &qr).await.reason, Reason::CredentialInvalid);
+}
+
+#[tokio::test]
+async fn http_push_authenticates_devices_and_answers_with_commands() {
+    let s = Server::start().await;
+    let admin = admin_token(&s).await;
+    let a = seed(&s, &admin, 1).await;
+    let pm = user_token(&s, &admin, "pm_a", "property_manager", "community:370323001001").await;
+    let gate = s.ok(&pm, Method::POST, "/api/v1/places", Some(json!({"community_id": a.community, "kind": "pedestrian_entrance", "name": "南门", "x": 1.0, "y": 1.0}))).await;
+    let created = s
+        .ok(
+            &pm,
+            Method::POST,
+            "/api/v1/devices",
+            Some(
+                json!({"code": "37032300001320000301", "kind": "face_door_terminal", "protocol": "http_push",
+            "community_id": a.community, "place_id": gate["id"]}),
+            ),
+        )
+        .await;
+    let code = created["device"]["code"].as_str().unwrap().to_string();
+    let secret = created["secret"].as_str().unwrap().to_string();
+    s.ok(
+        &pm,
+        Method::POST,
+        &format!("/api/v1/persons/{}/credentials", a.person),
+        Some(json!({"kind": "card", "value": "CAFE0001"})),
+    )
+    .await;
+    let push = |body: String, secret: String, timestamp: i64, code: String| {
+        let signature = anfang_protocol::sign(secret.as_bytes(), timestamp, body.as_bytes());
+        s.http
+            .post(format!("{}/api/v1/device-push/events", s.base))
+            .header(anfang_protocol::HEADER_DEVICE, code)
+            .header(anfang_protocol::HEADER_TIMESTAMP, timestamp.to_string())
+            .header(anfang_protocol::HEADER_SIGNATURE, signature)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let message = |id: &str, body: Value| {
+        json!({"v": 1, "id": id, "type": body["type"], "at": "2026-11-01T08:00:00+08:00", "device": code, "body": body["body"]}).to_string()
+    };
+    let card = message(
+        "c-1",
+        json!({"type": "credential", "body": {"kind": "card", "value": "CAFE0001"}}),
+    );
+    let resp = push(card.clone(), secret.clone(), START_MS, code.clone())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let ack: Value = resp.json().await.unwrap();
+    assert_eq!(
+        (ack["status"].as_str(), ack["event_id"].as_str()),
+        (Some("stored"), Some("c-1")),
+        "{ack}"
+    );
+    assert_eq!(
+        (
+            ack["command"]["action"].as_str(),
+            ack["command"]["reason"].as_str()
+        ),
+        (Some("open"), Some("tenant_lease")),
+        "{ack}"
+    );
+    let again: Value = push(card.clone(), secret.clone(), START_MS, code.clone())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (again["status"].as_str(), again["command"]["action"].as_str()),
+        (Some("duplicate"), Some("open"))
+    );
+    let unknown = message(
+        "c-2",
+        json!({"type": "credential", "body": {"kind": "card", "value": "BEEF0002"}}),
+    );
+    let denied: Value = push(unknown, secret.clone(), START_MS, code.clone())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(denied["command"]["action"], "deny", "{denied}");
+    let heartbeat = message(
+        "h-1",
+        json!({"type": "heartbeat", "body": {"firmware": "2.3.1", "library_version": 4}}),
+    );
+    assert_eq!(
+        push(heartbeat, secret.clone(), START_MS, code.clone())
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    let device = s
+        .ok(
+            &pm,
+            Method::GET,
+            &format!("/api/v1/devices/{}", created["device"]["id"]),
+            None,
+        )
+        .await;
+    assert_eq!(device["code"], code.as_str());
+    // Forged, stale, unknown and malformed messages are refused, counted and (forgeries) audited.
+    let forged = push(card.clone(), "not-the-secret".into(), START_MS, code.clone())
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        forged.json::<Value>().await.unwrap()["error"]["code"],
+        "bad_signature"
+    );
+    let stale = push(card.clone(), secret.clone(), START_MS - 3_600_000, code.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        stale.json::<Value>().await.unwrap()["error"]["code"],
+        "stale_timestamp"
+    );
+    let stranger = push(
+        card.clone(),
+        secret.clone(),
+        START_MS,
+        "37032300001329999999".into(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        stranger.json::<Value>().await.unwrap()["error"]["code"],
+        "unknown_device"
+    );
+    let malformed = push(
+        "{\"v\":1,\"id\":\"m-1\",\"type\":\"credential\"".into(),
+        secret.clone(),
+        START_MS,
+        code.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
+    let wrong_body = message("m-2", json!({"type": "credential", "body": {"kind": "laser"}}));
+    let rejected = push(wrong_body, secret.clone(), START_MS, code.clone())
+        .await
+        .unwrap();
+    assert_eq!(rejected.status(), StatusCode::BAD_REQUEST);
+    let rejected: Value = rejected.json().await.unwrap();
+    assert_eq!(
+        (rejected["status"].as_str(), rejected["event_id"].as_str()),
+        (Some("rejected"), Some("m-2")),
+        "{rejected}"
+    );
+    let audit = s
+        .ok(&admin, Method::GET, "/api/v1/audit?page_size=200", None)
+        .await;
+    assert!(
+        audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "device.auth_failed")
+    );
+    let metrics = s
+        .http
+        .get(format!("{}/metrics", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("anfang_device_rejected_total{reason=\"bad_signature\"}"),
+        "{metrics}"
+    );
+    let records = s.ok(&pm, Method::GET, "/api/v1/access-records", None).await;
+    assert_eq!(
+        records["total"], 2,
+        "one record per new credential event, none for the duplicate"
+    );
 }

@@ -6,7 +6,8 @@
 //! while an active `face_access` consent does (a guardian's for under-14s).
 
 use crate::{App, AppError, AppResult, Permission, Principal};
-use anfang_domain::access::{self, AccessDecision, Door, Grant, Outcome, Reason};
+use anfang_domain::access::{self, Door, Grant};
+pub use anfang_domain::access::{AccessDecision, Outcome, Reason};
 use anfang_domain::model::{HouseRole, PlaceKind};
 use anfang_store::*;
 use base64::Engine;

@@ -12,6 +12,9 @@
 
 use anfang_app::access::{DeviceAnswer, DeviceEvent};
 use anfang_app::{App, AppError};
+
+mod device;
+pub use device::GatewayError;
 use std::sync::Arc;
 use tokio::sync::{Mutex, mpsc, oneshot};
 

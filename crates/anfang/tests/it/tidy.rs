@@ -26,10 +26,14 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
     // Protocol crates know one protocol each and nothing of storage, use-cases or HTTP routes.
     ("anfang-protocol", &[], &["sqlx", "axum", "tokio"]),
     ("anfang-mqtt", &[], &["sqlx", "axum"]),
-    ("anfang-pipeline", &["anfang-app"], &["sqlx", "axum"]),
+    (
+        "anfang-pipeline",
+        &["anfang-app", "anfang-protocol"],
+        &["sqlx", "axum"],
+    ),
     (
         "anfang-api",
-        &["anfang-base", "anfang-app", "anfang-pipeline"],
+        &["anfang-base", "anfang-app", "anfang-pipeline", "anfang-protocol"],
         &["sqlx"],
     ),
     (

@@ -1,0 +1,131 @@
+//! The device gateway: turns a device's raw protocol message (already authenticated by its
+//! transport) into an application event, runs it through the pipeline, and turns the answer
+//! into the protocol's acknowledgement with the command the device must carry out.
+//! HTTP push and MQTT both call [`Pipeline::handle_up`], so a device behaves the same on either.
+
+use crate::{Pipeline, PipelineError};
+use anfang_app::access::Outcome;
+use anfang_app::access::{AckStatus, DeviceAnswer, DeviceEvent, DeviceEventKind, Presented};
+use anfang_protocol::{
+    Ack, Command, CredentialKind, Deny, LocalOutcome, Open, OpenTarget, ProtocolError, UpBody, UpMessage,
+};
+
+/// Bodies larger than this are kept as a summary in the event log; their images belong in the
+/// object store (the recognition issue), not in a database row.
+const MAX_STORED_BODY: usize = 16 * 1024;
+
+/// Why an up message got no ack from the application.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    /// The payload is not a valid protocol message: answer with a `rejected` ack.
+    #[error("{0}")]
+    Protocol(#[from] ProtocolError),
+    /// The message names another device than the authenticated one.
+    #[error("the message names device {named}, but the sender is {sender}")]
+    DeviceMismatch {
+        /// The code in the message.
+        named: String,
+        /// The authenticated device.
+        sender: String,
+    },
+    /// The pipeline refused (busy, stopped) or the application failed the event.
+    #[error(transparent)]
+    Pipeline(#[from] PipelineError),
+}
+
+fn to_event(message: &UpMessage, raw: &[u8]) -> DeviceEvent {
+    let kind = match &message.body {
+        UpBody::Heartbeat(h) => DeviceEventKind::Heartbeat {
+            firmware: h.firmware.clone(),
+            library_version: i64::try_from(h.library_version).unwrap_or(i64::MAX),
+        },
+        UpBody::Credential(c) => {
+            let value = c.value.clone().unwrap_or_default();
+            let presented = match c.kind {
+                CredentialKind::Face => Presented::Face {
+                    person_ref: c.person_ref.clone().unwrap_or_default(),
+                },
+                CredentialKind::Card => Presented::Card(value),
+                CredentialKind::Qr => Presented::Qr(value),
+                CredentialKind::Pin => Presented::Pin(value),
+            };
+            let decided_locally = c.decided_locally.as_ref().map(|d| {
+                let outcome = match d.outcome {
+                    LocalOutcome::Open => Outcome::Open,
+                    LocalOutcome::Deny => Outcome::Deny,
+                };
+                (outcome, d.reason.clone())
+            });
+            DeviceEventKind::Credential {
+                presented,
+                decided_locally,
+            }
+        }
+        other => DeviceEventKind::Other {
+            kind: other.type_name().to_string(),
+        },
+    };
+    let body_json = if raw.len() <= MAX_STORED_BODY {
+        String::from_utf8_lossy(raw).into_owned()
+    } else {
+        serde_json::json!({"type": message.body.type_name(), "bytes": raw.len(), "note": "large body not kept"}).to_string()
+    };
+    DeviceEvent {
+        event_id: message.id.clone(),
+        at_ms: message.at.timestamp_millis(),
+        kind,
+        body_json,
+    }
+}
+
+fn to_ack(event_id: &str, answer: &DeviceAnswer, credential_target: OpenTarget) -> Ack {
+    let mut ack = match answer.status {
+        AckStatus::Stored => Ack::stored(event_id),
+        AckStatus::Duplicate => Ack::duplicate(event_id),
+    };
+    ack.command = answer.decision.map(|d| match d.outcome {
+        Outcome::Open => Command::Open(Open {
+            target: credential_target,
+            reason: d.reason.as_str().to_string(),
+            hold_secs: None,
+        }),
+        Outcome::Deny => Command::Deny(Deny {
+            message: d.reason.message_zh().to_string(),
+        }),
+    });
+    ack
+}
+
+impl Pipeline {
+    /// Handles one raw up message from the authenticated device `sender`: decodes it strictly,
+    /// runs it through the pipeline and returns the ack to send back. A payload that does not
+    /// decode is answered with a `rejected` ack when its event id can be found, so the device
+    /// stops resending it; otherwise the error is returned.
+    pub async fn handle_up(&self, sender: &str, raw: &[u8], barrier: bool) -> Result<Ack, GatewayError> {
+        let message = match anfang_protocol::decode_up(raw) {
+            Ok(m) => m,
+            Err(e) => {
+                metrics::counter!("anfang_device_rejected_total", "reason" => e.code()).increment(1);
+                return match anfang_protocol::peek_event_id(raw) {
+                    Some(id) => Ok(Ack::rejected(id, &e)),
+                    None => Err(GatewayError::Protocol(e)),
+                };
+            }
+        };
+        if message.device != sender {
+            metrics::counter!("anfang_device_rejected_total", "reason" => "device_mismatch").increment(1);
+            return Err(GatewayError::DeviceMismatch {
+                named: message.device,
+                sender: sender.to_string(),
+            });
+        }
+        let event = to_event(&message, raw);
+        let answer = self.submit(sender, event).await?;
+        let target = if barrier {
+            OpenTarget::Barrier
+        } else {
+            OpenTarget::Door
+        };
+        Ok(to_ack(&message.id, &answer, target))
+    }
+}
