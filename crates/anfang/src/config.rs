@@ -17,6 +17,38 @@ pub struct Config {
     pub database: DatabaseConfig,
     /// Logins and sessions.
     pub auth: AuthConfig,
+    /// The MQTT transport for devices.
+    #[serde(default)]
+    pub mqtt: MqttConfig,
+}
+
+/// How devices reach the platform over MQTT.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MqttConfig {
+    /// `embedded` (Anfang's own broker, default), `external` (Anfang is a client of a broker
+    /// such as Mosquitto) or `off` (HTTP push only).
+    pub mode: String,
+    /// Embedded broker: address and port to listen on (default `127.0.0.1:1883`).
+    pub listen: String,
+    /// External broker: `host:port` (default `127.0.0.1:1883`).
+    pub broker: String,
+    /// External broker: the platform's username, if the broker requires one.
+    pub username: Option<String>,
+    /// External broker: the platform's password.
+    pub password: Option<String>,
+}
+
+impl Default for MqttConfig {
+    fn default() -> Self {
+        MqttConfig {
+            mode: "embedded".into(),
+            listen: "127.0.0.1:1883".into(),
+            broker: "127.0.0.1:1883".into(),
+            username: None,
+            password: None,
+        }
+    }
 }
 
 /// HTTP server settings.
@@ -62,6 +94,7 @@ impl Default for Config {
                 lockout_threshold: 5,
                 lockout_secs: 900,
             },
+            mqtt: MqttConfig::default(),
         }
     }
 }
@@ -85,6 +118,17 @@ session_ttl_secs = 43200
 # Failed logins in a row that lock an account, and for how long (seconds).
 lockout_threshold = 5
 lockout_secs = 900
+
+[mqtt]
+# embedded: Anfang's own broker (devices authenticate with their code and secret, and may use
+# only their own topics); external: Anfang connects to a broker such as Mosquitto; off.
+mode = "embedded"
+# Embedded broker's address and port.
+listen = "127.0.0.1:1883"
+# External broker's host:port, and the platform's login there if it needs one.
+broker = "127.0.0.1:1883"
+# username = "anfang"
+# password = "..."
 "#
     .to_string()
 }
@@ -92,7 +136,7 @@ lockout_secs = 900
 /// Whether an `ANFANG_`-prefixed environment variable (prefix removed) is a configuration key.
 fn configures(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
-    ["server__", "database__", "auth__"]
+    ["server__", "database__", "auth__", "mqtt__"]
         .iter()
         .any(|section| key.starts_with(section))
 }

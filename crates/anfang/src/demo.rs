@@ -100,12 +100,19 @@ pub async fn run(data_dir: &Path, listen: Option<&str>) -> anyhow::Result<()> {
         },
     };
     let addr = listener.local_addr()?;
+    let pipeline = anfang_pipeline::Pipeline::start(app.clone(), anfang_pipeline::PipelineConfig::default());
+    // The demo never competes for the standard MQTT port: its embedded broker takes a free one.
+    let free: std::net::SocketAddr = "127.0.0.1:0".parse()?;
+    let devices = crate::mqtt::start(&app, &pipeline, &config.mqtt, Some(free)).await?;
     println!("Anfang demo at http://{addr}/  (API docs: http://{addr}/api/docs)");
+    if let Some(devices) = devices {
+        println!("devices: {devices}");
+    }
     println!("admin password: {admin_password}");
     for (user, password) in &extra_users {
         println!("demo user {user} password: {password}");
     }
-    serve(app, listener).await
+    serve(app, listener, pipeline).await
 }
 
 /// A synthetic 18-digit resident ID number in region 370323.

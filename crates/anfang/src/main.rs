@@ -5,6 +5,7 @@ mod config;
 mod console;
 mod datadir;
 mod demo;
+mod mqtt;
 
 use anfang_app::excel::SheetKind;
 use anyhow::Context;
@@ -195,8 +196,14 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             let listen = listen.unwrap_or_else(|| config.server.listen.clone());
             let app = datadir::open_with(&data_dir, &config).await?;
             let listener = bind(&listen, "server.listen").await?;
+            let pipeline =
+                anfang_pipeline::Pipeline::start(app.clone(), anfang_pipeline::PipelineConfig::default());
+            let devices = mqtt::start(&app, &pipeline, &config.mqtt, None).await?;
             println!("listening on http://{}", listener.local_addr()?);
-            serve(app, listener).await?;
+            if let Some(devices) = devices {
+                println!("devices: {devices}");
+            }
+            serve(app, listener, pipeline).await?;
         }
         Command::Demo { data_dir, listen } => demo::run(&data_dir, listen.as_deref()).await?,
         Command::Admin {
@@ -354,8 +361,12 @@ async fn bind(addr: &str, key: &str) -> anyhow::Result<tokio::net::TcpListener> 
 }
 
 /// Serves until Ctrl-C / SIGTERM.
-async fn serve(app: anfang_app::App, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
-    let router = anfang_api::router(app, console::embedded());
+async fn serve(
+    app: anfang_app::App,
+    listener: tokio::net::TcpListener,
+    pipeline: anfang_pipeline::Pipeline,
+) -> anyhow::Result<()> {
+    let router = anfang_api::router_with(app, console::embedded(), pipeline);
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown())
         .await?;

@@ -2,4 +2,5 @@
 //! and the command-line interface driven as a user would.
 
 mod cli;
+mod mqtt;
 mod tidy;
