@@ -1403,3 +1403,119 @@ async fn http_push_authenticates_devices_and_answers_with_commands() {
         "one record per new credential event, none for the duplicate"
     );
 }
+
+#[tokio::test]
+async fn terminals_receive_exactly_the_library_changes_they_missed() {
+    let s = Server::start().await;
+    let admin = admin_token(&s).await;
+    let a = seed(&s, &admin, 1).await;
+    let pm = user_token(&s, &admin, "pm_a", "property_manager", "community:370323001001").await;
+    let door = s
+        .ok(&pm, Method::POST, "/api/v1/places", Some(json!({"community_id": a.community, "kind": "unit_door", "name": "1单元门", "x": 1.0, "y": 1.0, "unit_id": a.unit})))
+        .await;
+    let created = s
+        .ok(
+            &pm,
+            Method::POST,
+            "/api/v1/devices",
+            Some(
+                json!({"code": "37032300001320000401", "kind": "face_door_terminal", "protocol": "http_push",
+            "community_id": a.community, "place_id": door["id"]}),
+            ),
+        )
+        .await;
+    let code = created["device"]["code"].as_str().unwrap().to_string();
+    let secret = created["secret"].as_str().unwrap().to_string();
+    s.ok(
+        &pm,
+        Method::POST,
+        &format!("/api/v1/persons/{}/credentials", a.person),
+        Some(json!({"kind": "card", "value": "CAFE0001"})),
+    )
+    .await;
+    let mut n = 0;
+    let mut send = async |body_type: &str, body: Value| -> Value {
+        n += 1;
+        let message = json!({"v": 1, "id": format!("l-{n}"), "type": body_type, "at": "2026-11-01T08:00:00+08:00", "device": code, "body": body}).to_string();
+        let signature = anfang_protocol::sign(secret.as_bytes(), START_MS, message.as_bytes());
+        let resp = s
+            .http
+            .post(format!("{}/api/v1/device-push/events", s.base))
+            .header(anfang_protocol::HEADER_DEVICE, code.as_str())
+            .header(anfang_protocol::HEADER_TIMESTAMP, START_MS.to_string())
+            .header(anfang_protocol::HEADER_SIGNATURE, signature)
+            .body(message)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        resp.json().await.unwrap()
+    };
+    // A new terminal (version 0) gets the whole library: the tenant, their card, their lease.
+    let ack = send("heartbeat", json!({"firmware": "1.0", "library_version": 0})).await;
+    let sync = &ack["command"];
+    assert_eq!(
+        (sync["action"].as_str(), sync["from_version"].as_u64()),
+        (Some("library_sync"), Some(0)),
+        "{ack}"
+    );
+    let to = sync["to_version"].as_u64().unwrap();
+    let entry = &sync["changes"][0];
+    assert_eq!(entry["person_ref"], a.person.to_string());
+    assert_eq!(
+        entry["credentials"][0],
+        json!({"kind": "card", "value": "CAFE0001"})
+    );
+    assert_eq!(
+        entry["valid_until"], "2026-12-31T23:59:59+08:00",
+        "the terminal enforces the lease end itself"
+    );
+    send("library_ack", json!({"version": to})).await;
+    // Current: no command.
+    let ack = send("heartbeat", json!({"firmware": "1.0", "library_version": to})).await;
+    assert!(ack.get("command").is_none(), "{ack}");
+    // A change while it was away arrives as exactly that change.
+    s.ok(
+        &pm,
+        Method::POST,
+        &format!("/api/v1/persons/{}/credentials", a.person),
+        Some(json!({"kind": "pin", "value": "246810"})),
+    )
+    .await;
+    let ack = send("heartbeat", json!({"firmware": "1.0", "library_version": to})).await;
+    let sync = &ack["command"];
+    assert_eq!(
+        (sync["from_version"].as_u64(), sync["to_version"].as_u64()),
+        (Some(to), Some(to + 1)),
+        "{ack}"
+    );
+    assert_eq!(sync["changes"].as_array().unwrap().len(), 1);
+    assert_eq!(sync["changes"][0]["credentials"].as_array().unwrap().len(), 2);
+    // Moving the tenant to another unit removes them from this door's library.
+    let other_unit = s
+        .ok(
+            &pm,
+            Method::POST,
+            "/api/v1/units",
+            Some(json!({"building_id": a.building, "number": "2"})),
+        )
+        .await;
+    let other_house = s
+        .ok(&pm, Method::POST, "/api/v1/houses", Some(json!({"unit_id": other_unit["id"], "number": "201", "floor": 2, "area_m2": 60.0, "use": "rented"})))
+        .await;
+    s.ok(
+        &pm,
+        Method::PUT,
+        &format!("/api/v1/persons/{}/houses", a.person),
+        Some(json!({"house_id": other_house["id"], "role": "owner"})),
+    )
+    .await;
+    let ack = send("heartbeat", json!({"firmware": "1.0", "library_version": to + 1})).await;
+    // The person still has the old tenancy at unit 1 too (relations are per house), so the entry
+    // stays an upsert; their owner relation elsewhere does not widen this door's window.
+    assert_eq!(ack["command"]["changes"][0]["op"], "upsert", "{ack}");
+    assert_eq!(
+        ack["command"]["changes"][0]["valid_until"],
+        "2026-12-31T23:59:59+08:00"
+    );
+}

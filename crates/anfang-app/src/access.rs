@@ -6,9 +6,9 @@
 //! while an active `face_access` consent does (a guardian's for under-14s).
 
 use crate::{App, AppError, AppResult, Permission, Principal};
-use anfang_domain::access::{self, Door, Grant};
+use anfang_domain::access::{self, Door};
 pub use anfang_domain::access::{AccessDecision, Outcome, Reason};
-use anfang_domain::model::{HouseRole, PlaceKind};
+use anfang_domain::model::PlaceKind;
 use anfang_store::*;
 use base64::Engine;
 use serde_json::json;
@@ -93,6 +93,11 @@ pub enum DeviceEventKind {
         /// The terminal's own decision (outcome, reason code), if it decided offline.
         decided_locally: Option<(Outcome, String)>,
     },
+    /// The terminal applied its library up to this version.
+    LibraryAck {
+        /// The version applied.
+        version: i64,
+    },
     /// Anything else (door state, alarm, patrol scan, plate, booth call…): stored and
     /// acknowledged; later pipelines act on it.
     Other {
@@ -130,6 +135,8 @@ pub struct DeviceAnswer {
     pub status: AckStatus,
     /// The access decision, for credential events decided by the platform.
     pub decision: Option<AccessDecision>,
+    /// Library changes the terminal must apply (answering a heartbeat).
+    pub library: Option<crate::library::LibraryDelta>,
 }
 
 fn decision_json(decision: Option<AccessDecision>) -> String {
@@ -277,6 +284,8 @@ impl App {
             given_at: self.clock.now_ms(),
         };
         let id = tx.insert_consent(&new).await?;
+        self.library_changed(&mut tx, person.community_id, person_id)
+            .await?;
         let audit = self
             .audit(
                 &mut tx,
@@ -305,6 +314,12 @@ impl App {
             return Err(AppError::NotFound { entity: "consent" });
         }
         tx.revoke_consent(consent_id, self.clock.now_ms()).await?;
+        let person = tx
+            .person(person_id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "person" })?;
+        self.library_changed(&mut tx, person.community_id, person_id)
+            .await?;
         let audit = self
             .audit(
                 &mut tx,
@@ -351,11 +366,18 @@ impl App {
             person_id,
             kind: req.kind.clone(),
             value_index: index,
+            value_enc: Some(self.vault.encrypt("credential_value", &value)?),
             valid_from: None,
             valid_until: req.valid_until,
             now_ms: self.clock.now_ms(),
         };
         let id = tx.insert_credential(&new).await?;
+        let person = tx
+            .person(person_id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "person" })?;
+        self.library_changed(&mut tx, person.community_id, person_id)
+            .await?;
         let audit = self
             .audit(
                 &mut tx,
@@ -406,6 +428,12 @@ impl App {
             return Err(AppError::NotFound { entity: "credential" });
         }
         tx.revoke_credential(credential_id, self.clock.now_ms()).await?;
+        let person = tx
+            .person(person_id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "person" })?;
+        self.library_changed(&mut tx, person.community_id, person_id)
+            .await?;
         let audit = self
             .audit(
                 &mut tx,
@@ -528,23 +556,7 @@ impl App {
             kind,
             unit_id: place.unit_id,
         };
-        let mut grants = Vec::new();
-        for rel in tx.person_houses(&[person_id]).await? {
-            let Some(house) = tx.house(rel.house_id).await? else {
-                continue;
-            };
-            let parse_date = |d: &Option<String>| {
-                d.as_deref()
-                    .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-            };
-            grants.push(Grant {
-                community_id: house.community_id,
-                unit_id: house.unit_id,
-                role: HouseRole::parse(&rel.role).map_err(|e| AppError::Internal(e.message))?,
-                lease_start: parse_date(&rel.lease_start),
-                lease_end: parse_date(&rel.lease_end),
-            });
-        }
+        let grants = self.grants_of(tx, person_id).await?;
         Ok(access::decide(&grants, &door, self.clock.today_cst(), false))
     }
 
@@ -561,9 +573,11 @@ impl App {
             return Ok(DeviceAnswer {
                 status: AckStatus::Duplicate,
                 decision: decision_from_json(&first.answer),
+                library: None,
             });
         }
         let now = self.clock.now_ms();
+        let mut library = None;
         let (kind, decision) = match &event.kind {
             DeviceEventKind::Heartbeat {
                 firmware,
@@ -571,7 +585,12 @@ impl App {
             } => {
                 tx.touch_device(device.id, now, Some(firmware), Some(*library_version))
                     .await?;
+                library = self.library_delta(&mut tx, &device, *library_version).await?;
                 ("heartbeat", None)
+            }
+            DeviceEventKind::LibraryAck { version } => {
+                tx.touch_device(device.id, now, None, Some(*version)).await?;
+                ("library_ack", None)
             }
             DeviceEventKind::Credential {
                 presented,
@@ -643,6 +662,7 @@ impl App {
         Ok(DeviceAnswer {
             status: AckStatus::Stored,
             decision,
+            library,
         })
     }
 

@@ -321,6 +321,7 @@ impl App {
             rel.person_id = id;
             tx.upsert_person_house(&rel).await?;
         }
+        self.library_changed(tx, community_id, id).await?;
         Ok(applied)
     }
 

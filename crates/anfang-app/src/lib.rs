@@ -13,6 +13,7 @@ pub mod auth;
 mod error;
 pub mod excel;
 pub mod import;
+pub mod library;
 pub mod registry;
 pub mod scope;
 pub mod vault;

@@ -1299,6 +1299,7 @@ impl App {
             }
             rel.person_id = id;
             tx.upsert_person_house(&rel).await?;
+            self.library_changed(&mut tx, req.community_id, id).await?;
         }
         let audit = self
             .audit(
@@ -1340,6 +1341,8 @@ impl App {
         who.scope.check_whole_community(house.community_id, "house")?;
         rel.person_id = person_id;
         tx.upsert_person_house(&rel).await?;
+        self.library_changed(&mut tx, house.community_id, person_id)
+            .await?;
         let audit = self
             .audit(
                 &mut tx,

@@ -188,6 +188,22 @@ pub fn decide(grants: &[Grant], door: &Door, today: NaiveDate, deny_listed: bool
     best
 }
 
+/// Whether a grant can ever open this door (dates aside): what a terminal's library holds.
+pub fn grant_reaches(grant: &Grant, door: &Door) -> bool {
+    if grant.community_id != door.community_id {
+        return false;
+    }
+    match door.kind {
+        PlaceKind::UnitDoor => grant.role != HouseRole::Staff && door.unit_id == Some(grant.unit_id),
+        PlaceKind::PedestrianEntrance
+        | PlaceKind::VehicleEntrance
+        | PlaceKind::VehicleLane
+        | PlaceKind::CarPark
+        | PlaceKind::GarageEntrance => true,
+        PlaceKind::PerimeterZone | PlaceKind::RoadPoint => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,6 +314,14 @@ mod tests {
             decide(&[grant(HouseRole::Owner, None)], &zone, d("2026-06-01"), false).reason,
             Reason::NotAnAccessPoint
         );
+    }
+
+    #[test]
+    fn library_reach_matches_the_decision_ignoring_dates() {
+        let tenant = grant(HouseRole::Tenant, Some(("2020-01-01", "2020-12-31")));
+        assert!(grant_reaches(&tenant, &UNIT_DOOR) && grant_reaches(&tenant, &GATE));
+        assert!(!grant_reaches(&tenant, &OTHER_UNIT) && !grant_reaches(&tenant, &OTHER_COMMUNITY));
+        assert!(!grant_reaches(&grant(HouseRole::Staff, None), &UNIT_DOOR));
     }
 
     #[test]

@@ -6,8 +6,10 @@
 use crate::{Pipeline, PipelineError};
 use anfang_app::access::Outcome;
 use anfang_app::access::{AckStatus, DeviceAnswer, DeviceEvent, DeviceEventKind, Presented};
+use anfang_app::library::LibraryDelta;
 use anfang_protocol::{
-    Ack, Command, CredentialKind, Deny, LocalOutcome, Open, OpenTarget, ProtocolError, UpBody, UpMessage,
+    Ack, ChangeOp, Command, CredentialKind, Deny, LibraryChange, LibraryCredential, LibrarySync,
+    LocalOutcome, Open, OpenTarget, ProtocolError, UpBody, UpMessage,
 };
 
 /// Bodies larger than this are kept as a summary in the event log; their images belong in the
@@ -61,6 +63,9 @@ fn to_event(message: &UpMessage, raw: &[u8]) -> DeviceEvent {
                 decided_locally,
             }
         }
+        UpBody::LibraryAck(a) => DeviceEventKind::LibraryAck {
+            version: i64::try_from(a.version).unwrap_or(i64::MAX),
+        },
         other => DeviceEventKind::Other {
             kind: other.type_name().to_string(),
         },
@@ -78,21 +83,70 @@ fn to_event(message: &UpMessage, raw: &[u8]) -> DeviceEvent {
     }
 }
 
+/// Milliseconds as an RFC 3339 time in China Standard Time.
+fn cst(ms: i64) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    let offset = chrono::FixedOffset::east_opt(8 * 3600)?;
+    chrono::DateTime::from_timestamp_millis(ms).map(|t| t.with_timezone(&offset))
+}
+
+fn library_command(delta: &LibraryDelta) -> Command {
+    let changes = delta
+        .changes
+        .iter()
+        .map(|entry| LibraryChange {
+            op: if entry.upsert {
+                ChangeOp::Upsert
+            } else {
+                ChangeOp::Remove
+            },
+            person_ref: entry.person_ref.clone(),
+            credentials: entry
+                .credentials
+                .iter()
+                .filter_map(|(kind, value)| {
+                    let kind = match kind.as_str() {
+                        "face" => CredentialKind::Face,
+                        "card" => CredentialKind::Card,
+                        "pin" => CredentialKind::Pin,
+                        "qr" => CredentialKind::Qr,
+                        _ => return None,
+                    };
+                    Some(LibraryCredential {
+                        kind,
+                        value: value.clone(),
+                    })
+                })
+                .collect(),
+            valid_from: entry.valid_from.and_then(cst),
+            valid_until: entry.valid_until.and_then(cst),
+        })
+        .collect();
+    Command::LibrarySync(LibrarySync {
+        from_version: u64::try_from(delta.from_version).unwrap_or(0),
+        to_version: u64::try_from(delta.to_version).unwrap_or(0),
+        changes,
+    })
+}
+
 fn to_ack(event_id: &str, answer: &DeviceAnswer, credential_target: OpenTarget) -> Ack {
     let mut ack = match answer.status {
         AckStatus::Stored => Ack::stored(event_id),
         AckStatus::Duplicate => Ack::duplicate(event_id),
     };
-    ack.command = answer.decision.map(|d| match d.outcome {
-        Outcome::Open => Command::Open(Open {
-            target: credential_target,
-            reason: d.reason.as_str().to_string(),
-            hold_secs: None,
+    ack.command = match (answer.decision, &answer.library) {
+        (Some(d), _) => Some(match d.outcome {
+            Outcome::Open => Command::Open(Open {
+                target: credential_target,
+                reason: d.reason.as_str().to_string(),
+                hold_secs: None,
+            }),
+            Outcome::Deny => Command::Deny(Deny {
+                message: d.reason.message_zh().to_string(),
+            }),
         }),
-        Outcome::Deny => Command::Deny(Deny {
-            message: d.reason.message_zh().to_string(),
-        }),
-    });
+        (None, Some(delta)) => Some(library_command(delta)),
+        (None, None) => None,
+    };
     ack
 }
 

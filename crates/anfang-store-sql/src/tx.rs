@@ -319,7 +319,7 @@ fn audit(r: &AnyRow) -> StoreResult<AuditRow> {
     ))
 }
 const CREDENTIAL_COLS: &str =
-    "id, person_id, kind, value_index, valid_from, valid_until, revoked_at, created_at";
+    "id, person_id, kind, value_index, value_enc, valid_from, valid_until, revoked_at, created_at";
 
 fn credential(r: &AnyRow) -> StoreResult<CredentialRow> {
     Ok(decode!(
@@ -329,6 +329,7 @@ fn credential(r: &AnyRow) -> StoreResult<CredentialRow> {
             person_id,
             kind,
             value_index,
+            value_enc,
             valid_from,
             valid_until,
             revoked_at,
@@ -1105,7 +1106,8 @@ impl Tx for SqlTx {
 
     async fn insert_credential(&mut self, new: &NewCredential) -> StoreResult<i64> {
         let mut q = Q::new(
-            "INSERT INTO credentials (person_id, kind, value_index, valid_from, valid_until, created_at) VALUES (",
+            "INSERT INTO credentials (person_id, kind, value_index, value_enc, valid_from, valid_until, created_at) \
+             VALUES (",
         );
         q.bind(new.person_id)
             .sql(", ")
@@ -1113,13 +1115,70 @@ impl Tx for SqlTx {
             .sql(", ")
             .bind(&new.value_index)
             .sql(", ");
-        q.bind(new.valid_from)
+        q.bind(&new.value_enc)
+            .sql(", ")
+            .bind(new.valid_from)
             .sql(", ")
             .bind(new.valid_until)
-            .sql(", ")
-            .bind(new.now_ms)
-            .sql(") RETURNING id");
+            .sql(", ");
+        q.bind(new.now_ms).sql(") RETURNING id");
         self.insert(&q, "credential").await
+    }
+
+    async fn bump_library(&mut self, community_id: i64, person_id: i64, at: i64) -> StoreResult<i64> {
+        // The upsert takes the community's row lock first, so versions follow commit order.
+        let mut q = Q::new("INSERT INTO library_versions (community_id, version) VALUES (");
+        q.bind(community_id)
+            .sql(", 1) ON CONFLICT (community_id) DO UPDATE SET version = library_versions.version + 1");
+        q.sql(" RETURNING version");
+        let row = self.one(&q).await?.ok_or(StoreError::NotFound {
+            entity: "library version",
+        })?;
+        let version: i64 = row.try_get("version").map_err(map_err)?;
+        let mut q = Q::new("INSERT INTO library_changes (community_id, version, person_id, at) VALUES (");
+        q.bind(community_id)
+            .sql(", ")
+            .bind(version)
+            .sql(", ")
+            .bind(person_id)
+            .sql(", ")
+            .bind(at)
+            .sql(")");
+        self.exec(&q).await?;
+        Ok(version)
+    }
+
+    async fn library_version(&mut self, community_id: i64) -> StoreResult<i64> {
+        let mut q = Q::new("SELECT version FROM library_versions WHERE community_id = ");
+        q.bind(community_id);
+        match self.one(&q).await? {
+            Some(row) => row.try_get("version").map_err(map_err),
+            None => Ok(0),
+        }
+    }
+
+    async fn library_changes_since(
+        &mut self,
+        community_id: i64,
+        after: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<(i64, i64)>> {
+        let mut q = Q::new("SELECT version, person_id FROM library_changes WHERE community_id = ");
+        q.bind(community_id)
+            .sql(" AND version > ")
+            .bind(after)
+            .sql(" ORDER BY version LIMIT ")
+            .bind(limit);
+        self.all(&q)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("version").map_err(map_err)?,
+                    r.try_get("person_id").map_err(map_err)?,
+                ))
+            })
+            .collect()
     }
 
     async fn credentials(&mut self, person_id: i64) -> StoreResult<Vec<CredentialRow>> {

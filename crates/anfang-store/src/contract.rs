@@ -602,6 +602,7 @@ async fn access_control_round_trips(store: &dyn Store, ids: &Ids) {
         person_id: person,
         kind: "card".into(),
         value_index: "card-idx".into(),
+        value_enc: Some(vec![4, 2]),
         valid_from: None,
         valid_until: Some(99),
         now_ms: 11,
@@ -679,6 +680,7 @@ async fn access_control_round_trips(store: &dyn Store, ids: &Ids) {
         (Some("监护人"), Some(20))
     );
     let found = tx.credential_by_index("card", "card-idx").await.unwrap().unwrap();
+    assert_eq!(found.value_enc, Some(vec![4, 2]));
     assert_eq!(
         (found.id, found.valid_until, found.revoked_at),
         (credential, Some(99), Some(20))

@@ -220,6 +220,18 @@ pub trait Tx: Send {
         page: Page,
     ) -> StoreResult<Paged<AccessRecordRow>>;
 
+    /// Moves a community's terminal-library version forward by one, recording that `person_id`
+    /// changed; returns the new version. Concurrent bumps for one community serialize.
+    async fn bump_library(&mut self, community_id: i64, person_id: i64, at: i64) -> StoreResult<i64>;
+    /// A community's current library version (0 before any change).
+    async fn library_version(&mut self, community_id: i64) -> StoreResult<i64>;
+    /// (version, person id) of the changes after `after`, oldest first, at most `limit`.
+    async fn library_changes_since(
+        &mut self,
+        community_id: i64,
+        after: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<(i64, i64)>>;
     /// Stores a visitor pass.
     async fn insert_visitor_pass(&mut self, new: &NewVisitorPass) -> StoreResult<i64>;
     /// Finds a pass by its token's blind index.

@@ -726,6 +726,8 @@ pub struct NewCredential {
     pub kind: String,
     /// Keyed blind index of the value.
     pub value_index: String,
+    /// AES-GCM ciphertext of the value (terminals match it locally, so it must be sendable).
+    pub value_enc: Option<Vec<u8>>,
     /// Valid from (ms).
     pub valid_from: Option<i64>,
     /// Valid until (ms).
@@ -745,6 +747,8 @@ pub struct CredentialRow {
     pub kind: String,
     /// Blind index.
     pub value_index: String,
+    /// Encrypted value.
+    pub value_enc: Option<Vec<u8>>,
     /// Valid from (ms).
     pub valid_from: Option<i64>,
     /// Valid until (ms).

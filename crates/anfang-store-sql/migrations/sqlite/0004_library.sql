@@ -1,0 +1,22 @@
+-- Terminal libraries: every change that can alter who a community's terminals let in bumps the
+-- community's library version (one row per community, updated in the changing transaction, so
+-- versions are gapless and ordered by commit) and records which person changed. A terminal
+-- reports the version it applied; it is sent exactly the changes after it.
+-- Keep in step with migrations/postgres/0004_library.sql.
+
+CREATE TABLE library_versions (
+    community_id INTEGER PRIMARY KEY REFERENCES communities(id),
+    version      INTEGER NOT NULL
+);
+
+CREATE TABLE library_changes (
+    community_id INTEGER NOT NULL REFERENCES communities(id),
+    version      INTEGER NOT NULL,
+    person_id    INTEGER NOT NULL REFERENCES persons(id),
+    at           INTEGER NOT NULL,
+    PRIMARY KEY (community_id, version)
+);
+
+-- Terminals match cards and PINs locally, so the platform must be able to send the values:
+-- they are kept encrypted (AES-256-GCM) beside the blind index used for lookups.
+ALTER TABLE credentials ADD COLUMN value_enc BLOB;
