@@ -10,6 +10,7 @@ pub mod gb_code;
 pub mod id_number;
 pub mod mask;
 pub mod model;
+pub mod parking;
 pub mod phone;
 pub mod plate;
 pub mod scope;
