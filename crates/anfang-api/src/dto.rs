@@ -1180,3 +1180,80 @@ pub struct CreatedPassDto {
     /// Render as a QR code; valid within the window.
     pub qr_payload: String,
 }
+
+/// A temporary-parking session.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ParkingSessionDto {
+    /// Id.
+    pub id: i64,
+    /// Community.
+    pub community_id: i64,
+    /// Plate as read at entry.
+    pub plate: String,
+    /// Entered, RFC 3339.
+    pub entered_at: String,
+    /// Left, RFC 3339.
+    pub exited_at: Option<String>,
+    /// `open`, `fee_due` or `closed`.
+    pub status: String,
+    /// Fee at the last exit attempt (cents).
+    pub fee_cents: Option<i64>,
+    /// Paid net of refunds (cents).
+    pub paid_cents: i64,
+    /// Owed if the car left now (cents).
+    pub due_cents: i64,
+    /// Owed now, in yuan (e.g. `12.50`).
+    pub due_yuan: String,
+}
+
+impl From<anfang_app::parking::SessionView> for ParkingSessionDto {
+    fn from(v: anfang_app::parking::SessionView) -> Self {
+        let s = v.session;
+        ParkingSessionDto {
+            id: s.id,
+            community_id: s.community_id,
+            plate: s.plate,
+            entered_at: rfc3339(s.entered_at),
+            exited_at: s.exited_at.map(rfc3339),
+            status: s.status,
+            fee_cents: s.fee_cents,
+            paid_cents: s.paid_cents,
+            due_cents: v.due_cents,
+            due_yuan: yuan(v.due_cents),
+        }
+    }
+}
+
+fn yuan(cents: i64) -> String {
+    format!("{}.{:02}", cents.max(0) / 100, cents.max(0) % 100)
+}
+
+/// Pay for a session.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PayRequest {
+    /// `cash`, `transfer` or `online`.
+    pub method: String,
+    /// Amount in cents; the amount due now when absent.
+    pub amount_cents: Option<i64>,
+}
+
+/// A community's temporary-parking tariff.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TariffDto {
+    /// A stay up to this long is free (a grace period: longer stays are charged in full).
+    pub free_minutes: u32,
+    /// Local (UTC+8) minute of the day when the day rate starts, e.g. 420 for 07:00.
+    pub day_start_minute: u32,
+    /// Local minute of the day when the night rate starts, e.g. 1140 for 19:00.
+    pub night_start_minute: u32,
+    /// Day rate, cents per hour.
+    pub day_rate_cents_per_hour: u32,
+    /// Night rate, cents per hour.
+    pub night_rate_cents_per_hour: u32,
+    /// Most charged per local day (cents); 0 for no cap.
+    pub daily_cap_cents: u32,
+    /// Started units of this many minutes are charged.
+    pub billing_unit_minutes: u32,
+}

@@ -65,6 +65,16 @@ pub(crate) fn routes() -> Router<ApiState> {
         .route("/persons/{id}/qr", post(qr_code))
         .route("/access-records", get(list_access_records))
         .route("/visitors", get(list_visitors).post(invite_visitor))
+        .route("/parking-sessions", get(list_parking_sessions))
+        .route("/parking-sessions/{id}/payments", post(pay_parking))
+        .route(
+            "/parking-sessions/{id}/payments/{payment_id}/refund",
+            post(refund_parking),
+        )
+        .route(
+            "/communities/{id}/parking-tariff",
+            get(get_tariff).put(set_tariff),
+        )
         .route("/vehicles", get(list_vehicles).post(create_vehicle))
         .route("/vehicles/{id}", get(get_vehicle))
         .route("/devices", get(list_devices).post(create_device))
@@ -868,6 +878,101 @@ pub async fn invite_visitor(
             qr_payload: qr.payload,
         }),
     ))
+}
+
+/// Temporary-parking sessions in scope (`kind` = status: open, fee_due, closed).
+#[utoipa::path(get, path = "/api/v1/parking-sessions", tag = "vehicles", security(("bearer" = [])), params(ListParams),
+    responses((status = 200, body = PageDto<ParkingSessionDto>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_parking_sessions(
+    State(s): State<ApiState>,
+    c: Caller,
+    Query(p): Query<ListParams>,
+) -> ApiResult<Json<PageDto<ParkingSessionDto>>> {
+    Ok(paged(
+        s.app
+            .list_parking_sessions(&c.principal, &query_of(&p), page_of(&p))
+            .await?,
+        &p,
+    ))
+}
+
+/// Record a payment for a session (by default the amount due now); the gate opens at the next exit read.
+#[utoipa::path(post, path = "/api/v1/parking-sessions/{id}/payments", tag = "vehicles", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Session id")), request_body = PayRequest,
+    responses((status = 200, body = ParkingSessionDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn pay_parking(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Body(r): Body<PayRequest>,
+) -> ApiResult<Json<ParkingSessionDto>> {
+    Ok(Json(
+        s.app
+            .pay_parking(&c.principal, id, &r.method, r.amount_cents)
+            .await?
+            .into(),
+    ))
+}
+
+/// Refund a payment.
+#[utoipa::path(post, path = "/api/v1/parking-sessions/{id}/payments/{payment_id}/refund", tag = "vehicles", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Session id"), ("payment_id" = i64, Path, description = "Payment id")),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn refund_parking(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path((id, payment_id)): Path<(i64, i64)>,
+) -> ApiResult<StatusCode> {
+    s.app.refund_parking(&c.principal, id, payment_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn tariff_dto(t: anfang_app::parking::Tariff) -> TariffDto {
+    TariffDto {
+        free_minutes: t.free_minutes,
+        day_start_minute: t.day_start_minute,
+        night_start_minute: t.night_start_minute,
+        day_rate_cents_per_hour: t.day_rate_cents_per_hour,
+        night_rate_cents_per_hour: t.night_rate_cents_per_hour,
+        daily_cap_cents: t.daily_cap_cents,
+        billing_unit_minutes: t.billing_unit_minutes,
+    }
+}
+
+/// A community's temporary-parking tariff.
+#[utoipa::path(get, path = "/api/v1/communities/{id}/parking-tariff", tag = "vehicles", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Community id")),
+    responses((status = 200, body = TariffDto), (status = 404, body = ErrorBody)))]
+pub async fn get_tariff(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<TariffDto>> {
+    Ok(Json(tariff_dto(s.app.parking_tariff(&c.principal, id).await?)))
+}
+
+/// Set a community's temporary-parking tariff.
+#[utoipa::path(put, path = "/api/v1/communities/{id}/parking-tariff", tag = "vehicles", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Community id")), request_body = TariffDto,
+    responses((status = 200, body = TariffDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn set_tariff(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Body(r): Body<TariffDto>,
+) -> ApiResult<Json<TariffDto>> {
+    let tariff = anfang_app::parking::Tariff {
+        free_minutes: r.free_minutes,
+        day_start_minute: r.day_start_minute,
+        night_start_minute: r.night_start_minute,
+        day_rate_cents_per_hour: r.day_rate_cents_per_hour,
+        night_rate_cents_per_hour: r.night_rate_cents_per_hour,
+        daily_cap_cents: r.daily_cap_cents,
+        billing_unit_minutes: r.billing_unit_minutes,
+    };
+    Ok(Json(tariff_dto(
+        s.app.set_parking_tariff(&c.principal, id, &tariff).await?,
+    )))
 }
 
 /// Vehicles in scope.

@@ -20,6 +20,8 @@ use utoipa::{Modify, OpenApi};
         handlers::list_consents, handlers::give_consent, handlers::revoke_consent, handlers::list_credentials,
         handlers::issue_credential, handlers::revoke_credential, handlers::qr_code, handlers::list_access_records,
         handlers::list_visitors, handlers::invite_visitor,
+        handlers::list_parking_sessions, handlers::pay_parking, handlers::refund_parking, handlers::get_tariff,
+        handlers::set_tariff,
         handlers::list_vehicles, handlers::get_vehicle, handlers::create_vehicle,
         handlers::list_devices, handlers::get_device, handlers::create_device, handlers::assign_device,
         crate::device_push::device_push,

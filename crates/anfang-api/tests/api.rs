@@ -78,6 +78,11 @@ impl Server {
         v
     }
 
+    fn clock_now(&self) -> i64 {
+        use anfang_base::Clock;
+        self.clock.now_ms()
+    }
+
     async fn login(&self, user: &str, password: &str) -> String {
         let (status, v) = self
             .call(
@@ -180,6 +185,52 @@ async fn seed(s: &Server, admin: &str, n: u32) -> Seeded {
     }
 }
 
+/// A barrier gate at a new lane of `community`, and a car `plate` that entered through it;
+/// returns the gate's code and the session id.
+async fn gate_and_entry(s: &Server, token: &str, community: i64, code: &str, plate: &str) -> (String, i64) {
+    let lane = s
+        .ok(token, Method::POST, "/api/v1/places", Some(json!({"community_id": community, "kind": "vehicle_lane", "name": "车道", "x": 1.0, "y": 1.0})))
+        .await;
+    let gate = s
+        .ok(
+            token,
+            Method::POST,
+            "/api/v1/devices",
+            Some(
+                json!({"code": code, "kind": "barrier_gate", "protocol": "http_push",
+            "community_id": community, "place_id": lane["id"]}),
+            ),
+        )
+        .await;
+    let code = gate["device"]["code"].as_str().unwrap().to_string();
+    let event = anfang_app::access::DeviceEvent {
+        event_id: format!("in-{plate}"),
+        at_ms: s.clock_now(),
+        kind: anfang_app::access::DeviceEventKind::Plate {
+            plate: plate.into(),
+            confidence: 0.98,
+            entering: true,
+        },
+        body_json: "{}".into(),
+    };
+    s.app.device_event(&code, &event).await.unwrap();
+    let sessions = s
+        .ok(
+            token,
+            Method::GET,
+            &format!("/api/v1/parking-sessions?community_id={community}"),
+            None,
+        )
+        .await;
+    (code, sessions["items"][0]["id"].as_i64().unwrap())
+}
+
+async fn parking_session_in(s: &Server, token: &str, b: &Seeded, plate: &str) -> i64 {
+    gate_and_entry(s, token, b.community, "37032300001320000599", plate)
+        .await
+        .1
+}
+
 async fn admin_token(s: &Server) -> String {
     let req = anfang_app::auth::CreateUser {
         username: "admin".into(),
@@ -230,6 +281,12 @@ fn out_of_scope_body(method: &str, path: &str, b: &Seeded) -> Option<Value> {
             json!({"community_id": b.community, "name": "x", "kind": "shop"})
         }
         ("post", "/api/v1/persons/{id}/consents") => json!({"given_by": "self"}),
+        ("post", "/api/v1/parking-sessions/{id}/payments") => json!({"method": "cash", "amount_cents": 100}),
+        ("put", "/api/v1/communities/{id}/parking-tariff") => {
+            json!({"free_minutes": 0, "day_start_minute": 420,
+            "night_start_minute": 1140, "day_rate_cents_per_hour": 1, "night_rate_cents_per_hour": 1,
+            "daily_cap_cents": 0, "billing_unit_minutes": 60})
+        }
         ("post", "/api/v1/visitors") => {
             json!({"house_id": b.house, "name": "访客", "valid_from": "2026-11-01T08:00:00+08:00",
             "valid_until": "2026-11-01T20:00:00+08:00"})
@@ -295,6 +352,7 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
         v["report_id"].as_i64().expect("a failed row yields a report")
     };
 
+    let parking_b = parking_session_in(&s, &admin, &b, "鲁C7G777").await;
     let spec = s.ok(&admin, Method::GET, "/api/v1/openapi.json", None).await;
     // Operations that touch no community's data: logging in and out, reading oneself, and the
     // blank import template. Everything else must refuse.
@@ -312,6 +370,7 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
             }
             let id = match path.as_str() {
                 p if p.starts_with("/api/v1/communities/") => b.community,
+                p if p.starts_with("/api/v1/parking-sessions/") => parking_b,
                 p if p.starts_with("/api/v1/houses/") => b.house,
                 p if p.starts_with("/api/v1/persons/") => b.person,
                 p if p.starts_with("/api/v1/vehicles/") => b.vehicle,
@@ -326,7 +385,8 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
                 .replace("{id}", &id.to_string())
                 .replace("{kind}", "persons")
                 .replace("{consent_id}", "1")
-                .replace("{credential_id}", "1");
+                .replace("{credential_id}", "1")
+                .replace("{payment_id}", "1");
             let params = op["parameters"].as_array().cloned().unwrap_or_default();
             if params.iter().any(|p| p["name"] == "community_id") {
                 url.push_str(&format!("?community_id={}", b.community));
@@ -378,7 +438,7 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
             checked += 1;
         }
     }
-    assert!(checked >= 48, "the matrix covered only {checked} operations");
+    assert!(checked >= 53, "the matrix covered only {checked} operations");
     // Nothing was written by the refused calls.
     let persons = s
         .ok(
@@ -1518,4 +1578,156 @@ async fn terminals_receive_exactly_the_library_changes_they_missed() {
         ack["command"]["changes"][0]["valid_until"],
         "2026-12-31T23:59:59+08:00"
     );
+}
+
+#[tokio::test]
+async fn cars_enter_pay_and_leave_through_the_gates() {
+    use anfang_app::access::{DeviceEvent, DeviceEventKind};
+    use anfang_domain::access::{Outcome, Reason};
+    let s = Server::start().await;
+    let admin = admin_token(&s).await;
+    let a = seed(&s, &admin, 1).await;
+    let pm = user_token(&s, &admin, "pm_a", "property_manager", "community:370323001001").await;
+    let guard = user_token(&s, &admin, "guard_a", "guard", "community:370323001001").await;
+    let tariff = s
+        .ok(
+            &pm,
+            Method::GET,
+            &format!("/api/v1/communities/{}/parking-tariff", a.community),
+            None,
+        )
+        .await;
+    assert_eq!(tariff["free_minutes"], 15, "the default tariff");
+    let mut strict = tariff.clone();
+    strict["billing_unit_minutes"] = json!(0);
+    let (status, v) = s
+        .call(
+            Some(&pm),
+            Method::PUT,
+            &format!("/api/v1/communities/{}/parking-tariff", a.community),
+            Some(strict),
+        )
+        .await;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_tariff"))
+    );
+    // 2026-11-01 08:00 local: an unknown car enters and gets a session.
+    let (gate, session) = gate_and_entry(&s, &pm, a.community, "37032300001320000501", "鲁C8Q123").await;
+    let mut n = 0;
+    let mut read = async |plate: &str, confidence: f32, entering: bool| {
+        n += 1;
+        let event = DeviceEvent {
+            event_id: format!("p{n}"),
+            at_ms: s.clock_now(),
+            kind: DeviceEventKind::Plate {
+                plate: plate.into(),
+                confidence,
+                entering,
+            },
+            body_json: "{}".into(),
+        };
+        s.app.device_event(&gate, &event).await.unwrap().decision.unwrap()
+    };
+    // The resident's registered car opens both ways.
+    assert_eq!(read("鲁C12341", 0.99, true).await.reason, Reason::ResidentVehicle);
+    // Two hours later the visitor car tries to leave, read with one wrong character.
+    s.clock.advance_ms(2 * 3600 * 1000);
+    let d = read("鲁C8Q128", 0.7, false).await;
+    assert_eq!(
+        (d.outcome, d.reason),
+        (Outcome::Deny, Reason::FeeDue),
+        "paired despite the misread, fee due"
+    );
+    let sessions = s
+        .ok(
+            &guard,
+            Method::GET,
+            &format!(
+                "/api/v1/parking-sessions?community_id={}&kind=fee_due",
+                a.community
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(
+        sessions["items"][0]["due_cents"], 600,
+        "2 h at 300 cents/h: {sessions}"
+    );
+    assert_eq!(sessions["items"][0]["due_yuan"], "6.00");
+    let (status, _) = s
+        .call(
+            Some(&guard),
+            Method::POST,
+            &format!("/api/v1/parking-sessions/{session}/payments"),
+            Some(json!({"method": "bitcoin"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let paid = s
+        .ok(
+            &guard,
+            Method::POST,
+            &format!("/api/v1/parking-sessions/{session}/payments"),
+            Some(json!({"method": "cash"})),
+        )
+        .await;
+    assert_eq!(
+        (paid["paid_cents"].as_i64(), paid["due_cents"].as_i64()),
+        (Some(600), Some(0))
+    );
+    let d = read("鲁C8Q123", 0.99, false).await;
+    assert_eq!((d.outcome, d.reason), (Outcome::Open, Reason::ParkingSettled));
+    let closed = s
+        .ok(
+            &guard,
+            Method::GET,
+            &format!(
+                "/api/v1/parking-sessions?community_id={}&kind=closed",
+                a.community
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (closed["total"].as_i64(), closed["items"][0]["fee_cents"].as_i64()),
+        (Some(1), Some(600))
+    );
+    // A car nobody saw enter is refused, for the booth to handle.
+    assert_eq!(
+        read("鲁C9Z999", 0.99, false).await.reason,
+        Reason::NoParkingSession
+    );
+    // A refund is recorded and audited.
+    let resp = s
+        .http
+        .post(format!(
+            "{}/api/v1/parking-sessions/{session}/payments/1/refund",
+            s.base
+        ))
+        .bearer_auth(&guard)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let audit = s
+        .ok(&admin, Method::GET, "/api/v1/audit?page_size=200", None)
+        .await;
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(actions.contains(&"parking.pay") && actions.contains(&"parking.refund"));
+    // Every gate decision is an access record.
+    let records = s
+        .ok(
+            &pm,
+            Method::GET,
+            &format!("/api/v1/access-records?community_id={}&page_size=50", a.community),
+            None,
+        )
+        .await;
+    assert_eq!(records["total"], 5);
 }

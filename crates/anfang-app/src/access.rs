@@ -93,6 +93,15 @@ pub enum DeviceEventKind {
         /// The terminal's own decision (outcome, reason code), if it decided offline.
         decided_locally: Option<(Outcome, String)>,
     },
+    /// A plate camera at a lane read a plate.
+    Plate {
+        /// The plate as read.
+        plate: String,
+        /// Recognition confidence, 0–1.
+        confidence: f32,
+        /// Entering (`true`) or leaving.
+        entering: bool,
+    },
     /// The terminal applied its library up to this version.
     LibraryAck {
         /// The version applied.
@@ -153,22 +162,7 @@ fn decision_from_json(text: &str) -> Option<AccessDecision> {
         _ => Outcome::Deny,
     };
     let reason = v.get("reason")?.as_str()?;
-    let reason = [
-        Reason::Resident,
-        Reason::TenantLease,
-        Reason::Staff,
-        Reason::VisitorPass,
-        Reason::UnknownCredential,
-        Reason::CredentialInvalid,
-        Reason::NoFaceConsent,
-        Reason::NotAuthorisedHere,
-        Reason::LeaseNotStarted,
-        Reason::LeaseEnded,
-        Reason::DenyListed,
-        Reason::NotAnAccessPoint,
-    ]
-    .into_iter()
-    .find(|r| r.as_str() == reason)?;
+    let reason = Reason::parse(reason)?;
     Some(AccessDecision { outcome, reason })
 }
 
@@ -587,6 +581,47 @@ impl App {
                     .await?;
                 library = self.library_delta(&mut tx, &device, *library_version).await?;
                 ("heartbeat", None)
+            }
+            DeviceEventKind::Plate {
+                plate,
+                confidence,
+                entering,
+            } => {
+                tx.touch_device(device.id, now, None, None).await?;
+                let community_id = device.community_id.ok_or_else(|| {
+                    AppError::invalid(
+                        "unassigned_device",
+                        "device",
+                        "the device is not assigned to a community yet",
+                    )
+                })?;
+                let (decision, owner) = self
+                    .plate_decision(
+                        &mut tx,
+                        &device,
+                        community_id,
+                        &crate::parking::LaneRead {
+                            plate,
+                            confidence: *confidence,
+                            entering: *entering,
+                            at: event.at_ms,
+                        },
+                    )
+                    .await?;
+                tx.insert_access_record(&NewAccessRecord {
+                    community_id,
+                    device_id: device.id,
+                    event_id: event.event_id.clone(),
+                    person_id: owner,
+                    credential_kind: "plate".into(),
+                    outcome: decision.outcome.as_str().into(),
+                    reason: decision.reason.as_str().into(),
+                    decided_locally: false,
+                    snapshot_key: None,
+                    at: event.at_ms,
+                })
+                .await?;
+                ("plate", Some(decision))
             }
             DeviceEventKind::LibraryAck { version } => {
                 tx.touch_device(device.id, now, None, Some(*version)).await?;

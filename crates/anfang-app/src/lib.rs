@@ -14,6 +14,7 @@ mod error;
 pub mod excel;
 pub mod import;
 pub mod library;
+pub mod parking;
 pub mod registry;
 pub mod scope;
 pub mod vault;

@@ -55,9 +55,45 @@ pub enum Reason {
     DenyListed,
     /// The door is not an access point (e.g. a perimeter zone).
     NotAnAccessPoint,
+    /// A registered resident's vehicle.
+    ResidentVehicle,
+    /// An unregistered car enters on a temporary-parking session.
+    TemporaryParking,
+    /// Leaving: the parking fee is paid (or nothing was due).
+    ParkingSettled,
+    /// Leaving: the parking fee is due.
+    FeeDue,
+    /// Leaving: no entry of this car was found.
+    NoParkingSession,
 }
 
 impl Reason {
+    /// Every reason.
+    pub const ALL: &'static [Reason] = &[
+        Reason::Resident,
+        Reason::TenantLease,
+        Reason::Staff,
+        Reason::VisitorPass,
+        Reason::UnknownCredential,
+        Reason::CredentialInvalid,
+        Reason::NoFaceConsent,
+        Reason::NotAuthorisedHere,
+        Reason::LeaseNotStarted,
+        Reason::LeaseEnded,
+        Reason::DenyListed,
+        Reason::NotAnAccessPoint,
+        Reason::ResidentVehicle,
+        Reason::TemporaryParking,
+        Reason::ParkingSettled,
+        Reason::FeeDue,
+        Reason::NoParkingSession,
+    ];
+
+    /// The reason with this code.
+    pub fn parse(code: &str) -> Option<Reason> {
+        Self::ALL.iter().copied().find(|r| r.as_str() == code)
+    }
+
     /// The stable code.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -73,6 +109,11 @@ impl Reason {
             Reason::LeaseEnded => "lease_ended",
             Reason::DenyListed => "deny_listed",
             Reason::NotAnAccessPoint => "not_an_access_point",
+            Reason::ResidentVehicle => "resident_vehicle",
+            Reason::TemporaryParking => "temporary_parking",
+            Reason::ParkingSettled => "parking_settled",
+            Reason::FeeDue => "fee_due",
+            Reason::NoParkingSession => "no_parking_session",
         }
     }
 
@@ -88,6 +129,11 @@ impl Reason {
             Reason::LeaseEnded => "租期已结束，请联系物业",
             Reason::DenyListed => "禁止通行，请联系物业",
             Reason::NotAnAccessPoint => "非通行点位",
+            Reason::ResidentVehicle => "欢迎回家",
+            Reason::TemporaryParking => "临时车辆，请按时缴费",
+            Reason::ParkingSettled => "一路顺风",
+            Reason::FeeDue => "请缴纳停车费后出场",
+            Reason::NoParkingSession => "未找到入场记录，请联系岗亭",
         }
     }
 }
@@ -314,6 +360,14 @@ mod tests {
             decide(&[grant(HouseRole::Owner, None)], &zone, d("2026-06-01"), false).reason,
             Reason::NotAnAccessPoint
         );
+    }
+
+    #[test]
+    fn reason_codes_round_trip() {
+        for reason in Reason::ALL {
+            assert_eq!(Reason::parse(reason.as_str()), Some(*reason));
+            assert!(!reason.message_zh().is_empty());
+        }
     }
 
     #[test]

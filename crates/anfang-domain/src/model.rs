@@ -248,6 +248,8 @@ pub enum Permission {
     ManageUsers,
     /// Invite visitors (residents for their own house, staff for their communities).
     InviteVisitors,
+    /// Collect and refund parking fees, set tariffs.
+    ManageParking,
 }
 
 impl Role {
@@ -289,7 +291,7 @@ impl Role {
             PropertyManager => !matches!(permission, ReadAudit | ManageUsers),
             Guard => matches!(
                 permission,
-                ReadTree | ReadPersons | ReadVehicles | ReadDevices | InviteVisitors
+                ReadTree | ReadPersons | ReadVehicles | ReadDevices | InviteVisitors | ManageParking
             ),
             Resident => matches!(permission, ReadTree | ReadPersons | ReadVehicles | InviteVisitors),
             Auditor => matches!(permission, ReadAudit),

@@ -63,6 +63,11 @@ fn to_event(message: &UpMessage, raw: &[u8]) -> DeviceEvent {
                 decided_locally,
             }
         }
+        UpBody::Plate(p) => DeviceEventKind::Plate {
+            plate: p.plate.clone(),
+            confidence: p.confidence,
+            entering: p.direction == anfang_protocol::LaneDirection::In,
+        },
         UpBody::LibraryAck(a) => DeviceEventKind::LibraryAck {
             version: i64::try_from(a.version).unwrap_or(i64::MAX),
         },

@@ -379,6 +379,27 @@ fn visitor_pass(r: &AnyRow) -> StoreResult<VisitorPassRow> {
     ))
 }
 
+const PARKING_COLS: &str = "id, community_id, plate, entry_device_id, entered_at, exit_device_id, exited_at, \
+     fee_cents, paid_cents, status";
+
+fn parking_session(r: &AnyRow) -> StoreResult<ParkingSessionRow> {
+    Ok(decode!(
+        r,
+        ParkingSessionRow {
+            id,
+            community_id,
+            plate,
+            entry_device_id,
+            entered_at,
+            exit_device_id,
+            exited_at,
+            fee_cents,
+            paid_cents,
+            status
+        }
+    ))
+}
+
 fn report(r: &AnyRow) -> StoreResult<ReportRow> {
     Ok(decode!(
         r,
@@ -1298,6 +1319,178 @@ impl Tx for SqlTx {
                        a.credential_kind, a.outcome, a.reason, a.decided_locally, a.snapshot_key, a.at";
         self.paged(columns, &q, "a.at DESC, a.id DESC", page, access_record)
             .await
+    }
+
+    async fn parking_tariff(&mut self, community_id: i64) -> StoreResult<Option<String>> {
+        let mut q = Q::new("SELECT tariff_json FROM parking_tariffs WHERE community_id = ");
+        q.bind(community_id);
+        match self.one(&q).await? {
+            Some(row) => Ok(Some(row.try_get("tariff_json").map_err(map_err)?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn set_parking_tariff(&mut self, community_id: i64, tariff_json: &str, at: i64) -> StoreResult<()> {
+        let mut q = Q::new("INSERT INTO parking_tariffs (community_id, tariff_json, updated_at) VALUES (");
+        q.bind(community_id)
+            .sql(", ")
+            .bind(tariff_json)
+            .sql(", ")
+            .bind(at);
+        q.sql(") ON CONFLICT (community_id) DO UPDATE SET tariff_json = excluded.tariff_json, updated_at = excluded.updated_at");
+        self.exec(&q).await.map(|_| ())
+    }
+
+    async fn insert_parking_session(
+        &mut self,
+        community_id: i64,
+        plate: &str,
+        device_id: i64,
+        at: i64,
+    ) -> StoreResult<i64> {
+        let mut q = Q::new(
+            "INSERT INTO parking_sessions (community_id, plate, entry_device_id, entered_at, paid_cents, status) VALUES (",
+        );
+        q.bind(community_id)
+            .sql(", ")
+            .bind(plate)
+            .sql(", ")
+            .bind(device_id)
+            .sql(", ")
+            .bind(at);
+        q.sql(", 0, 'open') RETURNING id");
+        self.insert(&q, "parking session").await
+    }
+
+    async fn parking_session(&mut self, id: i64) -> StoreResult<Option<ParkingSessionRow>> {
+        let mut q = Q::new(&format!(
+            "SELECT {PARKING_COLS} FROM parking_sessions WHERE id = "
+        ));
+        q.bind(id);
+        self.one_as(&q, parking_session).await
+    }
+
+    async fn unclosed_parking_sessions(&mut self, community_id: i64) -> StoreResult<Vec<ParkingSessionRow>> {
+        let mut q = Q::new(&format!(
+            "SELECT {PARKING_COLS} FROM parking_sessions WHERE status <> 'closed' AND community_id = "
+        ));
+        q.bind(community_id).sql(" ORDER BY entered_at");
+        self.all(&q).await?.iter().map(parking_session).collect()
+    }
+
+    async fn update_parking_session(
+        &mut self,
+        id: i64,
+        exit_device_id: Option<i64>,
+        exited_at: Option<i64>,
+        fee_cents: Option<i64>,
+        status: &str,
+    ) -> StoreResult<()> {
+        let mut q = Q::new("UPDATE parking_sessions SET exit_device_id = ");
+        q.bind(exit_device_id)
+            .sql(", exited_at = ")
+            .bind(exited_at)
+            .sql(", fee_cents = ")
+            .bind(fee_cents);
+        q.sql(", status = ").bind(status).sql(" WHERE id = ").bind(id);
+        match self.exec(&q).await? {
+            0 => Err(StoreError::NotFound {
+                entity: "parking session",
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    async fn insert_parking_payment(
+        &mut self,
+        session_id: i64,
+        amount_cents: i64,
+        method: &str,
+        recorded_by: &str,
+        at: i64,
+    ) -> StoreResult<i64> {
+        let mut q = Q::new("UPDATE parking_sessions SET paid_cents = paid_cents + ");
+        q.bind(amount_cents).sql(" WHERE id = ").bind(session_id);
+        if self.exec(&q).await? == 0 {
+            return Err(StoreError::NotFound {
+                entity: "parking session",
+            });
+        }
+        let mut q = Q::new(
+            "INSERT INTO parking_payments (session_id, amount_cents, method, recorded_by, paid_at) VALUES (",
+        );
+        q.bind(session_id)
+            .sql(", ")
+            .bind(amount_cents)
+            .sql(", ")
+            .bind(method)
+            .sql(", ")
+            .bind(recorded_by);
+        q.sql(", ").bind(at).sql(") RETURNING id");
+        self.insert(&q, "parking payment").await
+    }
+
+    async fn parking_payments(&mut self, session_id: i64) -> StoreResult<Vec<ParkingPaymentRow>> {
+        let mut q = Q::new(
+            "SELECT id, session_id, amount_cents, method, recorded_by, paid_at, refunded_at FROM parking_payments \
+             WHERE session_id = ",
+        );
+        q.bind(session_id).sql(" ORDER BY id");
+        self.all(&q)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(decode!(
+                    r,
+                    ParkingPaymentRow {
+                        id,
+                        session_id,
+                        amount_cents,
+                        method,
+                        recorded_by,
+                        paid_at,
+                        refunded_at
+                    }
+                ))
+            })
+            .collect()
+    }
+
+    async fn refund_parking_payment(&mut self, payment_id: i64, at: i64) -> StoreResult<()> {
+        let mut q = Q::new("UPDATE parking_payments SET refunded_at = ");
+        q.bind(at)
+            .sql(" WHERE refunded_at IS NULL AND id = ")
+            .bind(payment_id)
+            .sql(" RETURNING session_id, amount_cents");
+        let row = self
+            .one(&q)
+            .await?
+            .ok_or(StoreError::NotFound { entity: "payment" })?;
+        let session: i64 = row.try_get("session_id").map_err(map_err)?;
+        let amount: i64 = row.try_get("amount_cents").map_err(map_err)?;
+        let mut q = Q::new("UPDATE parking_sessions SET paid_cents = paid_cents - ");
+        q.bind(amount).sql(" WHERE id = ").bind(session);
+        self.exec(&q).await.map(|_| ())
+    }
+
+    async fn list_parking_sessions(
+        &mut self,
+        filter: &Filter,
+        page: Page,
+    ) -> StoreResult<Paged<ParkingSessionRow>> {
+        let mut q = Q::new("FROM parking_sessions WHERE 1 = 1");
+        q.and_scope("community_id", filter)
+            .and_eq("community_id", filter.community_id)
+            .and_eq("status", filter.kind.as_ref())
+            .and_eq("plate", filter.plate_number.as_ref());
+        self.paged(
+            PARKING_COLS,
+            &q,
+            "entered_at DESC, id DESC",
+            page,
+            parking_session,
+        )
+        .await
     }
 
     async fn insert_visitor_pass(&mut self, new: &NewVisitorPass) -> StoreResult<i64> {

@@ -740,6 +740,78 @@ async fn access_control_round_trips(store: &dyn Store, ids: &Ids) {
             .total,
         0
     );
+    drop(tx);
+    let mut tx = store.write().await.unwrap();
+    assert!(tx.parking_tariff(ids.community_a).await.unwrap().is_none());
+    tx.set_parking_tariff(ids.community_a, "{\"a\":1}", 1)
+        .await
+        .unwrap();
+    tx.set_parking_tariff(ids.community_a, "{\"a\":2}", 2)
+        .await
+        .unwrap();
+    let session = tx
+        .insert_parking_session(ids.community_a, "鲁C8X888", device, 1000)
+        .await
+        .unwrap();
+    tx.update_parking_session(session, Some(device), None, Some(450), "fee_due")
+        .await
+        .unwrap();
+    let paid = tx
+        .insert_parking_payment(session, 450, "cash", "user:guard", 2000)
+        .await
+        .unwrap();
+    tx.insert_parking_payment(session, 100, "cash", "user:guard", 2001)
+        .await
+        .unwrap();
+    tx.refund_parking_payment(paid, 3000).await.unwrap();
+    assert!(
+        matches!(
+            tx.refund_parking_payment(paid, 3001).await,
+            Err(StoreError::NotFound { .. })
+        ),
+        "refunded once"
+    );
+    tx.commit().await.unwrap();
+    let mut tx = store.read().await.unwrap();
+    assert_eq!(
+        tx.parking_tariff(ids.community_a).await.unwrap().as_deref(),
+        Some("{\"a\":2}")
+    );
+    let row = tx.parking_session(session).await.unwrap().unwrap();
+    assert_eq!(
+        (row.fee_cents, row.paid_cents, row.status.as_str()),
+        (Some(450), 100, "fee_due")
+    );
+    assert_eq!(
+        tx.unclosed_parking_sessions(ids.community_a).await.unwrap().len(),
+        1
+    );
+    assert_eq!(
+        tx.parking_payments(session).await.unwrap()[0].refunded_at,
+        Some(3000)
+    );
+    let due = Filter {
+        kind: Some("fee_due".into()),
+        ..Filter::default()
+    };
+    assert_eq!(
+        tx.list_parking_sessions(&due, Page::first(5))
+            .await
+            .unwrap()
+            .total,
+        1
+    );
+    let elsewhere = Filter {
+        community_ids: Some(vec![ids.community_b]),
+        ..Filter::default()
+    };
+    assert_eq!(
+        tx.list_parking_sessions(&elsewhere, Page::first(5))
+            .await
+            .unwrap()
+            .total,
+        0
+    );
     let place = tx
         .list_places(&Filter::default(), Page::first(1))
         .await

@@ -232,6 +232,51 @@ pub trait Tx: Send {
         after: i64,
         limit: i64,
     ) -> StoreResult<Vec<(i64, i64)>>;
+    /// A community's parking tariff as JSON, if set.
+    async fn parking_tariff(&mut self, community_id: i64) -> StoreResult<Option<String>>;
+    /// Sets a community's parking tariff (JSON).
+    async fn set_parking_tariff(&mut self, community_id: i64, tariff_json: &str, at: i64) -> StoreResult<()>;
+    /// Opens a parking session; returns its id.
+    async fn insert_parking_session(
+        &mut self,
+        community_id: i64,
+        plate: &str,
+        device_id: i64,
+        at: i64,
+    ) -> StoreResult<i64>;
+    /// One session.
+    async fn parking_session(&mut self, id: i64) -> StoreResult<Option<ParkingSessionRow>>;
+    /// Sessions not closed in a community (status `open` or `fee_due`).
+    async fn unclosed_parking_sessions(&mut self, community_id: i64) -> StoreResult<Vec<ParkingSessionRow>>;
+    /// Records an exit attempt or exit: the fee and the new status.
+    async fn update_parking_session(
+        &mut self,
+        id: i64,
+        exit_device_id: Option<i64>,
+        exited_at: Option<i64>,
+        fee_cents: Option<i64>,
+        status: &str,
+    ) -> StoreResult<()>;
+    /// Records a payment and adds it to the session's paid amount.
+    async fn insert_parking_payment(
+        &mut self,
+        session_id: i64,
+        amount_cents: i64,
+        method: &str,
+        recorded_by: &str,
+        at: i64,
+    ) -> StoreResult<i64>;
+    /// A session's payments.
+    async fn parking_payments(&mut self, session_id: i64) -> StoreResult<Vec<ParkingPaymentRow>>;
+    /// Marks a payment refunded and takes it off the session's paid amount.
+    async fn refund_parking_payment(&mut self, payment_id: i64, at: i64) -> StoreResult<()>;
+    /// Lists sessions newest first (filters: `community_ids`, `community_id`, `kind` = status,
+    /// `plate_number` = plate as read).
+    async fn list_parking_sessions(
+        &mut self,
+        filter: &Filter,
+        page: Page,
+    ) -> StoreResult<Paged<ParkingSessionRow>>;
     /// Stores a visitor pass.
     async fn insert_visitor_pass(&mut self, new: &NewVisitorPass) -> StoreResult<i64>;
     /// Finds a pass by its token's blind index.

@@ -885,3 +885,47 @@ pub struct VisitorPassRow {
     /// Revoked (ms).
     pub revoked_at: Option<i64>,
 }
+
+/// A stored temporary-parking session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParkingSessionRow {
+    /// Id.
+    pub id: i64,
+    /// Community.
+    pub community_id: i64,
+    /// The plate as read at entry.
+    pub plate: String,
+    /// Entry gate.
+    pub entry_device_id: i64,
+    /// Entered (ms).
+    pub entered_at: i64,
+    /// Exit gate.
+    pub exit_device_id: Option<i64>,
+    /// Left (ms).
+    pub exited_at: Option<i64>,
+    /// The fee computed at the last exit attempt (cents).
+    pub fee_cents: Option<i64>,
+    /// Paid so far, net of refunds (cents).
+    pub paid_cents: i64,
+    /// `open`, `fee_due` or `closed`.
+    pub status: String,
+}
+
+/// A stored payment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParkingPaymentRow {
+    /// Id.
+    pub id: i64,
+    /// Session.
+    pub session_id: i64,
+    /// Amount (cents).
+    pub amount_cents: i64,
+    /// `cash`, `transfer` or `online`.
+    pub method: String,
+    /// Who recorded it.
+    pub recorded_by: String,
+    /// Paid (ms).
+    pub paid_at: i64,
+    /// Refunded (ms).
+    pub refunded_at: Option<i64>,
+}

@@ -1,0 +1,301 @@
+//! Vehicle gates and temporary parking: a plate read at a lane opens for registered residents'
+//! cars and invited visitors' cars; any other car entering opens a temporary-parking session;
+//! leaving, its fee is computed by the community's tariff (free minutes, day/night rates, daily
+//! cap), the gate stays closed until it is paid (recorded, refundable), and the exit read is
+//! paired with its entry even when one character was misread at low confidence.
+
+use crate::{App, AppError, AppResult, Permission, Principal};
+use anfang_domain::access::{AccessDecision, Reason};
+pub use anfang_domain::parking::Tariff;
+use anfang_domain::parking::{OpenSession, match_exit, parking_fee};
+use anfang_domain::plate::normalize_plate;
+use anfang_store::*;
+use serde_json::json;
+
+/// A session as shown, with what is still due.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionView {
+    /// The stored session.
+    pub session: ParkingSessionRow,
+    /// What the car owes if it left now (cents): the fee so far minus what was paid.
+    pub due_cents: i64,
+}
+
+/// One plate read at a lane.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LaneRead<'a> {
+    /// The plate as read.
+    pub plate: &'a str,
+    /// Recognition confidence, 0–1.
+    pub confidence: f32,
+    /// Entering or leaving.
+    pub entering: bool,
+    /// When (ms).
+    pub at: i64,
+}
+
+impl App {
+    async fn tariff_of(&self, tx: &mut Box<dyn Tx>, community_id: i64) -> AppResult<Tariff> {
+        Ok(match tx.parking_tariff(community_id).await? {
+            Some(json) => {
+                serde_json::from_str(&json).map_err(|e| AppError::Internal(format!("stored tariff: {e}")))?
+            }
+            None => Tariff::default(),
+        })
+    }
+
+    /// Decides for a plate read at a lane of `community_id`; returns the decision and the
+    /// owner when the car is registered.
+    pub(crate) async fn plate_decision(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        device: &DeviceRow,
+        community_id: i64,
+        read: &LaneRead<'_>,
+    ) -> AppResult<(AccessDecision, Option<i64>)> {
+        let LaneRead {
+            plate,
+            confidence,
+            entering,
+            at,
+        } = *read;
+        let normalized = normalize_plate(plate);
+        if let Some(vehicle) = tx.vehicle_by_plate(&normalized).await?
+            && vehicle.community_id == community_id
+        {
+            return Ok((
+                AccessDecision::open(Reason::ResidentVehicle),
+                vehicle.owner_person_id,
+            ));
+        }
+        let filter = Filter {
+            community_id: Some(community_id),
+            ..Filter::default()
+        };
+        let invited = tx
+            .list_visitor_passes(&filter, Page::ALL)
+            .await?
+            .items
+            .into_iter()
+            .any(|p| {
+                p.plate_number.as_deref() == Some(normalized.as_str())
+                    && p.revoked_at.is_none()
+                    && p.valid_from <= at
+                    && at <= p.valid_until
+            });
+        if invited {
+            return Ok((AccessDecision::open(Reason::VisitorPass), None));
+        }
+        let unclosed = tx.unclosed_parking_sessions(community_id).await?;
+        if entering {
+            // A car already inside (a missed exit read) keeps its session rather than opening a second.
+            if !unclosed.iter().any(|s| normalize_plate(&s.plate) == normalized) {
+                tx.insert_parking_session(community_id, plate, device.id, at)
+                    .await?;
+            }
+            return Ok((AccessDecision::open(Reason::TemporaryParking), None));
+        }
+        let open: Vec<OpenSession> = unclosed
+            .iter()
+            .map(|s| OpenSession {
+                id: s.id,
+                plate: s.plate.clone(),
+                entered_ms: s.entered_at,
+            })
+            .collect();
+        let Some(found) = match_exit(plate, confidence, &open) else {
+            return Ok((AccessDecision::deny(Reason::NoParkingSession), None));
+        };
+        let session = unclosed
+            .iter()
+            .find(|s| s.id == found.id)
+            .ok_or(AppError::NotFound {
+                entity: "parking session",
+            })?;
+        let tariff = self.tariff_of(tx, community_id).await?;
+        let fee = i64::try_from(parking_fee(&tariff, session.entered_at, at)).unwrap_or(i64::MAX);
+        if session.paid_cents >= fee {
+            tx.update_parking_session(session.id, Some(device.id), Some(at), Some(fee), "closed")
+                .await?;
+            Ok((AccessDecision::open(Reason::ParkingSettled), None))
+        } else {
+            tx.update_parking_session(session.id, Some(device.id), None, Some(fee), "fee_due")
+                .await?;
+            Ok((AccessDecision::deny(Reason::FeeDue), None))
+        }
+    }
+
+    /// Parking sessions in scope, newest first, with what each owes now.
+    pub async fn list_parking_sessions(
+        &self,
+        who: &Principal,
+        q: &crate::registry::ListQuery,
+        page: crate::registry::PageRequest,
+    ) -> AppResult<Paged<SessionView>> {
+        who.require(Permission::ReadVehicles)?;
+        if who.scope.houses.is_some() {
+            return Err(AppError::Forbidden(
+                "residents do not see other cars' parking".into(),
+            ));
+        }
+        let filter = self.scoped_filter(who, q).await?;
+        let mut tx = self.store.read().await?;
+        let rows = tx.list_parking_sessions(&filter, page.to_page()?).await?;
+        let now = self.clock.now_ms();
+        let mut items = Vec::new();
+        for session in rows.items {
+            let fee = if session.status == "closed" {
+                session.fee_cents.unwrap_or(0)
+            } else {
+                let tariff = self.tariff_of(&mut tx, session.community_id).await?;
+                i64::try_from(parking_fee(&tariff, session.entered_at, now)).unwrap_or(i64::MAX)
+            };
+            items.push(SessionView {
+                due_cents: (fee - session.paid_cents).max(0),
+                session,
+            });
+        }
+        Ok(Paged {
+            items,
+            total: rows.total,
+        })
+    }
+
+    /// Records a payment for a session (the amount due now when `amount_cents` is `None`).
+    pub async fn pay_parking(
+        &self,
+        who: &Principal,
+        session_id: i64,
+        method: &str,
+        amount_cents: Option<i64>,
+    ) -> AppResult<SessionView> {
+        who.require(Permission::ManageParking)?;
+        if !matches!(method, "cash" | "transfer" | "online") {
+            return Err(AppError::invalid(
+                "invalid_value",
+                "method",
+                "method is cash, transfer or online",
+            ));
+        }
+        let mut tx = self.store.write().await?;
+        let session = tx.parking_session(session_id).await?.ok_or(AppError::NotFound {
+            entity: "parking session",
+        })?;
+        who.scope
+            .check_whole_community(session.community_id, "parking session")?;
+        if session.status == "closed" {
+            return Err(AppError::Conflict {
+                code: "session_closed",
+                message: "the car has left; nothing is due".into(),
+            });
+        }
+        let now = self.clock.now_ms();
+        let tariff = self.tariff_of(&mut tx, session.community_id).await?;
+        let due = (i64::try_from(parking_fee(&tariff, session.entered_at, now)).unwrap_or(i64::MAX)
+            - session.paid_cents)
+            .max(0);
+        let amount = amount_cents.unwrap_or(due);
+        if amount <= 0 {
+            return Err(AppError::invalid(
+                "nothing_due",
+                "amount_cents",
+                "nothing is due for this session",
+            ));
+        }
+        if amount > 100_000_000 {
+            return Err(AppError::invalid(
+                "invalid_value",
+                "amount_cents",
+                "amount is too large",
+            ));
+        }
+        let payment = tx
+            .insert_parking_payment(session_id, amount, method, &who.actor(), now)
+            .await?;
+        let audit = self
+            .audit(
+                &mut tx,
+                &who.actor(),
+                "parking.pay",
+                &format!("parking_session:{session_id}"),
+                json!({"payment": payment, "cents": amount, "method": method}),
+            )
+            .await?;
+        let session = tx.parking_session(session_id).await?.ok_or(AppError::NotFound {
+            entity: "parking session",
+        })?;
+        self.commit(tx, Some(&audit)).await?;
+        Ok(SessionView {
+            due_cents: (due - amount).max(0),
+            session,
+        })
+    }
+
+    /// Refunds a payment.
+    pub async fn refund_parking(&self, who: &Principal, session_id: i64, payment_id: i64) -> AppResult<()> {
+        who.require(Permission::ManageParking)?;
+        let mut tx = self.store.write().await?;
+        let session = tx.parking_session(session_id).await?.ok_or(AppError::NotFound {
+            entity: "parking session",
+        })?;
+        who.scope
+            .check_whole_community(session.community_id, "parking session")?;
+        if !tx
+            .parking_payments(session_id)
+            .await?
+            .iter()
+            .any(|p| p.id == payment_id)
+        {
+            return Err(AppError::NotFound { entity: "payment" });
+        }
+        tx.refund_parking_payment(payment_id, self.clock.now_ms()).await?;
+        let audit = self
+            .audit(
+                &mut tx,
+                &who.actor(),
+                "parking.refund",
+                &format!("parking_session:{session_id}"),
+                json!({"payment": payment_id}),
+            )
+            .await?;
+        self.commit(tx, Some(&audit)).await
+    }
+
+    /// A community's tariff (the default until one is set).
+    pub async fn parking_tariff(&self, who: &Principal, community_id: i64) -> AppResult<Tariff> {
+        who.require(Permission::ReadVehicles)?;
+        who.scope.check_community(community_id, "community")?;
+        let mut tx = self.store.read().await?;
+        self.tariff_of(&mut tx, community_id).await
+    }
+
+    /// Sets a community's tariff.
+    pub async fn set_parking_tariff(
+        &self,
+        who: &Principal,
+        community_id: i64,
+        tariff: &Tariff,
+    ) -> AppResult<Tariff> {
+        who.require(Permission::ManageParking)?;
+        who.scope.check_whole_community(community_id, "community")?;
+        tariff.validate().map_err(|e| AppError::field("tariff", e))?;
+        let json = serde_json::to_string(tariff).map_err(|e| AppError::Internal(e.to_string()))?;
+        let mut tx = self.store.write().await?;
+        tx.community(community_id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "community" })?;
+        tx.set_parking_tariff(community_id, &json, self.clock.now_ms())
+            .await?;
+        let audit = self
+            .audit(
+                &mut tx,
+                &who.actor(),
+                "parking.tariff",
+                &format!("community:{community_id}"),
+                json!({"tariff": json}),
+            )
+            .await?;
+        self.commit(tx, Some(&audit)).await?;
+        Ok(*tariff)
+    }
+}
