@@ -1257,3 +1257,53 @@ pub struct TariffDto {
     /// Started units of this many minutes are charged.
     pub billing_unit_minutes: u32,
 }
+
+/// A smart-booth call.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BoothCallDto {
+    /// Id.
+    pub id: i64,
+    /// Community.
+    pub community_id: i64,
+    /// The booth.
+    pub device_id: i64,
+    /// Visitor's name.
+    pub visitor_name: String,
+    /// The house to visit, as given.
+    pub house_ref: Option<String>,
+    /// `ringing`, `accepted`, `denied`, `timed_out`.
+    pub status: String,
+    /// Rang, RFC 3339.
+    pub created_at: String,
+    /// Answered, RFC 3339.
+    pub answered_at: Option<String>,
+    /// Who answered.
+    pub answered_by: Option<String>,
+    /// Note.
+    pub note: Option<String>,
+}
+
+impl From<BoothCallRow> for BoothCallDto {
+    fn from(c: BoothCallRow) -> Self {
+        BoothCallDto {
+            id: c.id,
+            community_id: c.community_id,
+            device_id: c.device_id,
+            visitor_name: c.visitor_name,
+            house_ref: c.house_ref,
+            status: c.status,
+            created_at: rfc3339(c.created_at),
+            answered_at: c.answered_at.map(rfc3339),
+            answered_by: c.answered_by,
+            note: c.note,
+        }
+    }
+}
+
+/// Refuse a call.
+#[derive(Debug, Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct DenyCallRequest {
+    /// A note (why), kept with the call.
+    pub message: Option<String>,
+}

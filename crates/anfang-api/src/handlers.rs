@@ -65,6 +65,9 @@ pub(crate) fn routes() -> Router<ApiState> {
         .route("/persons/{id}/qr", post(qr_code))
         .route("/access-records", get(list_access_records))
         .route("/visitors", get(list_visitors).post(invite_visitor))
+        .route("/booth-calls", get(list_booth_calls))
+        .route("/booth-calls/{id}/accept", post(accept_booth_call))
+        .route("/booth-calls/{id}/deny", post(deny_booth_call))
         .route("/parking-sessions", get(list_parking_sessions))
         .route("/parking-sessions/{id}/payments", post(pay_parking))
         .route(
@@ -877,6 +880,57 @@ pub async fn invite_visitor(
             pass: pass.into(),
             qr_payload: qr.payload,
         }),
+    ))
+}
+
+/// Smart-booth calls in scope, newest first (`kind` = status, e.g. `ringing`).
+#[utoipa::path(get, path = "/api/v1/booth-calls", tag = "access", security(("bearer" = [])), params(ListParams),
+    responses((status = 200, body = PageDto<BoothCallDto>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_booth_calls(
+    State(s): State<ApiState>,
+    c: Caller,
+    Query(p): Query<ListParams>,
+) -> ApiResult<Json<PageDto<BoothCallDto>>> {
+    Ok(paged(
+        s.app
+            .list_booth_calls(&c.principal, &query_of(&p), page_of(&p))
+            .await?,
+        &p,
+    ))
+}
+
+/// Accept a ringing call: the booth's gate opens.
+#[utoipa::path(post, path = "/api/v1/booth-calls/{id}/accept", tag = "access", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Call id")),
+    responses((status = 200, body = BoothCallDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn accept_booth_call(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<BoothCallDto>> {
+    Ok(Json(
+        s.app
+            .answer_booth_call(&c.principal, id, true, None)
+            .await?
+            .into(),
+    ))
+}
+
+/// Refuse a ringing call.
+#[utoipa::path(post, path = "/api/v1/booth-calls/{id}/deny", tag = "access", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Call id")), request_body = DenyCallRequest,
+    responses((status = 200, body = BoothCallDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn deny_booth_call(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Body(r): Body<DenyCallRequest>,
+) -> ApiResult<Json<BoothCallDto>> {
+    Ok(Json(
+        s.app
+            .answer_booth_call(&c.principal, id, false, r.message.as_deref())
+            .await?
+            .into(),
     ))
 }
 

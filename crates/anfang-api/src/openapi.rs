@@ -20,6 +20,7 @@ use utoipa::{Modify, OpenApi};
         handlers::list_consents, handlers::give_consent, handlers::revoke_consent, handlers::list_credentials,
         handlers::issue_credential, handlers::revoke_credential, handlers::qr_code, handlers::list_access_records,
         handlers::list_visitors, handlers::invite_visitor,
+        handlers::list_booth_calls, handlers::accept_booth_call, handlers::deny_booth_call,
         handlers::list_parking_sessions, handlers::pay_parking, handlers::refund_parking, handlers::get_tariff,
         handlers::set_tariff,
         handlers::list_vehicles, handlers::get_vehicle, handlers::create_vehicle,

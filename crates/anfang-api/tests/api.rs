@@ -281,6 +281,7 @@ fn out_of_scope_body(method: &str, path: &str, b: &Seeded) -> Option<Value> {
             json!({"community_id": b.community, "name": "x", "kind": "shop"})
         }
         ("post", "/api/v1/persons/{id}/consents") => json!({"given_by": "self"}),
+        ("post", "/api/v1/booth-calls/{id}/deny") => json!({"message": "x"}),
         ("post", "/api/v1/parking-sessions/{id}/payments") => json!({"method": "cash", "amount_cents": 100}),
         ("put", "/api/v1/communities/{id}/parking-tariff") => {
             json!({"free_minutes": 0, "day_start_minute": 420,
@@ -353,6 +354,22 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
     };
 
     let parking_b = parking_session_in(&s, &admin, &b, "鲁C7G777").await;
+    let booth_b = {
+        let (booth, _) = gate_and_entry(&s, &admin, b.community, "37032300001320000598", "鲁C7G778").await;
+        let event = anfang_app::access::DeviceEvent {
+            event_id: "call-b".into(),
+            at_ms: s.clock_now(),
+            kind: anfang_app::access::DeviceEventKind::BoothCall {
+                visitor_name: "访客".into(),
+                id_number: None,
+                house_ref: None,
+            },
+            body_json: "{}".into(),
+        };
+        s.app.device_event(&booth, &event).await.unwrap();
+        let calls = s.ok(&admin, Method::GET, "/api/v1/booth-calls", None).await;
+        calls["items"][0]["id"].as_i64().unwrap()
+    };
     let spec = s.ok(&admin, Method::GET, "/api/v1/openapi.json", None).await;
     // Operations that touch no community's data: logging in and out, reading oneself, and the
     // blank import template. Everything else must refuse.
@@ -371,6 +388,7 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
             let id = match path.as_str() {
                 p if p.starts_with("/api/v1/communities/") => b.community,
                 p if p.starts_with("/api/v1/parking-sessions/") => parking_b,
+                p if p.starts_with("/api/v1/booth-calls/") => booth_b,
                 p if p.starts_with("/api/v1/houses/") => b.house,
                 p if p.starts_with("/api/v1/persons/") => b.person,
                 p if p.starts_with("/api/v1/vehicles/") => b.vehicle,
@@ -438,7 +456,7 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
             checked += 1;
         }
     }
-    assert!(checked >= 53, "the matrix covered only {checked} operations");
+    assert!(checked >= 56, "the matrix covered only {checked} operations");
     // Nothing was written by the refused calls.
     let persons = s
         .ok(
@@ -1730,4 +1748,149 @@ async fn cars_enter_pay_and_leave_through_the_gates() {
         )
         .await;
     assert_eq!(records["total"], 5);
+}
+
+#[tokio::test]
+async fn booth_calls_ring_and_are_accepted_denied_or_escalated() {
+    let s = Server::start().await;
+    let admin = admin_token(&s).await;
+    let a = seed(&s, &admin, 1).await;
+    let guard = user_token(&s, &admin, "guard_a", "guard", "community:370323001001").await;
+    let entrance = s
+        .ok(&admin, Method::POST, "/api/v1/places", Some(json!({"community_id": a.community, "kind": "pedestrian_entrance", "name": "北门(无人值守)", "x": 1.0, "y": 1.0})))
+        .await;
+    let booth = s
+        .ok(
+            &admin,
+            Method::POST,
+            "/api/v1/devices",
+            Some(
+                json!({"code": "37032300001320000701", "kind": "smart_booth", "protocol": "http_push",
+            "community_id": a.community, "place_id": entrance["id"]}),
+            ),
+        )
+        .await;
+    let code = booth["device"]["code"].as_str().unwrap().to_string();
+    let secret = booth["secret"].as_str().unwrap().to_string();
+    let mut n = 0;
+    let mut send = async |body_type: &str, body: Value| -> Value {
+        n += 1;
+        let message = json!({"v": 1, "id": format!("b-{n}"), "type": body_type, "at": "2026-11-01T08:00:00+08:00", "device": code, "body": body}).to_string();
+        let now = s.clock_now();
+        let signature = anfang_protocol::sign(secret.as_bytes(), now, message.as_bytes());
+        let resp = s
+            .http
+            .post(format!("{}/api/v1/device-push/events", s.base))
+            .header(anfang_protocol::HEADER_DEVICE, code.as_str())
+            .header(anfang_protocol::HEADER_TIMESTAMP, now.to_string())
+            .header(anfang_protocol::HEADER_SIGNATURE, signature)
+            .body(message)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        resp.json().await.unwrap()
+    };
+    let call =
+        json!({"house_ref": "1-1-101", "visitor": {"name": "李访客", "id_number": "370323199001011234"}});
+    let heartbeat = json!({"firmware": "1.0", "library_version": 999});
+    // Accepted: the gate opens with the booth's next ack.
+    let ack = send("booth_call", call.clone()).await;
+    assert!(
+        ack.get("command").is_none(),
+        "the call rings; nothing to do yet: {ack}"
+    );
+    let ringing = s
+        .ok(&guard, Method::GET, "/api/v1/booth-calls?kind=ringing", None)
+        .await;
+    assert_eq!(
+        (
+            ringing["total"].as_i64(),
+            ringing["items"][0]["visitor_name"].as_str()
+        ),
+        (Some(1), Some("李访客"))
+    );
+    let first = ringing["items"][0]["id"].as_i64().unwrap();
+    let accepted = s
+        .ok(
+            &guard,
+            Method::POST,
+            &format!("/api/v1/booth-calls/{first}/accept"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (accepted["status"].as_str(), accepted["answered_by"].as_str()),
+        (Some("accepted"), Some("user:guard_a"))
+    );
+    let ack = send("heartbeat", heartbeat.clone()).await;
+    assert_eq!(
+        (
+            ack["command"]["action"].as_str(),
+            ack["command"]["reason"].as_str()
+        ),
+        (Some("open"), Some("booth_accepted")),
+        "{ack}"
+    );
+    let (status, v) = s
+        .call(
+            Some(&guard),
+            Method::POST,
+            &format!("/api/v1/booth-calls/{first}/deny"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("call_not_ringing"))
+    );
+    // Denied.
+    send("booth_call", call.clone()).await;
+    let second = s
+        .ok(&guard, Method::GET, "/api/v1/booth-calls?kind=ringing", None)
+        .await["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    s.ok(
+        &guard,
+        Method::POST,
+        &format!("/api/v1/booth-calls/{second}/deny"),
+        Some(json!({"message": "住户不认识此人"})),
+    )
+    .await;
+    let ack = send("heartbeat", heartbeat.clone()).await;
+    assert_eq!(ack["command"]["action"], "deny", "{ack}");
+    // Unanswered: escalated after the timeout, the booth told.
+    send("booth_call", call.clone()).await;
+    assert_eq!(s.app.expire_booth_calls(60_000).await.unwrap(), 0, "not yet");
+    s.clock.advance_ms(61_000);
+    assert_eq!(s.app.expire_booth_calls(60_000).await.unwrap(), 1);
+    let ack = send("heartbeat", heartbeat.clone()).await;
+    assert_eq!(ack["command"]["message"], "无人应答，已转值班中心", "{ack}");
+    let timed_out = s
+        .ok(&guard, Method::GET, "/api/v1/booth-calls?kind=timed_out", None)
+        .await;
+    assert_eq!(timed_out["total"], 1);
+    let records = s.ok(&guard, Method::GET, "/api/v1/booth-calls", None).await;
+    assert_eq!(records["total"], 3);
+    let access = s
+        .ok(
+            &admin,
+            Method::GET,
+            &format!("/api/v1/access-records?community_id={}", a.community),
+            None,
+        )
+        .await;
+    let reasons: Vec<&str> = access["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["reason"].as_str().unwrap())
+        .collect();
+    assert!(
+        reasons.contains(&"booth_accepted")
+            && reasons.contains(&"booth_denied")
+            && reasons.contains(&"booth_unanswered"),
+        "{reasons:?}"
+    );
 }

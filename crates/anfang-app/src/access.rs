@@ -93,6 +93,15 @@ pub enum DeviceEventKind {
         /// The terminal's own decision (outcome, reason code), if it decided offline.
         decided_locally: Option<(Outcome, String)>,
     },
+    /// A visitor pressed the smart booth's call key.
+    BoothCall {
+        /// Visitor's name.
+        visitor_name: String,
+        /// ID number from the card reader.
+        id_number: Option<String>,
+        /// The house to visit, as given.
+        house_ref: Option<String>,
+    },
     /// A plate camera at a lane read a plate.
     Plate {
         /// The plate as read.
@@ -146,6 +155,8 @@ pub struct DeviceAnswer {
     pub decision: Option<AccessDecision>,
     /// Library changes the terminal must apply (answering a heartbeat).
     pub library: Option<crate::library::LibraryDelta>,
+    /// A queued command (e.g. a booth call's answer) delivered with this ack.
+    pub pending: Option<crate::booth::PendingCommand>,
 }
 
 fn decision_json(decision: Option<AccessDecision>) -> String {
@@ -568,6 +579,7 @@ impl App {
                 status: AckStatus::Duplicate,
                 decision: decision_from_json(&first.answer),
                 library: None,
+                pending: None,
             });
         }
         let now = self.clock.now_ms();
@@ -622,6 +634,35 @@ impl App {
                 })
                 .await?;
                 ("plate", Some(decision))
+            }
+            DeviceEventKind::BoothCall {
+                visitor_name,
+                id_number,
+                house_ref,
+            } => {
+                tx.touch_device(device.id, now, None, None).await?;
+                let community_id = device.community_id.ok_or_else(|| {
+                    AppError::invalid(
+                        "unassigned_device",
+                        "device",
+                        "the device is not assigned to a community yet",
+                    )
+                })?;
+                let id_number_enc = id_number
+                    .as_deref()
+                    .map(|n| self.vault.encrypt("id_number", n))
+                    .transpose()?;
+                tx.insert_booth_call(&NewBoothCall {
+                    community_id,
+                    device_id: device.id,
+                    event_id: event.event_id.clone(),
+                    visitor_name: visitor_name.clone(),
+                    id_number_enc,
+                    house_ref: house_ref.clone(),
+                    now_ms: now,
+                })
+                .await?;
+                ("booth_call", None)
             }
             DeviceEventKind::LibraryAck { version } => {
                 tx.touch_device(device.id, now, None, Some(*version)).await?;
@@ -693,11 +734,19 @@ impl App {
             answer: decision_json(decision),
         })
         .await?;
+        // HTTP-push devices only hear from the platform in acks: hand over one queued command
+        // when this ack carries none of its own.
+        let pending = if decision.is_none() && library.is_none() {
+            self.take_pending_for(&mut tx, device.id).await?
+        } else {
+            None
+        };
         tx.commit().await?;
         Ok(DeviceAnswer {
             status: AckStatus::Stored,
             decision,
             library,
+            pending,
         })
     }
 

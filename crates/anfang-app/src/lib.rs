@@ -10,6 +10,7 @@
 pub mod access;
 pub mod audit;
 pub mod auth;
+pub mod booth;
 mod error;
 pub mod excel;
 pub mod import;

@@ -65,6 +65,12 @@ pub enum Reason {
     FeeDue,
     /// Leaving: no entry of this car was found.
     NoParkingSession,
+    /// The duty guard accepted a booth call.
+    BoothAccepted,
+    /// The duty guard refused a booth call.
+    BoothDenied,
+    /// Nobody answered a booth call in time; it was escalated.
+    BoothUnanswered,
 }
 
 impl Reason {
@@ -87,6 +93,9 @@ impl Reason {
         Reason::ParkingSettled,
         Reason::FeeDue,
         Reason::NoParkingSession,
+        Reason::BoothAccepted,
+        Reason::BoothDenied,
+        Reason::BoothUnanswered,
     ];
 
     /// The reason with this code.
@@ -114,6 +123,9 @@ impl Reason {
             Reason::ParkingSettled => "parking_settled",
             Reason::FeeDue => "fee_due",
             Reason::NoParkingSession => "no_parking_session",
+            Reason::BoothAccepted => "booth_accepted",
+            Reason::BoothDenied => "booth_denied",
+            Reason::BoothUnanswered => "booth_unanswered",
         }
     }
 
@@ -134,6 +146,9 @@ impl Reason {
             Reason::ParkingSettled => "一路顺风",
             Reason::FeeDue => "请缴纳停车费后出场",
             Reason::NoParkingSession => "未找到入场记录，请联系岗亭",
+            Reason::BoothAccepted => "访客请进",
+            Reason::BoothDenied => "访问未获同意",
+            Reason::BoothUnanswered => "无人应答，已转值班中心",
         }
     }
 }

@@ -6,10 +6,11 @@
 use crate::{Pipeline, PipelineError};
 use anfang_app::access::Outcome;
 use anfang_app::access::{AckStatus, DeviceAnswer, DeviceEvent, DeviceEventKind, Presented};
+use anfang_app::booth::PendingCommand;
 use anfang_app::library::LibraryDelta;
 use anfang_protocol::{
-    Ack, ChangeOp, Command, CredentialKind, Deny, LibraryChange, LibraryCredential, LibrarySync,
-    LocalOutcome, Open, OpenTarget, ProtocolError, UpBody, UpMessage,
+    Ack, ChangeOp, Command, CommandMessage, CredentialKind, Deny, LibraryChange, LibraryCredential,
+    LibrarySync, LocalOutcome, Open, OpenTarget, ProtocolError, UpBody, UpMessage,
 };
 
 /// Bodies larger than this are kept as a summary in the event log; their images belong in the
@@ -63,6 +64,11 @@ fn to_event(message: &UpMessage, raw: &[u8]) -> DeviceEvent {
                 decided_locally,
             }
         }
+        UpBody::BoothCall(b) => DeviceEventKind::BoothCall {
+            visitor_name: b.visitor.name.clone(),
+            id_number: b.visitor.id_number.clone(),
+            house_ref: b.house_ref.clone(),
+        },
         UpBody::Plate(p) => DeviceEventKind::Plate {
             plate: p.plate.clone(),
             confidence: p.confidence,
@@ -133,6 +139,30 @@ fn library_command(delta: &LibraryDelta) -> Command {
     })
 }
 
+/// A queued command in protocol form.
+fn pending_command(p: &PendingCommand, target: OpenTarget) -> Command {
+    if p.open {
+        Command::Open(Open {
+            target,
+            reason: p.text.clone(),
+            hold_secs: None,
+        })
+    } else {
+        Command::Deny(Deny {
+            message: p.text.clone(),
+        })
+    }
+}
+
+/// A queued command as a stand-alone protocol message (published on the device's down topic).
+pub fn command_message(p: &PendingCommand, now_ms: i64) -> CommandMessage {
+    CommandMessage {
+        id: format!("cmd-{}", p.id),
+        at: cst(now_ms).unwrap_or_default(),
+        command: pending_command(p, OpenTarget::Barrier),
+    }
+}
+
 fn to_ack(event_id: &str, answer: &DeviceAnswer, credential_target: OpenTarget) -> Ack {
     let mut ack = match answer.status {
         AckStatus::Stored => Ack::stored(event_id),
@@ -150,7 +180,10 @@ fn to_ack(event_id: &str, answer: &DeviceAnswer, credential_target: OpenTarget) 
             }),
         }),
         (None, Some(delta)) => Some(library_command(delta)),
-        (None, None) => None,
+        (None, None) => answer
+            .pending
+            .as_ref()
+            .map(|p| pending_command(p, credential_target)),
     };
     ack
 }

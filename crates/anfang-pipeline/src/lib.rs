@@ -14,7 +14,7 @@ use anfang_app::access::{DeviceAnswer, DeviceEvent};
 use anfang_app::{App, AppError};
 
 mod device;
-pub use device::GatewayError;
+pub use device::{GatewayError, command_message};
 use std::sync::Arc;
 use tokio::sync::{Mutex, mpsc, oneshot};
 

@@ -400,6 +400,29 @@ fn parking_session(r: &AnyRow) -> StoreResult<ParkingSessionRow> {
     ))
 }
 
+const BOOTH_COLS: &str = "id, community_id, device_id, event_id, visitor_name, id_number_enc, house_ref, status, \
+     created_at, answered_at, answered_by, note";
+
+fn booth_call(r: &AnyRow) -> StoreResult<BoothCallRow> {
+    Ok(decode!(
+        r,
+        BoothCallRow {
+            id,
+            community_id,
+            device_id,
+            event_id,
+            visitor_name,
+            id_number_enc,
+            house_ref,
+            status,
+            created_at,
+            answered_at,
+            answered_by,
+            note
+        }
+    ))
+}
+
 fn report(r: &AnyRow) -> StoreResult<ReportRow> {
     Ok(decode!(
         r,
@@ -1491,6 +1514,118 @@ impl Tx for SqlTx {
             parking_session,
         )
         .await
+    }
+
+    async fn insert_booth_call(&mut self, new: &NewBoothCall) -> StoreResult<i64> {
+        let mut q = Q::new(
+            "INSERT INTO booth_calls (community_id, device_id, event_id, visitor_name, id_number_enc, house_ref, \
+             status, created_at) VALUES (",
+        );
+        q.bind(new.community_id)
+            .sql(", ")
+            .bind(new.device_id)
+            .sql(", ")
+            .bind(&new.event_id)
+            .sql(", ");
+        q.bind(&new.visitor_name)
+            .sql(", ")
+            .bind(&new.id_number_enc)
+            .sql(", ")
+            .bind(&new.house_ref);
+        q.sql(", 'ringing', ").bind(new.now_ms).sql(") RETURNING id");
+        self.insert(&q, "booth call").await
+    }
+
+    async fn booth_call(&mut self, id: i64) -> StoreResult<Option<BoothCallRow>> {
+        let mut q = Q::new(&format!("SELECT {BOOTH_COLS} FROM booth_calls WHERE id = "));
+        q.bind(id);
+        self.one_as(&q, booth_call).await
+    }
+
+    async fn set_booth_call_status(
+        &mut self,
+        id: i64,
+        from: &str,
+        to: &str,
+        at: i64,
+        by: Option<&str>,
+        note: Option<&str>,
+    ) -> StoreResult<bool> {
+        let mut q = Q::new("UPDATE booth_calls SET status = ");
+        q.bind(to)
+            .sql(", answered_at = ")
+            .bind(at)
+            .sql(", answered_by = ")
+            .bind(&by.map(String::from));
+        q.sql(", note = ")
+            .bind(&note.map(String::from))
+            .sql(" WHERE id = ")
+            .bind(id)
+            .sql(" AND status = ")
+            .bind(from);
+        Ok(self.exec(&q).await? > 0)
+    }
+
+    async fn ringing_booth_calls_before(&mut self, before: i64) -> StoreResult<Vec<BoothCallRow>> {
+        let mut q = Q::new(&format!(
+            "SELECT {BOOTH_COLS} FROM booth_calls WHERE status = 'ringing' AND created_at < "
+        ));
+        q.bind(before).sql(" ORDER BY id");
+        self.all(&q).await?.iter().map(booth_call).collect()
+    }
+
+    async fn list_booth_calls(&mut self, filter: &Filter, page: Page) -> StoreResult<Paged<BoothCallRow>> {
+        let mut q = Q::new("FROM booth_calls WHERE 1 = 1");
+        q.and_scope("community_id", filter)
+            .and_eq("community_id", filter.community_id)
+            .and_eq("status", filter.kind.as_ref());
+        self.paged(BOOTH_COLS, &q, "id DESC", page, booth_call).await
+    }
+
+    async fn queue_command(&mut self, device_id: i64, command: &str, at: i64) -> StoreResult<i64> {
+        let mut q = Q::new("INSERT INTO device_commands (device_id, command, created_at) VALUES (");
+        q.bind(device_id)
+            .sql(", ")
+            .bind(command)
+            .sql(", ")
+            .bind(at)
+            .sql(") RETURNING id");
+        self.insert(&q, "device command").await
+    }
+
+    async fn pending_commands(
+        &mut self,
+        device_id: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<DeviceCommandRow>> {
+        let mut q = Q::new(
+            "SELECT id, device_id, command, created_at, delivered_at FROM device_commands WHERE delivered_at IS NULL",
+        );
+        q.and_eq("device_id", device_id)
+            .sql(" ORDER BY id LIMIT ")
+            .bind(limit);
+        self.all(&q)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(decode!(
+                    r,
+                    DeviceCommandRow {
+                        id,
+                        device_id,
+                        command,
+                        created_at,
+                        delivered_at
+                    }
+                ))
+            })
+            .collect()
+    }
+
+    async fn mark_command_delivered(&mut self, id: i64, at: i64) -> StoreResult<()> {
+        let mut q = Q::new("UPDATE device_commands SET delivered_at = ");
+        q.bind(at).sql(" WHERE id = ").bind(id);
+        self.exec(&q).await.map(|_| ())
     }
 
     async fn insert_visitor_pass(&mut self, new: &NewVisitorPass) -> StoreResult<i64> {

@@ -812,6 +812,74 @@ async fn access_control_round_trips(store: &dyn Store, ids: &Ids) {
             .total,
         0
     );
+    drop(tx);
+    let mut tx = store.write().await.unwrap();
+    let call = tx
+        .insert_booth_call(&NewBoothCall {
+            community_id: ids.community_a,
+            device_id: device,
+            event_id: "bc-1".into(),
+            visitor_name: "访客甲".into(),
+            id_number_enc: Some(vec![1, 2]),
+            house_ref: Some("1-1-101".into()),
+            now_ms: 100,
+        })
+        .await
+        .unwrap();
+    assert!(
+        tx.set_booth_call_status(call, "ringing", "accepted", 150, Some("user:guard"), None)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !tx.set_booth_call_status(call, "ringing", "timed_out", 160, None, None)
+            .await
+            .unwrap(),
+        "answered once"
+    );
+    let second = tx
+        .insert_booth_call(&NewBoothCall {
+            community_id: ids.community_a,
+            device_id: device,
+            event_id: "bc-2".into(),
+            visitor_name: "访客乙".into(),
+            id_number_enc: None,
+            house_ref: None,
+            now_ms: 200,
+        })
+        .await
+        .unwrap();
+    let command = tx.queue_command(device, "{\"open\":true}", 170).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.write().await.unwrap();
+    let row = tx.booth_call(call).await.unwrap().unwrap();
+    assert_eq!(
+        (row.status.as_str(), row.answered_by.as_deref()),
+        ("accepted", Some("user:guard"))
+    );
+    assert_eq!(
+        tx.ringing_booth_calls_before(300)
+            .await
+            .unwrap()
+            .iter()
+            .map(|c| c.id)
+            .collect::<Vec<_>>(),
+        vec![second]
+    );
+    assert!(tx.ringing_booth_calls_before(150).await.unwrap().is_empty());
+    let ringing = Filter {
+        kind: Some("ringing".into()),
+        ..Filter::default()
+    };
+    assert_eq!(
+        tx.list_booth_calls(&ringing, Page::first(5)).await.unwrap().total,
+        1
+    );
+    assert_eq!(tx.pending_commands(Some(device), 5).await.unwrap()[0].id, command);
+    tx.mark_command_delivered(command, 180).await.unwrap();
+    assert!(tx.pending_commands(None, 5).await.unwrap().is_empty());
+    tx.commit().await.unwrap();
+    let mut tx = store.read().await.unwrap();
     let place = tx
         .list_places(&Filter::default(), Page::first(1))
         .await

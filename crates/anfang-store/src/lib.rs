@@ -277,6 +277,35 @@ pub trait Tx: Send {
         filter: &Filter,
         page: Page,
     ) -> StoreResult<Paged<ParkingSessionRow>>;
+    /// Stores a ringing booth call.
+    async fn insert_booth_call(&mut self, new: &NewBoothCall) -> StoreResult<i64>;
+    /// One booth call.
+    async fn booth_call(&mut self, id: i64) -> StoreResult<Option<BoothCallRow>>;
+    /// Moves a call from `from` to `to` (e.g. ringing → accepted); false when it was not in
+    /// `from` any more (answered by someone else, timed out).
+    async fn set_booth_call_status(
+        &mut self,
+        id: i64,
+        from: &str,
+        to: &str,
+        at: i64,
+        by: Option<&str>,
+        note: Option<&str>,
+    ) -> StoreResult<bool>;
+    /// Ringing calls that started before `before` (ms).
+    async fn ringing_booth_calls_before(&mut self, before: i64) -> StoreResult<Vec<BoothCallRow>>;
+    /// Lists calls newest first (filters: `community_ids`, `community_id`, `kind` = status).
+    async fn list_booth_calls(&mut self, filter: &Filter, page: Page) -> StoreResult<Paged<BoothCallRow>>;
+    /// Queues a command for a device; returns its id.
+    async fn queue_command(&mut self, device_id: i64, command: &str, at: i64) -> StoreResult<i64>;
+    /// Undelivered commands, oldest first (all devices when `device_id` is `None`).
+    async fn pending_commands(
+        &mut self,
+        device_id: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<DeviceCommandRow>>;
+    /// Marks a command delivered.
+    async fn mark_command_delivered(&mut self, id: i64, at: i64) -> StoreResult<()>;
     /// Stores a visitor pass.
     async fn insert_visitor_pass(&mut self, new: &NewVisitorPass) -> StoreResult<i64>;
     /// Finds a pass by its token's blind index.

@@ -929,3 +929,66 @@ pub struct ParkingPaymentRow {
     /// Refunded (ms).
     pub refunded_at: Option<i64>,
 }
+
+/// A new booth call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewBoothCall {
+    /// Community.
+    pub community_id: i64,
+    /// The booth.
+    pub device_id: i64,
+    /// The booth's event id.
+    pub event_id: String,
+    /// Visitor's name (from the ID card reader or typed).
+    pub visitor_name: String,
+    /// Encrypted ID number from the card reader.
+    pub id_number_enc: Option<Vec<u8>>,
+    /// The house to visit, as the visitor gave it.
+    pub house_ref: Option<String>,
+    /// Now (ms).
+    pub now_ms: i64,
+}
+
+/// A stored booth call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoothCallRow {
+    /// Id.
+    pub id: i64,
+    /// Community.
+    pub community_id: i64,
+    /// The booth.
+    pub device_id: i64,
+    /// The booth's event id.
+    pub event_id: String,
+    /// Visitor's name.
+    pub visitor_name: String,
+    /// Encrypted ID number.
+    pub id_number_enc: Option<Vec<u8>>,
+    /// House to visit.
+    pub house_ref: Option<String>,
+    /// `ringing`, `accepted`, `denied`, `timed_out`, `abandoned`.
+    pub status: String,
+    /// Rang (ms).
+    pub created_at: i64,
+    /// Answered (ms).
+    pub answered_at: Option<i64>,
+    /// Who answered.
+    pub answered_by: Option<String>,
+    /// Note (deny message, escalation).
+    pub note: Option<String>,
+}
+
+/// A command waiting for delivery to a device.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceCommandRow {
+    /// Id (also the protocol command id).
+    pub id: i64,
+    /// Device.
+    pub device_id: i64,
+    /// The command as JSON text (application form).
+    pub command: String,
+    /// Queued (ms).
+    pub created_at: i64,
+    /// Delivered (ms).
+    pub delivered_at: Option<i64>,
+}

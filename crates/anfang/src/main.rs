@@ -360,12 +360,32 @@ async fn bind(addr: &str, key: &str) -> anyhow::Result<tokio::net::TcpListener> 
     })
 }
 
+/// How long a smart-booth call may ring before it is escalated as unanswered.
+const BOOTH_RING_TIMEOUT_MS: i64 = 60_000;
+
+/// Background duties of a serving node: escalate booth calls nobody answered.
+fn start_jobs(app: &anfang_app::App) {
+    let app = app.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            match app.expire_booth_calls(BOOTH_RING_TIMEOUT_MS).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(calls = n, "booth calls escalated as unanswered"),
+                Err(e) => tracing::warn!(error = %e, "could not expire booth calls"),
+            }
+        }
+    });
+}
+
 /// Serves until Ctrl-C / SIGTERM.
 async fn serve(
     app: anfang_app::App,
     listener: tokio::net::TcpListener,
     pipeline: anfang_pipeline::Pipeline,
 ) -> anyhow::Result<()> {
+    start_jobs(&app);
     let router = anfang_api::router_with(app, console::embedded(), pipeline);
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown())

@@ -69,6 +69,32 @@ pub async fn start(
         None => format!("mqtt://{} (external broker)", config.broker),
     };
     let downlink = transport.downlink();
+    // Queued commands (booth answers) go out as soon as they exist: poll the outbox.
+    {
+        let (app, downlink) = (app.clone(), downlink.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_millis(300));
+            loop {
+                tick.tick().await;
+                let commands = match app.take_pending_commands(50).await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not read queued device commands");
+                        continue;
+                    }
+                };
+                for command in commands {
+                    let message = anfang_pipeline::command_message(&command, app.clock().now_ms());
+                    if let Err(e) = downlink
+                        .publish_down(&command.device_code, message.encode(), QoS::AtLeastOnce)
+                        .await
+                    {
+                        tracing::warn!(device = %command.device_code, error = %e, "could not send a queued command");
+                    }
+                }
+            }
+        });
+    }
     let app = app.clone();
     let pipeline = pipeline.clone();
     tokio::spawn(async move {

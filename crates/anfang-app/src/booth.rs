@@ -1,0 +1,219 @@
+//! The smart booth (智能岗亭) at an unattended entrance: a visitor presses the one key, the
+//! booth sends their details (name and ID number from the card reader, the house to visit) and
+//! the call rings on the duty guard's console; the guard accepts (the gate opens) or refuses;
+//! a call nobody answers in time is marked unanswered and escalated. Every outcome is an access
+//! record. Answers reach the booth as queued commands: at once over MQTT, with the next ack
+//! over HTTP push.
+
+use crate::{App, AppError, AppResult, Permission, Principal};
+use anfang_domain::access::{AccessDecision, Reason};
+use anfang_store::*;
+use serde_json::json;
+
+/// A command waiting for a device, in application form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingCommand {
+    /// The command's id (unique).
+    pub id: i64,
+    /// The device's code.
+    pub device_code: String,
+    /// Open the gate (`true`) or refuse with `message`.
+    pub open: bool,
+    /// Reason code (open) or the message for the screen (deny).
+    pub text: String,
+}
+
+fn command_json(decision: AccessDecision) -> String {
+    json!({"outcome": decision.outcome.as_str(), "reason": decision.reason.as_str()}).to_string()
+}
+
+impl App {
+    /// Takes (marks delivered) the oldest pending command for one device, inside `tx`.
+    pub(crate) async fn take_pending_for(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        device_id: i64,
+    ) -> AppResult<Option<PendingCommand>> {
+        let Some(row) = tx.pending_commands(Some(device_id), 1).await?.into_iter().next() else {
+            return Ok(None);
+        };
+        let device = tx
+            .device(device_id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "device" })?;
+        tx.mark_command_delivered(row.id, self.clock.now_ms()).await?;
+        Ok(Some(to_pending(&row, &device.code)))
+    }
+
+    /// Takes up to `limit` pending commands for any device (the MQTT transport publishes them).
+    pub async fn take_pending_commands(&self, limit: i64) -> AppResult<Vec<PendingCommand>> {
+        let mut tx = self.store.write().await?;
+        let rows = tx.pending_commands(None, limit).await?;
+        let mut out = Vec::new();
+        for row in rows {
+            let Some(device) = tx.device(row.device_id).await? else {
+                continue;
+            };
+            // Only MQTT devices can be pushed to; HTTP-push devices collect theirs with an ack.
+            if device.protocol != "mqtt" {
+                continue;
+            }
+            tx.mark_command_delivered(row.id, self.clock.now_ms()).await?;
+            out.push(to_pending(&row, &device.code));
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn close_call(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        call: &BoothCallRow,
+        to: &str,
+        by: Option<&str>,
+        decision: AccessDecision,
+        note: Option<&str>,
+    ) -> AppResult<bool> {
+        let now = self.clock.now_ms();
+        if !tx
+            .set_booth_call_status(call.id, "ringing", to, now, by, note)
+            .await?
+        {
+            return Ok(false);
+        }
+        tx.queue_command(call.device_id, &command_json(decision), now)
+            .await?;
+        tx.insert_access_record(&NewAccessRecord {
+            community_id: call.community_id,
+            device_id: call.device_id,
+            event_id: call.event_id.clone(),
+            person_id: None,
+            credential_kind: "booth".into(),
+            outcome: decision.outcome.as_str().into(),
+            reason: decision.reason.as_str().into(),
+            decided_locally: false,
+            snapshot_key: None,
+            at: now,
+        })
+        .await?;
+        Ok(true)
+    }
+
+    /// Accepts or refuses a ringing call (duty guards and property staff of the community).
+    pub async fn answer_booth_call(
+        &self,
+        who: &Principal,
+        call_id: i64,
+        accept: bool,
+        message: Option<&str>,
+    ) -> AppResult<BoothCallRow> {
+        who.require(Permission::ManageParking)?;
+        let message = crate::registry::opt_text("message", message, 64)?;
+        let mut tx = self.store.write().await?;
+        let call = tx
+            .booth_call(call_id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "booth call" })?;
+        who.scope.check_whole_community(call.community_id, "booth call")?;
+        let (to, decision) = if accept {
+            ("accepted", AccessDecision::open(Reason::BoothAccepted))
+        } else {
+            ("denied", AccessDecision::deny(Reason::BoothDenied))
+        };
+        if !self
+            .close_call(
+                &mut tx,
+                &call,
+                to,
+                Some(&who.actor()),
+                decision,
+                message.as_deref(),
+            )
+            .await?
+        {
+            return Err(AppError::Conflict {
+                code: "call_not_ringing",
+                message: format!("the call is already {}", call.status),
+            });
+        }
+        let audit = self
+            .audit(
+                &mut tx,
+                &who.actor(),
+                &format!("booth.{to}"),
+                &format!("booth_call:{call_id}"),
+                json!({"message": message}),
+            )
+            .await?;
+        let row = tx
+            .booth_call(call_id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "booth call" })?;
+        self.commit(tx, Some(&audit)).await?;
+        Ok(row)
+    }
+
+    /// Marks calls ringing longer than `timeout_ms` as unanswered (escalated to the duty
+    /// centre) and tells their booths; returns how many.
+    pub async fn expire_booth_calls(&self, timeout_ms: i64) -> AppResult<usize> {
+        let mut tx = self.store.write().await?;
+        let stale = tx
+            .ringing_booth_calls_before(self.clock.now_ms() - timeout_ms)
+            .await?;
+        let mut expired = 0;
+        for call in &stale {
+            let note = format!(
+                "no answer within {} s; escalated to the duty centre",
+                timeout_ms / 1000
+            );
+            if self
+                .close_call(
+                    &mut tx,
+                    call,
+                    "timed_out",
+                    None,
+                    AccessDecision::deny(Reason::BoothUnanswered),
+                    Some(&note),
+                )
+                .await?
+            {
+                expired += 1;
+            }
+        }
+        tx.commit().await?;
+        Ok(expired)
+    }
+
+    /// Booth calls in scope, newest first (`kind` = status).
+    pub async fn list_booth_calls(
+        &self,
+        who: &Principal,
+        q: &crate::registry::ListQuery,
+        page: crate::registry::PageRequest,
+    ) -> AppResult<Paged<BoothCallRow>> {
+        who.require(Permission::ManageParking)?;
+        let filter = self.scoped_filter(who, q).await?;
+        let mut tx = self.store.read().await?;
+        Ok(tx.list_booth_calls(&filter, page.to_page()?).await?)
+    }
+}
+
+fn to_pending(row: &DeviceCommandRow, device_code: &str) -> PendingCommand {
+    let v: serde_json::Value = serde_json::from_str(&row.command).unwrap_or_default();
+    let open = v.get("outcome").and_then(|o| o.as_str()) == Some("open");
+    let reason = v
+        .get("reason")
+        .and_then(|r| r.as_str())
+        .and_then(Reason::parse)
+        .unwrap_or(Reason::BoothDenied);
+    PendingCommand {
+        id: row.id,
+        device_code: device_code.to_string(),
+        open,
+        text: if open {
+            reason.as_str().to_string()
+        } else {
+            reason.message_zh().to_string()
+        },
+    }
+}
