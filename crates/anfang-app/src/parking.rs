@@ -12,6 +12,9 @@ use anfang_domain::plate::normalize_plate;
 use anfang_store::*;
 use serde_json::json;
 
+/// How long after paying a car may leave without owing more.
+pub const EXIT_GRACE_MS: i64 = 15 * 60 * 1000;
+
 /// A session as shown, with what is still due.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionView {
@@ -114,7 +117,18 @@ impl App {
             })?;
         let tariff = self.tariff_of(tx, community_id).await?;
         let fee = i64::try_from(parking_fee(&tariff, session.entered_at, at)).unwrap_or(i64::MAX);
-        if session.paid_cents >= fee {
+        // Paying takes a moment: a car that paid the fee shown at its last exit attempt may
+        // leave within the grace period without owing the minutes spent paying.
+        let last_paid = tx
+            .parking_payments(session.id)
+            .await?
+            .iter()
+            .filter(|p| p.refunded_at.is_none())
+            .map(|p| p.paid_at)
+            .max();
+        let paid_what_was_shown = session.fee_cents.is_some_and(|shown| session.paid_cents >= shown)
+            && last_paid.is_some_and(|paid_at| at - paid_at <= EXIT_GRACE_MS);
+        if session.paid_cents >= fee || paid_what_was_shown {
             tx.update_parking_session(session.id, Some(device.id), Some(at), Some(fee), "closed")
                 .await?;
             Ok((AccessDecision::open(Reason::ParkingSettled), None))
@@ -191,9 +205,10 @@ impl App {
         }
         let now = self.clock.now_ms();
         let tariff = self.tariff_of(&mut tx, session.community_id).await?;
-        let due = (i64::try_from(parking_fee(&tariff, session.entered_at, now)).unwrap_or(i64::MAX)
-            - session.paid_cents)
-            .max(0);
+        // The fee shown at the exit attempt may be ahead of the platform's clock (it is stamped by
+        // the gate): charge whichever is more.
+        let fee_now = i64::try_from(parking_fee(&tariff, session.entered_at, now)).unwrap_or(i64::MAX);
+        let due = (fee_now.max(session.fee_cents.unwrap_or(0)) - session.paid_cents).max(0);
         let amount = amount_cents.unwrap_or(due);
         if amount <= 0 {
             return Err(AppError::invalid(

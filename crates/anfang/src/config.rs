@@ -20,6 +20,25 @@ pub struct Config {
     /// The MQTT transport for devices.
     #[serde(default)]
     pub mqtt: MqttConfig,
+    /// The smart booth.
+    #[serde(default)]
+    pub booth: BoothConfig,
+}
+
+/// Smart-booth settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BoothConfig {
+    /// Seconds a call may ring before it is escalated as unanswered (default 60).
+    pub ring_timeout_secs: i64,
+}
+
+impl Default for BoothConfig {
+    fn default() -> Self {
+        BoothConfig {
+            ring_timeout_secs: 60,
+        }
+    }
 }
 
 /// How devices reach the platform over MQTT.
@@ -95,6 +114,7 @@ impl Default for Config {
                 lockout_secs: 900,
             },
             mqtt: MqttConfig::default(),
+            booth: BoothConfig::default(),
         }
     }
 }
@@ -129,6 +149,10 @@ listen = "127.0.0.1:1883"
 broker = "127.0.0.1:1883"
 # username = "anfang"
 # password = "..."
+
+[booth]
+# Seconds a smart-booth call may ring before it is escalated as unanswered.
+ring_timeout_secs = 60
 "#
     .to_string()
 }
@@ -136,7 +160,7 @@ broker = "127.0.0.1:1883"
 /// Whether an `ANFANG_`-prefixed environment variable (prefix removed) is a configuration key.
 fn configures(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
-    ["server__", "database__", "auth__", "mqtt__"]
+    ["server__", "database__", "auth__", "mqtt__", "booth__"]
         .iter()
         .any(|section| key.starts_with(section))
 }

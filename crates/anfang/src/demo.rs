@@ -112,7 +112,7 @@ pub async fn run(data_dir: &Path, listen: Option<&str>) -> anyhow::Result<()> {
     for (user, password) in &extra_users {
         println!("demo user {user} password: {password}");
     }
-    serve(app, listener, pipeline).await
+    serve(app, listener, pipeline, &config.booth).await
 }
 
 /// A synthetic 18-digit resident ID number in region 370323.

@@ -203,7 +203,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             if let Some(devices) = devices {
                 println!("devices: {devices}");
             }
-            serve(app, listener, pipeline).await?;
+            serve(app, listener, pipeline, &config.booth).await?;
         }
         Command::Demo { data_dir, listen } => demo::run(&data_dir, listen.as_deref()).await?,
         Command::Admin {
@@ -360,17 +360,18 @@ async fn bind(addr: &str, key: &str) -> anyhow::Result<tokio::net::TcpListener> 
     })
 }
 
-/// How long a smart-booth call may ring before it is escalated as unanswered.
-const BOOTH_RING_TIMEOUT_MS: i64 = 60_000;
-
 /// Background duties of a serving node: escalate booth calls nobody answered.
-fn start_jobs(app: &anfang_app::App) {
+fn start_jobs(app: &anfang_app::App, booth: &config::BoothConfig) {
     let app = app.clone();
+    let timeout_ms = booth.ring_timeout_secs.max(1) * 1000;
+    // Check often enough that a call is escalated within a fraction of its timeout.
+    let every =
+        std::time::Duration::from_millis(u64::try_from(timeout_ms / 4).unwrap_or(1000).clamp(250, 5000));
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+        let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
-            match app.expire_booth_calls(BOOTH_RING_TIMEOUT_MS).await {
+            match app.expire_booth_calls(timeout_ms).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(calls = n, "booth calls escalated as unanswered"),
                 Err(e) => tracing::warn!(error = %e, "could not expire booth calls"),
@@ -384,8 +385,9 @@ async fn serve(
     app: anfang_app::App,
     listener: tokio::net::TcpListener,
     pipeline: anfang_pipeline::Pipeline,
+    booth: &config::BoothConfig,
 ) -> anyhow::Result<()> {
-    start_jobs(&app);
+    start_jobs(&app, booth);
     let router = anfang_api::router_with(app, console::embedded(), pipeline);
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown())

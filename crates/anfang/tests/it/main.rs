@@ -3,4 +3,5 @@
 
 mod cli;
 mod mqtt;
+mod scenarios;
 mod tidy;
