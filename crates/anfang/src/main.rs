@@ -1,6 +1,7 @@
 //! The `anfang` binary: command-line interface and composition root. It reads configuration,
 //! opens storage, assembles the application and serves it; it holds no business logic.
 
+mod bench;
 mod config;
 mod console;
 mod datadir;
@@ -91,6 +92,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Benchmarks (figures, not pass/fail).
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
     /// Write a consistent copy of the database while the server runs.
     Backup {
         /// The data directory.
@@ -146,6 +152,22 @@ enum DeviceCommand {
         /// Name.
         #[arg(long)]
         name: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// Simulated terminals over MQTT against a self-started platform, beside an in-process baseline.
+    Access {
+        /// Simulated terminals.
+        #[arg(long, default_value_t = 20)]
+        terminals: u32,
+        /// Target decisions per second over all terminals.
+        #[arg(long, default_value_t = 2000)]
+        rate: u32,
+        /// Seconds of load.
+        #[arg(long, default_value_t = 10)]
+        seconds: u32,
     },
 }
 
@@ -296,6 +318,21 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                 }
                 return Ok(1);
             }
+        }
+        Command::Bench {
+            command:
+                BenchCommand::Access {
+                    terminals,
+                    rate,
+                    seconds,
+                },
+        } => {
+            bench::access(bench::AccessBench {
+                terminals: terminals.max(1),
+                rate: rate.max(1),
+                seconds: seconds.max(1),
+            })
+            .await?;
         }
         Command::Backup { data_dir, out } => {
             let app = datadir::open(&data_dir).await?;
