@@ -7,7 +7,9 @@ use anfang_app::App;
 use anfang_mqtt::{Access, BrokerConfig, ClientConfig, MqttTransport, QoS, TransportConfig};
 use anfang_pipeline::{GatewayError, Pipeline, PipelineError};
 use anyhow::Context;
+use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 
 /// Compares two secrets without an early exit on the first differing byte.
 fn same_secret(a: &str, b: &str) -> bool {
@@ -97,16 +99,35 @@ pub async fn start(
     }
     let app = app.clone();
     let pipeline = pipeline.clone();
+    // Whether a device is a barrier gate decides the open command's target; kinds do not change
+    // once registered, so each device is looked up once.
+    let barriers: Arc<Mutex<HashMap<String, bool>>> = Arc::default();
     tokio::spawn(async move {
         while let Some(up) = transport.recv_up().await {
-            let (app, pipeline, downlink) = (app.clone(), pipeline.clone(), downlink.clone());
+            let (app, pipeline, downlink, barriers) =
+                (app.clone(), pipeline.clone(), downlink.clone(), barriers.clone());
             // One task per message: a slow decision for one device does not hold up the others;
             // the pipeline's bounded queue answers busy when too many wait.
             tokio::spawn(async move {
-                let barrier = app
-                    .device_credentials(&up.device_code)
-                    .await
-                    .is_ok_and(|(d, _)| d.kind == "barrier_gate");
+                let known = barriers
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get(&up.device_code)
+                    .copied();
+                let barrier = match known {
+                    Some(b) => b,
+                    None => {
+                        let b = app
+                            .device_credentials(&up.device_code)
+                            .await
+                            .is_ok_and(|(d, _)| d.kind == "barrier_gate");
+                        barriers
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .insert(up.device_code.clone(), b);
+                        b
+                    }
+                };
                 let ack = match pipeline.handle_up(&up.device_code, &up.payload, barrier).await {
                     Ok(ack) => ack,
                     Err(GatewayError::Pipeline(PipelineError::Busy)) => {
