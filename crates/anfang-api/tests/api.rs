@@ -78,6 +78,21 @@ impl Server {
         v
     }
 
+    /// Posts a device message to HTTP push, signed with `secret` at `timestamp`.
+    async fn push(&self, code: &str, secret: &str, timestamp: i64, body: String) -> reqwest::Response {
+        let signature = anfang_protocol::sign(secret.as_bytes(), timestamp, body.as_bytes());
+        self.http
+            .post(format!("{}/api/v1/device-push/events", self.base))
+            .header(anfang_protocol::HEADER_DEVICE, code)
+            .header(anfang_protocol::HEADER_TIMESTAMP, timestamp.to_string())
+            .header(anfang_protocol::HEADER_SIGNATURE, signature)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     fn clock_now(&self) -> i64 {
         use anfang_base::Clock;
         self.clock.now_ms()
@@ -1327,16 +1342,9 @@ async fn http_push_authenticates_devices_and_answers_with_commands() {
         Some(json!({"kind": "card", "value": "CAFE0001"})),
     )
     .await;
-    let push = |body: String, secret: String, timestamp: i64, code: String| {
-        let signature = anfang_protocol::sign(secret.as_bytes(), timestamp, body.as_bytes());
-        s.http
-            .post(format!("{}/api/v1/device-push/events", s.base))
-            .header(anfang_protocol::HEADER_DEVICE, code)
-            .header(anfang_protocol::HEADER_TIMESTAMP, timestamp.to_string())
-            .header(anfang_protocol::HEADER_SIGNATURE, signature)
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
+    let server = &s;
+    let push = |body: String, secret: String, timestamp: i64, code: String| async move {
+        Ok::<_, std::convert::Infallible>(server.push(&code, &secret, timestamp, body).await)
     };
     let message = |id: &str, body: Value| {
         json!({"v": 1, "id": id, "type": body["type"], "at": "2026-11-01T08:00:00+08:00", "device": code, "body": body["body"]}).to_string()
@@ -1515,17 +1523,7 @@ async fn terminals_receive_exactly_the_library_changes_they_missed() {
     let mut send = async |body_type: &str, body: Value| -> Value {
         n += 1;
         let message = json!({"v": 1, "id": format!("l-{n}"), "type": body_type, "at": "2026-11-01T08:00:00+08:00", "device": code, "body": body}).to_string();
-        let signature = anfang_protocol::sign(secret.as_bytes(), START_MS, message.as_bytes());
-        let resp = s
-            .http
-            .post(format!("{}/api/v1/device-push/events", s.base))
-            .header(anfang_protocol::HEADER_DEVICE, code.as_str())
-            .header(anfang_protocol::HEADER_TIMESTAMP, START_MS.to_string())
-            .header(anfang_protocol::HEADER_SIGNATURE, signature)
-            .body(message)
-            .send()
-            .await
-            .unwrap();
+        let resp = s.push(&code, &secret, START_MS, message).await;
         assert_eq!(resp.status(), StatusCode::OK);
         resp.json().await.unwrap()
     };
@@ -1777,17 +1775,7 @@ async fn booth_calls_ring_and_are_accepted_denied_or_escalated() {
         n += 1;
         let message = json!({"v": 1, "id": format!("b-{n}"), "type": body_type, "at": "2026-11-01T08:00:00+08:00", "device": code, "body": body}).to_string();
         let now = s.clock_now();
-        let signature = anfang_protocol::sign(secret.as_bytes(), now, message.as_bytes());
-        let resp = s
-            .http
-            .post(format!("{}/api/v1/device-push/events", s.base))
-            .header(anfang_protocol::HEADER_DEVICE, code.as_str())
-            .header(anfang_protocol::HEADER_TIMESTAMP, now.to_string())
-            .header(anfang_protocol::HEADER_SIGNATURE, signature)
-            .body(message)
-            .send()
-            .await
-            .unwrap();
+        let resp = s.push(&code, &secret, now, message).await;
         assert_eq!(resp.status(), StatusCode::OK);
         resp.json().await.unwrap()
     };
