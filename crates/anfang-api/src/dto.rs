@@ -1228,6 +1228,17 @@ fn yuan(cents: i64) -> String {
     format!("{}.{:02}", cents.max(0) / 100, cents.max(0) % 100)
 }
 
+/// Overstay query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct OverstayParams {
+    /// Community id.
+    pub community_id: i64,
+    /// Inside longer than this many hours (default 24).
+    pub hours: Option<u32>,
+}
+
 /// Pay for a session.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

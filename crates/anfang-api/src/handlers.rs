@@ -69,6 +69,7 @@ pub(crate) fn routes() -> Router<ApiState> {
         .route("/booth-calls/{id}/accept", post(accept_booth_call))
         .route("/booth-calls/{id}/deny", post(deny_booth_call))
         .route("/parking-sessions", get(list_parking_sessions))
+        .route("/parking-sessions/overstays", get(list_overstays))
         .route("/parking-sessions/{id}/payments", post(pay_parking))
         .route(
             "/parking-sessions/{id}/payments/{payment_id}/refund",
@@ -948,6 +949,21 @@ pub async fn list_parking_sessions(
             .await?,
         &p,
     ))
+}
+
+/// Cars inside longer than `hours` (default 24), longest first, with what they owe.
+#[utoipa::path(get, path = "/api/v1/parking-sessions/overstays", tag = "vehicles", security(("bearer" = [])), params(OverstayParams),
+    responses((status = 200, body = Vec<ParkingSessionDto>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_overstays(
+    State(s): State<ApiState>,
+    c: Caller,
+    Query(q): Query<OverstayParams>,
+) -> ApiResult<Json<Vec<ParkingSessionDto>>> {
+    let rows = s
+        .app
+        .parking_overstays(&c.principal, q.community_id, q.hours.unwrap_or(24))
+        .await?;
+    Ok(Json(rows.into_iter().map(ParkingSessionDto::from).collect()))
 }
 
 /// Record a payment for a session (by default the amount due now); the gate opens at the next exit read.

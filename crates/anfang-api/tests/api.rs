@@ -1746,6 +1746,25 @@ async fn cars_enter_pay_and_leave_through_the_gates() {
         )
         .await;
     assert_eq!(records["total"], 5);
+    // Cars inside too long are listed for the guard.
+    gate_and_entry(&s, &pm, a.community, "37032300001320000502", "鲁C3K777").await;
+    s.clock.advance_ms(2 * 3600 * 1000);
+    let over = s
+        .ok(
+            &guard,
+            Method::GET,
+            &format!(
+                "/api/v1/parking-sessions/overstays?community_id={}&hours=1",
+                a.community
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (over.as_array().unwrap().len(), over[0]["plate"].as_str()),
+        (1, Some("鲁C3K777")),
+        "{over}"
+    );
 }
 
 #[tokio::test]

@@ -175,6 +175,41 @@ impl App {
         })
     }
 
+    /// Cars inside longer than `limit_hours`, longest first (guards and the property office).
+    pub async fn parking_overstays(
+        &self,
+        who: &Principal,
+        community_id: i64,
+        limit_hours: u32,
+    ) -> AppResult<Vec<SessionView>> {
+        who.require(Permission::ManageParking)?;
+        who.scope.check_whole_community(community_id, "community")?;
+        let mut tx = self.store.read().await?;
+        let unclosed = tx.unclosed_parking_sessions(community_id).await?;
+        let open: Vec<OpenSession> = unclosed
+            .iter()
+            .map(|s| OpenSession {
+                id: s.id,
+                plate: s.plate.clone(),
+                entered_ms: s.entered_at,
+            })
+            .collect();
+        let now = self.clock.now_ms();
+        let tariff = self.tariff_of(&mut tx, community_id).await?;
+        let mut out = Vec::new();
+        for over in anfang_domain::parking::overstays(&open, now, limit_hours) {
+            let Some(session) = unclosed.iter().find(|s| s.id == over.id) else {
+                continue;
+            };
+            let fee = i64::try_from(parking_fee(&tariff, session.entered_at, now)).unwrap_or(i64::MAX);
+            out.push(SessionView {
+                due_cents: (fee - session.paid_cents).max(0),
+                session: session.clone(),
+            });
+        }
+        Ok(out)
+    }
+
     /// Records a payment for a session (the amount due now when `amount_cents` is `None`).
     pub async fn pay_parking(
         &self,
