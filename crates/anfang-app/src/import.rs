@@ -57,6 +57,32 @@ fn number<T: std::str::FromStr>(row: &RawRow, key: &str) -> AppResult<T> {
         .map_err(|_| AppError::invalid("invalid_value", key, format!("'{raw}' is not a number")))
 }
 
+/// (building number, unit number) of every unit matching `filter`, by unit id.
+async fn unit_numbers(tx: &mut Box<dyn Tx>, filter: &Filter) -> AppResult<BTreeMap<i64, (String, String)>> {
+    let buildings: BTreeMap<i64, String> = tx
+        .list_buildings(filter, Page::ALL)
+        .await?
+        .items
+        .into_iter()
+        .map(|b| (b.id, b.number))
+        .collect();
+    Ok(tx
+        .list_units(filter, Page::ALL)
+        .await?
+        .items
+        .into_iter()
+        .map(|u| {
+            (
+                u.id,
+                (
+                    buildings.get(&u.building_id).cloned().unwrap_or_default(),
+                    u.number,
+                ),
+            )
+        })
+        .collect())
+}
+
 /// Whether a row created or updated.
 enum Applied {
     Created,
@@ -407,36 +433,12 @@ impl App {
         let mut out: Vec<BTreeMap<&'static str, String>> = Vec::new();
         match kind {
             SheetKind::Houses => {
-                let units: BTreeMap<i64, UnitRow> = tx
-                    .list_units(&filter, Page::ALL)
-                    .await?
-                    .items
-                    .into_iter()
-                    .map(|u| (u.id, u))
-                    .collect();
-                let buildings: BTreeMap<i64, BuildingRow> = tx
-                    .list_buildings(&filter, Page::ALL)
-                    .await?
-                    .items
-                    .into_iter()
-                    .map(|b| (b.id, b))
-                    .collect();
+                let numbers = unit_numbers(&mut tx, &filter).await?;
                 for h in tx.list_houses(&filter, Page::ALL).await?.items {
                     let mut m = BTreeMap::new();
-                    m.insert(
-                        "building",
-                        buildings
-                            .get(&h.building_id)
-                            .map(|b| b.number.clone())
-                            .unwrap_or_default(),
-                    );
-                    m.insert(
-                        "unit",
-                        units
-                            .get(&h.unit_id)
-                            .map(|u| u.number.clone())
-                            .unwrap_or_default(),
-                    );
+                    let (building, unit) = numbers.get(&h.unit_id).cloned().unwrap_or_default();
+                    m.insert("building", building);
+                    m.insert("unit", unit);
                     m.insert("number", h.number);
                     m.insert("floor", h.floor.to_string());
                     m.insert("area_m2", h.area_m2.to_string());
@@ -455,20 +457,7 @@ impl App {
                     .into_iter()
                     .map(|h| (h.id, h))
                     .collect();
-                let units: BTreeMap<i64, UnitRow> = tx
-                    .list_units(&filter, Page::ALL)
-                    .await?
-                    .items
-                    .into_iter()
-                    .map(|u| (u.id, u))
-                    .collect();
-                let buildings: BTreeMap<i64, BuildingRow> = tx
-                    .list_buildings(&filter, Page::ALL)
-                    .await?
-                    .items
-                    .into_iter()
-                    .map(|b| (b.id, b))
-                    .collect();
+                let numbers = unit_numbers(&mut tx, &filter).await?;
                 for p in persons {
                     let mut m = BTreeMap::new();
                     m.insert("id_number", self.vault.decrypt("id_number", &p.id_number_enc)?);
@@ -485,20 +474,9 @@ impl App {
                     }
                     if let Some(rel) = relations.iter().find(|r| r.person_id == p.id) {
                         if let Some(h) = houses.get(&rel.house_id) {
-                            m.insert(
-                                "building",
-                                buildings
-                                    .get(&h.building_id)
-                                    .map(|b| b.number.clone())
-                                    .unwrap_or_default(),
-                            );
-                            m.insert(
-                                "unit",
-                                units
-                                    .get(&h.unit_id)
-                                    .map(|u| u.number.clone())
-                                    .unwrap_or_default(),
-                            );
+                            let (building, unit) = numbers.get(&h.unit_id).cloned().unwrap_or_default();
+                            m.insert("building", building);
+                            m.insert("unit", unit);
                             m.insert("house", h.number.clone());
                         }
                         m.insert("role", rel.role.clone());
