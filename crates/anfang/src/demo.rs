@@ -105,12 +105,23 @@ pub async fn run(data_dir: &Path, listen: Option<&str>) -> anyhow::Result<()> {
     let free: std::net::SocketAddr = "127.0.0.1:0".parse()?;
     let devices = crate::mqtt::start(&app, &pipeline, &config.mqtt, Some(free)).await?;
     println!("Anfang demo at http://{addr}/  (API docs: http://{addr}/api/docs)");
-    if let Some(devices) = devices {
+    if let Some(devices) = &devices {
         println!("devices: {devices}");
     }
     println!("admin password: {admin_password}");
     for (user, password) in &extra_users {
         println!("demo user {user} password: {password}");
+    }
+    // Live traffic for the console: simulated door terminals against the demo's own broker.
+    if let Some(port) = devices
+        .as_deref()
+        .and_then(|d| d.split(':').nth(2))
+        .and_then(|p| p.split(' ').next())
+        .and_then(|p| p.parse::<u16>().ok())
+    {
+        let terminals = crate::sim_terminals(&app, 24).await?;
+        println!("simulating {} door terminals", terminals.len());
+        crate::sim::spawn_terminals("127.0.0.1", port, terminals, 15.0);
     }
     serve(app, listener, pipeline, &config.booth).await
 }
@@ -370,6 +381,23 @@ async fn seed(app: &App, admin: &Principal) -> anyhow::Result<Vec<(String, Strin
             }
             import(app, admin, SheetKind::Persons, community.id, &person_rows).await?;
             import(app, admin, SheetKind::Vehicles, community.id, &vehicle_rows).await?;
+            // Door cards for the first residents, so terminals have libraries to work from.
+            let query = anfang_app::registry::ListQuery {
+                community_id: Some(community.id),
+                ..Default::default()
+            };
+            let first = anfang_app::registry::PageRequest {
+                page: 1,
+                page_size: 60,
+            };
+            for person in app.list_persons(admin, &query, first).await?.items {
+                let req = anfang_app::access::IssueCredential {
+                    kind: "card".into(),
+                    value: format!("{:08X}", 0xA000_0000_u32 + person.id as u32),
+                    valid_until: None,
+                };
+                app.issue_credential(admin, person.id, &req).await?;
+            }
             println!(
                 "  {street_name} {name}: {} houses, {} residents, {} vehicles",
                 houses.len(),

@@ -7,6 +7,7 @@ mod console;
 mod datadir;
 mod demo;
 mod mqtt;
+mod sim;
 
 use anfang_app::excel::SheetKind;
 use anyhow::Context;
@@ -91,6 +92,18 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Simulated door terminals over MQTT (the demo runs them itself).
+    Sim {
+        /// The data directory of the platform (for the terminals' codes and secrets).
+        #[arg(long)]
+        data_dir: PathBuf,
+        /// The MQTT broker the platform uses, host:port.
+        #[arg(long, default_value = "127.0.0.1:1883")]
+        mqtt: String,
+        /// How many terminals to play.
+        #[arg(long, default_value_t = 20)]
+        terminals: i64,
     },
     /// Benchmarks (figures, not pass/fail).
     Bench {
@@ -319,6 +332,24 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                 return Ok(1);
             }
         }
+        Command::Sim {
+            data_dir,
+            mqtt,
+            terminals,
+        } => {
+            let app = datadir::open(&data_dir).await?;
+            let (host, port) = mqtt
+                .rsplit_once(':')
+                .and_then(|(h, p)| p.parse::<u16>().ok().map(|p| (h.to_string(), p)))
+                .context("--mqtt is host:port")?;
+            let list = sim_terminals(&app, terminals).await?;
+            println!(
+                "simulating {} terminals against mqtt://{host}:{port}; Ctrl-C stops",
+                list.len()
+            );
+            sim::spawn_terminals(&host, port, list, 20.0);
+            shutdown().await;
+        }
         Command::Bench {
             command:
                 BenchCommand::Access {
@@ -383,6 +414,23 @@ async fn import(data_dir: &Path, kind: &str, community: &str, file: &Path) -> an
         return Ok(1);
     }
     Ok(0)
+}
+
+/// Codes and secrets of up to `limit` MQTT door terminals that guard a door.
+async fn sim_terminals(app: &anfang_app::App, limit: i64) -> anyhow::Result<Vec<(String, String)>> {
+    let mut tx = app.store().read().await?;
+    let filter = anfang_store::Filter {
+        kind: Some("face_door_terminal".into()),
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    for device in tx.list_devices(&filter, anfang_store::Page::ALL).await?.items {
+        if device.protocol == "mqtt" && device.place_id.is_some() && out.len() < limit.max(0) as usize {
+            let secret = app.device_secret(&device)?;
+            out.push((device.code, secret));
+        }
+    }
+    Ok(out)
 }
 
 /// Binds `addr`, or fails with a message naming the address and the config key.

@@ -1,0 +1,251 @@
+//! `anfang sim`: simulated door terminals speaking the real device protocol over MQTT, for the
+//! demo and for trying a deployment. Each terminal is a terminal in miniature: it keeps its own
+//! card library (applied from the platform's `library_sync`, with validity windows), presents
+//! residents' cards at a daily rhythm, and when the platform does not answer in time it decides
+//! by itself from its library — refusing a tenant whose lease ended — and keeps resending the
+//! event, marked `decided_locally`, until it is acknowledged (back-fill).
+
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// How long a terminal waits for an ack before deciding by itself.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// One card in a terminal's library.
+#[derive(Debug, Clone)]
+struct Entry {
+    valid_from: Option<String>,
+    valid_until: Option<String>,
+}
+
+/// An event waiting for its ack.
+#[derive(Debug, Clone)]
+struct Pending {
+    body: Value,
+    sent: tokio::time::Instant,
+    decided_locally: bool,
+}
+
+/// Activity by local hour (UTC+8): busy mornings and evenings, quiet nights.
+fn rhythm(hour: u32) -> f64 {
+    match hour {
+        7..=9 | 17..=20 => 1.0,
+        10..=16 | 21 => 0.4,
+        // Quiet, not dead: the demo console should still show some traffic at night.
+        _ => 0.25,
+    }
+}
+
+fn now_rfc3339() -> String {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    anfang_api::dto::rfc3339(ms)
+}
+
+fn local_hour() -> u32 {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    ((secs / 3600 + 8) % 24) as u32
+}
+
+/// Whether `now` (RFC 3339) falls in an entry's window; RFC 3339 strings in one offset compare
+/// as text, and the platform sends windows in UTC+8 while `now` is UTC, so both are compared as
+/// instants via chrono-free parsing of the leading date-time.
+fn in_window(entry: &Entry, now_ms: i64) -> bool {
+    let ms = |t: &Option<String>| t.as_deref().and_then(chrono_ms);
+    ms(&entry.valid_from).is_none_or(|from| from <= now_ms)
+        && ms(&entry.valid_until).is_none_or(|until| now_ms <= until)
+}
+
+/// Milliseconds of an RFC 3339 time (`YYYY-MM-DDTHH:MM:SS[.fff](Z|±HH:MM)`).
+fn chrono_ms(t: &str) -> Option<i64> {
+    let (date, rest) = t.split_once('T')?;
+    let mut d = date.split('-').map(|p| p.parse::<i64>());
+    let (y, m, day) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
+    let (clock, offset_secs) = if let Some(c) = rest.strip_suffix('Z') {
+        (c, 0)
+    } else {
+        let at = rest.rfind(['+', '-'])?;
+        let (c, o) = rest.split_at(at);
+        let sign = if o.starts_with('-') { -1 } else { 1 };
+        let (oh, om) = o[1..].split_once(':')?;
+        (
+            c,
+            sign * (oh.parse::<i64>().ok()? * 3600 + om.parse::<i64>().ok()? * 60),
+        )
+    };
+    let clock = clock.split('.').next()?;
+    let mut c = clock.split(':').map(|p| p.parse::<i64>());
+    let (h, mi, s) = (c.next()?.ok()?, c.next()?.ok()?, c.next()?.ok()?);
+    // Days from civil (Howard Hinnant).
+    let y2 = if m <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(((days * 86_400 + h * 3600 + mi * 60 + s) - offset_secs) * 1000)
+}
+
+/// Runs simulated terminals against the broker at `host:port` until the process ends.
+pub fn spawn_terminals(host: &str, port: u16, terminals: Vec<(String, String)>, busy_seconds: f64) {
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    for (index, (code, secret)) in terminals.into_iter().enumerate() {
+        let host = host.to_string();
+        tokio::spawn(async move {
+            terminal(host, port, code, secret, run, index as u64, busy_seconds).await;
+        });
+    }
+}
+
+async fn terminal(
+    host: String,
+    port: u16,
+    code: String,
+    secret: String,
+    run: u64,
+    index: u64,
+    busy_seconds: f64,
+) {
+    let mut options = MqttOptions::new(code.clone(), host, port);
+    options.set_credentials(code.clone(), secret);
+    options.set_keep_alive(Duration::from_secs(30));
+    let (client, mut events) = AsyncClient::new(options, 64);
+    let up = anfang_protocol::up_topic(&code);
+    let mut library: HashMap<String, Entry> = HashMap::new();
+    let mut version: u64 = 0;
+    let mut pending: HashMap<String, Pending> = HashMap::new();
+    let mut counter: u64 = 0;
+    // Event ids stay unique across restarts: the run's start time is part of each.
+    let mut next_id = move || {
+        counter += 1;
+        format!("s{run:x}-{counter}")
+    };
+    let mut heartbeat = tokio::time::interval(Duration::from_secs(30));
+    let mut resend = tokio::time::interval(Duration::from_millis(500));
+    // Terminals start at different moments so the demo's traffic is spread out.
+    let mut activity = Box::pin(tokio::time::sleep(Duration::from_millis(
+        500 + index * 137 % 5000,
+    )));
+    let mut subscribed = false;
+    loop {
+        tokio::select! {
+            event = events.poll() => match event {
+                Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                    let _ = client.subscribe(anfang_protocol::down_topic(&code), QoS::AtLeastOnce).await;
+                    subscribed = true;
+                }
+                Ok(Event::Incoming(Packet::Publish(p))) => {
+                    let Ok(down) = serde_json::from_slice::<Value>(&p.payload) else { continue };
+                    if let Some(id) = down["event_id"].as_str() {
+                        pending.remove(id);
+                    }
+                    let command = &down["command"];
+                    if command["action"] == "library_sync" {
+                        if command["from_version"] == 0 {
+                            library.clear();
+                        }
+                        for change in command["changes"].as_array().into_iter().flatten() {
+                            for credential in change["credentials"].as_array().into_iter().flatten() {
+                                let Some(value) = credential["value"].as_str() else { continue };
+                                if credential["kind"] != "card" {
+                                    continue;
+                                }
+                                if change["op"] == "remove" {
+                                    library.remove(value);
+                                } else {
+                                    let window = |k: &str| change[k].as_str().map(String::from);
+                                    library.insert(value.to_string(), Entry { valid_from: window("valid_from"), valid_until: window("valid_until") });
+                                }
+                            }
+                        }
+                        version = command["to_version"].as_u64().unwrap_or(version);
+                        let ack = json!({"v": 1, "id": next_id(), "type": "library_ack", "at": now_rfc3339(), "device": code, "body": {"version": version}});
+                        let _ = client.publish(up.clone(), QoS::AtLeastOnce, false, ack.to_string()).await;
+                    }
+                }
+                Ok(_) => {}
+                Err(_) => {
+                    // Disconnected: rumqttc reconnects on the next poll; pending events are resent.
+                    subscribed = false;
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            },
+            _ = heartbeat.tick(), if subscribed => {
+                let message = json!({"v": 1, "id": next_id(), "type": "heartbeat", "at": now_rfc3339(), "device": code,
+                    "body": {"firmware": "anfang-sim 1.0", "library_version": version, "buffered_events": pending.len()}});
+                let _ = client.publish(up.clone(), QoS::AtLeastOnce, false, message.to_string()).await;
+            }
+            _ = &mut activity => {
+                let pause = busy_seconds / rhythm(local_hour());
+                activity = Box::pin(tokio::time::sleep(Duration::from_secs_f64(pause * (0.5 + (counter % 7) as f64 / 7.0))));
+                let Some(card) = library.keys().nth((counter as usize * 31 + index as usize) % library.len().max(1)).cloned() else { continue };
+                let id = next_id();
+                let body = json!({"kind": "card", "value": card});
+                let message = json!({"v": 1, "id": id, "type": "credential", "at": now_rfc3339(), "device": code, "body": body});
+                let _ = client.publish(up.clone(), QoS::AtLeastOnce, false, message.to_string()).await;
+                pending.insert(id, Pending { body, sent: tokio::time::Instant::now(), decided_locally: false });
+            }
+            _ = resend.tick() => {
+                let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+                for (id, p) in pending.iter_mut() {
+                    if p.sent.elapsed() < ANSWER_TIMEOUT {
+                        continue;
+                    }
+                    if !p.decided_locally {
+                        // No answer: decide from the library, as the door must open or not now.
+                        let value = p.body["value"].as_str().unwrap_or_default();
+                        let (outcome, reason) = match library.get(value) {
+                            Some(entry) if in_window(entry, now_ms) => ("open", "offline_library_match"),
+                            Some(_) => ("deny", "offline_outside_validity"),
+                            None => ("deny", "not_in_library"),
+                        };
+                        p.body["decided_locally"] = json!({"outcome": outcome, "reason": reason});
+                        p.decided_locally = true;
+                    }
+                    p.sent = tokio::time::Instant::now();
+                    let message = json!({"v": 1, "id": id, "type": "credential", "at": now_rfc3339(), "device": code, "body": p.body});
+                    let _ = client.publish(up.clone(), QoS::AtLeastOnce, false, message.to_string()).await;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_compare_as_instants_across_offsets() {
+        let until = chrono_ms("2025-12-31T23:59:59+08:00").unwrap();
+        assert_eq!(until, chrono_ms("2025-12-31T15:59:59Z").unwrap());
+        let entry = Entry {
+            valid_from: None,
+            valid_until: Some("2025-12-31T23:59:59+08:00".into()),
+        };
+        assert!(in_window(&entry, until));
+        assert!(
+            !in_window(&entry, until + 1000),
+            "the lease end is enforced offline"
+        );
+        assert!(in_window(
+            &Entry {
+                valid_from: None,
+                valid_until: None
+            },
+            0
+        ));
+        assert!(rhythm(8) > rhythm(3) && rhythm(3) > 0.0);
+    }
+}
