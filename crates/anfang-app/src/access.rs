@@ -314,15 +314,11 @@ impl App {
     pub async fn revoke_consent(&self, who: &Principal, person_id: i64, consent_id: i64) -> AppResult<()> {
         who.require(Permission::WritePersons)?;
         let mut tx = self.store.write().await?;
-        self.managed_person(&mut tx, who, person_id).await?;
+        let person = self.managed_person(&mut tx, who, person_id).await?;
         if !tx.consents(person_id).await?.iter().any(|c| c.id == consent_id) {
             return Err(AppError::NotFound { entity: "consent" });
         }
         tx.revoke_consent(consent_id, self.clock.now_ms()).await?;
-        let person = tx
-            .person(person_id)
-            .await?
-            .ok_or(AppError::NotFound { entity: "person" })?;
         self.library_changed(&mut tx, person.community_id, person_id)
             .await?;
         let audit = self
@@ -359,7 +355,7 @@ impl App {
         who.require(Permission::WritePersons)?;
         let value = validate_value(&req.kind, &req.value)?;
         let mut tx = self.store.write().await?;
-        self.managed_person(&mut tx, who, person_id).await?;
+        let person = self.managed_person(&mut tx, who, person_id).await?;
         let index = self.credential_index(&req.kind, &value);
         if tx.credential_by_index(&req.kind, &index).await?.is_some() {
             return Err(AppError::Conflict {
@@ -377,10 +373,6 @@ impl App {
             now_ms: self.clock.now_ms(),
         };
         let id = tx.insert_credential(&new).await?;
-        let person = tx
-            .person(person_id)
-            .await?
-            .ok_or(AppError::NotFound { entity: "person" })?;
         self.library_changed(&mut tx, person.community_id, person_id)
             .await?;
         let audit = self
@@ -423,7 +415,7 @@ impl App {
     ) -> AppResult<()> {
         who.require(Permission::WritePersons)?;
         let mut tx = self.store.write().await?;
-        self.managed_person(&mut tx, who, person_id).await?;
+        let person = self.managed_person(&mut tx, who, person_id).await?;
         if !tx
             .credentials(person_id)
             .await?
@@ -433,10 +425,6 @@ impl App {
             return Err(AppError::NotFound { entity: "credential" });
         }
         tx.revoke_credential(credential_id, self.clock.now_ms()).await?;
-        let person = tx
-            .person(person_id)
-            .await?
-            .ok_or(AppError::NotFound { entity: "person" })?;
         self.library_changed(&mut tx, person.community_id, person_id)
             .await?;
         let audit = self

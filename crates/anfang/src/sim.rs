@@ -39,59 +39,28 @@ fn rhythm(hour: u32) -> f64 {
 }
 
 fn now_rfc3339() -> String {
-    let ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0);
-    anfang_api::dto::rfc3339(ms)
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 fn local_hour() -> u32 {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    ((secs / 3600 + 8) % 24) as u32
+    use chrono::Timelike;
+    chrono::Utc::now()
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is valid"))
+        .hour()
 }
 
-/// Whether `now` (RFC 3339) falls in an entry's window; RFC 3339 strings in one offset compare
-/// as text, and the platform sends windows in UTC+8 while `now` is UTC, so both are compared as
-/// instants via chrono-free parsing of the leading date-time.
+/// Whether the instant `now_ms` falls in an entry's window (the platform sends RFC 3339 times).
 fn in_window(entry: &Entry, now_ms: i64) -> bool {
-    let ms = |t: &Option<String>| t.as_deref().and_then(chrono_ms);
+    let ms = |t: &Option<String>| t.as_deref().and_then(rfc3339_ms);
     ms(&entry.valid_from).is_none_or(|from| from <= now_ms)
         && ms(&entry.valid_until).is_none_or(|until| now_ms <= until)
 }
 
-/// Milliseconds of an RFC 3339 time (`YYYY-MM-DDTHH:MM:SS[.fff](Z|±HH:MM)`).
-fn chrono_ms(t: &str) -> Option<i64> {
-    let (date, rest) = t.split_once('T')?;
-    let mut d = date.split('-').map(|p| p.parse::<i64>());
-    let (y, m, day) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
-    let (clock, offset_secs) = if let Some(c) = rest.strip_suffix('Z') {
-        (c, 0)
-    } else {
-        let at = rest.rfind(['+', '-'])?;
-        let (c, o) = rest.split_at(at);
-        let sign = if o.starts_with('-') { -1 } else { 1 };
-        let (oh, om) = o[1..].split_once(':')?;
-        (
-            c,
-            sign * (oh.parse::<i64>().ok()? * 3600 + om.parse::<i64>().ok()? * 60),
-        )
-    };
-    let clock = clock.split('.').next()?;
-    let mut c = clock.split(':').map(|p| p.parse::<i64>());
-    let (h, mi, s) = (c.next()?.ok()?, c.next()?.ok()?, c.next()?.ok()?);
-    // Days from civil (Howard Hinnant).
-    let y2 = if m <= 2 { y - 1 } else { y };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(((days * 86_400 + h * 3600 + mi * 60 + s) - offset_secs) * 1000)
+/// Milliseconds since the epoch of an RFC 3339 time.
+fn rfc3339_ms(t: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(t)
+        .ok()
+        .map(|d| d.timestamp_millis())
 }
 
 /// Runs simulated terminals against the broker at `host:port` until the process ends.
@@ -197,7 +166,7 @@ async fn terminal(
                 pending.insert(id, Pending { body, sent: tokio::time::Instant::now(), decided_locally: false });
             }
             _ = resend.tick() => {
-                let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+                let now_ms = chrono::Utc::now().timestamp_millis();
                 for (id, p) in pending.iter_mut() {
                     if p.sent.elapsed() < ANSWER_TIMEOUT {
                         continue;
@@ -228,8 +197,8 @@ mod tests {
 
     #[test]
     fn windows_compare_as_instants_across_offsets() {
-        let until = chrono_ms("2025-12-31T23:59:59+08:00").unwrap();
-        assert_eq!(until, chrono_ms("2025-12-31T15:59:59Z").unwrap());
+        let until = rfc3339_ms("2025-12-31T23:59:59+08:00").unwrap();
+        assert_eq!(until, rfc3339_ms("2025-12-31T15:59:59Z").unwrap());
         let entry = Entry {
             valid_from: None,
             valid_until: Some("2025-12-31T23:59:59+08:00".into()),

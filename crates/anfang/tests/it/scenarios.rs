@@ -206,34 +206,15 @@ impl Device {
     }
 }
 
-fn chrono_now() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    // RFC 3339 in UTC without pulling in a date crate: the protocol accepts any offset.
-    let days = secs / 86_400;
-    let (y, m, d) = civil_from_days(days as i64);
-    let rem = secs % 86_400;
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+/// A Unix time in seconds as RFC 3339 (UTC).
+fn rfc3339(secs: i64) -> String {
+    chrono::DateTime::from_timestamp(secs, 0)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-/// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+fn chrono_now() -> String {
+    rfc3339(chrono::Utc::now().timestamp())
 }
 
 fn resident_id(first17: &str) -> String {
@@ -426,20 +407,8 @@ async fn run_scenarios(external: bool) {
         .await;
     assert_eq!(decision(&ack).0, "open", "{ack}");
     // Visitors: a pass in its window opens the visited unit's door; one for tomorrow does not.
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
-    let rfc = |secs: i64| {
-        let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
-        let rem = secs.rem_euclid(86_400);
-        format!(
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-            rem / 3600,
-            rem % 3600 / 60,
-            rem % 60
-        )
-    };
+    let now = chrono::Utc::now().timestamp();
+    let rfc = rfc3339;
     let now_pass = p
         .call(Method::POST, "/api/v1/visitors", Some(json!({"house_id": house["id"], "name": "访客", "valid_from": rfc(now - 60), "valid_until": rfc(now + 3600)})))
         .await;
