@@ -610,6 +610,9 @@ pub struct PersonHouseDto {
     pub lease_start: Option<String>,
     /// Lease end (tenants).
     pub lease_end: Option<String>,
+    /// Duty schedule (staff), e.g. `1-5 07:00-19:00`.
+    #[serde(default)]
+    pub schedule: Option<String>,
 }
 
 /// A person; `id_number` and `phone` are masked unless `revealed`.
@@ -660,6 +663,7 @@ impl From<PersonView> for PersonDto {
                     role: h.role,
                     lease_start: h.lease_start,
                     lease_end: h.lease_end,
+                    schedule: h.schedule,
                 })
                 .collect(),
             revealed: p.revealed,
@@ -696,6 +700,8 @@ pub struct CreatePersonRequest {
     pub lease_start: Option<String>,
     /// Lease end.
     pub lease_end: Option<String>,
+    /// Duty schedule (staff), e.g. `1-5 07:00-19:00`.
+    pub schedule: Option<String>,
 }
 
 /// Set a person's relation to a house.
@@ -710,6 +716,9 @@ pub struct SetPersonHouseRequest {
     pub lease_start: Option<String>,
     /// Lease end.
     pub lease_end: Option<String>,
+    /// Duty schedule (staff): weekdays 1–7 and hours, e.g. `1-5 07:00-19:00;6,7 09:00-17:00`;
+    /// an end before the start runs overnight. None: any time.
+    pub schedule: Option<String>,
 }
 
 /// Reveal flag.
@@ -999,6 +1008,68 @@ impl From<ConsentRow> for ConsentDto {
             recorded_by: c.recorded_by,
             given_at: rfc3339(c.given_at),
             revoked_at: c.revoked_at.map(rfc3339),
+        }
+    }
+}
+
+/// Put a person on the deny list.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DenyRequest {
+    /// The person.
+    pub person_id: i64,
+    /// Why, up to 200 characters.
+    pub reason: String,
+}
+
+/// Which deny list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DenyListParams {
+    /// Community id.
+    pub community_id: i64,
+    /// Include removed entries (the history).
+    #[serde(default)]
+    pub include_removed: bool,
+}
+
+/// A deny-list entry.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DenyEntryDto {
+    /// Id.
+    pub id: i64,
+    /// Community.
+    pub community_id: i64,
+    /// Person.
+    pub person_id: i64,
+    /// The person's name.
+    pub person_name: String,
+    /// Why.
+    pub reason: String,
+    /// Who added it.
+    pub added_by: String,
+    /// When, RFC 3339.
+    pub added_at: String,
+    /// When removed, RFC 3339.
+    pub removed_at: Option<String>,
+    /// Who removed it.
+    pub removed_by: Option<String>,
+}
+
+impl From<anfang_app::denylist::DenyEntryView> for DenyEntryDto {
+    fn from(v: anfang_app::denylist::DenyEntryView) -> Self {
+        let e = v.entry;
+        DenyEntryDto {
+            id: e.id,
+            community_id: e.community_id,
+            person_id: e.person_id,
+            person_name: v.person_name,
+            reason: e.reason,
+            added_by: e.added_by,
+            added_at: rfc3339(e.added_at),
+            removed_at: e.removed_at.map(rfc3339),
+            removed_by: e.removed_by,
         }
     }
 }

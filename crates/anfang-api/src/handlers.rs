@@ -63,6 +63,8 @@ pub(crate) fn routes() -> Router<ApiState> {
             delete(revoke_credential),
         )
         .route("/persons/{id}/qr", post(qr_code))
+        .route("/deny-list", get(list_deny_list).post(add_to_deny_list))
+        .route("/deny-list/{id}", delete(remove_from_deny_list))
         .route("/access-records", get(list_access_records))
         .route("/visitors", get(list_visitors).post(invite_visitor))
         .route("/booth-calls", get(list_booth_calls))
@@ -647,6 +649,7 @@ pub async fn create_person(
         role: r.role.clone().unwrap_or_else(|| "owner".into()),
         lease_start: r.lease_start.clone(),
         lease_end: r.lease_end.clone(),
+        schedule: r.schedule.clone(),
     });
     let req = reg::CreatePerson {
         community_id: r.community_id,
@@ -680,6 +683,7 @@ pub async fn set_person_house(
         role: r.role,
         lease_start: r.lease_start,
         lease_end: r.lease_end,
+        schedule: r.schedule,
     };
     Ok(Json(s.app.set_person_house(&c.principal, id, &req).await?.into()))
 }
@@ -748,6 +752,53 @@ pub async fn revoke_consent(
     Path((id, consent_id)): Path<(i64, i64)>,
 ) -> ApiResult<StatusCode> {
     s.app.revoke_consent(&c.principal, id, consent_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A community's door deny list (禁止通行名单), newest first.
+#[utoipa::path(get, path = "/api/v1/deny-list", tag = "access", security(("bearer" = [])), params(DenyListParams),
+    responses((status = 200, body = Vec<DenyEntryDto>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_deny_list(
+    State(s): State<ApiState>,
+    c: Caller,
+    Query(q): Query<DenyListParams>,
+) -> ApiResult<Json<Vec<DenyEntryDto>>> {
+    let entries = s
+        .app
+        .deny_list(&c.principal, q.community_id, q.include_removed)
+        .await?;
+    Ok(Json(entries.into_iter().map(DenyEntryDto::from).collect()))
+}
+
+/// Put a person on their community's deny list: no door or gate opens for them there, and
+/// the terminals drop them from their libraries.
+#[utoipa::path(post, path = "/api/v1/deny-list", tag = "access", security(("bearer" = [])), request_body = DenyRequest,
+    responses((status = 201, body = DenyEntryDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn add_to_deny_list(
+    State(s): State<ApiState>,
+    c: Caller,
+    Body(r): Body<DenyRequest>,
+) -> ApiResult<(StatusCode, Json<DenyEntryDto>)> {
+    let req = anfang_app::denylist::AddDenyEntry {
+        person_id: r.person_id,
+        reason: r.reason,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.add_to_deny_list(&c.principal, &req).await?.into()),
+    ))
+}
+
+/// Take an entry off the deny list (it stays in the history).
+#[utoipa::path(delete, path = "/api/v1/deny-list/{id}", tag = "access", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Entry id")),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn remove_from_deny_list(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    s.app.remove_from_deny_list(&c.principal, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

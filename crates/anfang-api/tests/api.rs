@@ -296,6 +296,7 @@ fn out_of_scope_body(method: &str, path: &str, b: &Seeded) -> Option<Value> {
             json!({"community_id": b.community, "name": "x", "kind": "shop"})
         }
         ("post", "/api/v1/persons/{id}/consents") => json!({"given_by": "self"}),
+        ("post", "/api/v1/deny-list") => json!({"person_id": b.person, "reason": "x"}),
         ("post", "/api/v1/booth-calls/{id}/deny") => json!({"message": "x"}),
         ("post", "/api/v1/parking-sessions/{id}/payments") => json!({"method": "cash", "amount_cents": 100}),
         ("put", "/api/v1/communities/{id}/parking-tariff") => {
@@ -385,6 +386,16 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
         let calls = s.ok(&admin, Method::GET, "/api/v1/booth-calls", None).await;
         calls["items"][0]["id"].as_i64().unwrap()
     };
+    let deny_b = s
+        .ok(
+            &admin,
+            Method::POST,
+            "/api/v1/deny-list",
+            Some(json!({"person_id": b.person, "reason": "物业决定"})),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
     let spec = s.ok(&admin, Method::GET, "/api/v1/openapi.json", None).await;
     // Operations that touch no community's data: logging in and out, reading oneself, and the
     // blank import template. Everything else must refuse.
@@ -404,6 +415,7 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
                 p if p.starts_with("/api/v1/communities/") => b.community,
                 p if p.starts_with("/api/v1/parking-sessions/") => parking_b,
                 p if p.starts_with("/api/v1/booth-calls/") => booth_b,
+                p if p.starts_with("/api/v1/deny-list/") => deny_b,
                 p if p.starts_with("/api/v1/houses/") => b.house,
                 p if p.starts_with("/api/v1/persons/") => b.person,
                 p if p.starts_with("/api/v1/vehicles/") => b.vehicle,

@@ -5,13 +5,15 @@
 //! Invariant: every person can always get a non-face credential; a face credential exists only
 //! while an active `face_access` consent does (a guardian's for under-14s).
 
+use crate::policy::{CachedCredential, CachedDevice, PersonPolicy};
 use crate::{App, AppError, AppResult, Permission, Principal};
-use anfang_domain::access::{self, Door};
+use anfang_domain::access;
 pub use anfang_domain::access::{AccessDecision, Outcome, Reason};
-use anfang_domain::model::PlaceKind;
 use anfang_store::*;
 use base64::Engine;
 use serde_json::json;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// How long a dynamic QR code stays valid.
 pub const QR_LIFETIME_MS: i64 = 5 * 60 * 1000;
@@ -137,6 +139,22 @@ pub struct DeviceEvent {
     pub body_json: String,
 }
 
+/// A credential event decided from the policy cache, waiting to be stored.
+#[derive(Debug, Clone)]
+pub struct DecidedEvent {
+    device_id: i64,
+    record: NewAccessRecord,
+    row: DeviceEventRow,
+    decision: AccessDecision,
+}
+
+impl DecidedEvent {
+    /// The decision (sent to the device only once the event is stored).
+    pub fn decision(&self) -> AccessDecision {
+        self.decision
+    }
+}
+
 /// Whether the event was new.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AckStatus {
@@ -212,7 +230,12 @@ impl App {
     }
 
     /// Loads a person the caller may manage (whole community in scope).
-    async fn managed_person(&self, tx: &mut Box<dyn Tx>, who: &Principal, id: i64) -> AppResult<PersonRow> {
+    pub(crate) async fn managed_person(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        who: &Principal,
+        id: i64,
+    ) -> AppResult<PersonRow> {
         let person = tx
             .person(id)
             .await?
@@ -489,68 +512,244 @@ impl App {
         person.parse().map_err(|_| Reason::UnknownCredential)
     }
 
+    /// The device a code names, from the policy cache.
+    pub(crate) async fn cached_device(&self, code: &str) -> AppResult<Option<Arc<CachedDevice>>> {
+        if let Some(device) = self.policy.device(code) {
+            return Ok(device);
+        }
+        let epoch = self.policy.epoch();
+        let mut tx = self.store.read().await?;
+        let value = match tx.device_by_code(code).await? {
+            None => None,
+            Some(row) => {
+                let door = self.door_of(&mut tx, &row).await?;
+                Some(Arc::new(CachedDevice {
+                    id: row.id,
+                    community_id: row.community_id,
+                    door,
+                }))
+            }
+        };
+        self.policy.put_device(epoch, code, value.clone());
+        Ok(value)
+    }
+
+    /// A card or PIN by its blind index, from the policy cache.
+    async fn cached_credential(&self, kind: &str, index: &str) -> AppResult<Option<CachedCredential>> {
+        if let Some(credential) = self.policy.credential(kind, index) {
+            return Ok(credential);
+        }
+        let epoch = self.policy.epoch();
+        let mut tx = self.store.read().await?;
+        let value = tx
+            .credential_by_index(kind, index)
+            .await?
+            .map(|c| CachedCredential {
+                person_id: c.person_id,
+                revoked: c.revoked_at.is_some(),
+                valid_from: c.valid_from,
+                valid_until: c.valid_until,
+            });
+        self.policy.put_credential(epoch, kind, index, value);
+        Ok(value)
+    }
+
+    /// What a decision needs of a person, from the policy cache.
+    pub(crate) async fn person_policy(&self, person_id: i64) -> AppResult<Option<Arc<PersonPolicy>>> {
+        if let Some(policy) = self.policy.person(person_id) {
+            return Ok(policy);
+        }
+        let epoch = self.policy.epoch();
+        let mut tx = self.store.read().await?;
+        let value = match tx.person(person_id).await? {
+            None => None,
+            Some(_) => {
+                let face_consent = tx
+                    .consents(person_id)
+                    .await?
+                    .iter()
+                    .any(|c| c.purpose == FACE_PURPOSE && c.revoked_at.is_none());
+                let grants = self.grants_of(&mut tx, person_id).await?;
+                let denied_in = tx.denied_communities(person_id).await?;
+                Some(Arc::new(PersonPolicy {
+                    face_consent,
+                    grants,
+                    denied_in,
+                }))
+            }
+        };
+        self.policy.put_person(epoch, person_id, value.clone());
+        Ok(value)
+    }
+
     /// Resolves a presented credential to a person, or the reason it opens nothing.
-    async fn resolve(&self, tx: &mut Box<dyn Tx>, presented: &Presented) -> AppResult<Result<i64, Reason>> {
+    async fn resolve(&self, presented: &Presented) -> AppResult<Result<(i64, Arc<PersonPolicy>), Reason>> {
         let now = self.clock.now_ms();
-        Ok(match presented {
+        let person_id = match presented {
             Presented::Face { person_ref } => match person_ref.parse::<i64>() {
-                Ok(id) if tx.person(id).await?.is_some() => {
-                    let consented = tx
-                        .consents(id)
-                        .await?
-                        .iter()
-                        .any(|c| c.purpose == FACE_PURPOSE && c.revoked_at.is_none());
-                    if consented {
-                        Ok(id)
-                    } else {
-                        Err(Reason::NoFaceConsent)
-                    }
-                }
-                _ => Err(Reason::UnknownCredential),
+                Ok(id) => id,
+                Err(_) => return Ok(Err(Reason::UnknownCredential)),
             },
-            Presented::Qr(payload) => self.verify_qr(payload),
+            Presented::Qr(payload) => match self.verify_qr(payload) {
+                Ok(id) => id,
+                Err(reason) => return Ok(Err(reason)),
+            },
             Presented::Card(value) | Presented::Pin(value) => {
                 let kind = presented.kind();
                 let normalized = value.trim().to_ascii_uppercase();
-                match tx
-                    .credential_by_index(kind, &self.credential_index(kind, &normalized))
+                match self
+                    .cached_credential(kind, &self.credential_index(kind, &normalized))
                     .await?
                 {
-                    None => Err(Reason::UnknownCredential),
-                    Some(c) if c.revoked_at.is_some() => Err(Reason::CredentialInvalid),
+                    None => return Ok(Err(Reason::UnknownCredential)),
+                    Some(c) if c.revoked => return Ok(Err(Reason::CredentialInvalid)),
                     Some(c)
                         if c.valid_until.is_some_and(|u| u < now)
                             || c.valid_from.is_some_and(|f| f > now) =>
                     {
-                        Err(Reason::CredentialInvalid)
+                        return Ok(Err(Reason::CredentialInvalid));
                     }
-                    Some(c) => Ok(c.person_id),
+                    Some(c) => c.person_id,
                 }
             }
-        })
+        };
+        let Some(policy) = self.person_policy(person_id).await? else {
+            return Ok(Err(Reason::UnknownCredential));
+        };
+        if matches!(presented, Presented::Face { .. }) && !policy.face_consent {
+            return Ok(Err(Reason::NoFaceConsent));
+        }
+        Ok(Ok((person_id, policy)))
     }
 
-    /// Decides for a person at a device's place.
-    async fn decide_at(
+    /// Decides a presented credential at a device from the policy cache (a visitor pass reads
+    /// its pass): who it was, if known, and the decision. Writes nothing.
+    pub(crate) async fn decide_presented(
         &self,
-        tx: &mut Box<dyn Tx>,
-        device: &DeviceRow,
-        person_id: i64,
-    ) -> AppResult<AccessDecision> {
-        let Some(place) = (match device.place_id {
-            Some(id) => tx.place(id).await?,
-            None => None,
-        }) else {
-            return Ok(AccessDecision::deny(Reason::NotAnAccessPoint));
+        device: &CachedDevice,
+        presented: &Presented,
+    ) -> AppResult<(Option<i64>, AccessDecision)> {
+        if let Presented::Qr(payload) = presented
+            && payload.trim().starts_with(crate::visitors::PASS_PREFIX)
+        {
+            let mut tx = self.store.read().await?;
+            let decision = self
+                .decide_visitor(&mut tx, payload, device.door.as_ref())
+                .await?;
+            return Ok((None, decision));
+        }
+        match self.resolve(presented).await? {
+            Err(reason) => Ok((None, AccessDecision::deny(reason))),
+            Ok((person_id, policy)) => {
+                let Some(door) = &device.door else {
+                    return Ok((Some(person_id), AccessDecision::deny(Reason::NotAnAccessPoint)));
+                };
+                let denied = policy.denied_in.contains(&door.community_id);
+                let decision = access::decide(&policy.grants, door, self.clock.now_cst(), denied);
+                Ok((Some(person_id), decision))
+            }
+        }
+    }
+
+    /// Decides a credential event from the policy cache without writing anything; the
+    /// pipeline then stores several of them together with [`App::store_decided`] before their
+    /// answers go out. `None` for every other event (and for events a terminal decided
+    /// offline), which take [`App::device_event`].
+    pub async fn decide_event(
+        &self,
+        device_code: &str,
+        event: &DeviceEvent,
+    ) -> AppResult<Option<DecidedEvent>> {
+        let DeviceEventKind::Credential {
+            presented,
+            decided_locally: None,
+        } = &event.kind
+        else {
+            return Ok(None);
         };
-        let kind = PlaceKind::parse(&place.kind).map_err(|e| AppError::Internal(e.message))?;
-        let door = Door {
-            community_id: place.community_id,
-            kind,
-            unit_id: place.unit_id,
-        };
-        let grants = self.grants_of(tx, person_id).await?;
-        Ok(access::decide(&grants, &door, self.clock.today_cst(), false))
+        let device = self
+            .cached_device(device_code)
+            .await?
+            .ok_or(AppError::NotFound { entity: "device" })?;
+        let community_id = device.community_id.ok_or_else(|| {
+            AppError::invalid(
+                "unassigned_device",
+                "device",
+                "the device is not assigned to a community yet",
+            )
+        })?;
+        let (person_id, decision) = self.decide_presented(&device, presented).await?;
+        Ok(Some(DecidedEvent {
+            device_id: device.id,
+            record: NewAccessRecord {
+                community_id,
+                device_id: device.id,
+                event_id: event.event_id.clone(),
+                person_id,
+                credential_kind: presented.kind().into(),
+                outcome: decision.outcome.as_str().into(),
+                reason: decision.reason.as_str().into(),
+                decided_locally: false,
+                snapshot_key: None,
+                at: event.at_ms,
+            },
+            row: DeviceEventRow {
+                device_id: device.id,
+                event_id: event.event_id.clone(),
+                kind: "credential".into(),
+                at: event.at_ms,
+                received_at: self.clock.now_ms(),
+                body: event.body_json.clone(),
+                answer: decision_json(Some(decision)),
+            },
+            decision,
+        }))
+    }
+
+    /// Stores decided events in one write transaction (group commit): each new event id gets
+    /// its record and its place in the event log; a repeated id — stored before, or earlier in
+    /// the same batch — gets the first answer and stores nothing. All or nothing: on an error
+    /// the caller retries the events one by one.
+    pub async fn store_decided(&self, batch: &[DecidedEvent]) -> AppResult<Vec<DeviceAnswer>> {
+        let mut tx = self.store.write().await?;
+        let mut first_answers: HashMap<(i64, &str), &str> = HashMap::new();
+        let mut touched = BTreeSet::new();
+        let mut answers = Vec::with_capacity(batch.len());
+        for item in batch {
+            let key = (item.device_id, item.row.event_id.as_str());
+            let earlier = match first_answers.get(&key) {
+                Some(answer) => Some(answer.to_string()),
+                None => tx
+                    .device_event(item.device_id, &item.row.event_id)
+                    .await?
+                    .map(|row| row.answer),
+            };
+            if let Some(answer) = earlier {
+                answers.push(DeviceAnswer {
+                    status: AckStatus::Duplicate,
+                    decision: decision_from_json(&answer),
+                    library: None,
+                    pending: None,
+                });
+                continue;
+            }
+            tx.insert_access_record(&item.record).await?;
+            tx.insert_device_event(&item.row).await?;
+            first_answers.insert(key, &item.row.answer);
+            touched.insert(item.device_id);
+            answers.push(DeviceAnswer {
+                status: AckStatus::Stored,
+                decision: Some(item.decision),
+                library: None,
+                pending: None,
+            });
+        }
+        let now = self.clock.now_ms();
+        for device_id in touched {
+            tx.touch_device(device_id, now, None, None).await?;
+        }
+        tx.commit().await?;
+        Ok(answers)
     }
 
     /// Handles one event from an authenticated device: a repeated event id returns the first
@@ -668,19 +867,12 @@ impl App {
                         "the device is not assigned to a community yet",
                     )
                 })?;
-                let (person_id, platform_decision) = match presented {
-                    Presented::Qr(payload) if payload.trim().starts_with(crate::visitors::PASS_PREFIX) => {
-                        let place = match device.place_id {
-                            Some(id) => tx.place(id).await?,
-                            None => None,
-                        };
-                        (None, self.decide_visitor(&mut tx, payload, place.as_ref()).await?)
-                    }
-                    _ => match self.resolve(&mut tx, presented).await? {
-                        Ok(person) => (Some(person), self.decide_at(&mut tx, &device, person).await?),
-                        Err(reason) => (None, AccessDecision::deny(reason)),
-                    },
+                let cached = CachedDevice {
+                    id: device.id,
+                    community_id: device.community_id,
+                    door: self.door_of(&mut tx, &device).await?,
                 };
+                let (person_id, platform_decision) = self.decide_presented(&cached, presented).await?;
                 // A terminal that decided offline already acted; the record keeps what it did.
                 let (outcome, reason) = match decided_locally {
                     Some((outcome, reason)) => (*outcome, reason.clone()),

@@ -325,6 +325,7 @@ impl App {
                 role: row.get("role").unwrap_or("owner").to_string(),
                 lease_start: row.get("lease_start").map(String::from),
                 lease_end: row.get("lease_end").map(String::from),
+                schedule: row.get("schedule").map(String::from),
             })?),
             None => None,
         };
@@ -485,6 +486,9 @@ impl App {
                         }
                         if let Some(e) = &rel.lease_end {
                             m.insert("lease_end", e.clone());
+                        }
+                        if let Some(s) = &rel.schedule {
+                            m.insert("schedule", s.clone());
                         }
                     }
                     out.push(m);

@@ -11,11 +11,13 @@ pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod booth;
+pub mod denylist;
 mod error;
 pub mod excel;
 pub mod import;
 pub mod library;
 pub mod parking;
+pub mod policy;
 pub mod registry;
 pub mod scope;
 pub mod vault;
@@ -65,6 +67,8 @@ pub struct App {
     pub(crate) checkpoint: Arc<dyn audit::Checkpoint>,
     /// Tunables.
     pub(crate) config: AppConfig,
+    /// What access decisions need, in memory, kept in step by [`App::commit`].
+    pub(crate) policy: Arc<policy::PolicyCache>,
 }
 
 /// Who is calling: an authenticated user with their role and resolved scope.
@@ -118,6 +122,7 @@ impl App {
             vault: Arc::new(vault),
             checkpoint,
             config,
+            policy: Arc::new(policy::PolicyCache::new()),
         }
     }
 
@@ -159,6 +164,8 @@ impl App {
         last: Option<&anfang_store::AuditRow>,
     ) -> AppResult<()> {
         tx.commit().await?;
+        // Whatever this use-case changed, access decisions see it from now on.
+        self.policy.invalidate();
         if let Some(row) = last {
             self.checkpoint.advance(row.seq, &row.hash);
         }

@@ -27,6 +27,8 @@ pub struct LibraryEntry {
     pub valid_from: Option<i64>,
     /// Valid until (ms), for tenants: the terminal refuses after it by itself.
     pub valid_until: Option<i64>,
+    /// Duty hours, for staff whose every grant here is scheduled.
+    pub schedule: Option<String>,
 }
 
 /// What a terminal must apply to go from one library version to another.
@@ -93,6 +95,10 @@ impl App {
                 role: HouseRole::parse(&rel.role).map_err(|e| AppError::Internal(e.message))?,
                 lease_start: parse(&rel.lease_start),
                 lease_end: parse(&rel.lease_end),
+                schedule: rel
+                    .schedule
+                    .as_deref()
+                    .and_then(|s| anfang_domain::Schedule::parse(s).ok()),
             });
         }
         Ok(grants)
@@ -113,10 +119,27 @@ impl App {
             credentials: Vec::new(),
             valid_from: None,
             valid_until: None,
+            schedule: None,
         };
-        if grants.is_empty() {
+        // A deny-listed person is off every terminal of the community, so it refuses them
+        // even while the platform is unreachable.
+        if grants.is_empty()
+            || tx
+                .denied_communities(person_id)
+                .await?
+                .contains(&door.community_id)
+        {
             return Ok(remove);
         }
+        let schedule = if grants.iter().all(|g| g.schedule.is_some()) {
+            let windows: Vec<String> = grants
+                .iter()
+                .filter_map(|g| g.schedule.as_ref().map(ToString::to_string))
+                .collect();
+            Some(windows.join(";"))
+        } else {
+            None
+        };
         // The widest window over the grants: an owner's grant has none.
         let unlimited = grants.iter().any(|g| g.role != HouseRole::Tenant);
         let (valid_from, valid_until) = if unlimited {
@@ -164,6 +187,7 @@ impl App {
             credentials,
             valid_from,
             valid_until,
+            schedule,
         })
     }
 

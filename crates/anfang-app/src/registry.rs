@@ -261,6 +261,8 @@ pub struct SetPersonHouse {
     pub lease_start: Option<String>,
     /// Lease end (tenants), `YYYY-MM-DD`.
     pub lease_end: Option<String>,
+    /// Duty schedule (staff), e.g. `1-5 07:00-19:00`; none: any time.
+    pub schedule: Option<String>,
 }
 
 /// New person.
@@ -505,12 +507,28 @@ impl App {
                 ));
             }
         }
+        let schedule = match rel.schedule.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(_) if role != HouseRole::Staff => {
+                return Err(AppError::invalid(
+                    "invalid_value",
+                    "schedule",
+                    "only staff have a duty schedule",
+                ));
+            }
+            Some(text) => Some(
+                anfang_domain::Schedule::parse(text)
+                    .map_err(|e| AppError::field("schedule", e))?
+                    .to_string(),
+            ),
+        };
         Ok(PersonHouseRow {
             person_id: 0,
             house_id: rel.house_id,
             role: role.as_str().to_string(),
             lease_start: start.map(|d| d.to_string()),
             lease_end: end.map(|d| d.to_string()),
+            schedule,
             address: String::new(),
         })
     }

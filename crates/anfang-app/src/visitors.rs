@@ -5,7 +5,7 @@
 
 use crate::access::QrCode;
 use crate::{App, AppError, AppResult, Permission, Principal};
-use anfang_domain::access::{AccessDecision, Reason};
+use anfang_domain::access::{AccessDecision, Door, Reason};
 use anfang_domain::model::PlaceKind;
 use anfang_domain::{PhoneNumber, PlateNumber};
 use anfang_store::*;
@@ -146,7 +146,7 @@ impl App {
         &self,
         tx: &mut Box<dyn Tx>,
         payload: &str,
-        place: Option<&PlaceRow>,
+        door: Option<&Door>,
     ) -> AppResult<AccessDecision> {
         let token = payload.trim().trim_start_matches(PASS_PREFIX);
         let Some(pass) = tx
@@ -159,17 +159,16 @@ impl App {
         if pass.revoked_at.is_some() || now < pass.valid_from || now > pass.valid_until {
             return Ok(AccessDecision::deny(Reason::CredentialInvalid));
         }
-        let Some(place) = place else {
+        let Some(door) = door else {
             return Ok(AccessDecision::deny(Reason::NotAnAccessPoint));
         };
-        if place.community_id != pass.community_id {
+        if door.community_id != pass.community_id {
             return Ok(AccessDecision::deny(Reason::NotAuthorisedHere));
         }
-        let kind = PlaceKind::parse(&place.kind).map_err(|e| AppError::Internal(e.message))?;
-        let allowed = match kind {
+        let allowed = match door.kind {
             PlaceKind::UnitDoor => {
                 let house = tx.house(pass.house_id).await?;
-                house.is_some_and(|h| Some(h.unit_id) == place.unit_id)
+                house.is_some_and(|h| Some(h.unit_id) == door.unit_id)
             }
             PlaceKind::PedestrianEntrance
             | PlaceKind::VehicleEntrance

@@ -20,8 +20,13 @@ pub trait Clock: Send + Sync + std::fmt::Debug {
 
     /// Today's date in China Standard Time (UTC+8), the calendar every document here uses.
     fn today_cst(&self) -> chrono::NaiveDate {
+        self.now_cst().date()
+    }
+
+    /// The local (UTC+8) date and time, for schedules.
+    fn now_cst(&self) -> chrono::NaiveDateTime {
         let cst = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
-        self.now().with_timezone(&cst).date_naive()
+        self.now().with_timezone(&cst).naive_local()
     }
 }
 

@@ -4,10 +4,12 @@
 //!
 //! Rules (the access-control issue): residents pass their own unit doors and the community's
 //! entrances, car parks and garages; tenants only between lease start and end (expiry needs no
-//! one's action); staff pass entrances only; a deny-listed person passes nowhere.
+//! one's action); staff pass entrances only, within their duty schedule; a deny-listed person
+//! passes nowhere.
 
 use crate::model::{HouseRole, PlaceKind};
-use chrono::NaiveDate;
+use crate::schedule::Schedule;
+use chrono::{NaiveDate, NaiveDateTime};
 
 /// Open or not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +73,8 @@ pub enum Reason {
     BoothDenied,
     /// Nobody answered a booth call in time; it was escalated.
     BoothUnanswered,
+    /// Staff outside their duty schedule.
+    OutsideSchedule,
 }
 
 impl Reason {
@@ -96,6 +100,7 @@ impl Reason {
         Reason::BoothAccepted,
         Reason::BoothDenied,
         Reason::BoothUnanswered,
+        Reason::OutsideSchedule,
     ];
 
     /// The reason with this code.
@@ -126,6 +131,7 @@ impl Reason {
             Reason::BoothAccepted => "booth_accepted",
             Reason::BoothDenied => "booth_denied",
             Reason::BoothUnanswered => "booth_unanswered",
+            Reason::OutsideSchedule => "outside_schedule",
         }
     }
 
@@ -149,6 +155,7 @@ impl Reason {
             Reason::BoothAccepted => "访客请进",
             Reason::BoothDenied => "访问未获同意",
             Reason::BoothUnanswered => "无人应答，已转值班中心",
+            Reason::OutsideSchedule => "不在排班时间内",
         }
     }
 }
@@ -193,6 +200,8 @@ pub struct Grant {
     pub lease_start: Option<NaiveDate>,
     /// Lease end, inclusive (tenants).
     pub lease_end: Option<NaiveDate>,
+    /// Duty schedule (staff); `None`: any time.
+    pub schedule: Option<Schedule>,
 }
 
 /// The door or gate being passed.
@@ -206,8 +215,9 @@ pub struct Door {
     pub unit_id: Option<i64>,
 }
 
-/// Decides for a known person. `today` is the local (UTC+8) date.
-pub fn decide(grants: &[Grant], door: &Door, today: NaiveDate, deny_listed: bool) -> AccessDecision {
+/// Decides for a known person. `now` is the local (UTC+8) date and time.
+pub fn decide(grants: &[Grant], door: &Door, now: NaiveDateTime, deny_listed: bool) -> AccessDecision {
+    let today = now.date();
     if deny_listed {
         return AccessDecision::deny(Reason::DenyListed);
     }
@@ -231,7 +241,10 @@ pub fn decide(grants: &[Grant], door: &Door, today: NaiveDate, deny_listed: bool
         }
         let decision = match grant.role {
             HouseRole::Owner | HouseRole::Family => AccessDecision::open(Reason::Resident),
-            HouseRole::Staff if entrance => AccessDecision::open(Reason::Staff),
+            HouseRole::Staff if entrance => match &grant.schedule {
+                Some(schedule) if !schedule.covers(now) => AccessDecision::deny(Reason::OutsideSchedule),
+                _ => AccessDecision::open(Reason::Staff),
+            },
             HouseRole::Staff => AccessDecision::deny(Reason::NotAuthorisedHere),
             HouseRole::Tenant => match (grant.lease_start, grant.lease_end) {
                 (Some(start), _) if today < start => AccessDecision::deny(Reason::LeaseNotStarted),
@@ -273,6 +286,11 @@ mod tests {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
     }
 
+    /// Noon of a date.
+    fn noon(s: &str) -> NaiveDateTime {
+        d(s).and_hms_opt(12, 0, 0).unwrap()
+    }
+
     fn grant(role: HouseRole, lease: Option<(&str, &str)>) -> Grant {
         Grant {
             community_id: 1,
@@ -280,6 +298,7 @@ mod tests {
             role,
             lease_start: lease.map(|l| d(l.0)),
             lease_end: lease.map(|l| d(l.1)),
+            schedule: None,
         }
     }
 
@@ -307,7 +326,7 @@ mod tests {
     #[test]
     fn residents_pass_their_unit_and_entrances_only() {
         let owner = [grant(HouseRole::Owner, None)];
-        let today = d("2026-11-23");
+        let today = noon("2026-11-23");
         assert_eq!(
             decide(&owner, &UNIT_DOOR, today, false),
             AccessDecision::open(Reason::Resident)
@@ -332,25 +351,25 @@ mod tests {
     fn tenants_pass_only_within_their_lease() {
         let tenant = [grant(HouseRole::Tenant, Some(("2026-03-01", "2026-11-30")))];
         assert_eq!(
-            decide(&tenant, &UNIT_DOOR, d("2026-02-28"), false).reason,
+            decide(&tenant, &UNIT_DOOR, noon("2026-02-28"), false).reason,
             Reason::LeaseNotStarted
         );
         assert_eq!(
-            decide(&tenant, &UNIT_DOOR, d("2026-03-01"), false).reason,
+            decide(&tenant, &UNIT_DOOR, noon("2026-03-01"), false).reason,
             Reason::TenantLease
         );
         assert_eq!(
-            decide(&tenant, &UNIT_DOOR, d("2026-11-30"), false).outcome,
+            decide(&tenant, &UNIT_DOOR, noon("2026-11-30"), false).outcome,
             Outcome::Open,
             "end is inclusive"
         );
         assert_eq!(
-            decide(&tenant, &UNIT_DOOR, d("2026-12-01"), false).reason,
+            decide(&tenant, &UNIT_DOOR, noon("2026-12-01"), false).reason,
             Reason::LeaseEnded
         );
         let no_dates = [grant(HouseRole::Tenant, None)];
         assert_eq!(
-            decide(&no_dates, &GATE, d("2026-06-01"), false).outcome,
+            decide(&no_dates, &GATE, noon("2026-06-01"), false).outcome,
             Outcome::Deny
         );
     }
@@ -359,11 +378,11 @@ mod tests {
     fn staff_pass_entrances_not_unit_doors_and_perimeters_are_not_doors() {
         let staff = [grant(HouseRole::Staff, None)];
         assert_eq!(
-            decide(&staff, &GATE, d("2026-06-01"), false).reason,
+            decide(&staff, &GATE, noon("2026-06-01"), false).reason,
             Reason::Staff
         );
         assert_eq!(
-            decide(&staff, &UNIT_DOOR, d("2026-06-01"), false).outcome,
+            decide(&staff, &UNIT_DOOR, noon("2026-06-01"), false).outcome,
             Outcome::Deny
         );
         let zone = Door {
@@ -372,8 +391,41 @@ mod tests {
             unit_id: None,
         };
         assert_eq!(
-            decide(&[grant(HouseRole::Owner, None)], &zone, d("2026-06-01"), false).reason,
+            decide(&[grant(HouseRole::Owner, None)], &zone, noon("2026-06-01"), false).reason,
             Reason::NotAnAccessPoint
+        );
+    }
+
+    #[test]
+    fn staff_pass_only_on_duty() {
+        let mut on_duty = grant(HouseRole::Staff, None);
+        on_duty.schedule = Some(Schedule::parse("1-5 07:00-19:00").unwrap());
+        let at = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+        // 2026-11-23 is a Monday.
+        assert_eq!(
+            decide(
+                std::slice::from_ref(&on_duty),
+                &GATE,
+                at("2026-11-23 08:00"),
+                false
+            )
+            .reason,
+            Reason::Staff
+        );
+        assert_eq!(
+            decide(
+                std::slice::from_ref(&on_duty),
+                &GATE,
+                at("2026-11-23 20:00"),
+                false
+            )
+            .reason,
+            Reason::OutsideSchedule
+        );
+        assert_eq!(
+            decide(&[on_duty], &GATE, at("2026-11-28 08:00"), false).reason,
+            Reason::OutsideSchedule,
+            "Saturday"
         );
     }
 
@@ -400,7 +452,7 @@ mod tests {
             grant(HouseRole::Owner, None),
         ];
         assert_eq!(
-            decide(&both, &UNIT_DOOR, d("2026-06-01"), false).reason,
+            decide(&both, &UNIT_DOOR, noon("2026-06-01"), false).reason,
             Reason::Resident
         );
     }

@@ -13,6 +13,7 @@ pub mod model;
 pub mod parking;
 pub mod phone;
 pub mod plate;
+pub mod schedule;
 pub mod scope;
 
 pub use error::DomainError;
@@ -20,3 +21,4 @@ pub use gb_code::{GbCode, GbDeviceType};
 pub use id_number::{Gender, IdDocType, IdNumber};
 pub use phone::PhoneNumber;
 pub use plate::{PlateColor, PlateKind, PlateNumber};
+pub use schedule::Schedule;

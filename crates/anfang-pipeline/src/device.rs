@@ -130,6 +130,7 @@ fn library_command(delta: &LibraryDelta) -> Command {
                 .collect(),
             valid_from: entry.valid_from.and_then(cst),
             valid_until: entry.valid_until.and_then(cst),
+            schedule: entry.schedule.clone(),
         })
         .collect();
     Command::LibrarySync(LibrarySync {

@@ -259,6 +259,9 @@ pub struct LibraryChange {
         skip_serializing_if = "Option::is_none"
     )]
     pub valid_until: Option<DateTime<FixedOffset>>,
+    /// Staff duty hours the device enforces by itself (`1-5 07:00-19:00;6,7 09:00-17:00`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
 }
 
 /// A credential in the device library; `value` follows the same rules as in `credential`.

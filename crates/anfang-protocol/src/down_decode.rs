@@ -131,12 +131,14 @@ fn library_change(obj: &Obj<'_>) -> Result<LibraryChange, ProtocolError> {
             "is before valid_from",
         ));
     }
+    let schedule = obj.opt_str("schedule", REASON)?;
     Ok(LibraryChange {
         op,
         person_ref,
         credentials,
         valid_from,
         valid_until,
+        schedule,
     })
 }
 

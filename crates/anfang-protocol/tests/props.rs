@@ -173,21 +173,25 @@ fn command() -> impl Strategy<Value = Command> {
         proptest::collection::vec(library_credential, 0..3),
         of(time()),
         of(time()),
+        of(text(64)),
     )
-        .prop_map(|(op, person_ref, credentials, valid_from, mut valid_until)| {
-            if let (Some(from), Some(until)) = (valid_from, valid_until)
-                && until < from
-            {
-                valid_until = Some(from);
-            }
-            LibraryChange {
-                op,
-                person_ref,
-                credentials,
-                valid_from,
-                valid_until,
-            }
-        });
+        .prop_map(
+            |(op, person_ref, credentials, valid_from, mut valid_until, schedule)| {
+                if let (Some(from), Some(until)) = (valid_from, valid_until)
+                    && until < from
+                {
+                    valid_until = Some(from);
+                }
+                LibraryChange {
+                    op,
+                    person_ref,
+                    credentials,
+                    valid_from,
+                    valid_until,
+                    schedule,
+                }
+            },
+        );
     prop_oneof![
         (target, text(256), of(any::<u16>())).prop_map(|(target, reason, hold_secs)| Command::Open(Open {
             target,

@@ -247,7 +247,24 @@ fn person_house(r: &AnyRow) -> StoreResult<PersonHouseRow> {
             role,
             lease_start,
             lease_end,
+            schedule,
             address
+        }
+    ))
+}
+const DENY_COLS: &str = "id, community_id, person_id, reason, added_by, added_at, removed_at, removed_by";
+fn deny_entry(r: &AnyRow) -> StoreResult<DenyEntryRow> {
+    Ok(decode!(
+        r,
+        DenyEntryRow {
+            id,
+            community_id,
+            person_id,
+            reason,
+            added_by,
+            added_at,
+            removed_at,
+            removed_by
         }
     ))
 }
@@ -905,8 +922,9 @@ impl Tx for SqlTx {
     }
 
     async fn upsert_person_house(&mut self, rel: &PersonHouseRow) -> StoreResult<()> {
-        let mut q =
-            Q::new("INSERT INTO person_houses (person_id, house_id, role, lease_start, lease_end) VALUES (");
+        let mut q = Q::new(
+            "INSERT INTO person_houses (person_id, house_id, role, lease_start, lease_end, schedule) VALUES (",
+        );
         q.bind(rel.person_id)
             .sql(", ")
             .bind(rel.house_id)
@@ -914,16 +932,17 @@ impl Tx for SqlTx {
             .bind(&rel.role)
             .sql(", ");
         q.bind(&rel.lease_start).sql(", ").bind(&rel.lease_end);
+        q.sql(", ").bind(&rel.schedule);
         q.sql(
             ") ON CONFLICT (person_id, house_id) DO UPDATE SET role = excluded.role, \
-             lease_start = excluded.lease_start, lease_end = excluded.lease_end",
+             lease_start = excluded.lease_start, lease_end = excluded.lease_end, schedule = excluded.schedule",
         );
         self.exec(&q).await.map(|_| ())
     }
 
     async fn person_houses(&mut self, person_ids: &[i64]) -> StoreResult<Vec<PersonHouseRow>> {
         let mut q = Q::new(
-            "SELECT ph.person_id, ph.house_id, ph.role, ph.lease_start, ph.lease_end, h.address \
+            "SELECT ph.person_id, ph.house_id, ph.role, ph.lease_start, ph.lease_end, ph.schedule, h.address \
              FROM person_houses ph JOIN houses h ON h.id = ph.house_id WHERE ph.person_id IN (",
         );
         q.bind_list(person_ids)
@@ -1144,6 +1163,66 @@ impl Tx for SqlTx {
         q.bind(at).sql(" WHERE revoked_at IS NULL AND id = ").bind(id);
         match self.exec(&q).await? {
             0 => Err(StoreError::NotFound { entity: "consent" }),
+            _ => Ok(()),
+        }
+    }
+
+    async fn insert_deny_entry(&mut self, new: &NewDenyEntry) -> StoreResult<i64> {
+        let mut q =
+            Q::new("INSERT INTO deny_list (community_id, person_id, reason, added_by, added_at) VALUES (");
+        q.bind(new.community_id)
+            .sql(", ")
+            .bind(new.person_id)
+            .sql(", ")
+            .bind(&new.reason);
+        q.sql(", ")
+            .bind(&new.added_by)
+            .sql(", ")
+            .bind(new.added_at)
+            .sql(") RETURNING id");
+        self.insert(&q, "deny list entry").await
+    }
+
+    async fn deny_entry(&mut self, id: i64) -> StoreResult<Option<DenyEntryRow>> {
+        let mut q = Q::new(&format!("SELECT {DENY_COLS} FROM deny_list WHERE id = "));
+        q.bind(id);
+        self.one_as(&q, deny_entry).await
+    }
+
+    async fn deny_entries(&mut self, community_id: i64, active_only: bool) -> StoreResult<Vec<DenyEntryRow>> {
+        let mut q = Q::new(&format!(
+            "SELECT {DENY_COLS} FROM deny_list WHERE community_id = "
+        ));
+        q.bind(community_id);
+        if active_only {
+            q.sql(" AND removed_at IS NULL");
+        }
+        q.sql(" ORDER BY id DESC");
+        self.all(&q).await?.iter().map(deny_entry).collect()
+    }
+
+    async fn denied_communities(&mut self, person_id: i64) -> StoreResult<Vec<i64>> {
+        let mut q =
+            Q::new("SELECT DISTINCT community_id FROM deny_list WHERE removed_at IS NULL AND person_id = ");
+        q.bind(person_id).sql(" ORDER BY community_id");
+        self.all(&q)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<i64, _>("community_id").map_err(map_err))
+            .collect()
+    }
+
+    async fn remove_deny_entry(&mut self, id: i64, at: i64, by: &str) -> StoreResult<()> {
+        let mut q = Q::new("UPDATE deny_list SET removed_at = ");
+        q.bind(at)
+            .sql(", removed_by = ")
+            .bind(by)
+            .sql(" WHERE removed_at IS NULL AND id = ")
+            .bind(id);
+        match self.exec(&q).await? {
+            0 => Err(StoreError::NotFound {
+                entity: "deny list entry",
+            }),
             _ => Ok(()),
         }
     }

@@ -399,6 +399,7 @@ async fn persons_and_relations(store: &dyn Store, ids: &Ids) {
         role: "tenant".into(),
         lease_start: Some("2026-01-01".into()),
         lease_end: Some("2026-12-31".into()),
+        schedule: None,
         address: String::new(),
     };
     tx.upsert_person_house(&rel).await.unwrap();
@@ -406,6 +407,7 @@ async fn persons_and_relations(store: &dyn Store, ids: &Ids) {
         role: "owner".into(),
         lease_start: None,
         lease_end: None,
+        schedule: Some("1-5 07:00-19:00".into()),
         ..rel
     })
     .await
@@ -425,8 +427,12 @@ async fn persons_and_relations(store: &dyn Store, ids: &Ids) {
     let rels = tx.person_houses(&[alice, bob]).await.unwrap();
     assert_eq!(rels.len(), 1, "upsert replaced the relation");
     assert_eq!(
-        (rels[0].role.as_str(), rels[0].lease_end.as_deref()),
-        ("owner", None)
+        (
+            rels[0].role.as_str(),
+            rels[0].lease_end.as_deref(),
+            rels[0].schedule.as_deref()
+        ),
+        ("owner", None, Some("1-5 07:00-19:00"))
     );
     assert_eq!(rels[0].address, format!("community {} 1-1-101", ids.community_a));
     let in_house = Filter {
@@ -671,6 +677,49 @@ async fn access_control_round_trips(store: &dyn Store, ids: &Ids) {
         "revoked once"
     );
     tx.revoke_credential(credential, 20).await.unwrap();
+    let deny = |reason: &str| NewDenyEntry {
+        community_id: ids.community_a,
+        person_id: person,
+        reason: reason.into(),
+        added_by: "user:pm".into(),
+        added_at: 30,
+    };
+    let first = tx.insert_deny_entry(&deny("欠费")).await.unwrap();
+    let second = tx.insert_deny_entry(&deny("其他")).await.unwrap();
+    tx.remove_deny_entry(first, 40, "user:pm2").await.unwrap();
+    assert!(
+        matches!(
+            tx.remove_deny_entry(first, 41, "user:pm2").await,
+            Err(StoreError::NotFound { .. })
+        ),
+        "removed once"
+    );
+    tx.commit().await.unwrap();
+    let mut tx = store.read().await.unwrap();
+    assert_eq!(
+        tx.denied_communities(person).await.unwrap(),
+        vec![ids.community_a]
+    );
+    let all = tx.deny_entries(ids.community_a, false).await.unwrap();
+    assert_eq!(
+        all.iter().map(|e| e.id).collect::<Vec<_>>(),
+        vec![second, first],
+        "newest first"
+    );
+    let removed = tx.deny_entry(first).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            removed.removed_at,
+            removed.removed_by.as_deref(),
+            removed.reason.as_str()
+        ),
+        (Some(40), Some("user:pm2"), "欠费")
+    );
+    assert_eq!(tx.deny_entries(ids.community_a, true).await.unwrap().len(), 1);
+    assert!(tx.deny_entries(ids.community_b, false).await.unwrap().is_empty());
+    drop(tx);
+    let mut tx = store.write().await.unwrap();
+    tx.remove_deny_entry(second, 50, "user:pm").await.unwrap();
     tx.commit().await.unwrap();
 
     let mut tx = store.read().await.unwrap();

@@ -194,6 +194,16 @@ pub trait Tx: Send {
     async fn consents(&mut self, person_id: i64) -> StoreResult<Vec<ConsentRow>>;
     /// Revokes a consent.
     async fn revoke_consent(&mut self, id: i64, at: i64) -> StoreResult<()>;
+    /// Adds a deny-list entry.
+    async fn insert_deny_entry(&mut self, new: &NewDenyEntry) -> StoreResult<i64>;
+    /// One deny-list entry.
+    async fn deny_entry(&mut self, id: i64) -> StoreResult<Option<DenyEntryRow>>;
+    /// A community's deny list, newest first (`active_only`: without removed entries).
+    async fn deny_entries(&mut self, community_id: i64, active_only: bool) -> StoreResult<Vec<DenyEntryRow>>;
+    /// Communities where a person is on the deny list now.
+    async fn denied_communities(&mut self, person_id: i64) -> StoreResult<Vec<i64>>;
+    /// Removes an active entry (kept as history).
+    async fn remove_deny_entry(&mut self, id: i64, at: i64, by: &str) -> StoreResult<()>;
     /// Issues a card or PIN credential.
     async fn insert_credential(&mut self, new: &NewCredential) -> StoreResult<i64>;
     /// A person's credentials.

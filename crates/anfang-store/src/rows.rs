@@ -444,6 +444,8 @@ pub struct PersonHouseRow {
     pub lease_start: Option<String>,
     /// Lease end date for tenants.
     pub lease_end: Option<String>,
+    /// Duty schedule for staff (`1-5 07:00-19:00`); `None`: any time.
+    pub schedule: Option<String>,
     /// The house's standard address (filled on reads; ignored on writes).
     pub address: String,
 }
@@ -715,6 +717,42 @@ pub struct ConsentRow {
     pub given_at: i64,
     /// Revoked (ms).
     pub revoked_at: Option<i64>,
+}
+
+/// A new deny-list entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewDenyEntry {
+    /// Community where the person may not pass.
+    pub community_id: i64,
+    /// Person.
+    pub person_id: i64,
+    /// Why (shown to operators).
+    pub reason: String,
+    /// Who added it (audit actor).
+    pub added_by: String,
+    /// When (ms).
+    pub added_at: i64,
+}
+
+/// A deny-list entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DenyEntryRow {
+    /// Id.
+    pub id: i64,
+    /// Community.
+    pub community_id: i64,
+    /// Person.
+    pub person_id: i64,
+    /// Why.
+    pub reason: String,
+    /// Who added it.
+    pub added_by: String,
+    /// Added (ms).
+    pub added_at: i64,
+    /// Removed (ms).
+    pub removed_at: Option<i64>,
+    /// Who removed it.
+    pub removed_by: Option<String>,
 }
 
 /// A new card or PIN credential.

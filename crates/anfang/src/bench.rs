@@ -181,6 +181,7 @@ pub async fn access(bench: AccessBench) -> anyhow::Result<()> {
                         role: "family".into(),
                         lease_start: None,
                         lease_end: None,
+                        schedule: None,
                     }),
                 },
             )

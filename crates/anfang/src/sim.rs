@@ -16,8 +16,10 @@ const ANSWER_TIMEOUT: Duration = Duration::from_secs(2);
 /// One card in a terminal's library.
 #[derive(Debug, Clone)]
 struct Entry {
+    person_ref: String,
     valid_from: Option<String>,
     valid_until: Option<String>,
+    schedule: Option<anfang_domain::Schedule>,
 }
 
 /// An event waiting for its ack.
@@ -49,11 +51,46 @@ fn local_hour() -> u32 {
         .hour()
 }
 
-/// Whether the instant `now_ms` falls in an entry's window (the platform sends RFC 3339 times).
+/// Whether the instant `now_ms` falls in an entry's window (the platform sends RFC 3339 times)
+/// and, for staff, in their duty hours.
 fn in_window(entry: &Entry, now_ms: i64) -> bool {
     let ms = |t: &Option<String>| t.as_deref().and_then(rfc3339_ms);
+    let local = chrono::DateTime::from_timestamp_millis(now_ms + 8 * 3600 * 1000).map(|t| t.naive_utc());
     ms(&entry.valid_from).is_none_or(|from| from <= now_ms)
         && ms(&entry.valid_until).is_none_or(|until| now_ms <= until)
+        && entry
+            .schedule
+            .as_ref()
+            .is_none_or(|s| local.is_some_and(|t| s.covers(t)))
+}
+
+/// Applies one `library_sync` change: the person's cards are replaced (or removed).
+fn apply_change(library: &mut HashMap<String, Entry>, change: &Value) {
+    let Some(person_ref) = change["person_ref"].as_str() else {
+        return;
+    };
+    library.retain(|_, e| e.person_ref != person_ref);
+    if change["op"] == "remove" {
+        return;
+    }
+    let window = |k: &str| change[k].as_str().map(String::from);
+    let schedule = change["schedule"]
+        .as_str()
+        .and_then(|s| anfang_domain::Schedule::parse(s).ok());
+    for credential in change["credentials"].as_array().into_iter().flatten() {
+        if credential["kind"] != "card" {
+            continue;
+        }
+        if let Some(value) = credential["value"].as_str() {
+            let entry = Entry {
+                person_ref: person_ref.to_string(),
+                valid_from: window("valid_from"),
+                valid_until: window("valid_until"),
+                schedule: schedule.clone(),
+            };
+            library.insert(value.to_string(), entry);
+        }
+    }
 }
 
 /// Milliseconds since the epoch of an RFC 3339 time.
@@ -125,18 +162,7 @@ async fn terminal(
                             library.clear();
                         }
                         for change in command["changes"].as_array().into_iter().flatten() {
-                            for credential in change["credentials"].as_array().into_iter().flatten() {
-                                let Some(value) = credential["value"].as_str() else { continue };
-                                if credential["kind"] != "card" {
-                                    continue;
-                                }
-                                if change["op"] == "remove" {
-                                    library.remove(value);
-                                } else {
-                                    let window = |k: &str| change[k].as_str().map(String::from);
-                                    library.insert(value.to_string(), Entry { valid_from: window("valid_from"), valid_until: window("valid_until") });
-                                }
-                            }
+                            apply_change(&mut library, change);
                         }
                         version = command["to_version"].as_u64().unwrap_or(version);
                         let ack = json!({"v": 1, "id": next_id(), "type": "library_ack", "at": now_rfc3339(), "device": code, "body": {"version": version}});
@@ -199,22 +225,34 @@ mod tests {
     fn windows_compare_as_instants_across_offsets() {
         let until = rfc3339_ms("2025-12-31T23:59:59+08:00").unwrap();
         assert_eq!(until, rfc3339_ms("2025-12-31T15:59:59Z").unwrap());
-        let entry = Entry {
-            valid_from: None,
-            valid_until: Some("2025-12-31T23:59:59+08:00".into()),
-        };
+        let mut library = HashMap::new();
+        apply_change(
+            &mut library,
+            &json!({"op": "upsert", "person_ref": "7", "valid_until": "2025-12-31T23:59:59+08:00",
+                "credentials": [{"kind": "card", "value": "CAFE01"}, {"kind": "face"}]}),
+        );
+        let entry = library["CAFE01"].clone();
         assert!(in_window(&entry, until));
         assert!(
             !in_window(&entry, until + 1000),
             "the lease end is enforced offline"
         );
-        assert!(in_window(
-            &Entry {
-                valid_from: None,
-                valid_until: None
-            },
-            0
-        ));
+        // A replacement drops the old card; a removal drops the person.
+        apply_change(
+            &mut library,
+            &json!({"op": "upsert", "person_ref": "7", "schedule": "1-5 07:00-19:00",
+                "credentials": [{"kind": "card", "value": "CAFE02"}]}),
+        );
+        assert_eq!(library.keys().collect::<Vec<_>>(), ["CAFE02"]);
+        let monday_8am = rfc3339_ms("2026-11-23T08:00:00+08:00").unwrap();
+        let monday_8pm = rfc3339_ms("2026-11-23T20:00:00+08:00").unwrap();
+        assert!(in_window(&library["CAFE02"], monday_8am));
+        assert!(!in_window(&library["CAFE02"], monday_8pm), "off duty");
+        apply_change(
+            &mut library,
+            &json!({"op": "remove", "person_ref": "7", "credentials": []}),
+        );
+        assert!(library.is_empty());
         assert!(rhythm(8) > rhythm(3) && rhythm(3) > 0.0);
     }
 }

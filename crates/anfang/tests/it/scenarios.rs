@@ -323,24 +323,26 @@ async fn run_scenarios(external: bool) {
         .unwrap();
     let mut p = p;
     p.token = login["token"].as_str().unwrap().to_string();
-    p.call(
-        Method::POST,
-        &format!("/api/v1/persons/{owner_id}/consents"),
-        Some(json!({"given_by": "self"})),
-    )
-    .await;
+    let consent = p
+        .call(
+            Method::POST,
+            &format!("/api/v1/persons/{owner_id}/consents"),
+            Some(json!({"given_by": "self"})),
+        )
+        .await;
     p.call(
         Method::POST,
         &format!("/api/v1/persons/{owner_id}/credentials"),
         Some(json!({"kind": "card", "value": "CAFE0101"})),
     )
     .await;
-    p.call(
-        Method::POST,
-        &format!("/api/v1/persons/{owner_id}/credentials"),
-        Some(json!({"kind": "pin", "value": "135790"})),
-    )
-    .await;
+    let pin = p
+        .call(
+            Method::POST,
+            &format!("/api/v1/persons/{owner_id}/credentials"),
+            Some(json!({"kind": "pin", "value": "135790"})),
+        )
+        .await;
     p.call(
         Method::POST,
         &format!("/api/v1/persons/{tenant_id}/credentials"),
@@ -399,6 +401,60 @@ async fn run_scenarios(external: bool) {
             .await;
         assert_eq!(decision(&ack).0, "open", "{kind}: {ack}");
     }
+    // Decisions come from the policy cache, which follows every commit: a PIN revoked a moment
+    // ago opens nothing.
+    p.call(
+        Method::DELETE,
+        &format!("/api/v1/persons/{owner_id}/credentials/{}", pin["id"]),
+        None,
+    )
+    .await;
+    let ack = terminal
+        .send("credential", json!({"kind": "pin", "value": "135790"}))
+        .await;
+    assert_eq!(ack["command"]["action"], "deny", "{ack}");
+    // The deny list: while listed the owner's card opens nothing and the terminal's next sync
+    // drops them; taken off, the card opens again.
+    let applied = sync["to_version"].as_u64().unwrap();
+    let entry = p
+        .call(
+            Method::POST,
+            "/api/v1/deny-list",
+            Some(json!({"person_id": owner_id, "reason": "测试禁止通行"})),
+        )
+        .await;
+    let ack = terminal
+        .send("credential", json!({"kind": "card", "value": "CAFE0101"}))
+        .await;
+    assert_eq!(
+        (&ack["command"]["action"], &ack["command"]["message"]),
+        (&json!("deny"), &json!("禁止通行，请联系物业")),
+        "{ack}"
+    );
+    let ack = terminal
+        .send(
+            "heartbeat",
+            json!({"firmware": "1.0", "library_version": applied}),
+        )
+        .await;
+    let owner_change = ack["command"]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rfind(|e| e["person_ref"] == owner_ref.as_str())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(owner_change["op"], "remove", "{ack}");
+    p.call(
+        Method::DELETE,
+        &format!("/api/v1/deny-list/{}", entry["id"]),
+        None,
+    )
+    .await;
+    let ack = terminal
+        .send("credential", json!({"kind": "card", "value": "CAFE0101"}))
+        .await;
+    assert_eq!(decision(&ack), ("open".into(), "resident".into()), "{ack}");
     let qr = p
         .call(Method::POST, &format!("/api/v1/persons/{owner_id}/qr"), None)
         .await;
@@ -539,6 +595,61 @@ async fn run_scenarios(external: bool) {
             assert_eq!(command["command"]["message"], "无人应答，已转值班中心");
         }
     }
+    // Staff pass the entrance on duty only: a schedule for another weekday keeps the gate shut
+    // today; an all-week schedule opens it.
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
+        .format("%u")
+        .to_string();
+    let other_day = if today == "1" { "2" } else { "1" };
+    let staff = p
+        .call(Method::POST, "/api/v1/persons", Some(json!({"community_id": c, "name": "保洁丙", "gender": "female", "id_type": "resident_id",
+            "id_number": resident_id("37032319750101004"), "population_type": "floating", "house_id": house["id"], "role": "staff",
+            "schedule": format!("{other_day} 00:00-24:00")})))
+        .await;
+    let staff_id = staff["id"].as_i64().unwrap();
+    p.call(
+        Method::POST,
+        &format!("/api/v1/persons/{staff_id}/credentials"),
+        Some(json!({"kind": "card", "value": "CAFE0303"})),
+    )
+    .await;
+    let ack = booth
+        .send("credential", json!({"kind": "card", "value": "CAFE0303"}))
+        .await;
+    assert_eq!(
+        (&ack["command"]["action"], &ack["command"]["message"]),
+        (&json!("deny"), &json!("不在排班时间内")),
+        "{ack}"
+    );
+    p.call(
+        Method::PUT,
+        &format!("/api/v1/persons/{staff_id}/houses"),
+        Some(json!({"house_id": house["id"], "role": "staff", "schedule": "1-7 00:00-24:00"})),
+    )
+    .await;
+    let ack = booth
+        .send("credential", json!({"kind": "card", "value": "CAFE0303"}))
+        .await;
+    assert_eq!(decision(&ack), ("open".into(), "staff".into()), "{ack}");
+    // A withdrawn consent: the owner's face opens nothing from now on (card still does).
+    p.call(
+        Method::DELETE,
+        &format!("/api/v1/persons/{owner_id}/consents/{}", consent["id"]),
+        None,
+    )
+    .await;
+    let face = terminal
+        .send(
+            "credential",
+            json!({"kind": "face", "person_ref": owner_id.to_string()}),
+        )
+        .await;
+    assert_eq!(
+        (&face["command"]["action"], &face["command"]["message"]),
+        (&json!("deny"), &json!("未授权人脸通行，请使用其他方式")),
+        "{face}"
+    );
     let records = p
         .call(
             Method::GET,
