@@ -1012,6 +1012,45 @@ impl From<ConsentRow> for ConsentDto {
     }
 }
 
+/// An enrolled face photo's record.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FacePhotoDto {
+    /// Id.
+    pub id: i64,
+    /// Person.
+    pub person_id: i64,
+    /// Hex SHA-256 of the image: the face credential's value in terminal libraries.
+    pub sha256: String,
+    /// `jpeg` or `png`.
+    pub format: String,
+    /// Width in pixels.
+    pub width: i64,
+    /// Height in pixels.
+    pub height: i64,
+    /// Size in bytes.
+    pub size_bytes: i64,
+    /// Who uploaded it.
+    pub uploaded_by: String,
+    /// When, RFC 3339.
+    pub uploaded_at: String,
+}
+
+impl From<anfang_app::store::FacePhotoRow> for FacePhotoDto {
+    fn from(r: anfang_app::store::FacePhotoRow) -> Self {
+        FacePhotoDto {
+            id: r.id,
+            person_id: r.person_id,
+            sha256: r.sha256,
+            format: r.format,
+            width: r.width,
+            height: r.height,
+            size_bytes: r.size_bytes,
+            uploaded_by: r.uploaded_by,
+            uploaded_at: rfc3339(r.uploaded_at),
+        }
+    }
+}
+
 /// Put a person on the deny list.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -94,7 +94,10 @@ pub(crate) fn routes() -> Router<ApiState> {
 }
 
 pub(crate) fn upload_routes() -> Router<ApiState> {
-    Router::new().route("/import/{kind}", post(import_sheet))
+    Router::new().route("/import/{kind}", post(import_sheet)).route(
+        "/persons/{id}/face",
+        get(get_face).put(enroll_face).delete(remove_face),
+    )
 }
 
 fn page_of(p: &ListParams) -> PageRequest {
@@ -752,6 +755,54 @@ pub async fn revoke_consent(
     Path((id, consent_id)): Path<(i64, i64)>,
 ) -> ApiResult<StatusCode> {
     s.app.revoke_consent(&c.principal, id, consent_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A person's enrolled face photo (its record; the image itself goes only to terminals).
+#[utoipa::path(get, path = "/api/v1/persons/{id}/face", tag = "access", security(("bearer" = [])), params(("id" = i64, Path, description = "Person id")),
+    responses((status = 200, body = FacePhotoDto), (status = 404, body = ErrorBody)))]
+pub async fn get_face(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<FacePhotoDto>> {
+    Ok(Json(s.app.face_photo(&c.principal, id).await?.into()))
+}
+
+/// Enrol (or replace) a person's face photo: a JPEG or PNG of at most 2 MiB, each side
+/// 160–4096 px, not blank. Needs an active face-recognition consent.
+#[utoipa::path(put, path = "/api/v1/persons/{id}/face", tag = "access", security(("bearer" = [])), params(("id" = i64, Path, description = "Person id")),
+    request_body(content = Vec<u8>, content_type = "image/jpeg"),
+    responses((status = 201, body = FacePhotoDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "No active consent"), (status = 413, body = ErrorBody)))]
+pub async fn enroll_face(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<(StatusCode, Json<FacePhotoDto>)> {
+    let body = body?;
+    if body.len() > anfang_app::faces::MAX_PHOTO_BYTES {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "photo_too_large",
+            format!(
+                "a photo is at most {} KiB",
+                anfang_app::faces::MAX_PHOTO_BYTES / 1024
+            ),
+        ));
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.enroll_face(&c.principal, id, &body).await?.into()),
+    ))
+}
+
+/// Remove a person's face photo; their face opens nothing afterwards.
+#[utoipa::path(delete, path = "/api/v1/persons/{id}/face", tag = "access", security(("bearer" = [])), params(("id" = i64, Path, description = "Person id")),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn remove_face(State(s): State<ApiState>, c: Caller, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+    s.app.remove_face(&c.principal, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

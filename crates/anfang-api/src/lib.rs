@@ -92,6 +92,7 @@ pub fn router_with(
                     "/device-push/events",
                     axum::routing::post(device_push::device_push),
                 )
+                .route("/device-push/faces/{person_ref}", get(device_push::device_face))
                 .layer(DefaultBodyLimit::max(device_push::PUSH_BODY_LIMIT)),
         )
         .route("/openapi.json", get(openapi::serve));

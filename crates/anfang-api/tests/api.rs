@@ -37,6 +37,7 @@ impl Server {
             Arc::new(clock.clone()),
             Vault::new(&d, &i),
             Arc::new(MemoryCheckpoint::default()),
+            std::sync::Arc::new(anfang_app::faces::MemoryImages::default()),
             AppConfig::default(),
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -297,6 +298,8 @@ fn out_of_scope_body(method: &str, path: &str, b: &Seeded) -> Option<Value> {
         }
         ("post", "/api/v1/persons/{id}/consents") => json!({"given_by": "self"}),
         ("post", "/api/v1/deny-list") => json!({"person_id": b.person, "reason": "x"}),
+        // Scope is checked before the image is looked at: any body will do.
+        ("put", "/api/v1/persons/{id}/face") => json!({}),
         ("post", "/api/v1/booth-calls/{id}/deny") => json!({"message": "x"}),
         ("post", "/api/v1/parking-sessions/{id}/payments") => json!({"method": "cash", "amount_cents": 100}),
         ("put", "/api/v1/communities/{id}/parking-tariff") => {
@@ -430,6 +433,7 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
                 .replace("{id}", &id.to_string())
                 .replace("{kind}", "persons")
                 .replace("{consent_id}", "1")
+                .replace("{person_ref}", &b.person.to_string())
                 .replace("{credential_id}", "1")
                 .replace("{payment_id}", "1");
             let params = op["parameters"].as_array().cloned().unwrap_or_default();
@@ -460,7 +464,7 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
                 s.call(Some(&pm), m.clone(), &url, None).await
             };
             // Device push is authenticated per device, not per user: a user's token is refused.
-            let device_only = path == "/api/v1/device-push/events" && status == StatusCode::UNAUTHORIZED;
+            let device_only = path.starts_with("/api/v1/device-push/") && status == StatusCode::UNAUTHORIZED;
             let refused = status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND || device_only;
             // Lists without a filter answer 200 but must hold nothing of B.
             let unfiltered_list = status == StatusCode::OK

@@ -341,7 +341,10 @@ impl App {
         if !tx.consents(person_id).await?.iter().any(|c| c.id == consent_id) {
             return Err(AppError::NotFound { entity: "consent" });
         }
-        tx.revoke_consent(consent_id, self.clock.now_ms()).await?;
+        let now = self.clock.now_ms();
+        tx.revoke_consent(consent_id, now).await?;
+        // No biometric data outlives the consent.
+        let photos = tx.remove_face_photos(person_id, now).await?;
         self.library_changed(&mut tx, person.community_id, person_id)
             .await?;
         let audit = self
@@ -350,10 +353,12 @@ impl App {
                 &who.actor(),
                 "consent.revoke",
                 &format!("person:{person_id}"),
-                json!({"consent": consent_id}),
+                json!({"consent": consent_id, "photos_removed": photos.len()}),
             )
             .await?;
-        self.commit(tx, Some(&audit)).await
+        self.commit(tx, Some(&audit)).await?;
+        self.delete_images(&photos).await;
+        Ok(())
     }
 
     /// A person's consents.

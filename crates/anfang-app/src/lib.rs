@@ -14,6 +14,7 @@ pub mod booth;
 pub mod denylist;
 mod error;
 pub mod excel;
+pub mod faces;
 pub mod import;
 pub mod library;
 pub mod parking;
@@ -67,6 +68,8 @@ pub struct App {
     pub(crate) checkpoint: Arc<dyn audit::Checkpoint>,
     /// Tunables.
     pub(crate) config: AppConfig,
+    /// Where face photos (encrypted) live.
+    pub(crate) images: Arc<dyn faces::ImageStore>,
     /// What access decisions need, in memory, kept in step by [`App::commit`].
     pub(crate) policy: Arc<policy::PolicyCache>,
 }
@@ -114,6 +117,7 @@ impl App {
         clock: Arc<dyn Clock>,
         vault: vault::Vault,
         checkpoint: Arc<dyn audit::Checkpoint>,
+        images: Arc<dyn faces::ImageStore>,
         config: AppConfig,
     ) -> App {
         App {
@@ -121,6 +125,7 @@ impl App {
             clock,
             vault: Arc::new(vault),
             checkpoint,
+            images,
             config,
             policy: Arc::new(policy::PolicyCache::new()),
         }

@@ -159,13 +159,16 @@ impl App {
         };
         let now = self.clock.now_ms();
         let mut credentials = Vec::new();
+        // A face needs both: an active consent and an enrolled photo, whose digest tells the
+        // terminal which photo to fetch.
         if tx
             .consents(person_id)
             .await?
             .iter()
             .any(|c| c.purpose == FACE_PURPOSE && c.revoked_at.is_none())
+            && let Some(photo) = tx.face_photo(person_id).await?
         {
-            credentials.push(("face".to_string(), None));
+            credentials.push(("face".to_string(), Some(photo.sha256)));
         }
         for c in tx.credentials(person_id).await? {
             if c.revoked_at.is_some() || c.valid_until.is_some_and(|u| u < now) {

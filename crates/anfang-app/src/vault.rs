@@ -50,10 +50,15 @@ impl Vault {
     /// (e.g. `id_number`) is bound as associated data so a ciphertext cannot be moved to
     /// another column and decrypted there.
     pub fn encrypt(&self, context: &str, plaintext: &str) -> AppResult<Vec<u8>> {
+        self.encrypt_bytes(context, plaintext.as_bytes())
+    }
+
+    /// [`Vault::encrypt`] for binary data (face photos).
+    pub fn encrypt_bytes(&self, context: &str, plaintext: &[u8]) -> AppResult<Vec<u8>> {
         let mut nonce = [0u8; NONCE_LEN];
         OsRng.fill_bytes(&mut nonce);
         let payload = aes_gcm::aead::Payload {
-            msg: plaintext.as_bytes(),
+            msg: plaintext,
             aad: context.as_bytes(),
         };
         let ciphertext = self
@@ -67,6 +72,12 @@ impl Vault {
 
     /// Decrypts what [`Vault::encrypt`] produced under the same `context`.
     pub fn decrypt(&self, context: &str, blob: &[u8]) -> AppResult<String> {
+        let plain = self.decrypt_bytes(context, blob)?;
+        String::from_utf8(plain).map_err(|_| AppError::Internal(format!("{context} is not UTF-8")))
+    }
+
+    /// Decrypts what [`Vault::encrypt_bytes`] produced under the same `context`.
+    pub fn decrypt_bytes(&self, context: &str, blob: &[u8]) -> AppResult<Vec<u8>> {
         if blob.len() < NONCE_LEN + 16 {
             return Err(AppError::Internal(format!("{context} ciphertext too short")));
         }
@@ -75,11 +86,9 @@ impl Vault {
             msg: ciphertext,
             aad: context.as_bytes(),
         };
-        let plain = self
-            .cipher
+        self.cipher
             .decrypt(Nonce::from_slice(nonce), payload)
-            .map_err(|_| AppError::Internal(format!("{context} does not decrypt with this key")))?;
-        String::from_utf8(plain).map_err(|_| AppError::Internal(format!("{context} is not UTF-8")))
+            .map_err(|_| AppError::Internal(format!("{context} does not decrypt with this key")))
     }
 
     /// The blind index of `value` in `context`: hex HMAC-SHA256 under the index key.

@@ -18,6 +18,7 @@ async fn app_with_entries(dir: &std::path::Path, n: usize) -> (App, Arc<MemoryCh
         Arc::new(SimClock::new(1_793_491_200_000)),
         Vault::new(&d, &i),
         checkpoint.clone(),
+        std::sync::Arc::new(anfang_app::faces::MemoryImages::default()),
         AppConfig::default(),
     );
     for k in 0..n {

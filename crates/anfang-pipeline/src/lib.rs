@@ -202,6 +202,7 @@ mod tests {
             std::sync::Arc::new(anfang_base::SimClock::new(1_793_491_200_000)),
             Vault::new(&d, &i),
             std::sync::Arc::new(MemoryCheckpoint::default()),
+            std::sync::Arc::new(anfang_app::faces::MemoryImages::default()),
             Default::default(),
         );
         let req = anfang_app::registry::CreateDevice {

@@ -252,6 +252,25 @@ fn person_house(r: &AnyRow) -> StoreResult<PersonHouseRow> {
         }
     ))
 }
+const FACE_COLS: &str = "id, person_id, image_key, sha256, format, width, height, size_bytes, uploaded_by, uploaded_at, removed_at";
+fn face_photo(r: &AnyRow) -> StoreResult<FacePhotoRow> {
+    Ok(decode!(
+        r,
+        FacePhotoRow {
+            id,
+            person_id,
+            image_key,
+            sha256,
+            format,
+            width,
+            height,
+            size_bytes,
+            uploaded_by,
+            uploaded_at,
+            removed_at
+        }
+    ))
+}
 const DENY_COLS: &str = "id, community_id, person_id, reason, added_by, added_at, removed_at, removed_by";
 fn deny_entry(r: &AnyRow) -> StoreResult<DenyEntryRow> {
     Ok(decode!(
@@ -1165,6 +1184,57 @@ impl Tx for SqlTx {
             0 => Err(StoreError::NotFound { entity: "consent" }),
             _ => Ok(()),
         }
+    }
+
+    async fn insert_face_photo(&mut self, new: &NewFacePhoto) -> StoreResult<i64> {
+        let mut q = Q::new(
+            "INSERT INTO face_photos (person_id, image_key, sha256, format, width, height, size_bytes, \
+             uploaded_by, uploaded_at) VALUES (",
+        );
+        q.bind(new.person_id)
+            .sql(", ")
+            .bind(&new.image_key)
+            .sql(", ")
+            .bind(&new.sha256)
+            .sql(", ");
+        q.bind(&new.format)
+            .sql(", ")
+            .bind(new.width)
+            .sql(", ")
+            .bind(new.height)
+            .sql(", ");
+        q.bind(new.size_bytes)
+            .sql(", ")
+            .bind(&new.uploaded_by)
+            .sql(", ")
+            .bind(new.uploaded_at)
+            .sql(") RETURNING id");
+        self.insert(&q, "face photo").await
+    }
+
+    async fn face_photo(&mut self, person_id: i64) -> StoreResult<Option<FacePhotoRow>> {
+        let mut q = Q::new(&format!(
+            "SELECT {FACE_COLS} FROM face_photos WHERE removed_at IS NULL AND person_id = "
+        ));
+        q.bind(person_id).sql(" ORDER BY id DESC LIMIT 1");
+        self.one_as(&q, face_photo).await
+    }
+
+    async fn remove_face_photos(&mut self, person_id: i64, at: i64) -> StoreResult<Vec<String>> {
+        let mut q = Q::new("SELECT image_key FROM face_photos WHERE removed_at IS NULL AND person_id = ");
+        q.bind(person_id);
+        let keys = self
+            .all(&q)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<String, _>("image_key").map_err(map_err))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let mut q = Q::new("UPDATE face_photos SET removed_at = ");
+        q.bind(at)
+            .sql(" WHERE removed_at IS NULL AND person_id = ")
+            .bind(person_id);
+        self.exec(&q).await?;
+        Ok(keys)
     }
 
     async fn insert_deny_entry(&mut self, new: &NewDenyEntry) -> StoreResult<i64> {

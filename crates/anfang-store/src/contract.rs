@@ -684,6 +684,37 @@ async fn access_control_round_trips(store: &dyn Store, ids: &Ids) {
         added_by: "user:pm".into(),
         added_at: 30,
     };
+    let photo = |key: &str, at: i64| NewFacePhoto {
+        person_id: person,
+        image_key: key.into(),
+        sha256: "ab".repeat(32),
+        format: "jpeg".into(),
+        width: 480,
+        height: 640,
+        size_bytes: 51_200,
+        uploaded_by: "user:pm".into(),
+        uploaded_at: at,
+    };
+    tx.insert_face_photo(&photo("faces/1/a", 31)).await.unwrap();
+    let newer = tx.insert_face_photo(&photo("faces/1/b", 32)).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.write().await.unwrap();
+    assert!(
+        matches!(
+            tx.insert_face_photo(&photo("faces/1/b", 33)).await,
+            Err(StoreError::Conflict { .. })
+        ),
+        "image keys are unique"
+    );
+    drop(tx);
+    let mut tx = store.write().await.unwrap();
+    let active = tx.face_photo(person).await.unwrap().unwrap();
+    assert_eq!((active.id, active.width, active.removed_at), (newer, 480, None));
+    let mut keys = tx.remove_face_photos(person, 34).await.unwrap();
+    keys.sort();
+    assert_eq!(keys, vec!["faces/1/a".to_string(), "faces/1/b".to_string()]);
+    assert!(tx.face_photo(person).await.unwrap().is_none());
+    assert!(tx.remove_face_photos(person, 35).await.unwrap().is_empty());
     let first = tx.insert_deny_entry(&deny("欠费")).await.unwrap();
     let second = tx.insert_deny_entry(&deny("其他")).await.unwrap();
     tx.remove_deny_entry(first, 40, "user:pm2").await.unwrap();

@@ -194,6 +194,12 @@ pub trait Tx: Send {
     async fn consents(&mut self, person_id: i64) -> StoreResult<Vec<ConsentRow>>;
     /// Revokes a consent.
     async fn revoke_consent(&mut self, id: i64, at: i64) -> StoreResult<()>;
+    /// Records a face photo.
+    async fn insert_face_photo(&mut self, new: &NewFacePhoto) -> StoreResult<i64>;
+    /// A person's active face photo.
+    async fn face_photo(&mut self, person_id: i64) -> StoreResult<Option<FacePhotoRow>>;
+    /// Marks a person's active face photos removed; returns their image keys.
+    async fn remove_face_photos(&mut self, person_id: i64, at: i64) -> StoreResult<Vec<String>>;
     /// Adds a deny-list entry.
     async fn insert_deny_entry(&mut self, new: &NewDenyEntry) -> StoreResult<i64>;
     /// One deny-list entry.

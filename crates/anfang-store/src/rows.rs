@@ -719,6 +719,56 @@ pub struct ConsentRow {
     pub revoked_at: Option<i64>,
 }
 
+/// A new face photo's row (the image is in the image store).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewFacePhoto {
+    /// Person.
+    pub person_id: i64,
+    /// Key in the image store.
+    pub image_key: String,
+    /// Hex SHA-256 of the image as uploaded.
+    pub sha256: String,
+    /// `jpeg` or `png`.
+    pub format: String,
+    /// Width in pixels.
+    pub width: i64,
+    /// Height in pixels.
+    pub height: i64,
+    /// Size of the image as uploaded.
+    pub size_bytes: i64,
+    /// Who uploaded it (audit actor).
+    pub uploaded_by: String,
+    /// When (ms).
+    pub uploaded_at: i64,
+}
+
+/// A face photo's row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FacePhotoRow {
+    /// Id.
+    pub id: i64,
+    /// Person.
+    pub person_id: i64,
+    /// Key in the image store.
+    pub image_key: String,
+    /// Hex SHA-256 of the image.
+    pub sha256: String,
+    /// `jpeg` or `png`.
+    pub format: String,
+    /// Width in pixels.
+    pub width: i64,
+    /// Height in pixels.
+    pub height: i64,
+    /// Size in bytes.
+    pub size_bytes: i64,
+    /// Who uploaded it.
+    pub uploaded_by: String,
+    /// When (ms).
+    pub uploaded_at: i64,
+    /// Removed (ms).
+    pub removed_at: Option<i64>,
+}
+
 /// A new deny-list entry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewDenyEntry {

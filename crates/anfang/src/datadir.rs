@@ -14,6 +14,8 @@ use std::sync::{Arc, Mutex};
 pub const KEYS_FILE: &str = "keys";
 /// The audit checkpoint's file name.
 pub const CHECKPOINT_FILE: &str = "audit.head";
+/// The folder of images (face photos, encrypted by the vault) inside the data directory.
+pub const IMAGES_DIR: &str = "images";
 
 /// Writes `contents` to `path` with mode 0600 from the start (never world-readable).
 fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
@@ -56,6 +58,77 @@ fn load_vault(data_dir: &Path) -> anyhow::Result<Vault> {
     }
     anyhow::ensure!(found == 2, "keys file must hold data_key and index_key");
     Ok(Vault::new(&keys[0], &keys[1]))
+}
+
+/// Images as files under one folder: `key` is a relative path of plain segments; files are
+/// written whole (temporary file, then rename) and readable by the owner only.
+#[derive(Debug)]
+pub struct FileImages {
+    root: PathBuf,
+}
+
+impl FileImages {
+    /// Images under `root`.
+    pub fn new(root: PathBuf) -> FileImages {
+        FileImages { root }
+    }
+
+    fn path(&self, key: &str) -> Result<PathBuf, String> {
+        let plain = |s: &str| {
+            !s.is_empty()
+                && s != "."
+                && s != ".."
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        };
+        if key.split('/').all(plain) {
+            Ok(self.root.join(key))
+        } else {
+            Err(format!("'{key}' is not a plain relative key"))
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl anfang_app::faces::ImageStore for FileImages {
+    async fn put(&self, key: &str, bytes: &[u8]) -> Result<(), String> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let path = self.path(key)?;
+        let tmp = path.with_extension("part");
+        let bytes = bytes.to_vec();
+        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&tmp)?;
+            std::io::Write::write_all(&mut file, &bytes)?;
+            file.sync_all()?;
+            std::fs::rename(&tmp, &path)
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
+        match tokio::fs::read(self.path(key)?).await {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), String> {
+        match tokio::fs::remove_file(self.path(key)?).await {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.to_string()),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// The audit checkpoint kept in a file beside the database (replaced atomically).
@@ -164,6 +237,7 @@ pub async fn open_with(data_dir: &Path, config: &Config) -> anyhow::Result<App> 
         Arc::new(anfang_base::SystemClock),
         vault,
         Arc::new(FileCheckpoint::new(data_dir.join(CHECKPOINT_FILE))),
+        Arc::new(FileImages::new(data_dir.join(IMAGES_DIR))),
         app_config,
     ))
 }
@@ -185,6 +259,30 @@ pub fn redact(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn image_files_round_trip_privately_and_refuse_odd_keys() {
+        use anfang_app::faces::ImageStore;
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let images = FileImages::new(dir.path().join(IMAGES_DIR));
+        images.put("faces/7/ab-1", b"sealed").await.unwrap();
+        assert_eq!(
+            images.get("faces/7/ab-1").await.unwrap(),
+            Some(b"sealed".to_vec())
+        );
+        let mode = std::fs::metadata(dir.path().join("images/faces/7/ab-1"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        images.delete("faces/7/ab-1").await.unwrap();
+        images.delete("faces/7/ab-1").await.unwrap();
+        assert_eq!(images.get("faces/7/ab-1").await.unwrap(), None);
+        for odd in ["../x", "/etc/passwd", "faces//x", "faces/./x", "a b"] {
+            assert!(images.put(odd, b"x").await.is_err(), "{odd}");
+        }
+    }
 
     #[test]
     fn redacts_passwords() {

@@ -336,6 +336,34 @@ async fn run_scenarios(external: bool) {
         Some(json!({"kind": "card", "value": "CAFE0101"})),
     )
     .await;
+    // The face photo: checked, encrypted, and its digest is the face credential terminals get.
+    let photo = {
+        let img = image::RgbImage::from_fn(300, 400, |x, y| {
+            image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x * y) % 251) as u8])
+        });
+        let mut out = std::io::Cursor::new(Vec::new());
+        image::DynamicImage::ImageRgb8(img)
+            .write_to(&mut out, image::ImageFormat::Png)
+            .unwrap();
+        out.into_inner()
+    };
+    let enrolled: Value = p
+        .http
+        .put(format!("{}/api/v1/persons/{owner_id}/face", p.base))
+        .bearer_auth(&p.token)
+        .header("content-type", "image/png")
+        .body(photo.clone())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (enrolled["width"].as_i64(), enrolled["height"].as_i64()),
+        (Some(300), Some(400)),
+        "{enrolled}"
+    );
     let pin = p
         .call(
             Method::POST,
@@ -378,6 +406,33 @@ async fn run_scenarios(external: bool) {
         3,
         "face, card and PIN: {owner_entry}"
     );
+    let face_value = owner_entry["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "face")
+        .map(|c| c["value"].clone());
+    assert_eq!(face_value, Some(enrolled["sha256"].clone()));
+    // The terminal fetches the photo over signed HTTP; only photos of its library.
+    let fetch = |person: i64| {
+        let path = format!("/api/v1/device-push/faces/{person}");
+        let ts = chrono::Utc::now().timestamp_millis();
+        let signature = anfang_protocol::sign(secrets[0].as_bytes(), ts, path.as_bytes());
+        p.http
+            .get(format!("{}{path}", p.base))
+            .header(anfang_protocol::HEADER_DEVICE, code(1))
+            .header(anfang_protocol::HEADER_TIMESTAMP, ts.to_string())
+            .header(anfang_protocol::HEADER_SIGNATURE, signature)
+            .send()
+    };
+    let fetched = fetch(owner_id).await.unwrap();
+    assert_eq!(fetched.status(), 200);
+    assert_eq!(
+        fetched.bytes().await.unwrap().to_vec(),
+        photo,
+        "decrypted as uploaded"
+    );
+    assert_eq!(fetch(tenant_id).await.unwrap().status(), 404, "no photo enrolled");
     let decision = |ack: &Value| {
         (
             ack["command"]["action"].as_str().unwrap_or("").to_string(),
@@ -645,6 +700,11 @@ async fn run_scenarios(external: bool) {
             json!({"kind": "face", "person_ref": owner_id.to_string()}),
         )
         .await;
+    assert_eq!(
+        fetch(owner_id).await.unwrap().status(),
+        404,
+        "the photo went with the consent"
+    );
     assert_eq!(
         (&face["command"]["action"], &face["command"]["message"]),
         (&json!("deny"), &json!("未授权人脸通行，请使用其他方式")),
