@@ -86,7 +86,13 @@ impl ExternalClient {
         if let Some(username) = &config.username {
             options.set_credentials(username.clone(), config.password.clone().unwrap_or_default());
         }
-        let (client, eventloop) = AsyncClient::new(options, 64);
+        let (client, mut eventloop) = AsyncClient::new(options, 64);
+        {
+            let mut network = rumqttc::NetworkOptions::new();
+            // Small request/answer messages: Nagle's delay would add tens of milliseconds.
+            network.set_tcp_nodelay(true);
+            eventloop.set_network_options(network);
+        }
         let up = Arc::new(UpSlot::new(config.up_capacity));
         let (stop, stop_rx) = watch::channel(false);
         let (ready_tx, ready_rx) = oneshot::channel();

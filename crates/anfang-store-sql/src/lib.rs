@@ -54,6 +54,32 @@ pub struct SqlStore {
     backend: Backend,
 }
 
+/// How often the WAL is checkpointed in the background. Short on purpose: each checkpoint
+/// then copies little, and its write-out does not hold up the writer's appends for long
+/// (measured with `anfang bench access`: every 100 ms p99 ≈ 2 ms; every 500 ms 4–16 ms; every
+/// 2 s 10–23 ms). On an idle database a passive checkpoint finds nothing to do.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+
+/// Copies SQLite's write-ahead log into the database file in the background (passive: it
+/// never waits for or blocks the writer), so that commits do not pay for checkpoints. Left to
+/// itself, SQLite checkpoints inside the commit that crosses the size threshold, a stall of
+/// several milliseconds every few hundred commits that dominated the access decisions' p99;
+/// the writer's own threshold is raised to a safety net (20,000 pages) for when this task
+/// falls behind. Ends when the pool is closed.
+async fn checkpoint_wal(pool: AnyPool) {
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+            tracing::debug!(error = %e, "background WAL checkpoint failed; retrying");
+        }
+    }
+}
+
 impl SqlStore {
     /// Connects to `url`, creating the SQLite file if needed, and applies pending migrations.
     pub async fn open(url: &str) -> StoreResult<SqlStore> {
@@ -73,7 +99,8 @@ impl SqlStore {
                             Box::pin(async move {
                                 conn.execute(
                                     "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
-                                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
+                                 PRAGMA wal_autocheckpoint = 20000;",
                                 )
                                 .await?;
                                 Ok(())
@@ -94,6 +121,7 @@ impl SqlStore {
                     .connect(&url)
                     .await
                     .map_err(tx::map_err)?;
+                tokio::spawn(checkpoint_wal(read_pool.clone()));
                 SqlStore {
                     read_pool,
                     write_pool,

@@ -207,7 +207,9 @@ pub async fn access(bench: AccessBench) -> anyhow::Result<()> {
         terminals.push((device.code, secret));
     }
 
-    // Baseline: the same decisions in-process, one after another.
+    // Baseline: the same decisions in-process, one after another, each decided from the policy
+    // cache and stored in its own transaction (the pipeline's path without transport or
+    // batching).
     let baseline_events = (bench.rate as usize * 2).clamp(200, 4000);
     let mut latencies = Vec::with_capacity(baseline_events);
     let started = Instant::now();
@@ -222,8 +224,11 @@ pub async fn access(bench: AccessBench) -> anyhow::Result<()> {
             body_json: "{}".into(),
         };
         let t = Instant::now();
-        app.device_event(&terminals[i % terminals.len()].0, &event)
-            .await?;
+        let decided = app
+            .decide_event(&terminals[i % terminals.len()].0, &event)
+            .await?
+            .context("a credential event is decided")?;
+        app.store_decided(std::slice::from_ref(&decided)).await?;
         latencies.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     let baseline = figures(latencies, started.elapsed());
@@ -249,6 +254,10 @@ pub async fn access(bench: AccessBench) -> anyhow::Result<()> {
         options.set_keep_alive(Duration::from_secs(30));
         options.set_inflight(100);
         let (client, mut events) = AsyncClient::new(options, 1000);
+        let mut network = rumqttc::NetworkOptions::new();
+        // As a terminal would: small answered messages, no Nagle delay.
+        network.set_tcp_nodelay(true);
+        events.set_network_options(network);
         client
             .subscribe(anfang_protocol::down_topic(code), QoS::AtLeastOnce)
             .await?;

@@ -127,6 +127,10 @@ async fn terminal(
     options.set_credentials(code.clone(), secret);
     options.set_keep_alive(Duration::from_secs(30));
     let (client, mut events) = AsyncClient::new(options, 64);
+    let mut network = rumqttc::NetworkOptions::new();
+    // A terminal's messages are small and answered: no Nagle delay.
+    network.set_tcp_nodelay(true);
+    events.set_network_options(network);
     let up = anfang_protocol::up_topic(&code);
     let mut library: HashMap<String, Entry> = HashMap::new();
     let mut version: u64 = 0;
