@@ -1051,6 +1051,77 @@ impl From<anfang_app::store::FacePhotoRow> for FacePhotoDto {
     }
 }
 
+/// Sell a monthly (or longer) parking pass.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SellPassRequest {
+    /// Community.
+    pub community_id: i64,
+    /// The plate, e.g. 鲁C12345.
+    pub plate_number: String,
+    /// Holder's name.
+    pub holder_name: String,
+    /// First day, YYYY-MM-DD (local).
+    pub valid_from: String,
+    /// Last day, YYYY-MM-DD, inclusive.
+    pub valid_until: String,
+    /// What was paid, in cents.
+    pub fee_cents: i64,
+}
+
+/// Which passes.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PassParams {
+    /// Community id.
+    pub community_id: i64,
+    /// Only this plate's.
+    pub plate: Option<String>,
+}
+
+/// A parking pass.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ParkingPassDto {
+    /// Id.
+    pub id: i64,
+    /// Community.
+    pub community_id: i64,
+    /// Plate.
+    pub plate_number: String,
+    /// Holder's name.
+    pub holder_name: String,
+    /// Valid from, RFC 3339.
+    pub valid_from: String,
+    /// Valid until, RFC 3339.
+    pub valid_until: String,
+    /// Paid, in cents.
+    pub fee_cents: i64,
+    /// Who sold it.
+    pub created_by: String,
+    /// When, RFC 3339.
+    pub created_at: String,
+    /// When revoked, RFC 3339.
+    pub revoked_at: Option<String>,
+}
+
+impl From<anfang_app::store::ParkingPassRow> for ParkingPassDto {
+    fn from(p: anfang_app::store::ParkingPassRow) -> Self {
+        ParkingPassDto {
+            id: p.id,
+            community_id: p.community_id,
+            plate_number: p.plate_number,
+            holder_name: p.holder_name,
+            valid_from: rfc3339(p.valid_from),
+            valid_until: rfc3339(p.valid_until),
+            fee_cents: p.fee_cents,
+            created_by: p.created_by,
+            created_at: rfc3339(p.created_at),
+            revoked_at: p.revoked_at.map(rfc3339),
+        }
+    }
+}
+
 /// Put a person on the deny list.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

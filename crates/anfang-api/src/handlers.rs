@@ -65,6 +65,11 @@ pub(crate) fn routes() -> Router<ApiState> {
         .route("/persons/{id}/qr", post(qr_code))
         .route("/deny-list", get(list_deny_list).post(add_to_deny_list))
         .route("/deny-list/{id}", delete(remove_from_deny_list))
+        .route(
+            "/parking-passes",
+            get(list_parking_passes).post(sell_parking_pass),
+        )
+        .route("/parking-passes/{id}", delete(revoke_parking_pass))
         .route("/access-records", get(list_access_records))
         .route("/visitors", get(list_visitors).post(invite_visitor))
         .route("/booth-calls", get(list_booth_calls))
@@ -803,6 +808,56 @@ pub async fn enroll_face(
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn remove_face(State(s): State<ApiState>, c: Caller, Path(id): Path<i64>) -> ApiResult<StatusCode> {
     s.app.remove_face(&c.principal, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A community's parking passes (月卡), newest first.
+#[utoipa::path(get, path = "/api/v1/parking-passes", tag = "vehicles", security(("bearer" = [])), params(PassParams),
+    responses((status = 200, body = Vec<ParkingPassDto>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_parking_passes(
+    State(s): State<ApiState>,
+    c: Caller,
+    Query(q): Query<PassParams>,
+) -> ApiResult<Json<Vec<ParkingPassDto>>> {
+    let passes = s
+        .app
+        .parking_passes(&c.principal, q.community_id, q.plate.as_deref())
+        .await?;
+    Ok(Json(passes.into_iter().map(ParkingPassDto::from).collect()))
+}
+
+/// Sell a parking pass: the plate opens the community's gates within its dates, no session.
+#[utoipa::path(post, path = "/api/v1/parking-passes", tag = "vehicles", security(("bearer" = [])), request_body = SellPassRequest,
+    responses((status = 201, body = ParkingPassDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn sell_parking_pass(
+    State(s): State<ApiState>,
+    c: Caller,
+    Body(r): Body<SellPassRequest>,
+) -> ApiResult<(StatusCode, Json<ParkingPassDto>)> {
+    let req = anfang_app::parking::SellPass {
+        community_id: r.community_id,
+        plate_number: r.plate_number,
+        holder_name: r.holder_name,
+        valid_from: r.valid_from,
+        valid_until: r.valid_until,
+        fee_cents: r.fee_cents,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.sell_parking_pass(&c.principal, &req).await?.into()),
+    ))
+}
+
+/// Revoke a parking pass (the record stays).
+#[utoipa::path(delete, path = "/api/v1/parking-passes/{id}", tag = "vehicles", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Pass id")),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn revoke_parking_pass(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    s.app.revoke_parking_pass(&c.principal, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

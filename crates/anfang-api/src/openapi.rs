@@ -23,7 +23,7 @@ use utoipa::{Modify, OpenApi};
         handlers::list_visitors, handlers::invite_visitor,
         handlers::list_booth_calls, handlers::accept_booth_call, handlers::deny_booth_call,
         handlers::list_parking_sessions, handlers::list_overstays, handlers::pay_parking, handlers::refund_parking, handlers::get_tariff,
-        handlers::set_tariff,
+        handlers::set_tariff, handlers::list_parking_passes, handlers::sell_parking_pass, handlers::revoke_parking_pass,
         handlers::list_vehicles, handlers::get_vehicle, handlers::create_vehicle,
         handlers::list_devices, handlers::get_device, handlers::create_device, handlers::assign_device,
         crate::device_push::device_push, crate::device_push::device_face,

@@ -298,6 +298,8 @@ fn out_of_scope_body(method: &str, path: &str, b: &Seeded) -> Option<Value> {
         }
         ("post", "/api/v1/persons/{id}/consents") => json!({"given_by": "self"}),
         ("post", "/api/v1/deny-list") => json!({"person_id": b.person, "reason": "x"}),
+        ("post", "/api/v1/parking-passes") => json!({"community_id": b.community, "plate_number": "鲁C9P999",
+            "holder_name": "x", "valid_from": "2026-11-01", "valid_until": "2026-11-30", "fee_cents": 1}),
         // Scope is checked before the image is looked at: any body will do.
         ("put", "/api/v1/persons/{id}/face") => json!({}),
         ("post", "/api/v1/booth-calls/{id}/deny") => json!({"message": "x"}),
@@ -399,6 +401,19 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
         .await["id"]
         .as_i64()
         .unwrap();
+    let pass_b = s
+        .ok(
+            &admin,
+            Method::POST,
+            "/api/v1/parking-passes",
+            Some(
+                json!({"community_id": b.community, "plate_number": "鲁C8P888", "holder_name": "月卡乙",
+                "valid_from": "2026-11-01", "valid_until": "2026-11-30", "fee_cents": 30000}),
+            ),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
     let spec = s.ok(&admin, Method::GET, "/api/v1/openapi.json", None).await;
     // Operations that touch no community's data: logging in and out, reading oneself, and the
     // blank import template. Everything else must refuse.
@@ -419,6 +434,7 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
                 p if p.starts_with("/api/v1/parking-sessions/") => parking_b,
                 p if p.starts_with("/api/v1/booth-calls/") => booth_b,
                 p if p.starts_with("/api/v1/deny-list/") => deny_b,
+                p if p.starts_with("/api/v1/parking-passes/") => pass_b,
                 p if p.starts_with("/api/v1/houses/") => b.house,
                 p if p.starts_with("/api/v1/persons/") => b.person,
                 p if p.starts_with("/api/v1/vehicles/") => b.vehicle,

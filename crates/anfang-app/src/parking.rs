@@ -2,7 +2,8 @@
 //! cars and invited visitors' cars; any other car entering opens a temporary-parking session;
 //! leaving, its fee is computed by the community's tariff (free minutes, day/night rates, daily
 //! cap), the gate stays closed until it is paid (recorded, refundable), and the exit read is
-//! paired with its entry even when one character was misread at low confidence.
+//! paired with its entry even when one character was misread at low confidence. Monthly passes
+//! (月卡) open within their dates without a session.
 
 use crate::{App, AppError, AppResult, Permission, Principal};
 use anfang_domain::access::{AccessDecision, Reason};
@@ -22,6 +23,30 @@ pub struct SessionView {
     pub session: ParkingSessionRow,
     /// What the car owes if it left now (cents): the fee so far minus what was paid.
     pub due_cents: i64,
+}
+
+/// Sell a parking pass.
+#[derive(Debug, Clone)]
+pub struct SellPass {
+    /// Community.
+    pub community_id: i64,
+    /// The plate.
+    pub plate_number: String,
+    /// Holder's name.
+    pub holder_name: String,
+    /// First day, `YYYY-MM-DD` (local).
+    pub valid_from: String,
+    /// Last day, inclusive.
+    pub valid_until: String,
+    /// What was paid, in cents.
+    pub fee_cents: i64,
+}
+
+/// Start of a local (UTC+8) day in ms.
+fn local_day_start_ms(date: chrono::NaiveDate) -> i64 {
+    date.and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc().timestamp_millis() - 8 * 3600 * 1000)
+        .unwrap_or(0)
 }
 
 /// One plate read at a lane.
@@ -70,6 +95,13 @@ impl App {
                 AccessDecision::open(Reason::ResidentVehicle),
                 vehicle.owner_person_id,
             ));
+        }
+        let passes = tx.parking_passes(community_id, Some(&normalized)).await?;
+        if passes
+            .iter()
+            .any(|p| p.revoked_at.is_none() && p.valid_from <= at && at <= p.valid_until)
+        {
+            return Ok((AccessDecision::open(Reason::MonthlyPass), None));
         }
         let filter = Filter {
             community_id: Some(community_id),
@@ -317,6 +349,111 @@ impl App {
         who.scope.check_community(community_id, "community")?;
         let mut tx = self.store.read().await?;
         self.tariff_of(&mut tx, community_id).await
+    }
+
+    /// Sells a parking pass: the plate opens the community's gates from the first day's start
+    /// to the last day's end (local time) without a temporary-parking session.
+    pub async fn sell_parking_pass(&self, who: &Principal, req: &SellPass) -> AppResult<ParkingPassRow> {
+        who.require(Permission::ManageParking)?;
+        who.scope.check_whole_community(req.community_id, "community")?;
+        let plate = anfang_domain::PlateNumber::parse(&req.plate_number)
+            .map_err(|e| AppError::field("plate_number", e))?;
+        let holder_name = crate::registry::text("holder_name", &req.holder_name, 64)?;
+        let day = |field: &str, value: &str| {
+            chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
+                .map_err(|_| AppError::invalid("invalid_date", field, "a date is YYYY-MM-DD"))
+        };
+        let (first, last) = (
+            day("valid_from", &req.valid_from)?,
+            day("valid_until", &req.valid_until)?,
+        );
+        if last < first || (last - first).num_days() > 366 * 3 {
+            return Err(AppError::invalid(
+                "invalid_date",
+                "valid_until",
+                "valid_until is on or after valid_from, within three years",
+            ));
+        }
+        if !(0..=100_000_000).contains(&req.fee_cents) {
+            return Err(AppError::invalid(
+                "invalid_value",
+                "fee_cents",
+                "fee_cents is 0 to 100,000,000",
+            ));
+        }
+        let mut tx = self.store.write().await?;
+        tx.community(req.community_id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "community" })?;
+        let now = self.clock.now_ms();
+        let id = tx
+            .insert_parking_pass(&NewParkingPass {
+                community_id: req.community_id,
+                plate_number: normalize_plate(plate.as_str()),
+                holder_name,
+                valid_from: local_day_start_ms(first),
+                valid_until: local_day_start_ms(last) + 24 * 3600 * 1000 - 1,
+                fee_cents: req.fee_cents,
+                created_by: who.actor(),
+                created_at: now,
+            })
+            .await?;
+        let audit = self
+            .audit(
+                &mut tx,
+                &who.actor(),
+                "parking.pass_sell",
+                &format!("community:{}", req.community_id),
+                json!({"pass": id, "plate": plate.as_str(), "fee_cents": req.fee_cents}),
+            )
+            .await?;
+        let row = tx.parking_pass(id).await?.ok_or(AppError::NotFound {
+            entity: "parking pass",
+        })?;
+        self.commit(tx, Some(&audit)).await?;
+        Ok(row)
+    }
+
+    /// A community's parking passes, newest first.
+    pub async fn parking_passes(
+        &self,
+        who: &Principal,
+        community_id: i64,
+        plate: Option<&str>,
+    ) -> AppResult<Vec<ParkingPassRow>> {
+        who.require(Permission::ReadVehicles)?;
+        who.scope.check_whole_community(community_id, "community")?;
+        let plate = plate.map(normalize_plate);
+        let mut tx = self.store.read().await?;
+        Ok(tx.parking_passes(community_id, plate.as_deref()).await?)
+    }
+
+    /// Revokes a pass (a refund is settled outside; the record stays).
+    pub async fn revoke_parking_pass(&self, who: &Principal, id: i64) -> AppResult<()> {
+        who.require(Permission::ManageParking)?;
+        let mut tx = self.store.write().await?;
+        let pass = tx.parking_pass(id).await?.ok_or(AppError::NotFound {
+            entity: "parking pass",
+        })?;
+        who.scope
+            .check_whole_community(pass.community_id, "parking pass")?;
+        if pass.revoked_at.is_some() {
+            return Err(AppError::Conflict {
+                code: "already_revoked",
+                message: "this pass was revoked already".into(),
+            });
+        }
+        tx.revoke_parking_pass(id, self.clock.now_ms()).await?;
+        let audit = self
+            .audit(
+                &mut tx,
+                &who.actor(),
+                "parking.pass_revoke",
+                &format!("community:{}", pass.community_id),
+                json!({"pass": id}),
+            )
+            .await?;
+        self.commit(tx, Some(&audit)).await
     }
 
     /// Sets a community's tariff.

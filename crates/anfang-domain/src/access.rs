@@ -75,6 +75,8 @@ pub enum Reason {
     BoothUnanswered,
     /// Staff outside their duty schedule.
     OutsideSchedule,
+    /// A car with a monthly (or longer) parking pass in its dates.
+    MonthlyPass,
 }
 
 impl Reason {
@@ -101,6 +103,7 @@ impl Reason {
         Reason::BoothDenied,
         Reason::BoothUnanswered,
         Reason::OutsideSchedule,
+        Reason::MonthlyPass,
     ];
 
     /// The reason with this code.
@@ -132,6 +135,7 @@ impl Reason {
             Reason::BoothDenied => "booth_denied",
             Reason::BoothUnanswered => "booth_unanswered",
             Reason::OutsideSchedule => "outside_schedule",
+            Reason::MonthlyPass => "monthly_pass",
         }
     }
 
@@ -156,6 +160,7 @@ impl Reason {
             Reason::BoothDenied => "访问未获同意",
             Reason::BoothUnanswered => "无人应答，已转值班中心",
             Reason::OutsideSchedule => "不在排班时间内",
+            Reason::MonthlyPass => "月卡车辆，欢迎",
         }
     }
 }

@@ -271,6 +271,25 @@ fn face_photo(r: &AnyRow) -> StoreResult<FacePhotoRow> {
         }
     ))
 }
+const PASS_COLS: &str = "id, community_id, plate_number, holder_name, valid_from, valid_until, fee_cents, \
+                         created_by, created_at, revoked_at";
+fn parking_pass(r: &AnyRow) -> StoreResult<ParkingPassRow> {
+    Ok(decode!(
+        r,
+        ParkingPassRow {
+            id,
+            community_id,
+            plate_number,
+            holder_name,
+            valid_from,
+            valid_until,
+            fee_cents,
+            created_by,
+            created_at,
+            revoked_at
+        }
+    ))
+}
 const DENY_COLS: &str = "id, community_id, person_id, reason, added_by, added_at, removed_at, removed_by";
 fn deny_entry(r: &AnyRow) -> StoreResult<DenyEntryRow> {
     Ok(decode!(
@@ -1235,6 +1254,63 @@ impl Tx for SqlTx {
             .bind(person_id);
         self.exec(&q).await?;
         Ok(keys)
+    }
+
+    async fn insert_parking_pass(&mut self, new: &NewParkingPass) -> StoreResult<i64> {
+        let mut q = Q::new(
+            "INSERT INTO parking_passes (community_id, plate_number, holder_name, valid_from, valid_until, \
+             fee_cents, created_by, created_at) VALUES (",
+        );
+        q.bind(new.community_id)
+            .sql(", ")
+            .bind(&new.plate_number)
+            .sql(", ")
+            .bind(&new.holder_name)
+            .sql(", ");
+        q.bind(new.valid_from)
+            .sql(", ")
+            .bind(new.valid_until)
+            .sql(", ")
+            .bind(new.fee_cents)
+            .sql(", ");
+        q.bind(&new.created_by)
+            .sql(", ")
+            .bind(new.created_at)
+            .sql(") RETURNING id");
+        self.insert(&q, "parking pass").await
+    }
+
+    async fn parking_pass(&mut self, id: i64) -> StoreResult<Option<ParkingPassRow>> {
+        let mut q = Q::new(&format!("SELECT {PASS_COLS} FROM parking_passes WHERE id = "));
+        q.bind(id);
+        self.one_as(&q, parking_pass).await
+    }
+
+    async fn parking_passes(
+        &mut self,
+        community_id: i64,
+        plate: Option<&str>,
+    ) -> StoreResult<Vec<ParkingPassRow>> {
+        let mut q = Q::new(&format!(
+            "SELECT {PASS_COLS} FROM parking_passes WHERE community_id = "
+        ));
+        q.bind(community_id);
+        if let Some(plate) = plate {
+            q.sql(" AND plate_number = ").bind(plate);
+        }
+        q.sql(" ORDER BY id DESC");
+        self.all(&q).await?.iter().map(parking_pass).collect()
+    }
+
+    async fn revoke_parking_pass(&mut self, id: i64, at: i64) -> StoreResult<()> {
+        let mut q = Q::new("UPDATE parking_passes SET revoked_at = ");
+        q.bind(at).sql(" WHERE revoked_at IS NULL AND id = ").bind(id);
+        match self.exec(&q).await? {
+            0 => Err(StoreError::NotFound {
+                entity: "parking pass",
+            }),
+            _ => Ok(()),
+        }
     }
 
     async fn insert_deny_entry(&mut self, new: &NewDenyEntry) -> StoreResult<i64> {

@@ -715,6 +715,32 @@ async fn access_control_round_trips(store: &dyn Store, ids: &Ids) {
     assert_eq!(keys, vec!["faces/1/a".to_string(), "faces/1/b".to_string()]);
     assert!(tx.face_photo(person).await.unwrap().is_none());
     assert!(tx.remove_face_photos(person, 35).await.unwrap().is_empty());
+    let pass = |plate: &str| NewParkingPass {
+        community_id: ids.community_a,
+        plate_number: plate.into(),
+        holder_name: "月卡甲".into(),
+        valid_from: 100,
+        valid_until: 200,
+        fee_cents: 30_000,
+        created_by: "user:pm".into(),
+        created_at: 90,
+    };
+    let p1 = tx.insert_parking_pass(&pass("鲁C12345")).await.unwrap();
+    let p2 = tx.insert_parking_pass(&pass("鲁C54321")).await.unwrap();
+    tx.revoke_parking_pass(p1, 150).await.unwrap();
+    assert!(matches!(
+        tx.revoke_parking_pass(p1, 151).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let listed = tx.parking_passes(ids.community_a, None).await.unwrap();
+    assert_eq!(listed.iter().map(|p| p.id).collect::<Vec<_>>(), vec![p2, p1]);
+    let one = tx
+        .parking_passes(ids.community_a, Some("鲁C12345"))
+        .await
+        .unwrap();
+    assert_eq!((one.len(), one[0].revoked_at), (1, Some(150)));
+    assert_eq!(tx.parking_pass(p2).await.unwrap().unwrap().fee_cents, 30_000);
+    assert!(tx.parking_passes(ids.community_b, None).await.unwrap().is_empty());
     let first = tx.insert_deny_entry(&deny("欠费")).await.unwrap();
     let second = tx.insert_deny_entry(&deny("其他")).await.unwrap();
     tx.remove_deny_entry(first, 40, "user:pm2").await.unwrap();

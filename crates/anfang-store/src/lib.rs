@@ -200,6 +200,18 @@ pub trait Tx: Send {
     async fn face_photo(&mut self, person_id: i64) -> StoreResult<Option<FacePhotoRow>>;
     /// Marks a person's active face photos removed; returns their image keys.
     async fn remove_face_photos(&mut self, person_id: i64, at: i64) -> StoreResult<Vec<String>>;
+    /// Records a parking pass.
+    async fn insert_parking_pass(&mut self, new: &NewParkingPass) -> StoreResult<i64>;
+    /// One parking pass.
+    async fn parking_pass(&mut self, id: i64) -> StoreResult<Option<ParkingPassRow>>;
+    /// A community's passes, newest first; with `plate`, only that plate's.
+    async fn parking_passes(
+        &mut self,
+        community_id: i64,
+        plate: Option<&str>,
+    ) -> StoreResult<Vec<ParkingPassRow>>;
+    /// Revokes a pass.
+    async fn revoke_parking_pass(&mut self, id: i64, at: i64) -> StoreResult<()>;
     /// Adds a deny-list entry.
     async fn insert_deny_entry(&mut self, new: &NewDenyEntry) -> StoreResult<i64>;
     /// One deny-list entry.

@@ -769,6 +769,52 @@ pub struct FacePhotoRow {
     pub removed_at: Option<i64>,
 }
 
+/// A new parking pass.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewParkingPass {
+    /// Community.
+    pub community_id: i64,
+    /// Normalized plate.
+    pub plate_number: String,
+    /// Holder's name.
+    pub holder_name: String,
+    /// Valid from (ms).
+    pub valid_from: i64,
+    /// Valid until (ms).
+    pub valid_until: i64,
+    /// What was paid, in cents.
+    pub fee_cents: i64,
+    /// Who sold it (audit actor).
+    pub created_by: String,
+    /// When (ms).
+    pub created_at: i64,
+}
+
+/// A parking pass.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParkingPassRow {
+    /// Id.
+    pub id: i64,
+    /// Community.
+    pub community_id: i64,
+    /// Normalized plate.
+    pub plate_number: String,
+    /// Holder's name.
+    pub holder_name: String,
+    /// Valid from (ms).
+    pub valid_from: i64,
+    /// Valid until (ms).
+    pub valid_until: i64,
+    /// Paid, in cents.
+    pub fee_cents: i64,
+    /// Who sold it.
+    pub created_by: String,
+    /// When (ms).
+    pub created_at: i64,
+    /// Revoked (ms).
+    pub revoked_at: Option<i64>,
+}
+
 /// A new deny-list entry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewDenyEntry {

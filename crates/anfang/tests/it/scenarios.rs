@@ -607,6 +607,26 @@ async fn run_scenarios(external: bool) {
         "{paid}"
     );
 
+    // A monthly pass (月卡): in its dates the car opens both ways without a session.
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
+        .date_naive();
+    p.call(Method::POST, "/api/v1/parking-passes", Some(json!({"community_id": c, "plate_number": "鲁C7Y777", "holder_name": "月卡车主",
+        "valid_from": today.to_string(), "valid_until": (today + chrono::Days::new(30)).to_string(), "fee_cents": 30000}))).await;
+    for direction in ["in", "out"] {
+        let ack = gate
+            .send(
+                "plate",
+                json!({"plate": "鲁C7Y777", "confidence": 0.98, "direction": direction}),
+            )
+            .await;
+        assert_eq!(
+            decision(&ack),
+            ("open".into(), "monthly_pass".into()),
+            "{direction}: {ack}"
+        );
+    }
+
     // The booth: answers arrive as commands on its down topic.
     let mut booth = Device::connect(p.mqtt_port, &code(3), &secrets[2]).await;
     for (answer, expected) in [("accept", "open"), ("deny", "deny"), ("none", "deny")] {
