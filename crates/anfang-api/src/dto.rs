@@ -1463,6 +1463,8 @@ pub struct BoothCallDto {
     pub visitor_name: String,
     /// The house to visit, as given.
     pub house_ref: Option<String>,
+    /// The house it names, when resolved (its residents may answer).
+    pub house_id: Option<i64>,
     /// `ringing`, `accepted`, `denied`, `timed_out`.
     pub status: String,
     /// Rang, RFC 3339.
@@ -1483,6 +1485,7 @@ impl From<BoothCallRow> for BoothCallDto {
             device_id: c.device_id,
             visitor_name: c.visitor_name,
             house_ref: c.house_ref,
+            house_id: c.house_id,
             status: c.status,
             created_at: rfc3339(c.created_at),
             answered_at: c.answered_at.map(rfc3339),

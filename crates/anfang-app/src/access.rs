@@ -844,6 +844,10 @@ impl App {
                     .as_deref()
                     .map(|n| self.vault.encrypt("id_number", n))
                     .transpose()?;
+                let house_id = match house_ref.as_deref().and_then(crate::booth::parse_house_ref) {
+                    Some((b, u, h)) => tx.find_house(community_id, &b, &u, &h).await?.map(|h| h.id),
+                    None => None,
+                };
                 tx.insert_booth_call(&NewBoothCall {
                     community_id,
                     device_id: device.id,
@@ -851,6 +855,7 @@ impl App {
                     visitor_name: visitor_name.clone(),
                     id_number_enc,
                     house_ref: house_ref.clone(),
+                    house_id,
                     now_ms: now,
                 })
                 .await?;

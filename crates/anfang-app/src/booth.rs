@@ -99,7 +99,21 @@ impl App {
         Ok(true)
     }
 
-    /// Accepts or refuses a ringing call (duty guards and property staff of the community).
+    /// Whether `who` may answer a call: the community's duty guards and property staff, or a
+    /// resident of the house the call is for.
+    fn may_answer(who: &Principal, call: &BoothCallRow) -> AppResult<()> {
+        if who.role.allows(Permission::ManageParking) {
+            return who.scope.check_whole_community(call.community_id, "booth call");
+        }
+        who.require(Permission::InviteVisitors)?;
+        match (&who.scope.houses, call.house_id) {
+            (Some(mine), Some(house)) if mine.contains(&house) => Ok(()),
+            _ => Err(AppError::NotFound { entity: "booth call" }),
+        }
+    }
+
+    /// Accepts or refuses a ringing call (duty guards and property staff of the community, or
+    /// a resident of the visited house from the resident page).
     pub async fn answer_booth_call(
         &self,
         who: &Principal,
@@ -107,14 +121,16 @@ impl App {
         accept: bool,
         message: Option<&str>,
     ) -> AppResult<BoothCallRow> {
-        who.require(Permission::ManageParking)?;
+        if !who.role.allows(Permission::ManageParking) {
+            who.require(Permission::InviteVisitors)?;
+        }
         let message = crate::registry::opt_text("message", message, 64)?;
         let mut tx = self.store.write().await?;
         let call = tx
             .booth_call(call_id)
             .await?
             .ok_or(AppError::NotFound { entity: "booth call" })?;
-        who.scope.check_whole_community(call.community_id, "booth call")?;
+        Self::may_answer(who, &call)?;
         let (to, decision) = if accept {
             ("accepted", AccessDecision::open(Reason::BoothAccepted))
         } else {
@@ -184,17 +200,38 @@ impl App {
         Ok(expired)
     }
 
-    /// Booth calls in scope, newest first (`kind` = status).
+    /// Booth calls in scope, newest first (`kind` = status); a resident sees the calls to
+    /// their own houses.
     pub async fn list_booth_calls(
         &self,
         who: &Principal,
         q: &crate::registry::ListQuery,
         page: crate::registry::PageRequest,
     ) -> AppResult<Paged<BoothCallRow>> {
-        who.require(Permission::ManageParking)?;
+        if !who.role.allows(Permission::ManageParking) {
+            who.require(Permission::InviteVisitors)?;
+        }
         let filter = self.scoped_filter(who, q).await?;
         let mut tx = self.store.read().await?;
         Ok(tx.list_booth_calls(&filter, page.to_page()?).await?)
+    }
+}
+
+/// Reads a visitor's house reference `building-unit-house` (`1-2-301`, full-width dashes
+/// and spaces tolerated; `1栋2单元301` too) into its three numbers.
+pub fn parse_house_ref(text: &str) -> Option<(String, String, String)> {
+    let cleaned: String = text
+        .trim()
+        .replace("号楼", "-")
+        .replace("单元", "-")
+        .replace(['－', '—', '栋'], "-")
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let parts: Vec<&str> = cleaned.split('-').filter(|p| !p.is_empty()).collect();
+    match parts.as_slice() {
+        [b, u, h] => Some((b.to_string(), u.to_string(), h.trim_end_matches('室').to_string())),
+        _ => None,
     }
 }
 
@@ -215,5 +252,26 @@ fn to_pending(row: &DeviceCommandRow, device_code: &str) -> PendingCommand {
         } else {
             reason.message_zh().to_string()
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_house_ref;
+
+    #[test]
+    fn house_references_read_in_the_usual_spellings() {
+        let want = Some(("1".to_string(), "2".to_string(), "301".to_string()));
+        for text in [
+            "1-2-301",
+            " 1 - 2 - 301 ",
+            "1－2－301",
+            "1栋2单元301",
+            "1号楼2单元301室",
+        ] {
+            assert_eq!(parse_house_ref(text), want, "{text}");
+        }
+        assert_eq!(parse_house_ref("301"), None);
+        assert_eq!(parse_house_ref("1-2"), None);
     }
 }

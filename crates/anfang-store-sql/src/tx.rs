@@ -455,7 +455,7 @@ fn parking_session(r: &AnyRow) -> StoreResult<ParkingSessionRow> {
     ))
 }
 
-const BOOTH_COLS: &str = "id, community_id, device_id, event_id, visitor_name, id_number_enc, house_ref, status, \
+const BOOTH_COLS: &str = "id, community_id, device_id, event_id, visitor_name, id_number_enc, house_ref, house_id, status, \
      created_at, answered_at, answered_by, note";
 
 fn booth_call(r: &AnyRow) -> StoreResult<BoothCallRow> {
@@ -469,6 +469,7 @@ fn booth_call(r: &AnyRow) -> StoreResult<BoothCallRow> {
             visitor_name,
             id_number_enc,
             house_ref,
+            house_id,
             status,
             created_at,
             answered_at,
@@ -1744,7 +1745,7 @@ impl Tx for SqlTx {
     async fn insert_booth_call(&mut self, new: &NewBoothCall) -> StoreResult<i64> {
         let mut q = Q::new(
             "INSERT INTO booth_calls (community_id, device_id, event_id, visitor_name, id_number_enc, house_ref, \
-             status, created_at) VALUES (",
+             house_id, status, created_at) VALUES (",
         );
         q.bind(new.community_id)
             .sql(", ")
@@ -1756,7 +1757,9 @@ impl Tx for SqlTx {
             .sql(", ")
             .bind(&new.id_number_enc)
             .sql(", ")
-            .bind(&new.house_ref);
+            .bind(&new.house_ref)
+            .sql(", ")
+            .bind(new.house_id);
         q.sql(", 'ringing', ").bind(new.now_ms).sql(") RETURNING id");
         self.insert(&q, "booth call").await
     }
@@ -1802,6 +1805,7 @@ impl Tx for SqlTx {
     async fn list_booth_calls(&mut self, filter: &Filter, page: Page) -> StoreResult<Paged<BoothCallRow>> {
         let mut q = Q::new("FROM booth_calls WHERE 1 = 1");
         q.and_scope("community_id", filter)
+            .and_in("house_id", filter.house_ids.as_ref())
             .and_eq("community_id", filter.community_id)
             .and_eq("status", filter.kind.as_ref());
         self.paged(BOOTH_COLS, &q, "id DESC", page, booth_call).await

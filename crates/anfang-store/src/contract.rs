@@ -928,6 +928,7 @@ async fn access_control_round_trips(store: &dyn Store, ids: &Ids) {
             visitor_name: "访客甲".into(),
             id_number_enc: Some(vec![1, 2]),
             house_ref: Some("1-1-101".into()),
+            house_id: Some(ids.house_a),
             now_ms: 100,
         })
         .await
@@ -951,6 +952,7 @@ async fn access_control_round_trips(store: &dyn Store, ids: &Ids) {
             visitor_name: "访客乙".into(),
             id_number_enc: None,
             house_ref: None,
+            house_id: None,
             now_ms: 200,
         })
         .await
@@ -980,6 +982,16 @@ async fn access_control_round_trips(store: &dyn Store, ids: &Ids) {
     assert_eq!(
         tx.list_booth_calls(&ringing, Page::first(5)).await.unwrap().total,
         1
+    );
+    let for_the_house = Filter {
+        house_ids: Some(vec![ids.house_a]),
+        ..Filter::default()
+    };
+    let mine = tx.list_booth_calls(&for_the_house, Page::first(5)).await.unwrap();
+    assert_eq!(
+        (mine.total, mine.items[0].id, mine.items[0].house_id),
+        (1, call, Some(ids.house_a)),
+        "a resident sees calls to their house only"
     );
     assert_eq!(tx.pending_commands(Some(device), 5).await.unwrap()[0].id, command);
     tx.mark_command_delivered(command, 180).await.unwrap();

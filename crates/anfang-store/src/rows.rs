@@ -1079,6 +1079,8 @@ pub struct NewBoothCall {
     pub id_number_enc: Option<Vec<u8>>,
     /// The house to visit, as the visitor gave it.
     pub house_ref: Option<String>,
+    /// The house it names, when it names one of the community's.
+    pub house_id: Option<i64>,
     /// Now (ms).
     pub now_ms: i64,
 }
@@ -1100,6 +1102,8 @@ pub struct BoothCallRow {
     pub id_number_enc: Option<Vec<u8>>,
     /// House to visit.
     pub house_ref: Option<String>,
+    /// The house it names, if resolved.
+    pub house_id: Option<i64>,
     /// `ringing`, `accepted`, `denied`, `timed_out`, `abandoned`.
     pub status: String,
     /// Rang (ms).
