@@ -123,6 +123,13 @@ pub async fn run(data_dir: &Path, listen: Option<&str>) -> anyhow::Result<()> {
         println!("simulating {} door terminals", terminals.len());
         crate::sim::spawn_terminals("127.0.0.1", port, terminals, 15.0);
     }
+    // Gates and booths push over HTTP to the demo's own server.
+    let lanes = crate::sim_lanes(&app, 8).await?;
+    println!(
+        "simulating the barrier gates and smart booths of {} communities",
+        lanes.len()
+    );
+    crate::sim_push::spawn_lanes(&format!("http://{addr}"), lanes, 30.0);
     serve(app, listener, pipeline, &config.booth).await
 }
 

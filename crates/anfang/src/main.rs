@@ -8,6 +8,7 @@ mod datadir;
 mod demo;
 mod mqtt;
 mod sim;
+mod sim_push;
 
 use anfang_app::excel::SheetKind;
 use anyhow::Context;
@@ -104,6 +105,10 @@ enum Command {
         /// How many terminals to play.
         #[arg(long, default_value_t = 20)]
         terminals: i64,
+        /// The platform's HTTP address (`http://host:port`): also play the barrier gates and
+        /// smart booths registered for HTTP push.
+        #[arg(long)]
+        http: Option<String>,
     },
     /// Benchmarks (figures, not pass/fail).
     Bench {
@@ -336,6 +341,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             data_dir,
             mqtt,
             terminals,
+            http,
         } => {
             let app = datadir::open(&data_dir).await?;
             let (host, port) = mqtt
@@ -348,6 +354,14 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                 list.len()
             );
             sim::spawn_terminals(&host, port, list, 20.0);
+            if let Some(base) = http {
+                let lanes = sim_lanes(&app, usize::MAX).await?;
+                println!(
+                    "simulating the gates and booths of {} communities against {base}",
+                    lanes.len()
+                );
+                sim_push::spawn_lanes(base.trim_end_matches('/'), lanes, 30.0);
+            }
             shutdown().await;
         }
         Command::Bench {
@@ -429,6 +443,76 @@ async fn sim_terminals(app: &anfang_app::App, limit: i64) -> anyhow::Result<Vec<
             let secret = app.device_secret(&device)?;
             out.push((device.code, secret));
         }
+    }
+    Ok(out)
+}
+
+/// The HTTP-push gates and booths of up to `limit` communities, with what they need to play.
+async fn sim_lanes(app: &anfang_app::App, limit: usize) -> anyhow::Result<Vec<sim_push::CommunityLanes>> {
+    use std::collections::BTreeMap;
+    let mut tx = app.store().read().await?;
+    let mut by_community: BTreeMap<i64, sim_push::CommunityLanes> = BTreeMap::new();
+    let devices = tx
+        .list_devices(&anfang_store::Filter::default(), anfang_store::Page::ALL)
+        .await?
+        .items;
+    for device in devices {
+        let (Some(community), true) = (device.community_id, device.protocol == "http_push") else {
+            continue;
+        };
+        let entry = by_community
+            .entry(community)
+            .or_insert_with(|| sim_push::CommunityLanes {
+                entry: None,
+                exit: None,
+                booth: None,
+                plates: Vec::new(),
+                houses: Vec::new(),
+            });
+        let pushed = sim_push::Pushed {
+            secret: app.device_secret(&device)?,
+            code: device.code.clone(),
+        };
+        match device.kind.as_str() {
+            // The first lane registered is the way in, the next the way out.
+            "barrier_gate" if entry.entry.is_none() => entry.entry = Some(pushed),
+            "barrier_gate" if entry.exit.is_none() => entry.exit = Some(pushed),
+            "smart_booth" if entry.booth.is_none() => entry.booth = Some(pushed),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for (community, mut lanes) in by_community.into_iter().take(limit) {
+        let filter = anfang_store::Filter {
+            community_id: Some(community),
+            ..Default::default()
+        };
+        lanes.plates = tx
+            .list_vehicles(&filter, anfang_store::Page::ALL)
+            .await?
+            .items
+            .into_iter()
+            .map(|v| v.plate_number)
+            .collect();
+        let mut numbers: BTreeMap<i64, String> = BTreeMap::new();
+        for house in tx
+            .list_houses(&filter, anfang_store::Page::first(200))
+            .await?
+            .items
+        {
+            let unit = match numbers.get(&house.unit_id) {
+                Some(n) => n.clone(),
+                None => {
+                    let building = tx.building(house.building_id).await?.map(|b| b.number);
+                    let unit = tx.unit(house.unit_id).await?.map(|u| u.number);
+                    let n = format!("{}-{}", building.unwrap_or_default(), unit.unwrap_or_default());
+                    numbers.insert(house.unit_id, n.clone());
+                    n
+                }
+            };
+            lanes.houses.push(format!("{unit}-{}", house.number));
+        }
+        out.push(lanes);
     }
     Ok(out)
 }

@@ -31,7 +31,7 @@ struct Pending {
 }
 
 /// Activity by local hour (UTC+8): busy mornings and evenings, quiet nights.
-fn rhythm(hour: u32) -> f64 {
+pub(crate) fn rhythm(hour: u32) -> f64 {
     match hour {
         7..=9 | 17..=20 => 1.0,
         10..=16 | 21 => 0.4,
@@ -44,7 +44,7 @@ fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-fn local_hour() -> u32 {
+pub(crate) fn local_hour() -> u32 {
     use chrono::Timelike;
     chrono::Utc::now()
         .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is valid"))
