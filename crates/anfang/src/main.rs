@@ -109,6 +109,9 @@ enum Command {
         /// smart booths registered for HTTP push.
         #[arg(long)]
         http: Option<String>,
+        /// Mean seconds between one terminal's card presentations at rush hour.
+        #[arg(long, default_value_t = 20.0)]
+        pace: f64,
     },
     /// Benchmarks (figures, not pass/fail).
     Bench {
@@ -342,6 +345,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             mqtt,
             terminals,
             http,
+            pace,
         } => {
             let app = datadir::open(&data_dir).await?;
             let (host, port) = mqtt
@@ -353,7 +357,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                 "simulating {} terminals against mqtt://{host}:{port}; Ctrl-C stops",
                 list.len()
             );
-            sim::spawn_terminals(&host, port, list, 20.0);
+            sim::spawn_terminals(&host, port, list, pace.max(0.05));
             if let Some(base) = http {
                 let lanes = sim_lanes(&app, usize::MAX).await?;
                 println!(

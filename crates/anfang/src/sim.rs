@@ -26,6 +26,8 @@ struct Entry {
 #[derive(Debug, Clone)]
 struct Pending {
     body: Value,
+    /// When it happened: kept on every resend, so a back-filled record has the true time.
+    at: String,
     sent: tokio::time::Instant,
     decided_locally: bool,
 }
@@ -170,7 +172,7 @@ async fn terminal(
                         }
                         version = command["to_version"].as_u64().unwrap_or(version);
                         let ack = json!({"v": 1, "id": next_id(), "type": "library_ack", "at": now_rfc3339(), "device": code, "body": {"version": version}});
-                        let _ = client.publish(up.clone(), QoS::AtLeastOnce, false, ack.to_string()).await;
+                        let _ = client.try_publish(up.clone(), QoS::AtLeastOnce, false, ack.to_string());
                     }
                 }
                 Ok(_) => {}
@@ -183,7 +185,7 @@ async fn terminal(
             _ = heartbeat.tick(), if subscribed => {
                 let message = json!({"v": 1, "id": next_id(), "type": "heartbeat", "at": now_rfc3339(), "device": code,
                     "body": {"firmware": "anfang-sim 1.0", "library_version": version, "buffered_events": pending.len()}});
-                let _ = client.publish(up.clone(), QoS::AtLeastOnce, false, message.to_string()).await;
+                let _ = client.try_publish(up.clone(), QoS::AtLeastOnce, false, message.to_string());
             }
             _ = &mut activity => {
                 let pause = busy_seconds / rhythm(local_hour());
@@ -191,9 +193,18 @@ async fn terminal(
                 let Some(card) = library.keys().nth((counter as usize * 31 + index as usize) % library.len().max(1)).cloned() else { continue };
                 let id = next_id();
                 let body = json!({"kind": "card", "value": card});
-                let message = json!({"v": 1, "id": id, "type": "credential", "at": now_rfc3339(), "device": code, "body": body});
-                let _ = client.publish(up.clone(), QoS::AtLeastOnce, false, message.to_string()).await;
-                pending.insert(id, Pending { body, sent: tokio::time::Instant::now(), decided_locally: false });
+                let at = now_rfc3339();
+                let message = json!({"v": 1, "id": id, "type": "credential", "at": at, "device": code, "body": body});
+                let sent = if subscribed {
+                    let _ = client.try_publish(up.clone(), QoS::AtLeastOnce, false, message.to_string());
+                    tokio::time::Instant::now()
+                } else {
+                    // Nobody to ask: decide from the library at the next tick.
+                    tokio::time::Instant::now()
+                        .checked_sub(ANSWER_TIMEOUT)
+                        .unwrap_or_else(tokio::time::Instant::now)
+                };
+                pending.insert(id, Pending { body, at, sent, decided_locally: false });
             }
             _ = resend.tick() => {
                 let now_ms = chrono::Utc::now().timestamp_millis();
@@ -212,9 +223,13 @@ async fn terminal(
                         p.body["decided_locally"] = json!({"outcome": outcome, "reason": reason});
                         p.decided_locally = true;
                     }
+                    if !subscribed {
+                        // Offline: the decision is made; the record waits for the platform.
+                        continue;
+                    }
                     p.sent = tokio::time::Instant::now();
-                    let message = json!({"v": 1, "id": id, "type": "credential", "at": now_rfc3339(), "device": code, "body": p.body});
-                    let _ = client.publish(up.clone(), QoS::AtLeastOnce, false, message.to_string()).await;
+                    let message = json!({"v": 1, "id": id, "type": "credential", "at": p.at, "device": code, "body": p.body});
+                    let _ = client.try_publish(up.clone(), QoS::AtLeastOnce, false, message.to_string());
                 }
             }
         }

@@ -3,5 +3,6 @@
 
 mod cli;
 mod mqtt;
+mod offline;
 mod scenarios;
 mod tidy;
