@@ -804,8 +804,80 @@ pub struct DeviceDto {
     pub install_date: Option<String>,
     /// Contractor.
     pub contractor: Option<String>,
-    /// Online (no device protocol is connected yet in this version: always false).
+    /// Heard from within the last two minutes (heartbeats come every 20–30 s).
     pub online: bool,
+    /// Last message from the device, RFC 3339.
+    pub last_seen_at: Option<String>,
+    /// Firmware it reported.
+    pub firmware: Option<String>,
+    /// Library version it applied.
+    pub library_version: Option<i64>,
+    /// Credential kinds it offers (face, card, qr, pin), when known.
+    pub accepts: Option<Vec<String>>,
+}
+
+/// How recently a device must have been heard from to count as online.
+pub const ONLINE_WINDOW_MS: i64 = 120_000;
+
+impl DeviceDto {
+    /// Sets `online` from when the device was last heard from.
+    pub fn at(mut self, last_seen_ms: Option<i64>, now_ms: i64) -> Self {
+        self.online = last_seen_ms.is_some_and(|t| now_ms - t <= ONLINE_WINDOW_MS);
+        self
+    }
+}
+
+/// The credential kinds a device offers.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptsRequest {
+    /// Some of face, card, qr, pin.
+    pub accepts: Vec<String>,
+}
+
+/// Which access points.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AccessPointParams {
+    /// Community id.
+    pub community_id: i64,
+    /// Only doors whose devices offer nothing but face recognition.
+    #[serde(default)]
+    pub face_only: bool,
+}
+
+/// A pedestrian door with what its devices offer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccessPointDto {
+    /// Place id.
+    pub place_id: i64,
+    /// Place name.
+    pub name: String,
+    /// unit_door or pedestrian_entrance.
+    pub kind: String,
+    /// Its devices (codes).
+    pub devices: Vec<String>,
+    /// Credential kinds offered by the devices that report them.
+    pub offers: Vec<String>,
+    /// Devices whose offer is not known.
+    pub unknown_devices: usize,
+    /// Only face recognition is offered: flagged, everyone needs another way in.
+    pub face_only: bool,
+}
+
+impl From<anfang_app::accesspoints::AccessPoint> for AccessPointDto {
+    fn from(p: anfang_app::accesspoints::AccessPoint) -> Self {
+        AccessPointDto {
+            place_id: p.place.id,
+            name: p.place.name,
+            kind: p.place.kind,
+            devices: p.devices.into_iter().map(|d| d.code).collect(),
+            offers: p.offers,
+            unknown_devices: p.unknown_devices,
+            face_only: p.face_only,
+        }
+    }
 }
 
 impl From<DeviceRow> for DeviceDto {
@@ -823,6 +895,13 @@ impl From<DeviceRow> for DeviceDto {
             install_date: d.install_date,
             contractor: d.contractor,
             online: false,
+            last_seen_at: d.last_seen_at.map(rfc3339),
+            firmware: d.firmware,
+            library_version: d.library_version,
+            accepts: d
+                .accepts
+                .filter(|a| !a.is_empty())
+                .map(|a| a.split(',').map(String::from).collect()),
         }
     }
 }

@@ -91,6 +91,8 @@ pub(crate) fn routes() -> Router<ApiState> {
         .route("/devices", get(list_devices).post(create_device))
         .route("/devices/{id}", get(get_device))
         .route("/devices/{id}/assign", post(assign_device))
+        .route("/devices/{id}/accepts", put(set_device_accepts))
+        .route("/access-points", get(list_access_points))
         .route("/import/template/{kind}", get(import_template))
         .route("/import/reports/{id}", get(import_report))
         .route("/export/{kind}", get(export_sheet))
@@ -1258,12 +1260,17 @@ pub async fn list_devices(
     c: Caller,
     Query(p): Query<ListParams>,
 ) -> ApiResult<Json<PageDto<DeviceDto>>> {
-    Ok(paged(
-        s.app
-            .list_devices(&c.principal, &query_of(&p), page_of(&p))
-            .await?,
-        &p,
-    ))
+    let now = s.app.clock().now_ms();
+    let rows = s
+        .app
+        .list_devices(&c.principal, &query_of(&p), page_of(&p))
+        .await?;
+    let seen: Vec<Option<i64>> = rows.items.iter().map(|d| d.last_seen_at).collect();
+    let mut page: Json<PageDto<DeviceDto>> = paged(rows, &p);
+    for (dto, seen) in page.0.items.iter_mut().zip(seen) {
+        dto.online = seen.is_some_and(|t| now - t <= ONLINE_WINDOW_MS);
+    }
+    Ok(page)
 }
 
 /// One device.
@@ -1274,7 +1281,41 @@ pub async fn get_device(
     c: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<DeviceDto>> {
-    Ok(Json(s.app.device(&c.principal, id).await?.into()))
+    let row = s.app.device(&c.principal, id).await?;
+    let seen = row.last_seen_at;
+    Ok(Json(DeviceDto::from(row).at(seen, s.app.clock().now_ms())))
+}
+
+/// Record the credential kinds a device offers (installer configuration; devices that report
+/// them in their heartbeats overwrite it).
+#[utoipa::path(put, path = "/api/v1/devices/{id}/accepts", tag = "devices", security(("bearer" = [])), params(("id" = i64, Path, description = "Device id")),
+    request_body = AcceptsRequest,
+    responses((status = 200, body = DeviceDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn set_device_accepts(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Body(r): Body<AcceptsRequest>,
+) -> ApiResult<Json<DeviceDto>> {
+    let row = s.app.set_device_accepts(&c.principal, id, &r.accepts).await?;
+    let seen = row.last_seen_at;
+    Ok(Json(DeviceDto::from(row).at(seen, s.app.clock().now_ms())))
+}
+
+/// A community's pedestrian doors with the credential kinds their devices offer; doors that
+/// offer only face recognition are flagged (`face_only=true` lists just those).
+#[utoipa::path(get, path = "/api/v1/access-points", tag = "devices", security(("bearer" = [])), params(AccessPointParams),
+    responses((status = 200, body = Vec<AccessPointDto>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_access_points(
+    State(s): State<ApiState>,
+    c: Caller,
+    Query(q): Query<AccessPointParams>,
+) -> ApiResult<Json<Vec<AccessPointDto>>> {
+    let points = s
+        .app
+        .access_points(&c.principal, q.community_id, q.face_only)
+        .await?;
+    Ok(Json(points.into_iter().map(AccessPointDto::from).collect()))
 }
 
 /// Register a device; its generated secret is returned once.

@@ -326,6 +326,7 @@ fn out_of_scope_body(method: &str, path: &str, b: &Seeded) -> Option<Value> {
             json!({"code": "37032300001320009999", "kind": "alarm_button", "protocol": "mqtt", "community_id": b.community})
         }
         ("post", "/api/v1/devices/{id}/assign") => json!({"community_id": b.community}),
+        ("put", "/api/v1/devices/{id}/accepts") => json!({"accepts": ["face"]}),
         _ => return None,
     };
     Some(body)

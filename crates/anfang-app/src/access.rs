@@ -86,6 +86,8 @@ pub enum DeviceEventKind {
         firmware: String,
         /// Face/card library version applied.
         library_version: i64,
+        /// The credential kinds it offers, if it reports them.
+        accepts: Option<Vec<String>>,
     },
     /// Someone presented a credential; `decided_locally` is set for events the terminal
     /// decided itself while the platform was unreachable (back-filled later).
@@ -780,9 +782,16 @@ impl App {
             DeviceEventKind::Heartbeat {
                 firmware,
                 library_version,
+                accepts,
             } => {
                 tx.touch_device(device.id, now, Some(firmware), Some(*library_version))
                     .await?;
+                if let Some(kinds) = accepts {
+                    let offered = crate::accesspoints::canonical_kinds(kinds)?;
+                    if device.accepts.as_deref() != Some(offered.as_str()) {
+                        tx.set_device_accepts(device.id, Some(&offered)).await?;
+                    }
+                }
                 library = self.library_delta(&mut tx, &device, *library_version).await?;
                 ("heartbeat", None)
             }

@@ -8,6 +8,7 @@
 //! filtered by their scope ([`ResolvedScope`]); out-of-scope objects are reported as not found.
 
 pub mod access;
+pub mod accesspoints;
 pub mod audit;
 pub mod auth;
 pub mod booth;

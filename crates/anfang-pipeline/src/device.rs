@@ -41,6 +41,10 @@ fn to_event(message: &UpMessage, raw: &[u8]) -> DeviceEvent {
         UpBody::Heartbeat(h) => DeviceEventKind::Heartbeat {
             firmware: h.firmware.clone(),
             library_version: i64::try_from(h.library_version).unwrap_or(i64::MAX),
+            accepts: h
+                .accepts
+                .as_ref()
+                .map(|kinds| kinds.iter().map(|k| k.as_str().to_string()).collect()),
         },
         UpBody::Credential(c) => {
             let value = c.value.clone().unwrap_or_default();

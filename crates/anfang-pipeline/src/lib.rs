@@ -222,6 +222,7 @@ mod tests {
             kind: DeviceEventKind::Heartbeat {
                 firmware: "1.0".into(),
                 library_version: 0,
+                accepts: None,
             },
             body_json: "{}".into(),
         }

@@ -107,6 +107,9 @@ pub struct Heartbeat {
     /// Events stored on the device and not yet acknowledged, if the device counts them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub buffered_events: Option<u32>,
+    /// The credential kinds the device offers, if it reports them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accepts: Option<Vec<CredentialKind>>,
 }
 
 wire_enum! {

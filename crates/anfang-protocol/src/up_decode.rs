@@ -7,7 +7,7 @@ use crate::MAX_PAYLOAD_BYTES;
 use crate::envelope::{is_event_id, parse_object, read_device, read_id, read_type, time};
 use crate::error::{ProtocolError, quote};
 use crate::image::Image;
-use crate::reader::Obj;
+use crate::reader::{Obj, WireEnum};
 use crate::up::{
     Alarm, BoothCall, Credential, CredentialKind, DoorState, Heartbeat, LibraryAck, LocalDecision,
     PatrolScan, PlateRead, UpBody, UpMessage, Visitor,
@@ -73,12 +73,28 @@ pub fn peek_event_id(bytes: &[u8]) -> Option<String> {
 }
 
 fn heartbeat(body: &Obj<'_>) -> Result<Heartbeat, ProtocolError> {
+    let accepts = match body.get("accepts") {
+        None => None,
+        Some(_) => {
+            let mut kinds = Vec::new();
+            for (path, value) in body.array("accepts")? {
+                let text = value.as_str().unwrap_or_default();
+                let kind = CredentialKind::parse(text)
+                    .ok_or_else(|| ProtocolError::body(&path, "expected one of face, card, qr, pin"))?;
+                if !kinds.contains(&kind) {
+                    kinds.push(kind);
+                }
+            }
+            Some(kinds)
+        }
+    };
     Ok(Heartbeat {
         firmware: body.str("firmware", SHORT)?,
         library_version: body.uint("library_version", u64::MAX)?,
         buffered_events: body
             .opt_uint("buffered_events", u32::MAX.into())?
             .map(|n| n as u32),
+        accepts,
     })
 }
 

@@ -113,15 +113,28 @@ fn up_body() -> impl Strategy<Value = UpBody> {
         },
     );
     prop_oneof![
-        (text(64), any::<u64>(), of(any::<u32>())).prop_map(
-            |(firmware, library_version, buffered_events)| {
+        (
+            text(64),
+            any::<u64>(),
+            of(any::<u32>()),
+            of(proptest::sample::subsequence(
+                vec![
+                    CredentialKind::Face,
+                    CredentialKind::Card,
+                    CredentialKind::Qr,
+                    CredentialKind::Pin
+                ],
+                0..=4
+            ))
+        )
+            .prop_map(|(firmware, library_version, buffered_events, accepts)| {
                 UpBody::Heartbeat(Heartbeat {
                     firmware,
                     library_version,
                     buffered_events,
+                    accepts,
                 })
-            }
-        ),
+            }),
         credential().prop_map(UpBody::Credential),
         (text(16), of(text(16)), 0.0f32..=1.0, direction, of(image())).prop_map(
             |(plate, color, confidence, direction, snapshot)| {

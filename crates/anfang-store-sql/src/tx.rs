@@ -114,7 +114,7 @@ const PERSON_COLS: &str = "p.id, p.community_id, p.name, p.gender, p.id_type, p.
 const VEHICLE_COLS: &str = "v.id, v.community_id, v.plate_number, v.plate_color, v.owner_person_id, \
      p.name AS owner_name, v.parking_space";
 const DEVICE_COLS: &str = "d.id, d.code, d.name, d.kind, d.protocol, d.community_id, d.place_id, d.x, d.y, \
-     d.install_date, d.contractor, d.secret_enc, d.created_at, d.last_seen_at, d.firmware, d.library_version";
+     d.install_date, d.contractor, d.secret_enc, d.created_at, d.last_seen_at, d.firmware, d.library_version, d.accepts";
 const USER_COLS: &str =
     "id, username, password_hash, role, display_name, failed_logins, locked_until, created_at";
 const AUDIT_COLS: &str = "seq, at, actor, action, target, detail, prev_hash, hash";
@@ -339,7 +339,8 @@ fn device(r: &AnyRow) -> StoreResult<DeviceRow> {
             created_at,
             last_seen_at,
             firmware,
-            library_version
+            library_version,
+            accepts
         }
     ))
 }
@@ -1202,6 +1203,15 @@ impl Tx for SqlTx {
         q.bind(at).sql(" WHERE revoked_at IS NULL AND id = ").bind(id);
         match self.exec(&q).await? {
             0 => Err(StoreError::NotFound { entity: "consent" }),
+            _ => Ok(()),
+        }
+    }
+
+    async fn set_device_accepts(&mut self, id: i64, accepts: Option<&str>) -> StoreResult<()> {
+        let mut q = Q::new("UPDATE devices SET accepts = ");
+        q.bind(&accepts.map(String::from)).sql(" WHERE id = ").bind(id);
+        match self.exec(&q).await? {
+            0 => Err(StoreError::NotFound { entity: "device" }),
             _ => Ok(()),
         }
     }

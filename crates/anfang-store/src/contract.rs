@@ -616,6 +616,11 @@ async fn access_control_round_trips(store: &dyn Store, ids: &Ids) {
     let credential = tx.insert_credential(&card).await.unwrap();
     tx.touch_device(device, 12, Some("v2.1"), Some(7)).await.unwrap();
     tx.touch_device(device, 13, None, None).await.unwrap();
+    tx.set_device_accepts(device, Some("face,card")).await.unwrap();
+    assert!(matches!(
+        tx.set_device_accepts(-1, None).await,
+        Err(StoreError::NotFound { .. })
+    ));
     let event = DeviceEventRow {
         device_id: device,
         event_id: "evt-1".into(),
@@ -800,8 +805,13 @@ async fn access_control_round_trips(store: &dyn Store, ids: &Ids) {
     assert_eq!(stored.answer, event.answer, "the first answer is kept");
     let d = tx.device(device).await.unwrap().unwrap();
     assert_eq!(
-        (d.last_seen_at, d.firmware.as_deref(), d.library_version),
-        (Some(13), Some("v2.1"), Some(7))
+        (
+            d.last_seen_at,
+            d.firmware.as_deref(),
+            d.library_version,
+            d.accepts.as_deref()
+        ),
+        (Some(13), Some("v2.1"), Some(7), Some("face,card"))
     );
     let all = tx
         .list_access_records(&Filter::default(), Page::first(10))

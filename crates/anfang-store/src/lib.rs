@@ -194,6 +194,8 @@ pub trait Tx: Send {
     async fn consents(&mut self, person_id: i64) -> StoreResult<Vec<ConsentRow>>;
     /// Revokes a consent.
     async fn revoke_consent(&mut self, id: i64, at: i64) -> StoreResult<()>;
+    /// Records the credential kinds a device offers (`None`: not known).
+    async fn set_device_accepts(&mut self, id: i64, accepts: Option<&str>) -> StoreResult<()>;
     /// Records a face photo.
     async fn insert_face_photo(&mut self, new: &NewFacePhoto) -> StoreResult<i64>;
     /// A person's active face photo.

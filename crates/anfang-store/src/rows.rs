@@ -548,6 +548,8 @@ pub struct DeviceRow {
     pub firmware: Option<String>,
     /// Face/card library version it applied.
     pub library_version: Option<i64>,
+    /// The credential kinds it offers (`face,card`), when known.
+    pub accepts: Option<String>,
 }
 
 /// A new user.

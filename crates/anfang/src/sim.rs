@@ -184,7 +184,8 @@ async fn terminal(
             },
             _ = heartbeat.tick(), if subscribed => {
                 let message = json!({"v": 1, "id": next_id(), "type": "heartbeat", "at": now_rfc3339(), "device": code,
-                    "body": {"firmware": "anfang-sim 1.0", "library_version": version, "buffered_events": pending.len()}});
+                    "body": {"firmware": "anfang-sim 1.0", "library_version": version, "buffered_events": pending.len(),
+                        "accepts": ["face", "card", "qr"]}});
                 let _ = client.try_publish(up.clone(), QoS::AtLeastOnce, false, message.to_string());
             }
             _ = &mut activity => {

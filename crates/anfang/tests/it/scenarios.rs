@@ -734,6 +734,27 @@ async fn run_scenarios(external: bool) {
         (&json!("deny"), &json!("未授权人脸通行，请使用其他方式")),
         "{face}"
     );
+    // A door whose terminal offers only face recognition is flagged; with a card reader it is not.
+    let mut flagged = Vec::new();
+    for accepts in [json!(["face"]), json!(["face", "card"])] {
+        terminal
+            .send(
+                "heartbeat",
+                json!({"firmware": "1.0", "library_version": 0, "accepts": accepts}),
+            )
+            .await;
+        flagged.push(
+            p.call(
+                Method::GET,
+                &format!("/api/v1/access-points?community_id={c}&face_only=true"),
+                None,
+            )
+            .await,
+        );
+    }
+    assert_eq!(flagged[0].as_array().map(Vec::len), Some(1), "{}", flagged[0]);
+    assert_eq!(flagged[0][0]["kind"], "unit_door");
+    assert_eq!(flagged[1].as_array().map(Vec::len), Some(0), "{}", flagged[1]);
     // The resident of the visited house sees the call on the resident page and lets the
     // visitor in; a call to another house is not theirs to see.
     let resident = {
