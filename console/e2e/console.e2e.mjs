@@ -1,6 +1,6 @@
 // End-to-end test of the console in a real browser: spawns `anfang demo` on a free port, then drives Debian's
 // Chromium through playwright-core (no Playwright browser download) as the district admin, a community police
-// officer and a property manager. Run from console/: `ANFANG_BIN=../target/debug/anfang npm run e2e`.
+// officer and a property manager (who also watches the access records and the booth calls). Run from console/: `ANFANG_BIN=../target/debug/anfang npm run e2e`.
 // Env: ANFANG_BIN (the server binary, default ../target/debug/anfang), CHROMIUM (default /usr/bin/chromium),
 // E2E_ARTIFACTS (a folder for screenshots; none are taken when unset).
 import { after, before, describe, test } from 'node:test'
@@ -19,6 +19,8 @@ const ARTIFACTS = process.env.E2E_ARTIFACTS ? resolve(process.env.E2E_ARTIFACTS)
 const STARTUP_TIMEOUT_MS = 120_000
 /** How long one expectation waits for the page (the debug server answers list calls in well under a second). */
 const UI_TIMEOUT_MS = 15_000
+/** How long to wait for the demo's simulated door terminals to produce access records (they present cards every few seconds). */
+const ACCESS_TIMEOUT_MS = 60_000
 
 const PM_USER = 'pm-370323001001001'
 const POLICE_USER = 'police-370323001'
@@ -356,6 +358,48 @@ describe('Anfang console in Chromium', { timeout: 300_000 }, () => {
     assert.ok(rows[0].includes('翡翠山景小区'), `name in ${JSON.stringify(rows[0])}`)
     assert.match(compact(await page.getByTestId('communities-pagination').textContent()), /共1条/)
     await screenshot(page, '05-communities-pm')
+  })
+
+  test('the property manager sees access records arrive, outcomes as green or red tags', async () => {
+    await openMenu(page, 'access-records')
+    // no reload here: the page's 5 s auto-refresh brings the simulated terminals' records in; community names
+    // show once the directory has loaded (`#id` until then)
+    const rows = await until(
+      'access records rows',
+      () => tableRows(page, 'access-records-table').then((r) => (r.length && !r[0][1].startsWith('#') ? r : null)),
+      ACCESS_TIMEOUT_MS,
+    )
+    assert.ok(rows.length >= 1, `access records: ${JSON.stringify(rows)}`)
+    for (const cells of rows) {
+      assert.match(cells[0], /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/, `local time in ${JSON.stringify(cells)}`)
+      assert.equal(cells[1], '翡翠山景小区', `the manager's community in ${JSON.stringify(cells)}`)
+    }
+    const tags = page.getByTestId('access-records-table').getByTestId('access-record-outcome')
+    const outcomes = await tags.evaluateAll((els) =>
+      els.map((el) => ({ text: (el.textContent ?? '').replace(/\s+/g, ''), cls: el.className })),
+    )
+    assert.equal(outcomes.length, rows.length, 'one outcome tag per row')
+    for (const { text, cls } of outcomes) {
+      assert.ok(
+        (text === '通行' && cls.includes('el-tag--success')) || (text === '拒绝' && cls.includes('el-tag--danger')),
+        `outcome tag ${text} (${cls})`,
+      )
+    }
+    const reasons = rows.map((cells) => cells[5])
+    assert.ok(reasons.every((r) => r && !/^[a-z_]+$/.test(r)), `reasons are translated: ${JSON.stringify(reasons)}`)
+    const autoRefresh = page.getByTestId('access-records-auto-refresh')
+    assert.ok(await autoRefresh.evaluate((el) => el.classList.contains('is-checked')), 'auto-refresh is on by default')
+    await screenshot(page, '06-access-records-pm')
+  })
+
+  test('the property manager opens the booth calls console', async () => {
+    await openMenu(page, 'booth-calls')
+    // ringing calls only by default; there may be none at this moment
+    const rows = await tableRows(page, 'booth-calls-table')
+    for (const cells of rows) assert.ok(cells.some((c) => compact(c) === '呼叫中'), `a ringing call: ${JSON.stringify(cells)}`)
+    const count = page.getByTestId('booth-calls-ringing-count')
+    await until('the ringing count', async () => /^待接听\d+$/.test(compact(await count.textContent())))
+    await screenshot(page, '07-booth-calls-pm')
   })
 
   test('no uncaught errors in the page', () => {

@@ -1,7 +1,10 @@
 // One function per Anfang API endpoint the console uses.
 import { request, requestBlob } from './http'
 import type {
+  AccessRecord,
   AuditEntry,
+  BoothCall,
+  BoothCallStatus,
   Building,
   Community,
   CommunityDetail,
@@ -80,6 +83,22 @@ export const vehicles = {
 export const devices = {
   list: (q: ListQuery & { community_id?: number | null; kind?: string | null }) =>
     request<Page<Device>>('GET', '/devices', { query: q }),
+}
+
+export const accessRecords = {
+  list: (q: ListQuery & { community_id?: number | null; person_id?: number | null; device_id?: number | null }) =>
+    request<Page<AccessRecord>>('GET', '/access-records', { query: q }),
+}
+
+export const boothCalls = {
+  /** `kind` filters by status (the server's list parameter). */
+  list: (q: ListQuery & { community_id?: number | null; kind?: BoothCallStatus | null }) =>
+    request<Page<BoothCall>>('GET', '/booth-calls', { query: q }),
+  /** Accept a ringing call: the booth's gate opens. */
+  accept: (id: number) => request<BoothCall>('POST', `/booth-calls/${id}/accept`),
+  /** Refuse a ringing call, with an optional note (at most 64 characters). */
+  deny: (id: number, message?: string) =>
+    request<BoothCall>('POST', `/booth-calls/${id}/deny`, { json: { message: message || undefined } }),
 }
 
 export const transfer = {

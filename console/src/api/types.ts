@@ -56,6 +56,38 @@ export type DeviceProtocol = 'mqtt' | 'http_push' | 'gat1400' | 'gb28181'
 
 export type ImportKind = 'houses' | 'persons' | 'vehicles'
 
+/** How a person identified at a door or gate (`booth`: a call answered at the smart booth). */
+export type CredentialKind = 'face' | 'card' | 'qr' | 'pin' | 'plate' | 'booth'
+
+export type AccessOutcome = 'open' | 'deny'
+
+/** The stable reason codes of access decisions (anfang-domain `Reason`). */
+export type AccessReason =
+  | 'resident'
+  | 'tenant_lease'
+  | 'staff'
+  | 'visitor_pass'
+  | 'unknown_credential'
+  | 'credential_invalid'
+  | 'no_face_consent'
+  | 'not_authorised_here'
+  | 'lease_not_started'
+  | 'lease_ended'
+  | 'deny_listed'
+  | 'not_an_access_point'
+  | 'resident_vehicle'
+  | 'temporary_parking'
+  | 'parking_settled'
+  | 'fee_due'
+  | 'no_parking_session'
+  | 'booth_accepted'
+  | 'booth_denied'
+  | 'booth_unanswered'
+  | 'outside_schedule'
+  | 'monthly_pass'
+
+export type BoothCallStatus = 'ringing' | 'accepted' | 'denied' | 'timed_out' | 'abandoned'
+
 /** One page of a list endpoint. */
 export interface Page<T> {
   items: T[]
@@ -242,4 +274,42 @@ export interface AuditEntry {
   action: string
   target: string
   detail: unknown
+}
+
+/** One access decision at a door, gate or booth. Codes are kept as strings: a newer server may send more. */
+export interface AccessRecord {
+  id: number
+  community_id: number
+  device_id: number
+  event_id: string
+  person_id: number | null
+  person_name: string | null
+  /** A CredentialKind. */
+  credential_kind: string
+  /** An AccessOutcome. */
+  outcome: string
+  /** An AccessReason. */
+  reason: string
+  /** Decided by the terminal itself while it was offline. */
+  decided_locally: boolean
+  at: string
+}
+
+/** A visitor's call from a smart booth (智能岗亭) to the duty guard or the visited house. */
+export interface BoothCall {
+  id: number
+  community_id: number
+  device_id: number
+  event_id?: string
+  visitor_name: string
+  /** The house to visit, as the visitor gave it. */
+  house_ref: string | null
+  /** The house it names, when resolved. */
+  house_id: number | null
+  /** A BoothCallStatus. */
+  status: string
+  created_at: string
+  answered_at: string | null
+  answered_by: string | null
+  note: string | null
 }

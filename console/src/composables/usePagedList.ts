@@ -22,9 +22,10 @@ export function usePagedList<T, F extends object>(
   const loading = ref(false)
   let generation = 0
 
-  async function load(): Promise<void> {
+  /** Fetches the current page; `quiet` (for polling) keeps the table's loading mask off. */
+  async function load(opts: { quiet?: boolean } = {}): Promise<void> {
     const mine = ++generation
-    loading.value = true
+    if (!opts.quiet) loading.value = true
     try {
       const res = await fetchPage({ ...(filters as F), page: page.value, page_size: pageSize.value })
       if (mine !== generation) return

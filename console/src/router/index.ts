@@ -1,15 +1,15 @@
 // Routes of the console and the guard that sends signed-out users to the login page.
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import { useAuthStore } from '@/stores/auth'
-import type { Permission } from '@/utils/permissions'
+import { BOOTH_CALLS_NEED, type Need } from '@/utils/permissions'
 import { i18n } from '@/i18n'
 
 declare module 'vue-router' {
   interface RouteMeta {
     /** Reachable without a session. */
     public?: boolean
-    /** What the role must be allowed to open it. */
-    permission?: Permission
+    /** What the role must be allowed to open it (any one of a list). */
+    permission?: Need
     /** i18n key of the page title. */
     title?: string
   }
@@ -69,6 +69,18 @@ const routes: RouteRecordRaw[] = [
         name: 'devices',
         component: () => import('@/views/DevicesView.vue'),
         meta: { permission: 'read_devices', title: 'menu.devices' },
+      },
+      {
+        path: 'access-records',
+        name: 'access-records',
+        component: () => import('@/views/AccessRecordsView.vue'),
+        meta: { permission: 'read_persons', title: 'menu.accessRecords' },
+      },
+      {
+        path: 'booth-calls',
+        name: 'booth-calls',
+        component: () => import('@/views/BoothCallsView.vue'),
+        meta: { permission: BOOTH_CALLS_NEED, title: 'menu.boothCalls' },
       },
       {
         path: 'import',

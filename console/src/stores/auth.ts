@@ -4,7 +4,7 @@ import { computed, ref } from 'vue'
 import { auth as authApi } from '@/api'
 import { clearToken, getToken, setToken } from '@/api/token'
 import type { Me } from '@/api/types'
-import { can as roleCan, type Permission } from '@/utils/permissions'
+import { can as roleCan, type Need } from '@/utils/permissions'
 
 export const useAuthStore = defineStore('auth', () => {
   const token = ref<string | null>(getToken())
@@ -13,8 +13,9 @@ export const useAuthStore = defineStore('auth', () => {
   const isLoggedIn = computed(() => token.value !== null)
   const role = computed(() => user.value?.role ?? null)
 
-  function can(permission: Permission): boolean {
-    return roleCan(role.value, permission)
+  /** Whether the user's role may do `need` (any one of a list). */
+  function can(need: Need): boolean {
+    return roleCan(role.value, need)
   }
 
   async function login(username: string, password: string): Promise<void> {

@@ -1,6 +1,10 @@
 // The closed value sets of the API (as arrays, for selects and label checks) and their label lookup.
 import type {
+  AccessOutcome,
+  AccessReason,
+  BoothCallStatus,
   CommunityCategory,
+  CredentialKind,
   DeviceKind,
   DeviceProtocol,
   Gender,
@@ -89,6 +93,37 @@ export const PLATE_COLORS: readonly string[] = ['blue', 'yellow', 'green', 'whit
 
 export const IMPORT_KINDS: readonly ImportKind[] = ['houses', 'persons', 'vehicles']
 
+export const CREDENTIAL_KINDS: readonly CredentialKind[] = ['face', 'card', 'qr', 'pin', 'plate', 'booth']
+
+export const ACCESS_OUTCOMES: readonly AccessOutcome[] = ['open', 'deny']
+
+export const ACCESS_REASONS: readonly AccessReason[] = [
+  'resident',
+  'tenant_lease',
+  'staff',
+  'visitor_pass',
+  'unknown_credential',
+  'credential_invalid',
+  'no_face_consent',
+  'not_authorised_here',
+  'lease_not_started',
+  'lease_ended',
+  'deny_listed',
+  'not_an_access_point',
+  'resident_vehicle',
+  'temporary_parking',
+  'parking_settled',
+  'fee_due',
+  'no_parking_session',
+  'booth_accepted',
+  'booth_denied',
+  'booth_unanswered',
+  'outside_schedule',
+  'monthly_pass',
+]
+
+export const BOOTH_CALL_STATUSES: readonly BoothCallStatus[] = ['ringing', 'accepted', 'denied', 'timed_out', 'abandoned']
+
 /** Every enum group with its values: the i18n messages must label each one (checked by a unit test). */
 export const ENUM_GROUPS = {
   role: ROLES,
@@ -105,6 +140,10 @@ export const ENUM_GROUPS = {
   placeKind: PLACE_KINDS,
   plateColor: PLATE_COLORS,
   importKind: IMPORT_KINDS,
+  credentialKind: CREDENTIAL_KINDS,
+  accessOutcome: ACCESS_OUTCOMES,
+  accessReason: ACCESS_REASONS,
+  boothCallStatus: BOOTH_CALL_STATUSES,
 } as const
 
 export type EnumGroup = keyof typeof ENUM_GROUPS

@@ -109,9 +109,29 @@ describe('permissions', () => {
       'persons',
       'vehicles',
       'devices',
+      'access-records',
+      'booth-calls',
       'import',
       'audit',
     ])
+  })
+  it('open the booth calls to duty staff and residents, the access records to who reads persons', () => {
+    expect(can('guard', 'manage_parking')).toBe(true)
+    expect(can('resident', 'manage_parking')).toBe(false)
+    expect(can('resident', 'invite_visitors')).toBe(true)
+    expect(can('district_admin', 'invite_visitors')).toBe(false)
+    expect(can('property_manager', ['manage_parking', 'invite_visitors'])).toBe(true)
+    expect(can('community_police', ['manage_parking', 'invite_visitors'])).toBe(false)
+    expect(can('community_police', [])).toBe(false)
+    const keys = (role: string) => menuFor(role).map((m) => m.key)
+    for (const role of ['guard', 'property_manager', 'resident', 'district_admin']) {
+      expect(keys(role), role).toContain('booth-calls')
+    }
+    for (const role of ['community_police', 'street_officer', 'auditor']) {
+      expect(keys(role), role).not.toContain('booth-calls')
+    }
+    expect(keys('guard')).toContain('access-records')
+    expect(keys('political_legal')).not.toContain('access-records')
   })
 })
 

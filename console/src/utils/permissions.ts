@@ -14,6 +14,8 @@ export type Permission =
   | 'import_export'
   | 'read_audit'
   | 'manage_users'
+  | 'invite_visitors'
+  | 'manage_parking'
 
 const ALL: readonly Permission[] = [
   'read_tree',
@@ -28,6 +30,8 @@ const ALL: readonly Permission[] = [
   'import_export',
   'read_audit',
   'manage_users',
+  'invite_visitors',
+  'manage_parking',
 ]
 
 function except(...denied: Permission[]): readonly Permission[] {
@@ -35,7 +39,7 @@ function except(...denied: Permission[]): readonly Permission[] {
 }
 
 const GRANTS: Record<Role, readonly Permission[]> = {
-  district_admin: except('reveal_pii'),
+  district_admin: except('reveal_pii', 'invite_visitors'),
   street_officer: ['read_tree', 'read_persons', 'write_persons', 'read_vehicles', 'read_devices'],
   community_police: [
     'read_tree',
@@ -53,35 +57,48 @@ const GRANTS: Record<Role, readonly Permission[]> = {
   housing_construction: ['read_tree', 'read_devices'],
   big_data_centre: ['read_tree', 'read_persons', 'read_vehicles', 'read_devices'],
   property_manager: except('read_audit', 'manage_users'),
-  guard: ['read_tree', 'read_persons', 'read_vehicles', 'read_devices'],
-  resident: ['read_tree', 'read_persons', 'read_vehicles'],
+  guard: ['read_tree', 'read_persons', 'read_vehicles', 'read_devices', 'invite_visitors', 'manage_parking'],
+  resident: ['read_tree', 'read_persons', 'read_vehicles', 'invite_visitors'],
   auditor: ['read_audit'],
 }
 
-/** Whether `role` may do `permission`; an unknown or missing role may do nothing. */
-export function can(role: string | null | undefined, permission: Permission): boolean {
+/** What a page or action needs: one permission, or a list of which any one will do. */
+export type Need = Permission | readonly Permission[]
+
+/**
+ * Whether `role` may do `need` (any one of them, for a list); an unknown or missing role may
+ * do nothing.
+ */
+export function can(role: string | null | undefined, need: Need): boolean {
   if (!role) return false
   const grants = (GRANTS as Record<string, readonly Permission[] | undefined>)[role]
-  return grants ? grants.includes(permission) : false
+  if (!grants) return false
+  return typeof need === 'string' ? grants.includes(need) : need.some((p) => grants.includes(p))
 }
 
-/** One entry of the left menu. */
+/** What the 岗亭呼叫 page needs: duty guards and property staff, or residents (their own house's calls). */
+export const BOOTH_CALLS_NEED: Need = ['manage_parking', 'invite_visitors']
+
+/** One entry of the left menu; `title` is the i18n key of its label. */
 export interface MenuEntry {
   key: string
   path: string
-  permission: Permission | null
+  title: string
+  permission: Need | null
 }
 
 /** The left menu, in order; `permission` null means everyone sees it. */
 export const MENU: readonly MenuEntry[] = [
-  { key: 'overview', path: '/overview', permission: null },
-  { key: 'communities', path: '/communities', permission: 'read_tree' },
-  { key: 'houses', path: '/houses', permission: 'read_tree' },
-  { key: 'persons', path: '/persons', permission: 'read_persons' },
-  { key: 'vehicles', path: '/vehicles', permission: 'read_vehicles' },
-  { key: 'devices', path: '/devices', permission: 'read_devices' },
-  { key: 'import', path: '/import', permission: 'import_export' },
-  { key: 'audit', path: '/audit', permission: 'read_audit' },
+  { key: 'overview', path: '/overview', title: 'menu.overview', permission: null },
+  { key: 'communities', path: '/communities', title: 'menu.communities', permission: 'read_tree' },
+  { key: 'houses', path: '/houses', title: 'menu.houses', permission: 'read_tree' },
+  { key: 'persons', path: '/persons', title: 'menu.persons', permission: 'read_persons' },
+  { key: 'vehicles', path: '/vehicles', title: 'menu.vehicles', permission: 'read_vehicles' },
+  { key: 'devices', path: '/devices', title: 'menu.devices', permission: 'read_devices' },
+  { key: 'access-records', path: '/access-records', title: 'menu.accessRecords', permission: 'read_persons' },
+  { key: 'booth-calls', path: '/booth-calls', title: 'menu.boothCalls', permission: BOOTH_CALLS_NEED },
+  { key: 'import', path: '/import', title: 'menu.import', permission: 'import_export' },
+  { key: 'audit', path: '/audit', title: 'menu.audit', permission: 'read_audit' },
 ]
 
 /** The menu entries `role` may open. */

@@ -18,6 +18,8 @@ import VehiclesView from './VehiclesView.vue'
 import DevicesView from './DevicesView.vue'
 import ImportView from './ImportView.vue'
 import AuditView from './AuditView.vue'
+import AccessRecordsView from './AccessRecordsView.vue'
+import BoothCallsView from './BoothCallsView.vue'
 import MainLayout from '@/layouts/MainLayout.vue'
 
 /** The HTML of `component` (teleported parts included) for a user with `role`, or signed out. */
@@ -58,7 +60,18 @@ describe('data-testid hooks', () => {
 
   it('are on every menu item and the header of a district administrator', async () => {
     const html = await render(MainLayout, 'district_admin')
-    const keys = ['overview', 'communities', 'houses', 'persons', 'vehicles', 'devices', 'import', 'audit']
+    const keys = [
+      'overview',
+      'communities',
+      'houses',
+      'persons',
+      'vehicles',
+      'devices',
+      'access-records',
+      'booth-calls',
+      'import',
+      'audit',
+    ]
     for (const key of keys) expect(html).toMatch(new RegExp(`<li[^>]*data-testid="menu-${key}"`))
     expectIds(html, ['app-menu', 'header-user', 'header-role', 'lang-switch', 'logout'])
     expect(html).toContain('区级管理员')
@@ -125,5 +138,21 @@ describe('data-testid hooks', () => {
       'import-export',
     ])
     expectIds(await render(AuditView, 'auditor'), ['audit-table', 'audit-pagination'])
+    expectIds(await render(AccessRecordsView, 'property_manager'), [
+      'access-records-filter-community',
+      'access-records-auto-refresh',
+      'access-records-refresh',
+      'access-records-table',
+      'access-records-pagination',
+    ])
+    expectIds(await render(BoothCallsView, 'guard'), [
+      'booth-calls-ringing-count',
+      'booth-calls-filter-community',
+      'booth-calls-filter-status',
+      'booth-calls-reset',
+      'booth-calls-refresh',
+      'booth-calls-table',
+      'booth-calls-pagination',
+    ])
   })
 })
