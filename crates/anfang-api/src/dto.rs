@@ -1337,6 +1337,8 @@ pub struct AccessRecordDto {
     pub reason: String,
     /// Decided by the terminal while offline.
     pub decided_locally: bool,
+    /// A snapshot was kept (`GET /api/v1/access-records/{id}/snapshot`).
+    pub has_snapshot: bool,
     /// When, RFC 3339.
     pub at: String,
 }
@@ -1354,6 +1356,7 @@ impl From<AccessRecordRow> for AccessRecordDto {
             outcome: a.outcome,
             reason: a.reason,
             decided_locally: a.decided_locally,
+            has_snapshot: a.snapshot_key.is_some(),
             at: rfc3339(a.at),
         }
     }
@@ -1544,6 +1547,10 @@ pub struct BoothCallDto {
     pub house_ref: Option<String>,
     /// The house it names, when resolved (its residents may answer).
     pub house_id: Option<i64>,
+    /// The booth sent the ID card's photo (`…/photos/card_photo`, duty staff only).
+    pub has_card_photo: bool,
+    /// The booth sent a live snapshot (`…/photos/snapshot`).
+    pub has_snapshot: bool,
     /// `ringing`, `accepted`, `denied`, `timed_out`.
     pub status: String,
     /// Rang, RFC 3339.
@@ -1565,6 +1572,8 @@ impl From<BoothCallRow> for BoothCallDto {
             visitor_name: c.visitor_name,
             house_ref: c.house_ref,
             house_id: c.house_id,
+            has_card_photo: c.card_photo_key.is_some(),
+            has_snapshot: c.snapshot_key.is_some(),
             status: c.status,
             created_at: rfc3339(c.created_at),
             answered_at: c.answered_at.map(rfc3339),

@@ -71,6 +71,8 @@ pub(crate) fn routes() -> Router<ApiState> {
         )
         .route("/parking-passes/{id}", delete(revoke_parking_pass))
         .route("/access-records", get(list_access_records))
+        .route("/access-records/{id}/snapshot", get(access_record_snapshot))
+        .route("/booth-calls/{id}/photos/{which}", get(booth_call_photo))
         .route("/visitors", get(list_visitors).post(invite_visitor))
         .route("/booth-calls", get(list_booth_calls))
         .route("/booth-calls/{id}/accept", post(accept_booth_call))
@@ -861,6 +863,51 @@ pub async fn revoke_parking_pass(
 ) -> ApiResult<StatusCode> {
     s.app.revoke_parking_pass(&c.principal, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// An image as a response body: never cached.
+fn image_response(bytes: Vec<u8>, format: &str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let content_type = if format == "png" {
+        "image/png"
+    } else {
+        "image/jpeg"
+    };
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, content_type),
+            (axum::http::header::CACHE_CONTROL, "no-store"),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// The snapshot kept with an access record (audited).
+#[utoipa::path(get, path = "/api/v1/access-records/{id}/snapshot", tag = "access", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Access record id")),
+    responses((status = 200, description = "The image (image/jpeg or image/png)"), (status = 404, body = ErrorBody)))]
+pub async fn access_record_snapshot(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::response::Response> {
+    let (bytes, format) = s.app.access_record_snapshot(&c.principal, id).await?;
+    Ok(image_response(bytes, format))
+}
+
+/// A booth call's pictures of the visitor: `snapshot` (whoever may answer the call) or
+/// `card_photo`, the ID card's photo (duty staff only). Audited.
+#[utoipa::path(get, path = "/api/v1/booth-calls/{id}/photos/{which}", tag = "access", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Call id"), ("which" = String, Path, description = "snapshot or card_photo")),
+    responses((status = 200, description = "The image (image/jpeg or image/png)"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn booth_call_photo(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path((id, which)): Path<(i64, String)>,
+) -> ApiResult<axum::response::Response> {
+    let (bytes, format) = s.app.booth_call_photo(&c.principal, id, &which).await?;
+    Ok(image_response(bytes, format))
 }
 
 /// A community's door deny list (禁止通行名单), newest first.

@@ -228,6 +228,7 @@ async fn gate_and_entry(s: &Server, token: &str, community: i64, code: &str, pla
             entering: true,
         },
         body_json: "{}".into(),
+        images: Vec::new(),
     };
     s.app.device_event(&code, &event).await.unwrap();
     let sessions = s
@@ -387,6 +388,7 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
                 house_ref: None,
             },
             body_json: "{}".into(),
+            images: Vec::new(),
         };
         s.app.device_event(&booth, &event).await.unwrap();
         let calls = s.ok(&admin, Method::GET, "/api/v1/booth-calls", None).await;
@@ -415,6 +417,16 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
         .await["id"]
         .as_i64()
         .unwrap();
+    let record_b = s
+        .ok(
+            &admin,
+            Method::GET,
+            &format!("/api/v1/access-records?community_id={}", b.community),
+            None,
+        )
+        .await["items"][0]["id"]
+        .as_i64()
+        .expect("the parking session in B left an access record");
     let spec = s.ok(&admin, Method::GET, "/api/v1/openapi.json", None).await;
     // Operations that touch no community's data: logging in and out, reading oneself, and the
     // blank import template. Everything else must refuse.
@@ -435,6 +447,7 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
                 p if p.starts_with("/api/v1/parking-sessions/") => parking_b,
                 p if p.starts_with("/api/v1/booth-calls/") => booth_b,
                 p if p.starts_with("/api/v1/deny-list/") => deny_b,
+                p if p.starts_with("/api/v1/access-records/") => record_b,
                 p if p.starts_with("/api/v1/parking-passes/") => pass_b,
                 p if p.starts_with("/api/v1/houses/") => b.house,
                 p if p.starts_with("/api/v1/persons/") => b.person,
@@ -451,6 +464,7 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
                 .replace("{kind}", "persons")
                 .replace("{consent_id}", "1")
                 .replace("{person_ref}", &b.person.to_string())
+                .replace("{which}", "snapshot")
                 .replace("{credential_id}", "1")
                 .replace("{payment_id}", "1");
             let params = op["parameters"].as_array().cloned().unwrap_or_default();
@@ -1035,6 +1049,7 @@ async fn access_decisions_consent_credentials_and_idempotent_device_events() {
                 decided_locally: None,
             },
             body_json: "{}".into(),
+            images: Vec::new(),
         }
     };
     // The seeded person is a tenant of 1-1-101 with a lease for 2026.
@@ -1319,6 +1334,7 @@ async fn visitor_passes_open_within_their_window_and_house_only() {
                 decided_locally: None,
             },
             body_json: "{}".into(),
+            images: Vec::new(),
         };
         s.app.device_event(code, &event).await.unwrap().decision.unwrap()
     };
@@ -1675,6 +1691,7 @@ async fn cars_enter_pay_and_leave_through_the_gates() {
                 entering,
             },
             body_json: "{}".into(),
+            images: Vec::new(),
         };
         s.app.device_event(&gate, &event).await.unwrap().decision.unwrap()
     };

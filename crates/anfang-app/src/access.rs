@@ -17,6 +17,8 @@ use std::sync::Arc;
 
 /// How long a dynamic QR code stays valid.
 pub const QR_LIFETIME_MS: i64 = 5 * 60 * 1000;
+/// The vault context of device event pictures.
+const EVENT_IMAGE_CONTEXT: &str = "event_image";
 /// The consent purpose that allows face recognition at doors.
 pub const FACE_PURPOSE: &str = "face_access";
 
@@ -139,6 +141,26 @@ pub struct DeviceEvent {
     pub kind: DeviceEventKind,
     /// The body as received (JSON text), kept with the event.
     pub body_json: String,
+    /// Pictures that came with it (a snapshot; a booth's ID-card photo).
+    pub images: Vec<EventImage>,
+}
+
+/// A picture carried by a device event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventImage {
+    /// `snapshot` or `card_photo`.
+    pub role: &'static str,
+    /// `jpeg` or `png`.
+    pub format: String,
+    /// The image.
+    pub bytes: Vec<u8>,
+}
+
+impl DeviceEvent {
+    /// The picture with this role, if the event carries one.
+    pub fn image(&self, role: &str) -> Option<&EventImage> {
+        self.images.iter().find(|i| i.role == role)
+    }
 }
 
 /// A credential event decided from the policy cache, waiting to be stored.
@@ -519,6 +541,71 @@ impl App {
         person.parse().map_err(|_| Reason::UnknownCredential)
     }
 
+    /// Seals and stores a picture of a device event. The key depends only on the device and
+    /// the event id, so a resent event overwrites its own picture rather than adding one.
+    pub(crate) async fn store_event_image(
+        &self,
+        device_id: i64,
+        event_id: &str,
+        image: &EventImage,
+    ) -> AppResult<String> {
+        let name = self
+            .vault
+            .blind_index("event_image", &format!("{device_id}:{event_id}"));
+        let key = format!("events/{device_id}/{}-{}", &name[..32], image.role);
+        let sealed = self.vault.encrypt_bytes(EVENT_IMAGE_CONTEXT, &image.bytes)?;
+        self.images
+            .put(&key, &sealed)
+            .await
+            .map_err(|e| AppError::Internal(format!("image store: {e}")))?;
+        Ok(key)
+    }
+
+    /// A stored event picture in clear, with its format (`jpeg` or `png`, from its content).
+    pub(crate) async fn load_event_image(&self, key: &str) -> AppResult<(Vec<u8>, &'static str)> {
+        let sealed = self
+            .images
+            .get(key)
+            .await
+            .map_err(|e| AppError::Internal(format!("image store: {e}")))?
+            .ok_or(AppError::NotFound { entity: "image" })?;
+        let bytes = self.vault.decrypt_bytes(EVENT_IMAGE_CONTEXT, &sealed)?;
+        let format = if bytes.starts_with(b"\x89PNG") {
+            "png"
+        } else {
+            "jpeg"
+        };
+        Ok((bytes, format))
+    }
+
+    /// An access record's snapshot, for someone who may see the record; every view is audited.
+    pub async fn access_record_snapshot(
+        &self,
+        who: &Principal,
+        record_id: i64,
+    ) -> AppResult<(Vec<u8>, &'static str)> {
+        who.require(Permission::ReadPersons)?;
+        let mut tx = self.store.read().await?;
+        let record = tx.access_record(record_id).await?.ok_or(AppError::NotFound {
+            entity: "access record",
+        })?;
+        who.scope
+            .check_whole_community(record.community_id, "access record")?;
+        let key = record
+            .snapshot_key
+            .ok_or(AppError::NotFound { entity: "snapshot" })?;
+        drop(tx);
+        let image = self.load_event_image(&key).await?;
+        self.audit_now(
+            &who.actor(),
+            "access_record.snapshot_view",
+            &format!("access_record:{record_id}"),
+            json!({}),
+        )
+        .await?;
+        Ok(image)
+    }
+
     /// The device a code names, from the policy cache.
     pub(crate) async fn cached_device(&self, code: &str) -> AppResult<Option<Arc<CachedDevice>>> {
         if let Some(device) = self.policy.device(code) {
@@ -686,6 +773,10 @@ impl App {
             )
         })?;
         let (person_id, decision) = self.decide_presented(&device, presented).await?;
+        let snapshot_key = match event.image("snapshot") {
+            Some(image) => Some(self.store_event_image(device.id, &event.event_id, image).await?),
+            None => None,
+        };
         Ok(Some(DecidedEvent {
             device_id: device.id,
             record: NewAccessRecord {
@@ -697,7 +788,7 @@ impl App {
                 outcome: decision.outcome.as_str().into(),
                 reason: decision.reason.as_str().into(),
                 decided_locally: false,
-                snapshot_key: None,
+                snapshot_key,
                 at: event.at_ms,
             },
             row: DeviceEventRow {
@@ -830,7 +921,10 @@ impl App {
                     outcome: decision.outcome.as_str().into(),
                     reason: decision.reason.as_str().into(),
                     decided_locally: false,
-                    snapshot_key: None,
+                    snapshot_key: match event.image("snapshot") {
+                        Some(image) => Some(self.store_event_image(device.id, &event.event_id, image).await?),
+                        None => None,
+                    },
                     at: event.at_ms,
                 })
                 .await?;
@@ -865,6 +959,14 @@ impl App {
                     id_number_enc,
                     house_ref: house_ref.clone(),
                     house_id,
+                    card_photo_key: match event.image("card_photo") {
+                        Some(image) => Some(self.store_event_image(device.id, &event.event_id, image).await?),
+                        None => None,
+                    },
+                    snapshot_key: match event.image("snapshot") {
+                        Some(image) => Some(self.store_event_image(device.id, &event.event_id, image).await?),
+                        None => None,
+                    },
                     now_ms: now,
                 })
                 .await?;
@@ -909,7 +1011,10 @@ impl App {
                     outcome: outcome.as_str().into(),
                     reason,
                     decided_locally: decided_locally.is_some(),
-                    snapshot_key: None,
+                    snapshot_key: match event.image("snapshot") {
+                        Some(image) => Some(self.store_event_image(device.id, &event.event_id, image).await?),
+                        None => None,
+                    },
                     at: event.at_ms,
                 })
                 .await?;

@@ -169,6 +169,47 @@ impl App {
         Ok(row)
     }
 
+    /// A picture of a call's visitor: the live `snapshot` for whoever may answer the call, the
+    /// ID card's `card_photo` for the duty guards and property staff only. Every view is audited.
+    pub async fn booth_call_photo(
+        &self,
+        who: &Principal,
+        call_id: i64,
+        which: &str,
+    ) -> AppResult<(Vec<u8>, &'static str)> {
+        let mut tx = self.store.read().await?;
+        let call = tx
+            .booth_call(call_id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "booth call" })?;
+        drop(tx);
+        Self::may_answer(who, &call)?;
+        let key = match which {
+            "snapshot" => call.snapshot_key,
+            "card_photo" => {
+                who.require(Permission::ManageParking)?;
+                call.card_photo_key
+            }
+            _ => {
+                return Err(AppError::invalid(
+                    "invalid_value",
+                    "which",
+                    "a booth call has a snapshot and a card_photo",
+                ));
+            }
+        };
+        let key = key.ok_or(AppError::NotFound { entity: "photo" })?;
+        let image = self.load_event_image(&key).await?;
+        self.audit_now(
+            &who.actor(),
+            "booth_call.photo_view",
+            &format!("booth_call:{call_id}"),
+            json!({"which": which}),
+        )
+        .await?;
+        Ok(image)
+    }
+
     /// Marks calls ringing longer than `timeout_ms` as unanswered (escalated to the duty
     /// centre) and tells their booths; returns how many.
     pub async fn expire_booth_calls(&self, timeout_ms: i64) -> AppResult<usize> {

@@ -5,7 +5,7 @@
 
 use crate::{Pipeline, PipelineError};
 use anfang_app::access::Outcome;
-use anfang_app::access::{AckStatus, DeviceAnswer, DeviceEvent, DeviceEventKind, Presented};
+use anfang_app::access::{AckStatus, DeviceAnswer, DeviceEvent, DeviceEventKind, EventImage, Presented};
 use anfang_app::booth::PendingCommand;
 use anfang_app::library::LibraryDelta;
 use anfang_protocol::{
@@ -85,16 +85,63 @@ fn to_event(message: &UpMessage, raw: &[u8]) -> DeviceEvent {
             kind: other.type_name().to_string(),
         },
     };
-    let body_json = if raw.len() <= MAX_STORED_BODY {
+    let body_json = if message.body.has_images() {
+        // Pictures are personal data: they go sealed to the image store, never in clear into
+        // the event log.
+        let mut value: serde_json::Value = serde_json::from_slice(raw).unwrap_or_default();
+        strip_image_data(&mut value);
+        let text = value.to_string();
+        if text.len() <= MAX_STORED_BODY {
+            text
+        } else {
+            serde_json::json!({"type": message.body.type_name(), "bytes": raw.len(), "note": "large body not kept"}).to_string()
+        }
+    } else if raw.len() <= MAX_STORED_BODY {
         String::from_utf8_lossy(raw).into_owned()
     } else {
         serde_json::json!({"type": message.body.type_name(), "bytes": raw.len(), "note": "large body not kept"}).to_string()
+    };
+    let image = |role: &'static str, image: &Option<anfang_protocol::Image>| {
+        image.as_ref().map(|i| EventImage {
+            role,
+            format: i.format().as_str().to_string(),
+            bytes: i.bytes().to_vec(),
+        })
+    };
+    let images = match &message.body {
+        UpBody::Credential(c) => vec![image("snapshot", &c.snapshot)],
+        UpBody::Plate(p) => vec![image("snapshot", &p.snapshot)],
+        UpBody::BoothCall(b) => vec![
+            image("card_photo", &b.visitor.card_photo),
+            image("snapshot", &b.visitor.snapshot),
+        ],
+        _ => Vec::new(),
     };
     DeviceEvent {
         event_id: message.id.clone(),
         at_ms: message.at.timestamp_millis(),
         kind,
         body_json,
+        images: images.into_iter().flatten().collect(),
+    }
+}
+
+/// Replaces the data of every inline image (`{"format": …, "data": …}`) with a placeholder.
+fn strip_image_data(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if map.contains_key("format") && map.contains_key("data") {
+                map.insert(
+                    "data".into(),
+                    serde_json::Value::from("(sealed in the image store)"),
+                );
+            }
+            for v in map.values_mut() {
+                strip_image_data(v);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(strip_image_data),
+        _ => {}
     }
 }
 
@@ -224,5 +271,26 @@ impl Pipeline {
             OpenTarget::Door
         };
         Ok(to_ack(&message.id, &answer, target))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pictures_never_reach_the_event_log_in_clear() {
+        let raw = br#"{"v":1,"id":"e1","type":"booth_call","at":"2026-11-23T08:00:00+08:00","device":"37032300001320000001",
+            "body":{"house_ref":"1-1-101","visitor":{"name":"x","card_photo":{"format":"png","data":"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR42mOwylsKAAIzAU6YytWUAAAAAElFTkSuQmCC"}}}}"#;
+        let message = anfang_protocol::decode_up(raw).unwrap();
+        let event = to_event(&message, raw);
+        assert!(!event.body_json.contains("iVBOR"), "{}", event.body_json);
+        assert!(event.body_json.contains("sealed in the image store"));
+        assert_eq!(event.images.len(), 1);
+        assert_eq!(
+            (event.images[0].role, event.images[0].format.as_str()),
+            ("card_photo", "png")
+        );
+        assert!(event.images[0].bytes.starts_with(b"\x89PNG"));
     }
 }

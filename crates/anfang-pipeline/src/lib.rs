@@ -225,6 +225,7 @@ mod tests {
                 accepts: None,
             },
             body_json: "{}".into(),
+            images: Vec::new(),
         }
     }
 
@@ -336,6 +337,7 @@ mod tests {
                 decided_locally: None,
             },
             body_json: "{}".into(),
+            images: Vec::new(),
         };
         // Twenty copies of one event and twenty other events at once: the writer batches them.
         let mut handles = Vec::new();

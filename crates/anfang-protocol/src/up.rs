@@ -61,6 +61,17 @@ impl UpBody {
             Self::LibraryAck(_) => "library_ack",
         }
     }
+
+    /// Whether the body carries an inline image.
+    pub fn has_images(&self) -> bool {
+        match self {
+            Self::Credential(c) => c.snapshot.is_some(),
+            Self::Plate(p) => p.snapshot.is_some(),
+            Self::Alarm(a) => a.snapshot.is_some(),
+            Self::BoothCall(b) => b.visitor.card_photo.is_some() || b.visitor.snapshot.is_some(),
+            Self::Heartbeat(_) | Self::DoorState(_) | Self::PatrolScan(_) | Self::LibraryAck(_) => false,
+        }
+    }
 }
 
 impl UpMessage {

@@ -252,6 +252,8 @@ fn person_house(r: &AnyRow) -> StoreResult<PersonHouseRow> {
         }
     ))
 }
+const ACCESS_COLS: &str = "a.id, a.community_id, a.device_id, a.event_id, a.person_id, p.name AS person_name, \
+     a.credential_kind, a.outcome, a.reason, a.decided_locally, a.snapshot_key, a.at";
 const FACE_COLS: &str = "id, person_id, image_key, sha256, format, width, height, size_bytes, uploaded_by, uploaded_at, removed_at";
 fn face_photo(r: &AnyRow) -> StoreResult<FacePhotoRow> {
     Ok(decode!(
@@ -456,7 +458,8 @@ fn parking_session(r: &AnyRow) -> StoreResult<ParkingSessionRow> {
     ))
 }
 
-const BOOTH_COLS: &str = "id, community_id, device_id, event_id, visitor_name, id_number_enc, house_ref, house_id, status, \
+const BOOTH_COLS: &str = "id, community_id, device_id, event_id, visitor_name, id_number_enc, house_ref, house_id, \
+     card_photo_key, snapshot_key, status, \
      created_at, answered_at, answered_by, note";
 
 fn booth_call(r: &AnyRow) -> StoreResult<BoothCallRow> {
@@ -471,6 +474,8 @@ fn booth_call(r: &AnyRow) -> StoreResult<BoothCallRow> {
             id_number_enc,
             house_ref,
             house_id,
+            card_photo_key,
+            snapshot_key,
             status,
             created_at,
             answered_at,
@@ -1574,10 +1579,16 @@ impl Tx for SqlTx {
             q.sql(" AND a.person_id IN (SELECT person_id FROM person_houses WHERE house_id IN (");
             q.bind_list(houses).sql("))");
         }
-        let columns = "a.id, a.community_id, a.device_id, a.event_id, a.person_id, p.name AS person_name, \
-                       a.credential_kind, a.outcome, a.reason, a.decided_locally, a.snapshot_key, a.at";
-        self.paged(columns, &q, "a.at DESC, a.id DESC", page, access_record)
+        self.paged(ACCESS_COLS, &q, "a.at DESC, a.id DESC", page, access_record)
             .await
+    }
+
+    async fn access_record(&mut self, id: i64) -> StoreResult<Option<AccessRecordRow>> {
+        let mut q = Q::new(&format!(
+            "SELECT {ACCESS_COLS} FROM access_records a LEFT JOIN persons p ON p.id = a.person_id WHERE a.id = "
+        ));
+        q.bind(id);
+        self.one_as(&q, access_record).await
     }
 
     async fn parking_tariff(&mut self, community_id: i64) -> StoreResult<Option<String>> {
@@ -1755,7 +1766,7 @@ impl Tx for SqlTx {
     async fn insert_booth_call(&mut self, new: &NewBoothCall) -> StoreResult<i64> {
         let mut q = Q::new(
             "INSERT INTO booth_calls (community_id, device_id, event_id, visitor_name, id_number_enc, house_ref, \
-             house_id, status, created_at) VALUES (",
+             house_id, card_photo_key, snapshot_key, status, created_at) VALUES (",
         );
         q.bind(new.community_id)
             .sql(", ")
@@ -1769,7 +1780,11 @@ impl Tx for SqlTx {
             .sql(", ")
             .bind(&new.house_ref)
             .sql(", ")
-            .bind(new.house_id);
+            .bind(new.house_id)
+            .sql(", ")
+            .bind(&new.card_photo_key)
+            .sql(", ")
+            .bind(&new.snapshot_key);
         q.sql(", 'ringing', ").bind(new.now_ms).sql(") RETURNING id");
         self.insert(&q, "booth call").await
     }

@@ -643,16 +643,25 @@ async fn access_control_round_trips(store: &dyn Store, ids: &Ids) {
         snapshot_key: None,
         at: 13,
     };
-    tx.insert_access_record(&record).await.unwrap();
+    let first_record = tx.insert_access_record(&record).await.unwrap();
     tx.insert_access_record(&NewAccessRecord {
         person_id: None,
         outcome: "deny".into(),
+        snapshot_key: Some("events/1/snap".into()),
         at: 15,
         ..record
     })
     .await
     .unwrap();
     tx.commit().await.unwrap();
+    let mut tx = store.read().await.unwrap();
+    let one = tx.access_record(first_record).await.unwrap().unwrap();
+    assert_eq!(
+        (one.event_id.as_str(), one.person_id, one.decided_locally),
+        ("evt-1", Some(person), true)
+    );
+    assert!(tx.access_record(-1).await.unwrap().is_none());
+    drop(tx);
 
     let mut tx = store.write().await.unwrap();
     assert!(
@@ -939,6 +948,8 @@ async fn access_control_round_trips(store: &dyn Store, ids: &Ids) {
             id_number_enc: Some(vec![1, 2]),
             house_ref: Some("1-1-101".into()),
             house_id: Some(ids.house_a),
+            card_photo_key: Some("events/1/card".into()),
+            snapshot_key: None,
             now_ms: 100,
         })
         .await
@@ -963,6 +974,8 @@ async fn access_control_round_trips(store: &dyn Store, ids: &Ids) {
             id_number_enc: None,
             house_ref: None,
             house_id: None,
+            card_photo_key: None,
+            snapshot_key: None,
             now_ms: 200,
         })
         .await
@@ -972,8 +985,12 @@ async fn access_control_round_trips(store: &dyn Store, ids: &Ids) {
     let mut tx = store.write().await.unwrap();
     let row = tx.booth_call(call).await.unwrap().unwrap();
     assert_eq!(
-        (row.status.as_str(), row.answered_by.as_deref()),
-        ("accepted", Some("user:guard"))
+        (
+            row.status.as_str(),
+            row.answered_by.as_deref(),
+            row.card_photo_key.as_deref()
+        ),
+        ("accepted", Some("user:guard"), Some("events/1/card"))
     );
     assert_eq!(
         tx.ringing_booth_calls_before(300)

@@ -242,6 +242,8 @@ pub trait Tx: Send {
     async fn insert_device_event(&mut self, row: &DeviceEventRow) -> StoreResult<()>;
     /// Stores an access decision.
     async fn insert_access_record(&mut self, new: &NewAccessRecord) -> StoreResult<i64>;
+    /// One access record.
+    async fn access_record(&mut self, id: i64) -> StoreResult<Option<AccessRecordRow>>;
     /// Lists access records newest first (filters: `community_ids`, `house_ids` via the person,
     /// `community_id`, `house_id` via the person, `kind` = outcome).
     async fn list_access_records(

@@ -1083,6 +1083,10 @@ pub struct NewBoothCall {
     pub house_ref: Option<String>,
     /// The house it names, when it names one of the community's.
     pub house_id: Option<i64>,
+    /// Image-store key of the ID card's photo.
+    pub card_photo_key: Option<String>,
+    /// Image-store key of the booth camera's snapshot.
+    pub snapshot_key: Option<String>,
     /// Now (ms).
     pub now_ms: i64,
 }
@@ -1106,6 +1110,10 @@ pub struct BoothCallRow {
     pub house_ref: Option<String>,
     /// The house it names, if resolved.
     pub house_id: Option<i64>,
+    /// Image-store key of the ID card's photo.
+    pub card_photo_key: Option<String>,
+    /// Image-store key of the booth camera's snapshot.
+    pub snapshot_key: Option<String>,
     /// `ringing`, `accepted`, `denied`, `timed_out`, `abandoned`.
     pub status: String,
     /// Rang (ms).

@@ -222,6 +222,7 @@ pub async fn access(bench: AccessBench) -> anyhow::Result<()> {
                 decided_locally: None,
             },
             body_json: "{}".into(),
+            images: Vec::new(),
         };
         let t = Instant::now();
         let decided = app

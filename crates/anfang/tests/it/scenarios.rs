@@ -10,6 +10,10 @@ use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+/// A 1×1 PNG, as a device would send it.
+const TINY_PNG: &str =
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR42mOwylsKAAIzAU6YytWUAAAAAElFTkSuQmCC";
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -541,6 +545,35 @@ async fn run_scenarios(external: bool) {
         .send("credential", json!({"kind": "qr", "value": later["qr_payload"]}))
         .await;
     assert_eq!(ack["command"]["action"], "deny", "{ack}");
+    // A snapshot travels with the event, is sealed in the image store and shown on request.
+    let ack = terminal
+        .send(
+            "credential",
+            json!({"kind": "card", "value": "CAFE0101", "snapshot": {"format": "png", "data": TINY_PNG}}),
+        )
+        .await;
+    assert_eq!(ack["command"]["action"], "open", "{ack}");
+    let latest = p
+        .call(
+            Method::GET,
+            &format!("/api/v1/access-records?community_id={c}&page_size=1"),
+            None,
+        )
+        .await;
+    assert_eq!(latest["items"][0]["has_snapshot"], true, "{latest}");
+    let snapshot = p
+        .http
+        .get(format!(
+            "{}/api/v1/access-records/{}/snapshot",
+            p.base, latest["items"][0]["id"]
+        ))
+        .bearer_auth(&p.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(snapshot.status(), 200);
+    assert_eq!(snapshot.headers()["content-type"], "image/png");
+    assert!(snapshot.bytes().await.unwrap().starts_with(b"\x89PNG"));
     // The same event id twice: one record, the first answer.
     let first = terminal
         .send_as(
@@ -781,7 +814,8 @@ async fn run_scenarios(external: bool) {
     booth
         .send(
             "booth_call",
-            json!({"house_ref": "1栋1单元101", "visitor": {"name": "快递员"}}),
+            json!({"house_ref": "1栋1单元101", "visitor": {"name": "快递员",
+                "card_photo": {"format": "png", "data": TINY_PNG}, "snapshot": {"format": "png", "data": TINY_PNG}}}),
         )
         .await;
     booth
@@ -796,6 +830,16 @@ async fn run_scenarios(external: bool) {
     assert_eq!(mine["total"], 1, "{mine}");
     assert_eq!(mine["items"][0]["visitor_name"], "快递员");
     let call = mine["items"][0]["id"].as_i64().unwrap();
+    // The resident sees who is at the booth, but not the ID card's photo; the duty staff do.
+    let photo = |token: &str, which: &str| {
+        p.http
+            .get(format!("{}/api/v1/booth-calls/{call}/photos/{which}", p.base))
+            .bearer_auth(token)
+            .send()
+    };
+    assert_eq!(photo(&resident, "snapshot").await.unwrap().status(), 200);
+    assert_eq!(photo(&resident, "card_photo").await.unwrap().status(), 403);
+    assert_eq!(photo(&p.token, "card_photo").await.unwrap().status(), 200);
     p.call_as(
         &resident,
         Method::POST,
