@@ -1201,6 +1201,52 @@ impl From<anfang_app::store::ParkingPassRow> for ParkingPassDto {
     }
 }
 
+/// A lane's printed code for cars without plates.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LaneCodeDto {
+    /// The code; the QR sticker at the lane carries `{console}/p/lane/{code}`.
+    pub code: String,
+}
+
+/// A no-plate parking ticket.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TicketDto {
+    /// The ticket code (`无牌K7Q2M9`).
+    pub ticket: String,
+    /// Entered, RFC 3339.
+    pub entered_at: String,
+    /// The fee if the car left now, cents.
+    pub fee_cents: i64,
+    /// Paid so far, cents.
+    pub paid_cents: i64,
+    /// Still due now, cents.
+    pub due_cents: i64,
+    /// open, fee_due or closed.
+    pub status: String,
+}
+
+impl From<anfang_app::noplate::Ticket> for TicketDto {
+    fn from(t: anfang_app::noplate::Ticket) -> Self {
+        TicketDto {
+            due_cents: (t.fee_cents - t.paid_cents).max(0),
+            ticket: t.code,
+            entered_at: rfc3339(t.entered_at),
+            fee_cents: t.fee_cents,
+            paid_cents: t.paid_cents,
+            status: t.status,
+        }
+    }
+}
+
+/// The answer at the exit lane.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TicketExitDto {
+    /// The barrier opens.
+    pub open: bool,
+    /// The ticket after the attempt.
+    pub ticket: TicketDto,
+}
+
 /// Put a person on the deny list.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -95,6 +95,10 @@ pub(crate) fn routes() -> Router<ApiState> {
         .route("/devices/{id}/assign", post(assign_device))
         .route("/devices/{id}/accepts", put(set_device_accepts))
         .route("/access-points", get(list_access_points))
+        .route("/devices/{id}/lane-code", get(lane_code))
+        .route("/public/lanes/{code}/entry", post(no_plate_entry))
+        .route("/public/lanes/{code}/tickets/{ticket}", get(no_plate_ticket))
+        .route("/public/lanes/{code}/tickets/{ticket}/exit", post(no_plate_exit))
         .route("/import/template/{kind}", get(import_template))
         .route("/import/reports/{id}", get(import_report))
         .route("/export/{kind}", get(export_sheet))
@@ -908,6 +912,62 @@ pub async fn booth_call_photo(
 ) -> ApiResult<axum::response::Response> {
     let (bytes, format) = s.app.booth_call_photo(&c.principal, id, &which).await?;
     Ok(image_response(bytes, format))
+}
+
+/// The code printed at a vehicle lane for cars without plates (无牌车扫码).
+#[utoipa::path(get, path = "/api/v1/devices/{id}/lane-code", tag = "vehicles", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Barrier gate id")),
+    responses((status = 200, body = LaneCodeDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn lane_code(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<LaneCodeDto>> {
+    Ok(Json(LaneCodeDto {
+        code: s.app.lane_code(&c.principal, id).await?,
+    }))
+}
+
+/// A driver without a plate scanned the entry lane's code: a ticket, and the barrier opens.
+/// Public (the ticket is the driver's only credential); a lane issues at most one ticket every
+/// few seconds.
+#[utoipa::path(post, path = "/api/v1/public/lanes/{code}/entry", tag = "vehicles",
+    params(("code" = String, Path, description = "The lane's printed code")),
+    responses((status = 201, body = TicketDto), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "The lane issued a ticket a moment ago")))]
+pub async fn no_plate_entry(
+    State(s): State<ApiState>,
+    Path(code): Path<String>,
+) -> ApiResult<(StatusCode, Json<TicketDto>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.app.no_plate_entry(&code).await?.into()),
+    ))
+}
+
+/// What a no-plate ticket owes now. Public.
+#[utoipa::path(get, path = "/api/v1/public/lanes/{code}/tickets/{ticket}", tag = "vehicles",
+    params(("code" = String, Path, description = "A lane's printed code"), ("ticket" = String, Path, description = "The ticket")),
+    responses((status = 200, body = TicketDto), (status = 404, body = ErrorBody)))]
+pub async fn no_plate_ticket(
+    State(s): State<ApiState>,
+    Path((code, ticket)): Path<(String, String)>,
+) -> ApiResult<Json<TicketDto>> {
+    Ok(Json(s.app.no_plate_ticket(&code, &ticket).await?.into()))
+}
+
+/// The driver scanned the exit lane's code: the barrier opens once the fee is paid. Public.
+#[utoipa::path(post, path = "/api/v1/public/lanes/{code}/tickets/{ticket}/exit", tag = "vehicles",
+    params(("code" = String, Path, description = "The exit lane's printed code"), ("ticket" = String, Path, description = "The ticket")),
+    responses((status = 200, body = TicketExitDto), (status = 404, body = ErrorBody)))]
+pub async fn no_plate_exit(
+    State(s): State<ApiState>,
+    Path((code, ticket)): Path<(String, String)>,
+) -> ApiResult<Json<TicketExitDto>> {
+    let answer = s.app.no_plate_exit(&code, &ticket).await?;
+    Ok(Json(TicketExitDto {
+        open: answer.open,
+        ticket: answer.ticket.into(),
+    }))
 }
 
 /// A community's door deny list (禁止通行名单), newest first.

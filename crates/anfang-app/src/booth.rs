@@ -23,7 +23,7 @@ pub struct PendingCommand {
     pub text: String,
 }
 
-fn command_json(decision: AccessDecision) -> String {
+pub(crate) fn command_json(decision: AccessDecision) -> String {
     json!({"outcome": decision.outcome.as_str(), "reason": decision.reason.as_str()}).to_string()
 }
 

@@ -18,6 +18,7 @@ pub mod excel;
 pub mod faces;
 pub mod import;
 pub mod library;
+pub mod noplate;
 pub mod parking;
 pub mod policy;
 pub mod registry;

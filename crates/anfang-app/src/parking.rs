@@ -63,7 +63,7 @@ pub(crate) struct LaneRead<'a> {
 }
 
 impl App {
-    async fn tariff_of(&self, tx: &mut Box<dyn Tx>, community_id: i64) -> AppResult<Tariff> {
+    pub(crate) async fn tariff_of(&self, tx: &mut Box<dyn Tx>, community_id: i64) -> AppResult<Tariff> {
         Ok(match tx.parking_tariff(community_id).await? {
             Some(json) => {
                 serde_json::from_str(&json).map_err(|e| AppError::Internal(format!("stored tariff: {e}")))?

@@ -664,6 +664,82 @@ async fn run_scenarios(external: bool) {
         );
     }
 
+    // A car without a plate (无牌车扫码): the driver scans the lane's printed code, gets a
+    // ticket, and the barrier is told to open; at the exit the ticket is settled first.
+    let gates = p
+        .call(
+            Method::GET,
+            &format!("/api/v1/devices?community_id={c}&kind=barrier_gate"),
+            None,
+        )
+        .await;
+    let gate_id = gates["items"][0]["id"].as_i64().unwrap();
+    let lane = p
+        .call(Method::GET, &format!("/api/v1/devices/{gate_id}/lane-code"), None)
+        .await["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let public = |method: Method, path: String| p.http.request(method, format!("{}{path}", p.base)).send();
+    let entry = public(Method::POST, format!("/api/v1/public/lanes/{lane}/entry"))
+        .await
+        .unwrap();
+    assert_eq!(entry.status(), 201);
+    let ticket: Value = entry.json().await.unwrap();
+    let code_of_ticket = ticket["ticket"].as_str().unwrap().to_string();
+    assert!(code_of_ticket.starts_with("无牌"), "{ticket}");
+    let command = gate.next_down().await;
+    assert_eq!(command["command"]["action"], "open", "{command}");
+    let again = public(Method::POST, format!("/api/v1/public/lanes/{lane}/entry"))
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 409, "one ticket per lane every few seconds");
+    let forged = public(Method::POST, format!("/api/v1/public/lanes/{gate_id}.0000/entry"))
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 404);
+    let exit_path = format!("/api/v1/public/lanes/{lane}/tickets/{code_of_ticket}/exit");
+    let mut leaving: Value = public(Method::POST, exit_path.clone())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    if leaving["open"] == false {
+        // Something is due: the guard takes it, and the driver scans again.
+        let due = p
+            .call(
+                Method::GET,
+                &format!("/api/v1/parking-sessions?community_id={c}&kind=fee_due"),
+                None,
+            )
+            .await;
+        let session = due["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["plate"] == code_of_ticket.as_str())
+            .expect("the ticket's session owes the fee")["id"]
+            .as_i64()
+            .unwrap();
+        p.call(
+            Method::POST,
+            &format!("/api/v1/parking-sessions/{session}/payments"),
+            Some(json!({"method": "cash"})),
+        )
+        .await;
+        leaving = public(Method::POST, exit_path)
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    }
+    assert_eq!(leaving["open"], true, "{leaving}");
+    assert_eq!(leaving["ticket"]["status"], "closed");
+    let command = gate.next_down().await;
+    assert_eq!(command["command"]["action"], "open", "{command}");
+
     // The booth: answers arrive as commands on its down topic.
     let mut booth = Device::connect(p.mqtt_port, &code(3), &secrets[2]).await;
     for (answer, expected) in [("accept", "open"), ("deny", "deny"), ("none", "deny")] {
