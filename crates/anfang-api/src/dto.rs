@@ -1247,6 +1247,25 @@ pub struct TicketExitDto {
     pub ticket: TicketDto,
 }
 
+/// Settings for a device (sent as a `config` command).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceConfigRequest {
+    /// Seconds between heartbeats, at least 1.
+    pub heartbeat_secs: u16,
+    /// Seconds to wait for an ack before resending an event, at least 1.
+    pub resend_secs: Option<u16>,
+    /// Whether the terminal may decide from its library while the platform is unreachable.
+    pub offline_decisions: Option<bool>,
+}
+
+/// A queued command.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueuedCommandDto {
+    /// The command's id (`cmd-{id}` on the wire).
+    pub command_id: i64,
+}
+
 /// Put a person on the deny list.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -94,6 +94,7 @@ pub(crate) fn routes() -> Router<ApiState> {
         .route("/devices/{id}", get(get_device))
         .route("/devices/{id}/assign", post(assign_device))
         .route("/devices/{id}/accepts", put(set_device_accepts))
+        .route("/devices/{id}/config", put(configure_device))
         .route("/access-points", get(list_access_points))
         .route("/devices/{id}/lane-code", get(lane_code))
         .route("/public/lanes/{code}/entry", post(no_plate_entry))
@@ -1407,6 +1408,26 @@ pub async fn set_device_accepts(
     let row = s.app.set_device_accepts(&c.principal, id, &r.accepts).await?;
     let seen = row.last_seen_at;
     Ok(Json(DeviceDto::from(row).at(seen, s.app.clock().now_ms())))
+}
+
+/// Send settings to a device: queued, delivered at once over MQTT or with the device's next
+/// ack over HTTP push.
+#[utoipa::path(put, path = "/api/v1/devices/{id}/config", tag = "devices", security(("bearer" = [])), params(("id" = i64, Path, description = "Device id")),
+    request_body = DeviceConfigRequest,
+    responses((status = 202, body = QueuedCommandDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn configure_device(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Body(r): Body<DeviceConfigRequest>,
+) -> ApiResult<(StatusCode, Json<QueuedCommandDto>)> {
+    let settings = anfang_app::booth::DeviceSettings {
+        heartbeat_secs: r.heartbeat_secs,
+        resend_secs: r.resend_secs,
+        offline_decisions: r.offline_decisions,
+    };
+    let command_id = s.app.configure_device(&c.principal, id, &settings).await?;
+    Ok((StatusCode::ACCEPTED, Json(QueuedCommandDto { command_id })))
 }
 
 /// A community's pedestrian doors with the credential kinds their devices offer; doors that

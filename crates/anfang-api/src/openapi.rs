@@ -25,7 +25,7 @@ use utoipa::{Modify, OpenApi};
         handlers::list_parking_sessions, handlers::list_overstays, handlers::pay_parking, handlers::refund_parking, handlers::get_tariff,
         handlers::set_tariff, handlers::list_parking_passes, handlers::sell_parking_pass, handlers::revoke_parking_pass,
         handlers::list_vehicles, handlers::get_vehicle, handlers::create_vehicle,
-        handlers::list_devices, handlers::get_device, handlers::create_device, handlers::assign_device, handlers::set_device_accepts, handlers::list_access_points,
+        handlers::list_devices, handlers::get_device, handlers::create_device, handlers::assign_device, handlers::set_device_accepts, handlers::configure_device, handlers::list_access_points,
         handlers::lane_code, handlers::no_plate_entry, handlers::no_plate_ticket, handlers::no_plate_exit,
         crate::device_push::device_push, crate::device_push::device_face,
         handlers::get_face, handlers::enroll_face, handlers::remove_face,

@@ -328,6 +328,7 @@ fn out_of_scope_body(method: &str, path: &str, b: &Seeded) -> Option<Value> {
         }
         ("post", "/api/v1/devices/{id}/assign") => json!({"community_id": b.community}),
         ("put", "/api/v1/devices/{id}/accepts") => json!({"accepts": ["face"]}),
+        ("put", "/api/v1/devices/{id}/config") => json!({"heartbeat_secs": 30}),
         _ => return None,
     };
     Some(body)

@@ -17,10 +17,79 @@ pub struct PendingCommand {
     pub id: i64,
     /// The device's code.
     pub device_code: String,
-    /// Open the gate (`true`) or refuse with `message`.
-    pub open: bool,
-    /// Reason code (open) or the message for the screen (deny).
-    pub text: String,
+    /// What to do.
+    pub action: PendingAction,
+}
+
+/// A queued command's action.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PendingAction {
+    /// Open the door or barrier.
+    Open {
+        /// The reason code.
+        reason: String,
+    },
+    /// Keep it shut and show a message.
+    Deny {
+        /// The message for the screen.
+        message: String,
+    },
+    /// Apply settings.
+    Config(DeviceSettings),
+}
+
+/// Device settings sent with a `config` command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DeviceSettings {
+    /// Seconds between heartbeats, at least 1.
+    pub heartbeat_secs: u16,
+    /// Seconds to wait for an ack before resending an event.
+    pub resend_secs: Option<u16>,
+    /// Whether the terminal may decide from its library while the platform is unreachable.
+    pub offline_decisions: Option<bool>,
+}
+
+impl App {
+    /// Queues settings for a device (delivered at once over MQTT, with the next ack over HTTP
+    /// push); audited.
+    pub async fn configure_device(
+        &self,
+        who: &Principal,
+        device_id: i64,
+        settings: &DeviceSettings,
+    ) -> AppResult<i64> {
+        who.require(Permission::WriteDevices)?;
+        if settings.heartbeat_secs == 0 || settings.resend_secs == Some(0) {
+            return Err(AppError::invalid(
+                "invalid_value",
+                "heartbeat_secs",
+                "heartbeat_secs and resend_secs are at least 1",
+            ));
+        }
+        let mut tx = self.store.write().await?;
+        let device = tx
+            .device(device_id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "device" })?;
+        match device.community_id {
+            Some(c) => who.scope.check_whole_community(c, "device")?,
+            None if who.scope.all => {}
+            None => return Err(AppError::NotFound { entity: "device" }),
+        }
+        let command = json!({"config": settings}).to_string();
+        let id = tx.queue_command(device_id, &command, self.clock.now_ms()).await?;
+        let audit = self
+            .audit(
+                &mut tx,
+                &who.actor(),
+                "device.configure",
+                &format!("device:{}", device.code),
+                json!({"settings": settings, "command": id}),
+            )
+            .await?;
+        self.commit(tx, Some(&audit)).await?;
+        Ok(id)
+    }
 }
 
 pub(crate) fn command_json(decision: AccessDecision) -> String {
@@ -278,21 +347,28 @@ pub fn parse_house_ref(text: &str) -> Option<(String, String, String)> {
 
 fn to_pending(row: &DeviceCommandRow, device_code: &str) -> PendingCommand {
     let v: serde_json::Value = serde_json::from_str(&row.command).unwrap_or_default();
+    let settings = v
+        .get("config")
+        .and_then(|c| serde_json::from_value::<DeviceSettings>(c.clone()).ok());
     let open = v.get("outcome").and_then(|o| o.as_str()) == Some("open");
     let reason = v
         .get("reason")
         .and_then(|r| r.as_str())
         .and_then(Reason::parse)
         .unwrap_or(Reason::BoothDenied);
+    let action = match settings {
+        Some(settings) => PendingAction::Config(settings),
+        None if open => PendingAction::Open {
+            reason: reason.as_str().to_string(),
+        },
+        None => PendingAction::Deny {
+            message: reason.message_zh().to_string(),
+        },
+    };
     PendingCommand {
         id: row.id,
         device_code: device_code.to_string(),
-        open,
-        text: if open {
-            reason.as_str().to_string()
-        } else {
-            reason.message_zh().to_string()
-        },
+        action,
     }
 }
 

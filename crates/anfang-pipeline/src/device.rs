@@ -6,7 +6,7 @@
 use crate::{Pipeline, PipelineError};
 use anfang_app::access::Outcome;
 use anfang_app::access::{AckStatus, DeviceAnswer, DeviceEvent, DeviceEventKind, EventImage, Presented};
-use anfang_app::booth::PendingCommand;
+use anfang_app::booth::{PendingAction, PendingCommand};
 use anfang_app::library::LibraryDelta;
 use anfang_protocol::{
     Ack, ChangeOp, Command, CommandMessage, CredentialKind, Deny, LibraryChange, LibraryCredential,
@@ -193,16 +193,20 @@ fn library_command(delta: &LibraryDelta) -> Command {
 
 /// A queued command in protocol form.
 fn pending_command(p: &PendingCommand, target: OpenTarget) -> Command {
-    if p.open {
-        Command::Open(Open {
+    match &p.action {
+        PendingAction::Open { reason } => Command::Open(Open {
             target,
-            reason: p.text.clone(),
+            reason: reason.clone(),
             hold_secs: None,
-        })
-    } else {
-        Command::Deny(Deny {
-            message: p.text.clone(),
-        })
+        }),
+        PendingAction::Deny { message } => Command::Deny(Deny {
+            message: message.clone(),
+        }),
+        PendingAction::Config(s) => Command::Config(anfang_protocol::DeviceConfig {
+            heartbeat_secs: s.heartbeat_secs,
+            resend_secs: s.resend_secs,
+            offline_decisions: s.offline_decisions,
+        }),
     }
 }
 

@@ -163,6 +163,11 @@ async fn terminal(
                         pending.remove(id);
                     }
                     let command = &down["command"];
+                    if command["action"] == "config"
+                        && let Some(secs) = command["heartbeat_secs"].as_u64().filter(|s| *s > 0)
+                    {
+                        heartbeat = tokio::time::interval(Duration::from_secs(secs));
+                    }
                     if command["action"] == "library_sync" {
                         if command["from_version"] == 0 {
                             library.clear();

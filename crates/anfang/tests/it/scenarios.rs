@@ -843,6 +843,30 @@ async fn run_scenarios(external: bool) {
         (&json!("deny"), &json!("未授权人脸通行，请使用其他方式")),
         "{face}"
     );
+    // Settings reach the terminal as a `config` command on its down topic.
+    let terminals = p
+        .call(
+            Method::GET,
+            &format!("/api/v1/devices?community_id={c}&kind=face_door_terminal"),
+            None,
+        )
+        .await;
+    let terminal_id = terminals["items"][0]["id"].as_i64().unwrap();
+    p.call(
+        Method::PUT,
+        &format!("/api/v1/devices/{terminal_id}/config"),
+        Some(json!({"heartbeat_secs": 15, "offline_decisions": true})),
+    )
+    .await;
+    let command = terminal.next_down().await;
+    assert_eq!(
+        (
+            &command["command"]["action"],
+            &command["command"]["heartbeat_secs"]
+        ),
+        (&json!("config"), &json!(15)),
+        "{command}"
+    );
     // A door whose terminal offers only face recognition is flagged; with a card reader it is not.
     let mut flagged = Vec::new();
     for accepts in [json!(["face"]), json!(["face", "card"])] {
