@@ -253,6 +253,42 @@ impl App {
         self.vault.blind_index(&format!("credential:{kind}"), value)
     }
 
+    /// Whether an active face-recognition consent exists, inside `tx`.
+    pub(crate) async fn has_face_consent(tx: &mut Box<dyn Tx>, person_id: i64) -> AppResult<bool> {
+        Ok(tx
+            .consents(person_id)
+            .await?
+            .iter()
+            .any(|c| c.purpose == FACE_PURPOSE && c.revoked_at.is_none()))
+    }
+
+    /// Records a decision the platform made outside a device event (a booth call answered, a
+    /// no-plate ticket at a lane), inside `tx`.
+    pub(crate) async fn record_decision(
+        tx: &mut Box<dyn Tx>,
+        device: (i64, i64),
+        event_id: String,
+        credential_kind: &str,
+        decision: AccessDecision,
+        at: i64,
+    ) -> AppResult<i64> {
+        let (community_id, device_id) = device;
+        Ok(tx
+            .insert_access_record(&NewAccessRecord {
+                community_id,
+                device_id,
+                event_id,
+                person_id: None,
+                credential_kind: credential_kind.into(),
+                outcome: decision.outcome.as_str().into(),
+                reason: decision.reason.as_str().into(),
+                decided_locally: false,
+                snapshot_key: None,
+                at,
+            })
+            .await?)
+    }
+
     /// Loads a person the caller may manage (whole community in scope).
     pub(crate) async fn managed_person(
         &self,
@@ -316,12 +352,7 @@ impl App {
                 ));
             }
         }
-        if tx
-            .consents(person_id)
-            .await?
-            .iter()
-            .any(|c| c.purpose == FACE_PURPOSE && c.revoked_at.is_none())
-        {
+        if Self::has_face_consent(&mut tx, person_id).await? {
             return Err(AppError::Conflict {
                 code: "consent_exists",
                 message: "an active face consent exists".into(),
@@ -658,11 +689,7 @@ impl App {
         let value = match tx.person(person_id).await? {
             None => None,
             Some(_) => {
-                let face_consent = tx
-                    .consents(person_id)
-                    .await?
-                    .iter()
-                    .any(|c| c.purpose == FACE_PURPOSE && c.revoked_at.is_none());
+                let face_consent = Self::has_face_consent(&mut tx, person_id).await?;
                 let grants = self.grants_of(&mut tx, person_id).await?;
                 let denied_in = tx.denied_communities(person_id).await?;
                 Some(Arc::new(PersonPolicy {

@@ -61,6 +61,26 @@ pub fn face_only(devices: &[DeviceRow]) -> bool {
 }
 
 impl App {
+    /// Loads a device the caller may manage: its whole community in scope (an unassigned
+    /// device: district-wide callers only).
+    pub(crate) async fn managed_device(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        who: &Principal,
+        id: i64,
+    ) -> AppResult<DeviceRow> {
+        let device = tx
+            .device(id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "device" })?;
+        match device.community_id {
+            Some(c) => who.scope.check_whole_community(c, "device")?,
+            None if who.scope.all => {}
+            None => return Err(AppError::NotFound { entity: "device" }),
+        }
+        Ok(device)
+    }
+
     /// The pedestrian doors of a community with what their devices offer (`face_only`: only
     /// the flagged ones).
     pub async fn access_points(
@@ -123,15 +143,7 @@ impl App {
         who.require(Permission::WriteDevices)?;
         let offered = canonical_kinds(kinds)?;
         let mut tx = self.store.write().await?;
-        let device = tx
-            .device(device_id)
-            .await?
-            .ok_or(AppError::NotFound { entity: "device" })?;
-        match device.community_id {
-            Some(c) => who.scope.check_whole_community(c, "device")?,
-            None if who.scope.all => {}
-            None => return Err(AppError::NotFound { entity: "device" }),
-        }
+        let device = self.managed_device(&mut tx, who, device_id).await?;
         let value = (!offered.is_empty()).then_some(offered.as_str());
         tx.set_device_accepts(device_id, value).await?;
         let audit = self

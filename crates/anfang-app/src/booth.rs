@@ -67,15 +67,7 @@ impl App {
             ));
         }
         let mut tx = self.store.write().await?;
-        let device = tx
-            .device(device_id)
-            .await?
-            .ok_or(AppError::NotFound { entity: "device" })?;
-        match device.community_id {
-            Some(c) => who.scope.check_whole_community(c, "device")?,
-            None if who.scope.all => {}
-            None => return Err(AppError::NotFound { entity: "device" }),
-        }
+        let device = self.managed_device(&mut tx, who, device_id).await?;
         let command = json!({"config": settings}).to_string();
         let id = tx.queue_command(device_id, &command, self.clock.now_ms()).await?;
         let audit = self
@@ -152,18 +144,14 @@ impl App {
         }
         tx.queue_command(call.device_id, &command_json(decision), now)
             .await?;
-        tx.insert_access_record(&NewAccessRecord {
-            community_id: call.community_id,
-            device_id: call.device_id,
-            event_id: call.event_id.clone(),
-            person_id: None,
-            credential_kind: "booth".into(),
-            outcome: decision.outcome.as_str().into(),
-            reason: decision.reason.as_str().into(),
-            decided_locally: false,
-            snapshot_key: None,
-            at: now,
-        })
+        Self::record_decision(
+            tx,
+            (call.community_id, call.device_id),
+            call.event_id.clone(),
+            "booth",
+            decision,
+            now,
+        )
         .await?;
         Ok(true)
     }

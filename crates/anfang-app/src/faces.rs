@@ -152,12 +152,7 @@ impl App {
         let mut tx = self.store.write().await?;
         let person = self.managed_person(&mut tx, who, person_id).await?;
         let info = check_photo(bytes)?;
-        let consented = tx
-            .consents(person_id)
-            .await?
-            .iter()
-            .any(|c| c.purpose == crate::access::FACE_PURPOSE && c.revoked_at.is_none());
-        if !consented {
+        if !Self::has_face_consent(&mut tx, person_id).await? {
             return Err(AppError::Conflict {
                 code: "consent_required",
                 message: "record the person's face-recognition consent before enrolling a photo".into(),

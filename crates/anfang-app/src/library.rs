@@ -4,7 +4,6 @@
 //! a terminal reports the version it applied in each heartbeat and the answer carries exactly
 //! the changes after it (`library_sync`), or everything when it has none (from version 0).
 
-use crate::access::FACE_PURPOSE;
 use crate::{App, AppError, AppResult};
 use anfang_domain::access::{Door, Grant, grant_reaches};
 use anfang_domain::model::{HouseRole, PlaceKind};
@@ -161,11 +160,7 @@ impl App {
         let mut credentials = Vec::new();
         // A face needs both: an active consent and an enrolled photo, whose digest tells the
         // terminal which photo to fetch.
-        if tx
-            .consents(person_id)
-            .await?
-            .iter()
-            .any(|c| c.purpose == FACE_PURPOSE && c.revoked_at.is_none())
+        if Self::has_face_consent(tx, person_id).await?
             && let Some(photo) = tx.face_photo(person_id).await?
         {
             credentials.push(("face".to_string(), Some(photo.sha256)));

@@ -128,18 +128,14 @@ impl App {
         let decision = AccessDecision::open(Reason::TemporaryParking);
         tx.queue_command(device.id, &crate::booth::command_json(decision), now)
             .await?;
-        tx.insert_access_record(&NewAccessRecord {
-            community_id,
-            device_id: device.id,
-            event_id: format!("qr-{code}"),
-            person_id: None,
-            credential_kind: "qr".into(),
-            outcome: decision.outcome.as_str().into(),
-            reason: decision.reason.as_str().into(),
-            decided_locally: false,
-            snapshot_key: None,
-            at: now,
-        })
+        Self::record_decision(
+            &mut tx,
+            (community_id, device.id),
+            format!("qr-{code}"),
+            "qr",
+            decision,
+            now,
+        )
         .await?;
         let session = tx
             .parking_session(id)
@@ -214,19 +210,8 @@ impl App {
                 .await?;
             AccessDecision::deny(Reason::FeeDue)
         };
-        tx.insert_access_record(&NewAccessRecord {
-            community_id,
-            device_id: device.id,
-            event_id: format!("qr-{}-{now}", session.plate),
-            person_id: None,
-            credential_kind: "qr".into(),
-            outcome: decision.outcome.as_str().into(),
-            reason: decision.reason.as_str().into(),
-            decided_locally: false,
-            snapshot_key: None,
-            at: now,
-        })
-        .await?;
+        let event_id = format!("qr-{}-{now}", session.plate);
+        Self::record_decision(&mut tx, (community_id, device.id), event_id, "qr", decision, now).await?;
         let after = tx
             .parking_session(session.id)
             .await?
