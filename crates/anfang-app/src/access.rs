@@ -289,7 +289,7 @@ impl App {
             .await?)
     }
 
-    /// Loads a person the caller may manage (whole community in scope).
+    /// Loads a person whose whole community is in the caller's scope (to read or manage).
     pub(crate) async fn managed_person(
         &self,
         tx: &mut Box<dyn Tx>,
@@ -420,11 +420,7 @@ impl App {
     pub async fn consents(&self, who: &Principal, person_id: i64) -> AppResult<Vec<ConsentRow>> {
         who.require(Permission::ReadPersons)?;
         let mut tx = self.store.read().await?;
-        let person = tx
-            .person(person_id)
-            .await?
-            .ok_or(AppError::NotFound { entity: "person" })?;
-        who.scope.check_whole_community(person.community_id, "person")?;
+        self.managed_person(&mut tx, who, person_id).await?;
         Ok(tx.consents(person_id).await?)
     }
 
@@ -481,11 +477,7 @@ impl App {
     pub async fn credentials(&self, who: &Principal, person_id: i64) -> AppResult<Vec<CredentialRow>> {
         who.require(Permission::ReadPersons)?;
         let mut tx = self.store.read().await?;
-        let person = tx
-            .person(person_id)
-            .await?
-            .ok_or(AppError::NotFound { entity: "person" })?;
-        who.scope.check_whole_community(person.community_id, "person")?;
+        self.managed_person(&mut tx, who, person_id).await?;
         Ok(tx.credentials(person_id).await?)
     }
 

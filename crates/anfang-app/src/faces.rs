@@ -207,11 +207,7 @@ impl App {
     pub async fn face_photo(&self, who: &Principal, person_id: i64) -> AppResult<FacePhotoRow> {
         who.require(Permission::ReadPersons)?;
         let mut tx = self.store.read().await?;
-        let person = tx
-            .person(person_id)
-            .await?
-            .ok_or(AppError::NotFound { entity: "person" })?;
-        who.scope.check_whole_community(person.community_id, "person")?;
+        self.managed_person(&mut tx, who, person_id).await?;
         tx.face_photo(person_id)
             .await?
             .ok_or(AppError::NotFound { entity: "face photo" })
