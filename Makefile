@@ -6,7 +6,7 @@ NPM ?= npm
 # The debug binary, wherever the target directory is (CI keeps one outside the clone).
 ANFANG_BIN ?= $(abspath $(or $(CARGO_TARGET_DIR),target))/debug/anfang
 
-.PHONY: demo test console console-deps services lint rust-test console-test e2e clean
+.PHONY: demo test console console-deps python-deps services lint rust-test console-test e2e clean
 
 console-deps:
 	cd console && $(NPM) ci --no-audit --no-fund --loglevel=error
@@ -26,7 +26,11 @@ lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-rust-test: services
+# The GA/T 1400 conformance test drives the server with an independent client (Python requests).
+python-deps:
+	python3 -c 'import requests' 2>/dev/null || python3 -m pip install -q requests || python3 -m pip install -q --break-system-packages requests
+
+rust-test: services python-deps
 	$(CARGO) test --workspace
 
 console-test: console-deps

@@ -13,6 +13,7 @@ pub mod dto;
 mod error;
 mod handlers;
 mod openapi;
+pub mod viid;
 
 pub use error::{ApiError, ErrorBody, status_of};
 pub use openapi::ApiDoc;
@@ -49,6 +50,8 @@ pub struct ApiState {
     console: Option<Arc<dyn ConsoleAssets>>,
     /// The event pipeline devices' messages go through.
     pub pipeline: anfang_pipeline::Pipeline,
+    /// The GA/T 1400 (视图库) server side.
+    pub viid: Arc<viid::ViidServer>,
 }
 
 /// The process-wide metrics recorder (installed once, shared by every router in the process).
@@ -83,6 +86,7 @@ pub fn router_with(
         metrics: metrics_handle(),
         console,
         pipeline,
+        viid: viid::ViidServer::new(viid::DEFAULT_SERVER_ID),
     };
     let api = handlers::routes()
         .merge(handlers::upload_routes().layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
@@ -103,6 +107,7 @@ pub fn router_with(
     });
     Router::new()
         .nest("/api/v1", api)
+        .merge(viid::routes())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .fallback(serve_console)

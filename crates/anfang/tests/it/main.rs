@@ -6,3 +6,4 @@ mod mqtt;
 mod offline;
 mod scenarios;
 mod tidy;
+mod viid;

@@ -26,6 +26,7 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
     // Protocol crates know one protocol each and nothing of storage, use-cases or HTTP routes.
     ("anfang-protocol", &[], &["sqlx", "axum", "tokio"]),
     ("anfang-mqtt", &[], &["sqlx", "axum"]),
+    ("anfang-gat1400", &[], &["sqlx", "axum", "tokio"]),
     (
         "anfang-pipeline",
         &["anfang-app", "anfang-protocol"],
@@ -33,7 +34,13 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
     ),
     (
         "anfang-api",
-        &["anfang-base", "anfang-app", "anfang-pipeline", "anfang-protocol"],
+        &[
+            "anfang-base",
+            "anfang-app",
+            "anfang-pipeline",
+            "anfang-protocol",
+            "anfang-gat1400",
+        ],
         &["sqlx"],
     ),
     (
@@ -47,6 +54,7 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
             "anfang-pipeline",
             "anfang-protocol",
             "anfang-mqtt",
+            "anfang-gat1400",
             "anfang-api",
         ],
         &[],

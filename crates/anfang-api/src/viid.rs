@@ -1,0 +1,227 @@
+//! GA/T 1400 (视图库) server side, System part: capture cameras and lower platforms register
+//! with HTTP Digest (`/VIID/System/Register`), keep alive, unregister and read the time. The
+//! digest password is the device's secret, looked up by its 20-digit DeviceID (from the body
+//! or `User-Identify`), never by the digest username. A peer that is not registered (or whose
+//! registration expired after five minutes without a successful request) gets 401 with a fresh
+//! challenge, so it registers again. The protocol logic is in `anfang-gat1400`; this module
+//! only speaks HTTP.
+
+use crate::ApiState;
+use anfang_gat1400::{Challenge, Credentials, Registrations, StatusCode, Verdict};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode as Http, header};
+use axum::response::{IntoResponse, Response};
+use std::sync::{Arc, Mutex};
+
+/// How long a registration lives without a successful request (the standard's "一般为5分钟").
+pub const VALIDITY_MS: i64 = 300_000;
+/// How long a nonce may be used.
+pub const NONCE_TTL_MS: i64 = 600_000;
+/// Our VIID id until configuration names one: district 370323, type 503 (视图库).
+pub const DEFAULT_SERVER_ID: &str = "37032300005030000001";
+/// The content type VIID peers expect.
+const VIID_JSON: &str = "application/VIID+JSON;charset=UTF-8";
+
+/// The server side's state: our VIID id (the digest realm) and the registration table.
+#[derive(Debug)]
+pub struct ViidServer {
+    /// Our 20-digit VIID server id.
+    pub server_id: String,
+    registrations: Mutex<Registrations>,
+}
+
+impl ViidServer {
+    /// A server with this id.
+    pub fn new(server_id: &str) -> Arc<ViidServer> {
+        Arc::new(ViidServer {
+            server_id: server_id.to_string(),
+            registrations: Mutex::new(Registrations::new(VALIDITY_MS, NONCE_TTL_MS)),
+        })
+    }
+
+    fn table(&self) -> std::sync::MutexGuard<'_, Registrations> {
+        self.registrations.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The peers registered now, with their expiry (ms).
+    pub fn registered(&self, now_ms: i64) -> Vec<(String, i64)> {
+        self.table().registered(now_ms)
+    }
+}
+
+fn json(status: Http, value: serde_json::Value) -> Response {
+    (status, [(header::CONTENT_TYPE, VIID_JSON)], value.to_string()).into_response()
+}
+
+fn refused(reason: &'static str) {
+    metrics::counter!("anfang_viid_refused_total", "reason" => reason).increment(1);
+}
+
+/// A 401 with a fresh challenge (remembered, so the answer can be checked).
+fn challenge(s: &ApiState, url: &str, device: &str) -> Response {
+    let now = s.app.clock().now_ms();
+    let nonce = hex::encode(anfang_base::random_bytes(16));
+    let opaque = hex::encode(anfang_base::random_bytes(8));
+    s.viid.table().issue_nonce(&nonce, now);
+    let header = Challenge {
+        realm: s.viid.server_id.clone(),
+        nonce,
+        opaque,
+    }
+    .header();
+    let body =
+        anfang_gat1400::response_status(url, StatusCode::InvalidOperation, "未注册或认证失败", device, now);
+    let mut response = json(Http::UNAUTHORIZED, body);
+    if let Ok(value) = HeaderValue::from_str(&header) {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
+}
+
+/// The DeviceID of a System request: from its object, else from `User-Identify`.
+fn device_of(headers: &HeaderMap, body: &[u8], object: &str) -> Result<String, anfang_gat1400::SystemError> {
+    match anfang_gat1400::device_id_of(body, object) {
+        Ok(id) => Ok(id),
+        Err(e) => headers
+            .get("user-identify")
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|id| id.len() == 20 && id.bytes().all(|b| b.is_ascii_digit()))
+            .map(String::from)
+            .ok_or(e),
+    }
+}
+
+/// Checks the request's Digest authorization for `device`: our live nonce, the device's
+/// secret. A wrong answer from a registered device's id is audited.
+async fn digest_ok(s: &ApiState, headers: &HeaderMap, method: &str, device: &str) -> bool {
+    let Some(credentials) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| Credentials::parse(v).ok())
+    else {
+        return false;
+    };
+    let now = s.app.clock().now_ms();
+    if !s.viid.table().nonce_is_live(&credentials.nonce, now) {
+        refused("stale_nonce");
+        return false;
+    }
+    let Ok((_, secret)) = s.app.device_credentials(device).await else {
+        refused("unknown_device");
+        return false;
+    };
+    if let Err(e) = credentials.verify(method, &secret) {
+        refused(e.code());
+        let detail = serde_json::json!({"error": e.code(), "protocol": "gat1400"});
+        if let Err(audit_error) = s
+            .app
+            .audit_now(
+                &format!("device:{device}"),
+                "device.auth_failed",
+                &format!("device:{device}"),
+                detail,
+            )
+            .await
+        {
+            tracing::warn!(error = %audit_error, "could not audit a failed VIID authentication");
+        }
+        return false;
+    }
+    true
+}
+
+fn bad_body(url: &str, e: &anfang_gat1400::SystemError, now: i64) -> Response {
+    refused("bad_system_body");
+    json(
+        Http::BAD_REQUEST,
+        anfang_gat1400::response_status(url, StatusCode::InvalidJsonContent, &e.to_string(), "", now),
+    )
+}
+
+/// `POST /VIID/System/Register`.
+pub async fn register(State(s): State<ApiState>, headers: HeaderMap, body: Bytes) -> Response {
+    const URL: &str = "/VIID/System/Register";
+    let now = s.app.clock().now_ms();
+    let device = match device_of(&headers, &body, "RegisterObject") {
+        Ok(d) => d,
+        Err(e) => return bad_body(URL, &e, now),
+    };
+    if !digest_ok(&s, &headers, "POST", &device).await {
+        return challenge(&s, URL, &device);
+    }
+    s.viid.table().register(&device, now);
+    metrics::counter!("anfang_viid_registrations_total").increment(1);
+    tracing::info!(device, "VIID peer registered");
+    json(
+        Http::OK,
+        anfang_gat1400::response_status(URL, StatusCode::Ok, "注册成功", &device, now),
+    )
+}
+
+/// Lets a request through when its peer is registered (refreshing it), or when it carries a
+/// valid digest (newer Hikvision devices sign any request after reconnecting).
+async fn admitted(s: &ApiState, headers: &HeaderMap, method: &str, device: &str) -> bool {
+    let now = s.app.clock().now_ms();
+    if s.viid.table().touch(device, now) == Verdict::Registered {
+        return true;
+    }
+    if digest_ok(s, headers, method, device).await {
+        s.viid.table().register(device, now);
+        return true;
+    }
+    false
+}
+
+/// `POST /VIID/System/Keepalive`.
+pub async fn keepalive(State(s): State<ApiState>, headers: HeaderMap, body: Bytes) -> Response {
+    const URL: &str = "/VIID/System/Keepalive";
+    let now = s.app.clock().now_ms();
+    let device = match device_of(&headers, &body, "KeepaliveObject") {
+        Ok(d) => d,
+        Err(e) => return bad_body(URL, &e, now),
+    };
+    if !admitted(&s, &headers, "POST", &device).await {
+        return challenge(&s, URL, &device);
+    }
+    json(
+        Http::OK,
+        anfang_gat1400::response_status(URL, StatusCode::Ok, "保活成功", &device, now),
+    )
+}
+
+/// `POST /VIID/System/UnRegister`.
+pub async fn unregister(State(s): State<ApiState>, headers: HeaderMap, body: Bytes) -> Response {
+    const URL: &str = "/VIID/System/UnRegister";
+    let now = s.app.clock().now_ms();
+    let device = match device_of(&headers, &body, "UnRegisterObject") {
+        Ok(d) => d,
+        Err(e) => return bad_body(URL, &e, now),
+    };
+    if !admitted(&s, &headers, "POST", &device).await {
+        return challenge(&s, URL, &device);
+    }
+    s.viid.table().unregister(&device);
+    tracing::info!(device, "VIID peer unregistered");
+    json(
+        Http::OK,
+        anfang_gat1400::response_status(URL, StatusCode::Ok, "注销成功", &device, now),
+    )
+}
+
+/// `GET /VIID/System/Time`: our time, for peers to synchronise (no registration needed).
+pub async fn time(State(s): State<ApiState>) -> Response {
+    let now = s.app.clock().now_ms();
+    json(Http::OK, anfang_gat1400::system_time(&s.viid.server_id, now))
+}
+
+/// The `/VIID` routes.
+pub(crate) fn routes() -> axum::Router<ApiState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/VIID/System/Register", post(register))
+        .route("/VIID/System/Keepalive", post(keepalive))
+        .route("/VIID/System/UnRegister", post(unregister))
+        .route("/VIID/System/Time", get(time))
+}
