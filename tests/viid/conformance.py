@@ -89,4 +89,38 @@ check(r.status_code == 200 and status(r)[0] == 0, "a sloppy client's digest (unq
 post("/VIID/System/UnRegister", {"UnRegisterObject": {"DeviceID": DEVICE}})
 r = post("/VIID/System/Keepalive", {"KeepaliveObject": {"DeviceID": DEVICE}}, auth=HTTPDigestAuth(DEVICE, SECRET))
 check(r.status_code == 200, "a Keepalive carrying a valid digest is admitted")
+
+# 7. Uploads: one status per object, a bad object fails alone, gzip bodies, duplicates, limits.
+import gzip
+import base64
+
+PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR42mOwylsKAAIzAU6YytWUAAAAAElFTkSuQmCC"
+rid = lambda n: f"{DEVICE}02{'20240604094547'}{n:05d}"  # 20 + 2 + 14 + 5 = 41 digits
+vehicles = {"MotorVehicleListObject": {"MotorVehicleObject": [
+    {"MotorVehicleID": rid(1), "DeviceID": DEVICE, "PassTime": "20240604094547", "PlateNo": "浙B0560Z",
+     "SubImageList": {"SubImageInfoObject": [{"ImageID": rid(1), "Type": "01", "FileFormat": "Jpeg", "Data": PNG}]}},
+    {"DeviceID": DEVICE, "PlateNo": "浙B0000X"},
+    {"MotorVehicleID": rid(3), "DeviceID": DEVICE, "PassTime": "20240604094548", "PlateNo": "鲁C12345"},
+]}}
+r = post("/VIID/MotorVehicles", vehicles)
+items = r.json()["ResponseStatusListObject"]["ResponseStatusObject"]
+codes = [i["StatusCode"] for i in items]
+check(r.status_code == 200 and codes == [0, 8, 0], f"one status per object, the bad one fails alone: {codes}")
+check(items[0]["Id"] == rid(1), "statuses name the objects")
+faces = {"FaceListObject": {"FaceObject": [{"FaceID": rid(7), "DeviceID": DEVICE, "ShotTime": "20240604094549",
+          "SubImageList": {"SubImageInfoObject": [{"Type": "11", "Data": PNG}]}}]}}
+zipped = gzip.compress(json.dumps(faces).encode())
+r = requests.post(BASE + "/VIID/Faces", data=zipped, timeout=10,
+                  headers=dict(VIID_JSON, **{"Content-Encoding": "gzip"}))
+check(r.status_code == 200 and r.json()["ResponseStatusListObject"]["ResponseStatusObject"][0]["StatusCode"] == 0,
+      "a gzip body is accepted")
+r = post("/VIID/Faces", faces)
+check(r.status_code == 200 and r.json()["ResponseStatusListObject"]["ResponseStatusObject"][0]["StatusCode"] == 0,
+      "a repeated upload is answered as stored")
+r = post("/VIID/Faces", faces, device=OTHER)
+check(r.status_code == 401, "an unregistered peer cannot upload")
+r = requests.post(BASE + "/VIID/Faces", data=b"x" * (65 * 1024 * 1024), headers=VIID_JSON, timeout=30)
+check(r.status_code == 413, "an oversized body is refused with 413")
+r = requests.post(BASE + "/VIID/Faces", data=b"{not json", headers=VIID_JSON, timeout=10)
+check(r.status_code == 400 and r.json()["ResponseStatusObject"]["StatusCode"] == 7, "malformed JSON answers StatusCode 7")
 print("GA/T 1400 System conformance: all checks passed")

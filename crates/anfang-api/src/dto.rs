@@ -1446,6 +1446,70 @@ pub struct AccessParams {
     pub outcome: Option<String>,
 }
 
+/// Filters of the capture-record list.
+#[derive(Debug, Deserialize, IntoParams, Default)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CaptureParams {
+    /// Page number, from 1.
+    pub page: Option<i64>,
+    /// Rows per page, 1–200.
+    pub page_size: Option<i64>,
+    /// Community id.
+    pub community_id: Option<i64>,
+    /// Camera (device id).
+    pub device_id: Option<i64>,
+    /// face, person, motor_vehicle, non_motor_vehicle.
+    pub kind: Option<String>,
+    /// Plate number.
+    pub plate: Option<String>,
+    /// From, RFC 3339 (inclusive).
+    pub since: Option<String>,
+    /// Until, RFC 3339 (exclusive).
+    pub until: Option<String>,
+}
+
+/// A capture record.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaptureRecordDto {
+    /// Id.
+    pub id: i64,
+    /// Community.
+    pub community_id: Option<i64>,
+    /// Camera.
+    pub device_id: i64,
+    /// face, person, motor_vehicle, non_motor_vehicle.
+    pub kind: String,
+    /// The record id as uploaded.
+    pub record_id: String,
+    /// Captured, RFC 3339.
+    pub shot_at: String,
+    /// Plate, for vehicles.
+    pub plate: Option<String>,
+    /// Pictures kept.
+    pub images: usize,
+    /// The uploaded fields (image data removed).
+    pub attributes: serde_json::Value,
+}
+
+impl From<anfang_app::store::CaptureRecordRow> for CaptureRecordDto {
+    fn from(r: anfang_app::store::CaptureRecordRow) -> Self {
+        CaptureRecordDto {
+            id: r.id,
+            community_id: r.community_id,
+            device_id: r.device_id,
+            kind: r.kind,
+            record_id: r.record_id,
+            shot_at: rfc3339(r.shot_at),
+            plate: r.plate,
+            images: serde_json::from_str::<Vec<String>>(&r.image_keys)
+                .map(|k| k.len())
+                .unwrap_or(0),
+            attributes: serde_json::from_str(&r.attributes).unwrap_or_default(),
+        }
+    }
+}
+
 /// Invite a visitor.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

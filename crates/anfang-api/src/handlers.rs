@@ -96,6 +96,7 @@ pub(crate) fn routes() -> Router<ApiState> {
         .route("/devices/{id}/accepts", put(set_device_accepts))
         .route("/devices/{id}/config", put(configure_device))
         .route("/access-points", get(list_access_points))
+        .route("/capture-records", get(list_capture_records))
         .route("/devices/{id}/lane-code", get(lane_code))
         .route("/public/lanes/{code}/entry", post(no_plate_entry))
         .route("/public/lanes/{code}/tickets/{ticket}", get(no_plate_ticket))
@@ -968,6 +969,35 @@ pub async fn no_plate_exit(
     Ok(Json(TicketExitDto {
         open: answer.open,
         ticket: answer.ticket.into(),
+    }))
+}
+
+/// Capture records (GA/T 1400 faces, persons, vehicles) in scope, newest first.
+#[utoipa::path(get, path = "/api/v1/capture-records", tag = "devices", security(("bearer" = [])), params(CaptureParams),
+    responses((status = 200, body = PageDto<CaptureRecordDto>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_capture_records(
+    State(s): State<ApiState>,
+    c: Caller,
+    Query(p): Query<CaptureParams>,
+) -> ApiResult<Json<PageDto<CaptureRecordDto>>> {
+    let q = anfang_app::captures::CaptureQuery {
+        community_id: p.community_id,
+        device_id: p.device_id,
+        kind: p.kind.clone(),
+        plate: p.plate.clone(),
+        since: ms_of("since", p.since.as_deref())?,
+        until: ms_of("until", p.until.as_deref())?,
+    };
+    let page = PageRequest {
+        page: p.page.unwrap_or(1),
+        page_size: p.page_size.unwrap_or(reg::DEFAULT_PAGE_SIZE),
+    };
+    let rows = s.app.list_capture_records(&c.principal, &q, page).await?;
+    Ok(Json(PageDto {
+        total: rows.total,
+        page: page.page,
+        page_size: page.page_size,
+        items: rows.items.into_iter().map(CaptureRecordDto::from).collect(),
     }))
 }
 

@@ -7,6 +7,7 @@
 //! only speaks HTTP.
 
 use crate::ApiState;
+use anfang_gat1400::objects::{self, ObjectKind};
 use anfang_gat1400::{Challenge, Credentials, Registrations, StatusCode, Verdict};
 use axum::body::Bytes;
 use axum::extract::State;
@@ -216,7 +217,157 @@ pub async fn time(State(s): State<ApiState>) -> Response {
     json(Http::OK, anfang_gat1400::system_time(&s.viid.server_id, now))
 }
 
-/// The `/VIID` routes.
+/// The largest upload body (after gzip decompression): batches of objects with images.
+pub const UPLOAD_LIMIT: usize = 64 * 1024 * 1024;
+
+/// The peer of an upload: `User-Identify`, which must be registered (or sign the request).
+async fn uploader(s: &ApiState, headers: &HeaderMap, url: &str) -> Result<String, Response> {
+    let Some(peer) = headers
+        .get("user-identify")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .map(String::from)
+    else {
+        refused("no_user_identify");
+        return Err(challenge(s, url, ""));
+    };
+    if admitted(s, headers, "POST", &peer).await {
+        Ok(peer)
+    } else {
+        refused("not_registered");
+        Err(challenge(s, url, &peer))
+    }
+}
+
+/// One status per object, in upload order.
+fn status_list(url: &str, statuses: Vec<(String, StatusCode, String)>, now: i64) -> Response {
+    let items: Vec<serde_json::Value> = statuses
+        .into_iter()
+        .map(|(id, code, text)| {
+            anfang_gat1400::response_status(url, code, &text, &id, now)["ResponseStatusObject"].clone()
+        })
+        .collect();
+    json(
+        Http::OK,
+        serde_json::json!({"ResponseStatusListObject": {"ResponseStatusObject": items}}),
+    )
+}
+
+/// A batch of capture objects: each read on its own (a bad one fails alone with its status),
+/// the good ones stored together, one status per object.
+async fn upload(
+    s: ApiState,
+    headers: HeaderMap,
+    body: Bytes,
+    kind: ObjectKind,
+    url: &'static str,
+) -> Response {
+    let peer = match uploader(&s, &headers, url).await {
+        Ok(peer) => peer,
+        Err(refusal) => return refusal,
+    };
+    let now = s.app.clock().now_ms();
+    let parsed: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            refused("bad_json");
+            let body =
+                anfang_gat1400::response_status(url, StatusCode::InvalidJsonFormat, &e.to_string(), "", now);
+            return json(Http::BAD_REQUEST, body);
+        }
+    };
+    let items = match objects::read_batch(kind, parsed.to_string().as_bytes()) {
+        Ok(items) => items,
+        Err(e) => {
+            refused("bad_batch");
+            let body = anfang_gat1400::response_status(url, StatusCode::InvalidJsonContent, &e.0, "", now);
+            return json(Http::BAD_REQUEST, body);
+        }
+    };
+    let (list_key, object_key, _) = kind.keys();
+    let raw: Vec<serde_json::Value> = match &parsed[list_key][object_key] {
+        serde_json::Value::Array(a) => a.clone(),
+        other => vec![other.clone()],
+    };
+    let mut statuses: Vec<(String, StatusCode, String)> = Vec::with_capacity(items.len());
+    let mut batch = Vec::new();
+    let mut positions = Vec::new();
+    for (i, item) in items.into_iter().enumerate() {
+        match item {
+            Ok(object) => {
+                for deviation in &object.deviations {
+                    metrics::counter!("anfang_viid_deviations_total", "kind" => *deviation).increment(1);
+                }
+                statuses.push((object.record_id.clone(), StatusCode::Ok, "OK".into()));
+                positions.push(i);
+                batch.push(anfang_app::captures::NewCapture {
+                    kind: kind.as_str(),
+                    camera_code: object.device_id.clone(),
+                    record_id: object.record_id,
+                    shot_at_ms: object.shot_at_ms,
+                    plate: object.plate,
+                    attributes_json: object.attributes.to_string(),
+                    images: object.images.into_iter().map(|i| i.bytes).collect(),
+                    content_hash: object.content_hash,
+                });
+            }
+            Err(e) => {
+                refused("bad_object");
+                let id = raw.get(i).map(|v| objects::id_of(kind, v)).unwrap_or_default();
+                statuses.push((id, StatusCode::InvalidJsonContent, e.0));
+            }
+        }
+    }
+    if !batch.is_empty() {
+        match s.app.ingest_captures(&peer, &batch).await {
+            Ok(outcomes) => {
+                for (pos, outcome) in positions.iter().zip(outcomes) {
+                    if outcome == anfang_app::captures::CaptureOutcome::Duplicate {
+                        statuses[*pos].2 = "OK (duplicate)".into();
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(peer, error = %e, "VIID batch not stored");
+                for pos in positions {
+                    statuses[pos].1 = StatusCode::DeviceError;
+                    statuses[pos].2 = "not stored; resend".into();
+                }
+            }
+        }
+    }
+    status_list(url, statuses, now)
+}
+
+/// `POST /VIID/Faces`.
+pub async fn faces(State(s): State<ApiState>, headers: HeaderMap, body: Bytes) -> Response {
+    upload(s, headers, body, ObjectKind::Face, "/VIID/Faces").await
+}
+
+/// `POST /VIID/Persons`.
+pub async fn persons(State(s): State<ApiState>, headers: HeaderMap, body: Bytes) -> Response {
+    upload(s, headers, body, ObjectKind::Person, "/VIID/Persons").await
+}
+
+/// `POST /VIID/MotorVehicles`.
+pub async fn motor_vehicles(State(s): State<ApiState>, headers: HeaderMap, body: Bytes) -> Response {
+    upload(s, headers, body, ObjectKind::MotorVehicle, "/VIID/MotorVehicles").await
+}
+
+/// `POST /VIID/NonMotorVehicles`.
+pub async fn non_motor_vehicles(State(s): State<ApiState>, headers: HeaderMap, body: Bytes) -> Response {
+    upload(
+        s,
+        headers,
+        body,
+        ObjectKind::NonMotorVehicle,
+        "/VIID/NonMotorVehicles",
+    )
+    .await
+}
+
+/// The `/VIID` routes: System, and uploads (gzip bodies accepted, at most [`UPLOAD_LIMIT`]).
 pub(crate) fn routes() -> axum::Router<ApiState> {
     use axum::routing::{get, post};
     axum::Router::new()
@@ -224,4 +375,10 @@ pub(crate) fn routes() -> axum::Router<ApiState> {
         .route("/VIID/System/Keepalive", post(keepalive))
         .route("/VIID/System/UnRegister", post(unregister))
         .route("/VIID/System/Time", get(time))
+        .route("/VIID/Faces", post(faces))
+        .route("/VIID/Persons", post(persons))
+        .route("/VIID/MotorVehicles", post(motor_vehicles))
+        .route("/VIID/NonMotorVehicles", post(non_motor_vehicles))
+        .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_LIMIT))
+        .layer(tower_http::decompression::RequestDecompressionLayer::new())
 }

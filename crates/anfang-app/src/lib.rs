@@ -12,6 +12,7 @@ pub mod accesspoints;
 pub mod audit;
 pub mod auth;
 pub mod booth;
+pub mod captures;
 pub mod denylist;
 mod error;
 pub mod excel;

@@ -9,6 +9,7 @@
 //! Invariant: no I/O and no clock: times come in as milliseconds.
 
 pub mod digest;
+pub mod objects;
 pub mod registry;
 pub mod system;
 

@@ -273,6 +273,26 @@ fn face_photo(r: &AnyRow) -> StoreResult<FacePhotoRow> {
         }
     ))
 }
+const CAPTURE_COLS: &str = "c.id, c.community_id, c.device_id, c.kind, c.record_id, c.content_hash, c.shot_at, \
+     c.plate, c.attributes, c.image_keys, c.received_at";
+fn capture_record(r: &AnyRow) -> StoreResult<CaptureRecordRow> {
+    Ok(decode!(
+        r,
+        CaptureRecordRow {
+            id,
+            community_id,
+            device_id,
+            kind,
+            record_id,
+            content_hash,
+            shot_at,
+            plate,
+            attributes,
+            image_keys,
+            received_at
+        }
+    ))
+}
 const PASS_COLS: &str = "id, community_id, plate_number, holder_name, valid_from, valid_until, fee_cents, \
                          created_by, created_at, revoked_at";
 fn parking_pass(r: &AnyRow) -> StoreResult<ParkingPassRow> {
@@ -1270,6 +1290,67 @@ impl Tx for SqlTx {
             .bind(person_id);
         self.exec(&q).await?;
         Ok(keys)
+    }
+
+    async fn insert_capture_record(&mut self, new: &NewCaptureRecord) -> StoreResult<Option<i64>> {
+        let mut q = Q::new(
+            "INSERT INTO capture_records (community_id, device_id, kind, record_id, content_hash, shot_at, plate, \
+             attributes, image_keys, received_at) VALUES (",
+        );
+        q.bind(new.community_id)
+            .sql(", ")
+            .bind(new.device_id)
+            .sql(", ")
+            .bind(&new.kind)
+            .sql(", ")
+            .bind(&new.record_id);
+        q.sql(", ")
+            .bind(&new.content_hash)
+            .sql(", ")
+            .bind(new.shot_at)
+            .sql(", ")
+            .bind(&new.plate);
+        q.sql(", ")
+            .bind(&new.attributes)
+            .sql(", ")
+            .bind(&new.image_keys)
+            .sql(", ")
+            .bind(new.received_at);
+        // A repeat of the same upload is not an error: the batch answers it as stored.
+        q.sql(") ON CONFLICT (device_id, record_id, content_hash) DO NOTHING RETURNING id");
+        match self.one(&q).await? {
+            Some(row) => Ok(Some(row.try_get("id").map_err(map_err)?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn list_capture_records(
+        &mut self,
+        filter: &Filter,
+        since: Option<i64>,
+        until: Option<i64>,
+        page: Page,
+    ) -> StoreResult<Paged<CaptureRecordRow>> {
+        let mut q = Q::new("FROM capture_records c WHERE 1 = 1");
+        q.and_scope("c.community_id", filter)
+            .and_eq("c.community_id", filter.community_id)
+            .and_eq("c.device_id", filter.device_id)
+            .and_eq("c.kind", filter.kind.as_ref())
+            .and_eq("c.plate", filter.plate_number.as_ref());
+        if let Some(since) = since {
+            q.sql(" AND c.shot_at >= ").bind(since);
+        }
+        if let Some(until) = until {
+            q.sql(" AND c.shot_at < ").bind(until);
+        }
+        self.paged(
+            CAPTURE_COLS,
+            &q,
+            "c.shot_at DESC, c.id DESC",
+            page,
+            capture_record,
+        )
+        .await
     }
 
     async fn insert_parking_pass(&mut self, new: &NewParkingPass) -> StoreResult<i64> {

@@ -729,6 +729,52 @@ async fn access_control_round_trips(store: &dyn Store, ids: &Ids) {
     assert_eq!(keys, vec!["faces/1/a".to_string(), "faces/1/b".to_string()]);
     assert!(tx.face_photo(person).await.unwrap().is_none());
     assert!(tx.remove_face_photos(person, 35).await.unwrap().is_empty());
+    let capture = |record_id: &str, hash: &str, shot_at: i64| NewCaptureRecord {
+        community_id: Some(ids.community_a),
+        device_id: device,
+        kind: "motor_vehicle".into(),
+        record_id: record_id.into(),
+        content_hash: hash.into(),
+        shot_at,
+        plate: Some("鲁C12345".into()),
+        attributes: "{}".into(),
+        image_keys: "[]".into(),
+        received_at: shot_at + 1,
+    };
+    let c1 = tx.insert_capture_record(&capture("R1", "h1", 100)).await.unwrap();
+    assert!(c1.is_some());
+    assert_eq!(
+        tx.insert_capture_record(&capture("R1", "h1", 100)).await.unwrap(),
+        None,
+        "the same upload twice is one record"
+    );
+    assert!(
+        tx.insert_capture_record(&capture("R1", "h2", 200))
+            .await
+            .unwrap()
+            .is_some(),
+        "a reused record id with other content is another record"
+    );
+    let by_plate = Filter {
+        plate_number: Some("鲁C12345".into()),
+        ..Filter::default()
+    };
+    let found = tx
+        .list_capture_records(&by_plate, Some(150), None, Page::first(10))
+        .await
+        .unwrap();
+    assert_eq!((found.total, found.items[0].content_hash.as_str()), (1, "h2"));
+    let elsewhere = Filter {
+        community_ids: Some(vec![ids.community_b]),
+        ..Filter::default()
+    };
+    assert_eq!(
+        tx.list_capture_records(&elsewhere, None, None, Page::first(10))
+            .await
+            .unwrap()
+            .total,
+        0
+    );
     let pass = |plate: &str| NewParkingPass {
         community_id: ids.community_a,
         plate_number: plate.into(),

@@ -202,6 +202,16 @@ pub trait Tx: Send {
     async fn face_photo(&mut self, person_id: i64) -> StoreResult<Option<FacePhotoRow>>;
     /// Marks a person's active face photos removed; returns their image keys.
     async fn remove_face_photos(&mut self, person_id: i64, at: i64) -> StoreResult<Vec<String>>;
+    /// Stores a capture record; `None` when the same (device, record id, content) exists.
+    async fn insert_capture_record(&mut self, new: &NewCaptureRecord) -> StoreResult<Option<i64>>;
+    /// Capture records, newest first (`filter`: scope, community, device, kind, plate).
+    async fn list_capture_records(
+        &mut self,
+        filter: &Filter,
+        since: Option<i64>,
+        until: Option<i64>,
+        page: Page,
+    ) -> StoreResult<Paged<CaptureRecordRow>>;
     /// Records a parking pass.
     async fn insert_parking_pass(&mut self, new: &NewParkingPass) -> StoreResult<i64>;
     /// One parking pass.

@@ -817,6 +817,58 @@ pub struct ParkingPassRow {
     pub revoked_at: Option<i64>,
 }
 
+/// A new capture record (GA/T 1400 face, person or vehicle).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCaptureRecord {
+    /// The camera's community, once assigned.
+    pub community_id: Option<i64>,
+    /// The camera.
+    pub device_id: i64,
+    /// `face`, `person`, `motor_vehicle`, `non_motor_vehicle`.
+    pub kind: String,
+    /// The record id as uploaded (41 or 48 digits by the standard; vendors deviate).
+    pub record_id: String,
+    /// Hex SHA-256 of the object as uploaded (vendors reuse record ids).
+    pub content_hash: String,
+    /// When it was captured (ms).
+    pub shot_at: i64,
+    /// The plate, for vehicles.
+    pub plate: Option<String>,
+    /// The object's fields without image data (JSON).
+    pub attributes: String,
+    /// Image-store keys of its pictures (JSON array).
+    pub image_keys: String,
+    /// When it arrived (ms).
+    pub received_at: i64,
+}
+
+/// A stored capture record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaptureRecordRow {
+    /// Id.
+    pub id: i64,
+    /// Community.
+    pub community_id: Option<i64>,
+    /// Camera.
+    pub device_id: i64,
+    /// Kind.
+    pub kind: String,
+    /// Record id.
+    pub record_id: String,
+    /// Content hash.
+    pub content_hash: String,
+    /// Captured (ms).
+    pub shot_at: i64,
+    /// Plate.
+    pub plate: Option<String>,
+    /// Fields (JSON).
+    pub attributes: String,
+    /// Image keys (JSON array).
+    pub image_keys: String,
+    /// Arrived (ms).
+    pub received_at: i64,
+}
+
 /// A new deny-list entry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewDenyEntry {

@@ -32,12 +32,29 @@ fn anfang(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).to_string()
 }
 
-#[test]
-fn an_independent_python_client_registers_keeps_alive_and_unregisters() {
+async fn get(http: &reqwest::Client, url: String, token: &str) -> serde_json::Value {
+    http.get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_independent_python_client_registers_keeps_alive_and_unregisters() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("d");
     let data = data.to_str().unwrap();
-    anfang(&["init", "--data-dir", data]);
+    let init = anfang(&["init", "--data-dir", data]);
+    let password = init
+        .lines()
+        .find_map(|l| l.strip_prefix("admin password: "))
+        .unwrap()
+        .trim()
+        .to_string();
     let code = "34078100001190001002";
     let out = anfang(&[
         "device",
@@ -92,4 +109,34 @@ fn an_independent_python_client_registers_keeps_alive_and_unregisters() {
     );
     assert!(out.status.success(), "conformance failed:\n{text}");
     assert!(text.contains("all checks passed"), "{text}");
+    // What the camera uploaded is queryable: two vehicles and one face (stored once).
+    let http = reqwest::Client::new();
+    let login: serde_json::Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": "admin", "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap().to_string();
+    let records = get(
+        &http,
+        format!("{base}/api/v1/capture-records?page_size=50"),
+        &token,
+    )
+    .await;
+    assert_eq!(records["total"], 3, "{records}");
+    let by_plate = get(
+        &http,
+        format!("{base}/api/v1/capture-records?plate=浙B0560Z"),
+        &token,
+    )
+    .await;
+    assert_eq!(by_plate["items"][0]["images"], 1, "{by_plate}");
+    assert!(
+        !by_plate.to_string().contains("iVBOR"),
+        "no image data in records"
+    );
 }

@@ -1,0 +1,153 @@
+//! Capture records: faces, persons and vehicles that capture cameras upload (GA/T 1400). Each
+//! object becomes one record with its pictures sealed in the image store; identity is (camera,
+//! record id, content hash), so a repeated upload is answered as stored without a second
+//! record, while a reused id with other content is kept as another record. Records are
+//! listed within the caller's scope.
+
+use crate::{App, AppError, AppResult, Permission, Principal};
+use anfang_store::*;
+
+/// One object to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCapture {
+    /// `face`, `person`, `motor_vehicle`, `non_motor_vehicle`.
+    pub kind: &'static str,
+    /// The camera that captured it (its 20-digit code), when the object names a registered one.
+    pub camera_code: Option<String>,
+    /// Its id as uploaded.
+    pub record_id: String,
+    /// Capture time (ms); arrival time when absent.
+    pub shot_at_ms: Option<i64>,
+    /// The plate, for vehicles.
+    pub plate: Option<String>,
+    /// Its fields without image data (JSON).
+    pub attributes_json: String,
+    /// Its pictures (bytes).
+    pub images: Vec<Vec<u8>>,
+    /// Hex SHA-256 of the object as uploaded.
+    pub content_hash: String,
+}
+
+/// What became of one object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaptureOutcome {
+    /// Stored now.
+    Stored,
+    /// The same upload was stored before.
+    Duplicate,
+}
+
+/// Which records.
+#[derive(Debug, Clone, Default)]
+pub struct CaptureQuery {
+    /// Community.
+    pub community_id: Option<i64>,
+    /// Camera.
+    pub device_id: Option<i64>,
+    /// Kind.
+    pub kind: Option<String>,
+    /// Plate.
+    pub plate: Option<String>,
+    /// From (ms, inclusive).
+    pub since: Option<i64>,
+    /// Until (ms, exclusive).
+    pub until: Option<i64>,
+}
+
+/// The vault context of capture pictures.
+const CAPTURE_CONTEXT: &str = "capture_image";
+
+impl App {
+    /// Stores a batch uploaded by the peer `uploader` (a camera or a lower platform): the
+    /// pictures first (sealed, one file each), then every record in one transaction.
+    pub async fn ingest_captures(
+        &self,
+        uploader: &str,
+        batch: &[NewCapture],
+    ) -> AppResult<Vec<CaptureOutcome>> {
+        let peer = self
+            .cached_device(uploader)
+            .await?
+            .ok_or(AppError::NotFound { entity: "device" })?;
+        let now = self.clock.now_ms();
+        let mut rows = Vec::with_capacity(batch.len());
+        for capture in batch {
+            // A lower platform uploads for its cameras: the record belongs to the camera when
+            // we know it, to the uploader otherwise.
+            let camera = match &capture.camera_code {
+                Some(code) if code != uploader => {
+                    self.cached_device(code).await?.unwrap_or_else(|| peer.clone())
+                }
+                _ => peer.clone(),
+            };
+            let mut keys = Vec::with_capacity(capture.images.len());
+            for (n, bytes) in capture.images.iter().enumerate() {
+                let name = self.vault.blind_index(
+                    "capture_image",
+                    &format!("{}:{}:{}", camera.id, capture.record_id, capture.content_hash),
+                );
+                let key = format!("captures/{}/{}-{n}", camera.id, &name[..32]);
+                let sealed = self.vault.encrypt_bytes(CAPTURE_CONTEXT, bytes)?;
+                self.images
+                    .put(&key, &sealed)
+                    .await
+                    .map_err(|e| AppError::Internal(format!("image store: {e}")))?;
+                keys.push(key);
+            }
+            rows.push(NewCaptureRecord {
+                community_id: camera.community_id,
+                device_id: camera.id,
+                kind: capture.kind.to_string(),
+                record_id: capture.record_id.clone(),
+                content_hash: capture.content_hash.clone(),
+                shot_at: capture.shot_at_ms.unwrap_or(now),
+                plate: capture
+                    .plate
+                    .as_deref()
+                    .map(anfang_domain::plate::normalize_plate),
+                attributes: capture.attributes_json.clone(),
+                image_keys: serde_json::to_string(&keys).map_err(|e| AppError::Internal(e.to_string()))?,
+                received_at: now,
+            });
+        }
+        let mut tx = self.store.write().await?;
+        let mut outcomes = Vec::with_capacity(rows.len());
+        for row in &rows {
+            outcomes.push(match tx.insert_capture_record(row).await? {
+                Some(_) => CaptureOutcome::Stored,
+                None => CaptureOutcome::Duplicate,
+            });
+        }
+        tx.touch_device(peer.id, now, None, None).await?;
+        tx.commit().await?;
+        metrics::counter!("anfang_capture_records_total")
+            .increment(outcomes.iter().filter(|o| **o == CaptureOutcome::Stored).count() as u64);
+        Ok(outcomes)
+    }
+
+    /// Capture records in scope, newest first.
+    pub async fn list_capture_records(
+        &self,
+        who: &Principal,
+        q: &CaptureQuery,
+        page: crate::registry::PageRequest,
+    ) -> AppResult<Paged<CaptureRecordRow>> {
+        who.require(Permission::ReadPersons)?;
+        if who.scope.houses.is_some() {
+            // Residents see no camera records.
+            return Err(AppError::Forbidden("capture records are for staff".into()));
+        }
+        let mut filter = who.scope.filter();
+        if let Some(id) = q.community_id {
+            who.scope.check_community(id, "community")?;
+        }
+        filter.community_id = q.community_id;
+        filter.device_id = q.device_id;
+        filter.kind = q.kind.clone();
+        filter.plate_number = q.plate.as_deref().map(anfang_domain::plate::normalize_plate);
+        let mut tx = self.store.read().await?;
+        Ok(tx
+            .list_capture_records(&filter, q.since, q.until, page.to_page()?)
+            .await?)
+    }
+}
