@@ -123,4 +123,14 @@ r = requests.post(BASE + "/VIID/Faces", data=b"x" * (65 * 1024 * 1024), headers=
 check(r.status_code == 413, "an oversized body is refused with 413")
 r = requests.post(BASE + "/VIID/Faces", data=b"{not json", headers=VIID_JSON, timeout=10)
 check(r.status_code == 400 and r.json()["ResponseStatusObject"]["StatusCode"] == 7, "malformed JSON answers StatusCode 7")
+
+# 8. The camera catalogue: our cameras with IsOnline; a peer's status report, unknown ones refused.
+r = requests.get(BASE + "/VIID/APEs", headers=VIID_JSON, timeout=10)
+apes = r.json()["APEListObject"]["APEObject"]
+check(r.status_code == 200 and any(a["ApeID"] == DEVICE and a["IsOnline"] == "1" for a in apes),
+      "APEs lists the camera as online")
+report = {"APEListObject": {"APEObject": [{"ApeID": DEVICE, "IsOnline": "1"}, {"ApeID": OTHER, "IsOnline": "1"}]}}
+r = requests.put(BASE + "/VIID/APEs", data=json.dumps(report), headers=VIID_JSON, timeout=10)
+codes = [i["StatusCode"] for i in r.json()["ResponseStatusListObject"]["ResponseStatusObject"]]
+check(r.status_code == 200 and codes == [0, 4], f"a status report answers each camera: {codes}")
 print("GA/T 1400 System conformance: all checks passed")

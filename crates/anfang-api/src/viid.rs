@@ -367,6 +367,102 @@ pub async fn non_motor_vehicles(State(s): State<ApiState>, headers: HeaderMap, b
     .await
 }
 
+/// A camera counts as online when heard from within this long.
+const APE_ONLINE_MS: i64 = 300_000;
+
+/// `GET /VIID/APEs`: our capture cameras as `APEListObject`, with `IsOnline`.
+pub async fn apes(State(s): State<ApiState>, headers: HeaderMap) -> Response {
+    const URL: &str = "/VIID/APEs";
+    if let Err(refusal) = uploader(&s, &headers, URL).await {
+        return refusal;
+    }
+    let cameras = match s.app.viid_cameras(APE_ONLINE_MS).await {
+        Ok(c) => c,
+        Err(e) => return crate::ApiError::from(e).into_response(),
+    };
+    let list: Vec<serde_json::Value> = cameras
+        .into_iter()
+        .map(|(d, online)| {
+            serde_json::json!({
+                "ApeID": d.code,
+                "Name": d.name,
+                "Model": d.kind,
+                "Longitude": d.x,
+                "Latitude": d.y,
+                "IsOnline": if online { "1" } else { "2" },
+            })
+        })
+        .collect();
+    json(
+        Http::OK,
+        serde_json::json!({"APEListObject": {"APEObject": list}}),
+    )
+}
+
+/// `POST`/`PUT /VIID/APEs`: a lower platform reports its cameras (`APEObject` with
+/// `IsOnline`, `1` online); known cameras reported online count as heard from, unknown ones
+/// are answered 4 (not registered here).
+pub async fn report_apes(State(s): State<ApiState>, headers: HeaderMap, body: Bytes) -> Response {
+    const URL: &str = "/VIID/APEs";
+    if let Err(refusal) = uploader(&s, &headers, URL).await {
+        return refusal;
+    }
+    let now = s.app.clock().now_ms();
+    let value: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            refused("bad_json");
+            let body =
+                anfang_gat1400::response_status(URL, StatusCode::InvalidJsonFormat, &e.to_string(), "", now);
+            return json(Http::BAD_REQUEST, body);
+        }
+    };
+    let objects = match &value["APEListObject"]["APEObject"] {
+        serde_json::Value::Array(a) => a.clone(),
+        single @ serde_json::Value::Object(_) => vec![single.clone()],
+        _ => {
+            refused("bad_batch");
+            let body = anfang_gat1400::response_status(
+                URL,
+                StatusCode::InvalidJsonContent,
+                "APEListObject.APEObject is missing",
+                "",
+                now,
+            );
+            return json(Http::BAD_REQUEST, body);
+        }
+    };
+    let reports: Vec<(String, bool)> = objects
+        .iter()
+        .map(|o| {
+            let id = o["ApeID"].as_str().unwrap_or_default().trim().to_string();
+            let online = matches!(&o["IsOnline"], serde_json::Value::String(v) if v.trim() == "1")
+                || o["IsOnline"] == serde_json::json!(1);
+            (id, online)
+        })
+        .collect();
+    let known = match s.app.report_camera_status(&reports).await {
+        Ok(k) => k,
+        Err(e) => return crate::ApiError::from(e).into_response(),
+    };
+    let statuses = reports
+        .into_iter()
+        .zip(known)
+        .map(|((id, _), known)| {
+            if known {
+                (id, StatusCode::Ok, "OK".to_string())
+            } else {
+                (
+                    id,
+                    StatusCode::InvalidOperation,
+                    "not registered here".to_string(),
+                )
+            }
+        })
+        .collect();
+    status_list(URL, statuses, now)
+}
+
 /// The `/VIID` routes: System, and uploads (gzip bodies accepted, at most [`UPLOAD_LIMIT`]).
 pub(crate) fn routes() -> axum::Router<ApiState> {
     use axum::routing::{get, post};
@@ -379,6 +475,7 @@ pub(crate) fn routes() -> axum::Router<ApiState> {
         .route("/VIID/Persons", post(persons))
         .route("/VIID/MotorVehicles", post(motor_vehicles))
         .route("/VIID/NonMotorVehicles", post(non_motor_vehicles))
+        .route("/VIID/APEs", get(apes).post(report_apes).put(report_apes))
         .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_LIMIT))
         .layer(tower_http::decompression::RequestDecompressionLayer::new())
 }

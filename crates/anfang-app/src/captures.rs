@@ -151,3 +151,45 @@ impl App {
             .await?)
     }
 }
+
+impl App {
+    /// The cameras that speak GA/T 1400 (the `APE` catalogue a VIID peer may read), with
+    /// whether each was heard from within `online_ms`.
+    pub async fn viid_cameras(&self, online_ms: i64) -> AppResult<Vec<(DeviceRow, bool)>> {
+        let mut tx = self.store.read().await?;
+        let now = self.clock.now_ms();
+        Ok(tx
+            .list_devices(&Filter::default(), Page::ALL)
+            .await?
+            .items
+            .into_iter()
+            .filter(|d| d.protocol == "gat1400")
+            .map(|d| {
+                let online = d.last_seen_at.is_some_and(|t| now - t <= online_ms);
+                (d, online)
+            })
+            .collect())
+    }
+
+    /// A peer reports its cameras' status (`APEObject` with `IsOnline`): each known camera
+    /// reported online counts as heard from now. Returns, per report, whether the camera is
+    /// registered here.
+    pub async fn report_camera_status(&self, reports: &[(String, bool)]) -> AppResult<Vec<bool>> {
+        let now = self.clock.now_ms();
+        let mut tx = self.store.write().await?;
+        let mut known = Vec::with_capacity(reports.len());
+        for (code, online) in reports {
+            match tx.device_by_code(code).await? {
+                Some(device) => {
+                    if *online {
+                        tx.touch_device(device.id, now, None, None).await?;
+                    }
+                    known.push(true);
+                }
+                None => known.push(false),
+            }
+        }
+        tx.commit().await?;
+        Ok(known)
+    }
+}
