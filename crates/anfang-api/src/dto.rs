@@ -1266,6 +1266,17 @@ pub struct QueuedCommandDto {
     pub command_id: i64,
 }
 
+/// A superior platform's queue.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CascadeTargetDto {
+    /// The target's name.
+    pub name: String,
+    /// Items waiting.
+    pub pending: i64,
+    /// The last delivery, RFC 3339.
+    pub last_delivered_at: Option<String>,
+}
+
 /// Put a person on the deny list.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -97,6 +97,7 @@ pub(crate) fn routes() -> Router<ApiState> {
         .route("/devices/{id}/config", put(configure_device))
         .route("/access-points", get(list_access_points))
         .route("/capture-records", get(list_capture_records))
+        .route("/cascade-targets", get(list_cascade_targets))
         .route("/devices/{id}/lane-code", get(lane_code))
         .route("/public/lanes/{code}/entry", post(no_plate_entry))
         .route("/public/lanes/{code}/tickets/{ticket}", get(no_plate_ticket))
@@ -999,6 +1000,26 @@ pub async fn list_capture_records(
         page_size: page.page_size,
         items: rows.items.into_iter().map(CaptureRecordDto::from).collect(),
     }))
+}
+
+/// The superior platforms records are forwarded to, with their queues (district-wide users).
+#[utoipa::path(get, path = "/api/v1/cascade-targets", tag = "devices", security(("bearer" = [])),
+    responses((status = 200, body = Vec<CascadeTargetDto>), (status = 403, body = ErrorBody)))]
+pub async fn list_cascade_targets(
+    State(s): State<ApiState>,
+    c: Caller,
+) -> ApiResult<Json<Vec<CascadeTargetDto>>> {
+    let targets = s.app.cascade_targets(&c.principal).await?;
+    Ok(Json(
+        targets
+            .into_iter()
+            .map(|(name, depth)| CascadeTargetDto {
+                name,
+                pending: depth.pending,
+                last_delivered_at: depth.last_delivered_at.map(rfc3339),
+            })
+            .collect(),
+    ))
 }
 
 /// A community's door deny list (禁止通行名单), newest first.

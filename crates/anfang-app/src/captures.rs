@@ -114,7 +114,14 @@ impl App {
         let mut outcomes = Vec::with_capacity(rows.len());
         for row in &rows {
             outcomes.push(match tx.insert_capture_record(row).await? {
-                Some(_) => CaptureOutcome::Stored,
+                Some(id) => {
+                    // Forwarded upward from the same commit: nothing acknowledged is lost.
+                    let payload = serde_json::json!({"record": id}).to_string();
+                    for target in &self.config.cascade_targets {
+                        tx.enqueue_cascade(target, &row.kind, &payload, now).await?;
+                    }
+                    CaptureOutcome::Stored
+                }
                 None => CaptureOutcome::Duplicate,
             });
         }

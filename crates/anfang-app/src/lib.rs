@@ -13,6 +13,7 @@ pub mod audit;
 pub mod auth;
 pub mod booth;
 pub mod captures;
+pub mod cascade;
 pub mod denylist;
 mod error;
 pub mod excel;
@@ -46,6 +47,8 @@ pub struct AppConfig {
     pub lockout_threshold: i64,
     /// How long a lockout lasts, in seconds.
     pub lockout_secs: i64,
+    /// The superior platforms capture records are forwarded to (their names).
+    pub cascade_targets: Vec<String>,
 }
 
 impl Default for AppConfig {
@@ -54,6 +57,7 @@ impl Default for AppConfig {
             session_ttl_secs: 12 * 3600,
             lockout_threshold: 5,
             lockout_secs: 15 * 60,
+            cascade_targets: Vec::new(),
         }
     }
 }

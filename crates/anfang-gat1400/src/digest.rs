@@ -53,6 +53,44 @@ impl Challenge {
     }
 }
 
+impl Challenge {
+    /// Reads a `WWW-Authenticate: Digest …` value (any order, quoted or not).
+    pub fn parse(header: &str) -> Result<Challenge, DigestError> {
+        let header = header.trim();
+        let rest = header
+            .get(..6)
+            .filter(|scheme| scheme.eq_ignore_ascii_case("digest"))
+            .map(|_| &header[6..])
+            .ok_or(DigestError::NotDigest)?;
+        let mut p = parameters(rest);
+        Ok(Challenge {
+            realm: p.remove("realm").unwrap_or_default(),
+            nonce: p.remove("nonce").ok_or(DigestError::Missing("nonce"))?,
+            opaque: p.remove("opaque").unwrap_or_default(),
+        })
+    }
+
+    /// The `Authorization` value answering this challenge (`qop=auth`, `nc=00000001`).
+    pub fn answer(&self, method: &str, uri: &str, username: &str, password: &str, cnonce: &str) -> String {
+        let credentials = Credentials {
+            username: username.to_string(),
+            realm: self.realm.clone(),
+            nonce: self.nonce.clone(),
+            uri: uri.to_string(),
+            response: String::new(),
+            qop: Some("auth".into()),
+            nc: Some("00000001".into()),
+            cnonce: Some(cnonce.to_string()),
+            opaque: Some(self.opaque.clone()),
+        };
+        let response = credentials.expected(method, password);
+        format!(
+            "Digest username=\"{username}\", realm=\"{}\", nonce=\"{}\", uri=\"{uri}\", qop=auth, nc=00000001, cnonce=\"{cnonce}\", response=\"{response}\", opaque=\"{}\"",
+            self.realm, self.nonce, self.opaque
+        )
+    }
+}
+
 /// The parameters of a Digest `Authorization` header.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Credentials {
@@ -204,6 +242,21 @@ mod tests {
         );
         // The regex a published Python client uses.
         assert!(header.starts_with("Digest realm=\"") && header.find("qop=") < header.find("nonce="));
+    }
+
+    #[test]
+    fn our_answer_to_a_challenge_verifies() {
+        let challenge = Challenge::parse(r#"Digest realm="r", qop="auth", nonce="n", opaque="o""#).unwrap();
+        let header = challenge.answer(
+            "POST",
+            "/VIID/System/Register",
+            "34078100001190001002",
+            "pw",
+            "c1",
+        );
+        let c = Credentials::parse(&header).unwrap();
+        assert_eq!(c.opaque.as_deref(), Some("o"));
+        assert_eq!(c.verify("POST", "pw"), Ok(()));
     }
 
     #[test]

@@ -1353,6 +1353,93 @@ impl Tx for SqlTx {
         .await
     }
 
+    async fn enqueue_cascade(
+        &mut self,
+        target: &str,
+        kind: &str,
+        payload: &str,
+        at: i64,
+    ) -> StoreResult<i64> {
+        let mut q = Q::new("INSERT INTO cascade_queue (target, kind, payload, created_at) VALUES (");
+        q.bind(target)
+            .sql(", ")
+            .bind(kind)
+            .sql(", ")
+            .bind(payload)
+            .sql(", ")
+            .bind(at)
+            .sql(") RETURNING id");
+        self.insert(&q, "cascade item").await
+    }
+
+    async fn pending_cascade(&mut self, target: &str, limit: i64) -> StoreResult<Vec<CascadeRow>> {
+        let mut q = Q::new(
+            "SELECT id, target, kind, payload, created_at, attempts FROM cascade_queue \
+             WHERE delivered_at IS NULL AND target = ",
+        );
+        q.bind(target).sql(" ORDER BY id LIMIT ").bind(limit);
+        self.all(&q)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(decode!(
+                    r,
+                    CascadeRow {
+                        id,
+                        target,
+                        kind,
+                        payload,
+                        created_at,
+                        attempts
+                    }
+                ))
+            })
+            .collect()
+    }
+
+    async fn mark_cascade_delivered(&mut self, ids: &[i64], at: i64) -> StoreResult<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut q = Q::new("UPDATE cascade_queue SET delivered_at = ");
+        q.bind(at).sql(" WHERE id IN (");
+        q.bind_list(ids).sql(")");
+        self.exec(&q).await.map(|_| ())
+    }
+
+    async fn note_cascade_failure(&mut self, ids: &[i64], error: &str) -> StoreResult<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut q = Q::new("UPDATE cascade_queue SET attempts = attempts + 1, last_error = ");
+        q.bind(error).sql(" WHERE id IN (");
+        q.bind_list(ids).sql(")");
+        self.exec(&q).await.map(|_| ())
+    }
+
+    async fn cascade_depth(&mut self, target: &str) -> StoreResult<CascadeDepth> {
+        let mut q = Q::new(
+            "SELECT COUNT(*) FILTER (WHERE delivered_at IS NULL) AS pending, MAX(delivered_at) AS last_delivered_at \
+             FROM cascade_queue WHERE target = ",
+        );
+        q.bind(target);
+        let row = self.one(&q).await?.ok_or(StoreError::NotFound {
+            entity: "cascade target",
+        })?;
+        Ok(CascadeDepth {
+            pending: row.try_get("pending").map_err(map_err)?,
+            last_delivered_at: row.try_get("last_delivered_at").map_err(map_err)?,
+        })
+    }
+
+    async fn capture_record(&mut self, id: i64) -> StoreResult<Option<CaptureRecordRow>> {
+        let mut q = Q::new(&format!(
+            "SELECT {CAPTURE_COLS} FROM capture_records c WHERE c.id = "
+        ));
+        q.bind(id);
+        self.one_as(&q, capture_record).await
+    }
+
     async fn insert_parking_pass(&mut self, new: &NewParkingPass) -> StoreResult<i64> {
         let mut q = Q::new(
             "INSERT INTO parking_passes (community_id, plate_number, holder_name, valid_from, valid_until, \

@@ -775,6 +775,39 @@ async fn access_control_round_trips(store: &dyn Store, ids: &Ids) {
             .total,
         0
     );
+    let first = tx
+        .enqueue_cascade("police", "face", "{\"record\":1}", 10)
+        .await
+        .unwrap();
+    let second = tx
+        .enqueue_cascade("police", "face", "{\"record\":2}", 11)
+        .await
+        .unwrap();
+    tx.enqueue_cascade("bigdata", "face", "{}", 12).await.unwrap();
+    tx.note_cascade_failure(&[first], "503").await.unwrap();
+    let pending = tx.pending_cascade("police", 10).await.unwrap();
+    assert_eq!(
+        pending.iter().map(|c| (c.id, c.attempts)).collect::<Vec<_>>(),
+        vec![(first, 1), (second, 0)],
+        "in order, failures counted"
+    );
+    tx.mark_cascade_delivered(&[first], 20).await.unwrap();
+    assert_eq!(
+        tx.cascade_depth("police").await.unwrap(),
+        CascadeDepth {
+            pending: 1,
+            last_delivered_at: Some(20)
+        }
+    );
+    assert_eq!(
+        tx.cascade_depth("nobody").await.unwrap(),
+        CascadeDepth {
+            pending: 0,
+            last_delivered_at: None
+        }
+    );
+    let stored = tx.capture_record(c1.unwrap()).await.unwrap().expect("by id");
+    assert_eq!(stored.record_id, "R1");
     let pass = |plate: &str| NewParkingPass {
         community_id: ids.community_a,
         plate_number: plate.into(),

@@ -212,6 +212,19 @@ pub trait Tx: Send {
         until: Option<i64>,
         page: Page,
     ) -> StoreResult<Paged<CaptureRecordRow>>;
+    /// Queues something for a target.
+    async fn enqueue_cascade(&mut self, target: &str, kind: &str, payload: &str, at: i64)
+    -> StoreResult<i64>;
+    /// The oldest undelivered items of a target, in order.
+    async fn pending_cascade(&mut self, target: &str, limit: i64) -> StoreResult<Vec<CascadeRow>>;
+    /// Marks items delivered.
+    async fn mark_cascade_delivered(&mut self, ids: &[i64], at: i64) -> StoreResult<()>;
+    /// Notes a failed attempt on items.
+    async fn note_cascade_failure(&mut self, ids: &[i64], error: &str) -> StoreResult<()>;
+    /// A target's queue depth and last delivery.
+    async fn cascade_depth(&mut self, target: &str) -> StoreResult<CascadeDepth>;
+    /// One capture record.
+    async fn capture_record(&mut self, id: i64) -> StoreResult<Option<CaptureRecordRow>>;
     /// Records a parking pass.
     async fn insert_parking_pass(&mut self, new: &NewParkingPass) -> StoreResult<i64>;
     /// One parking pass.

@@ -869,6 +869,32 @@ pub struct CaptureRecordRow {
     pub received_at: i64,
 }
 
+/// Something waiting to be delivered to a superior platform.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CascadeRow {
+    /// Id (delivery order).
+    pub id: i64,
+    /// The target's name.
+    pub target: String,
+    /// What it is (`face`, `motor_vehicle`, …).
+    pub kind: String,
+    /// What to deliver (JSON).
+    pub payload: String,
+    /// Queued (ms).
+    pub created_at: i64,
+    /// Failed attempts so far.
+    pub attempts: i64,
+}
+
+/// A target's queue at a glance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CascadeDepth {
+    /// Waiting.
+    pub pending: i64,
+    /// The last delivery (ms).
+    pub last_delivered_at: Option<i64>,
+}
+
 /// A new deny-list entry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewDenyEntry {

@@ -23,6 +23,23 @@ pub struct Config {
     /// The smart booth.
     #[serde(default)]
     pub booth: BoothConfig,
+    /// Superior VIID platforms capture records are forwarded to (`[[cascade]]` tables).
+    #[serde(default)]
+    pub cascade: Vec<CascadeTarget>,
+}
+
+/// A superior GA/T 1400 platform (the police 视图库) Anfang registers with and uploads to.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CascadeTarget {
+    /// A short name (queue, metrics, logs), e.g. `police`.
+    pub name: String,
+    /// Its base URL, e.g. `http://10.1.2.3:8080`.
+    pub url: String,
+    /// The 20-digit id we register as (assigned by the superior).
+    pub device_id: String,
+    /// The password the superior gave us.
+    pub password: String,
 }
 
 /// Smart-booth settings.
@@ -115,6 +132,7 @@ impl Default for Config {
             },
             mqtt: MqttConfig::default(),
             booth: BoothConfig::default(),
+            cascade: Vec::new(),
         }
     }
 }
@@ -153,6 +171,14 @@ broker = "127.0.0.1:1883"
 [booth]
 # Seconds a smart-booth call may ring before it is escalated as unanswered.
 ring_timeout_secs = 60
+
+# Superior GA/T 1400 platforms (视图库) that capture records are forwarded to, in order, through
+# a durable queue per target. One table per target:
+# [[cascade]]
+# name = "police"
+# url = "http://10.1.2.3:8080"
+# device_id = "37032300005030000001"
+# password = "..."
 "#
     .to_string()
 }

@@ -231,6 +231,7 @@ pub async fn open_with(data_dir: &Path, config: &Config) -> anyhow::Result<App> 
         session_ttl_secs: config.auth.session_ttl_secs,
         lockout_threshold: config.auth.lockout_threshold,
         lockout_secs: config.auth.lockout_secs,
+        cascade_targets: config.cascade.iter().map(|t| t.name.clone()).collect(),
     };
     Ok(App::new(
         Arc::new(store),

@@ -130,7 +130,7 @@ pub async fn run(data_dir: &Path, listen: Option<&str>) -> anyhow::Result<()> {
         lanes.len()
     );
     crate::sim_push::spawn_lanes(&format!("http://{addr}"), lanes, 30.0);
-    serve(app, listener, pipeline, &config.booth).await
+    serve(app, listener, pipeline, &config).await
 }
 
 /// A synthetic 18-digit resident ID number in region 370323.

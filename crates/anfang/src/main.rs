@@ -2,6 +2,7 @@
 //! opens storage, assembles the application and serves it; it holds no business logic.
 
 mod bench;
+mod cascade;
 mod config;
 mod console;
 mod datadir;
@@ -246,7 +247,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             if let Some(devices) = devices {
                 println!("devices: {devices}");
             }
-            serve(app, listener, pipeline, &config.booth).await?;
+            serve(app, listener, pipeline, &config).await?;
         }
         Command::Demo { data_dir, listen } => demo::run(&data_dir, listen.as_deref()).await?,
         Command::Admin {
@@ -558,9 +559,10 @@ async fn serve(
     app: anfang_app::App,
     listener: tokio::net::TcpListener,
     pipeline: anfang_pipeline::Pipeline,
-    booth: &config::BoothConfig,
+    config: &config::Config,
 ) -> anyhow::Result<()> {
-    start_jobs(&app, booth);
+    start_jobs(&app, &config.booth);
+    cascade::spawn(&app, &config.cascade);
     let router = anfang_api::router_with(app, console::embedded(), pipeline);
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown())

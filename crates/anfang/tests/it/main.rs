@@ -1,6 +1,7 @@
 //! The binary crate's one integration-test binary: the layering and convention checks (tidy)
 //! and the command-line interface driven as a user would.
 
+mod cascade;
 mod cli;
 mod mqtt;
 mod offline;
