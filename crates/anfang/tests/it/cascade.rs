@@ -3,11 +3,11 @@
 //! arrive at Anfang; Anfang is restarted; once the superior takes uploads again every face
 //! arrives, in order, with its picture, and Anfang registered again after the restart.
 
+use crate::common::{add_camera, free_port, init, serve};
 use anfang_gat1400::{Challenge, Credentials};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -70,56 +70,6 @@ async fn keepalive() -> axum::Json<Value> {
     axum::Json(json!({"ResponseStatusObject": {"StatusCode": 0}}))
 }
 
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn anfang(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_anfang"))
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
-
-fn serve(data: &str, port: u16) -> Process {
-    let child = Command::new(env!("CARGO_BIN_EXE_anfang"))
-        .args([
-            "serve",
-            "--data-dir",
-            data,
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .env("ANFANG_MQTT__MODE", "off")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Process(child)
-}
-
 #[tokio::test]
 async fn captures_reach_the_superior_in_order_after_link_loss_and_restart() {
     let sup = Arc::new(Superior::default());
@@ -136,13 +86,7 @@ async fn captures_reach_the_superior_in_order_after_link_loss_and_restart() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("d");
     let data = data.to_str().unwrap();
-    let init = anfang(&["init", "--data-dir", data]);
-    let password = init
-        .lines()
-        .find_map(|l| l.strip_prefix("admin password: "))
-        .unwrap()
-        .trim()
-        .to_string();
+    let password = init(data);
     let config = dir.path().join("d/anfang.toml");
     let mut text = std::fs::read_to_string(&config).unwrap();
     text.push_str(&format!(
@@ -150,27 +94,11 @@ async fn captures_reach_the_superior_in_order_after_link_loss_and_restart() {
     ));
     std::fs::write(&config, text).unwrap();
     let camera = "34078100001190001002";
-    let out = anfang(&[
-        "device",
-        "add",
-        "--data-dir",
-        data,
-        "--code",
-        camera,
-        "--kind",
-        "face_capture_camera",
-        "--protocol",
-        "gat1400",
-    ]);
-    let secret = out
-        .lines()
-        .find_map(|l| l.strip_prefix("secret: "))
-        .unwrap()
-        .trim()
-        .to_string();
+    let secret = add_camera(data, camera);
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let server = serve(data, port);
+    let off = [("ANFANG_MQTT__MODE", "off".to_string())];
+    let server = serve(data, port, &off);
 
     // The camera registers with Anfang and uploads three faces.
     let http = reqwest::Client::new();
@@ -209,7 +137,7 @@ async fn captures_reach_the_superior_in_order_after_link_loss_and_restart() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(sup.received.lock().unwrap().is_empty());
     drop(server);
-    let _server = serve(data, port);
+    let _server = serve(data, port, &off);
     sup.failing.store(false, Ordering::SeqCst);
     let deadline = Instant::now() + Duration::from_secs(30);
     while sup.received.lock().unwrap().len() < 3 {

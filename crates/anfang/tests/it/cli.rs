@@ -2,6 +2,7 @@
 //! password once, `admin create-user` and `device add` print generated secrets in their exact
 //! forms, `audit verify` passes, `backup` copies online, and a taken port is named clearly.
 
+use crate::common::value_after;
 use std::process::{Command, Output};
 
 fn anfang(args: &[&str]) -> Output {
@@ -14,15 +15,6 @@ fn anfang(args: &[&str]) -> Output {
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).to_string()
-}
-
-/// The value after `prefix` on the line that starts with it.
-fn value_after(text: &str, prefix: &str) -> String {
-    text.lines()
-        .find_map(|l| l.strip_prefix(prefix))
-        .unwrap_or_else(|| panic!("no '{prefix}' line in:\n{text}"))
-        .trim()
-        .to_string()
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 mod cascade;
 mod cli;
+mod common;
 mod mqtt;
 mod offline;
 mod scenarios;

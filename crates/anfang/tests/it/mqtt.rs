@@ -2,36 +2,10 @@
 //! with its code and secret, publishes on its up topic and gets the application-level ack on
 //! its down topic; a repeated event id is acknowledged as a duplicate; a wrong secret is refused.
 
+use crate::common::{Process, anfang, free_port};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn anfang(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_anfang"))
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
 
 async fn connect(port: u16, user: &str, password: &str, id: &str) -> (AsyncClient, rumqttc::EventLoop) {
     let mut options = MqttOptions::new(id, "127.0.0.1", port);
@@ -81,7 +55,7 @@ async fn a_device_talks_to_the_embedded_broker() {
         .trim()
         .to_string();
     let (http, mqtt) = (free_port(), free_port());
-    let _server = Server(
+    let _server = Process(
         Command::new(env!("CARGO_BIN_EXE_anfang"))
             .args([
                 "serve",

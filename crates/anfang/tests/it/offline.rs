@@ -4,48 +4,19 @@
 //! from their libraries, the server comes back on the same port, and the terminals' records
 //! arrive marked as decided offline — each event once.
 
+use crate::common::{Process, command, free_port, serve};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn anfang(args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_anfang"));
-    cmd.args(args).env("RUST_LOG", "warn");
-    cmd
-}
-
-fn serve(data: &str, http: u16, mqtt: u16) -> Process {
-    let child = anfang(&[
-        "serve",
-        "--data-dir",
+fn serve_with_broker(data: &str, http: u16, mqtt: u16) -> Process {
+    serve(
         data,
-        "--listen",
-        &format!("127.0.0.1:{http}"),
-    ])
-    .env("ANFANG_MQTT__LISTEN", format!("127.0.0.1:{mqtt}"))
-    .stdout(Stdio::null())
-    .spawn()
-    .unwrap();
-    Process(child)
+        http,
+        &[("ANFANG_MQTT__LISTEN", format!("127.0.0.1:{mqtt}"))],
+    )
 }
 
 async fn login(http: &reqwest::Client, base: &str, password: &str) -> String {
@@ -96,7 +67,7 @@ async fn terminals_decide_offline_and_back_fill() {
     let data = data.to_str().unwrap();
     // Seed the demo district, then stop the demo (and its own simulated terminals).
     let mut demo = Process(
-        anfang(&["demo", "--data-dir", data, "--listen", "127.0.0.1:0"])
+        command(&["demo", "--data-dir", data, "--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
             .spawn()
             .unwrap(),
@@ -115,10 +86,10 @@ async fn terminals_decide_offline_and_back_fill() {
     let (http_port, mqtt_port) = (free_port(), free_port());
     let base = format!("http://127.0.0.1:{http_port}");
     let http = reqwest::Client::new();
-    let server = serve(data, http_port, mqtt_port);
+    let server = serve_with_broker(data, http_port, mqtt_port);
     let token = login(&http, &base, &password).await;
     let _sim = Process(
-        anfang(&[
+        command(&[
             "sim",
             "--data-dir",
             data,
@@ -145,7 +116,7 @@ async fn terminals_decide_offline_and_back_fill() {
     // The platform goes away; the terminals keep deciding from their libraries.
     drop(server);
     tokio::time::sleep(Duration::from_secs(6)).await;
-    let server = serve(data, http_port, mqtt_port);
+    let server = serve_with_broker(data, http_port, mqtt_port);
     let token = login(&http, &base, &password).await;
     let deadline = Instant::now() + Duration::from_secs(60);
     let back_filled = loop {
