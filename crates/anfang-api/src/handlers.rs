@@ -1424,12 +1424,20 @@ pub async fn list_devices(
         .app
         .list_devices(&c.principal, &query_of(&p), page_of(&p))
         .await?;
-    let seen: Vec<Option<i64>> = rows.items.iter().map(|d| d.last_seen_at).collect();
-    let mut page: Json<PageDto<DeviceDto>> = paged(rows, &p);
-    for (dto, seen) in page.0.items.iter_mut().zip(seen) {
-        dto.online = seen.is_some_and(|t| now - t <= ONLINE_WINDOW_MS);
-    }
-    Ok(page)
+    let page = page_of(&p);
+    Ok(Json(PageDto {
+        total: rows.total,
+        page: page.page,
+        page_size: page.page_size,
+        items: rows
+            .items
+            .into_iter()
+            .map(|d| {
+                let seen = d.last_seen_at;
+                DeviceDto::from(d).at(seen, now)
+            })
+            .collect(),
+    }))
 }
 
 /// One device.

@@ -277,7 +277,7 @@ async fn upload(
             return json(Http::BAD_REQUEST, body);
         }
     };
-    let items = match objects::read_batch(kind, parsed.to_string().as_bytes()) {
+    let items = match objects::read_batch_value(kind, &parsed) {
         Ok(items) => items,
         Err(e) => {
             refused("bad_batch");
@@ -285,15 +285,10 @@ async fn upload(
             return json(Http::BAD_REQUEST, body);
         }
     };
-    let (list_key, object_key, _) = kind.keys();
-    let raw: Vec<serde_json::Value> = match &parsed[list_key][object_key] {
-        serde_json::Value::Array(a) => a.clone(),
-        other => vec![other.clone()],
-    };
     let mut statuses: Vec<(String, StatusCode, String)> = Vec::with_capacity(items.len());
     let mut batch = Vec::new();
     let mut positions = Vec::new();
-    for (i, item) in items.into_iter().enumerate() {
+    for (i, (id, item)) in items.into_iter().enumerate() {
         match item {
             Ok(object) => {
                 for deviation in &object.deviations {
@@ -314,7 +309,6 @@ async fn upload(
             }
             Err(e) => {
                 refused("bad_object");
-                let id = raw.get(i).map(|v| objects::id_of(kind, v)).unwrap_or_default();
                 statuses.push((id, StatusCode::InvalidJsonContent, e.0));
             }
         }

@@ -576,23 +576,16 @@ impl App {
             .vault
             .blind_index("event_image", &format!("{device_id}:{event_id}"));
         let key = format!("events/{device_id}/{}-{}", &name[..32], image.role);
-        let sealed = self.vault.encrypt_bytes(EVENT_IMAGE_CONTEXT, &image.bytes)?;
-        self.images
-            .put(&key, &sealed)
-            .await
-            .map_err(|e| AppError::Internal(format!("image store: {e}")))?;
+        self.put_sealed(EVENT_IMAGE_CONTEXT, &key, &image.bytes).await?;
         Ok(key)
     }
 
     /// A stored event picture in clear, with its format (`jpeg` or `png`, from its content).
     pub(crate) async fn load_event_image(&self, key: &str) -> AppResult<(Vec<u8>, &'static str)> {
-        let sealed = self
-            .images
-            .get(key)
-            .await
-            .map_err(|e| AppError::Internal(format!("image store: {e}")))?
+        let bytes = self
+            .get_sealed(EVENT_IMAGE_CONTEXT, key)
+            .await?
             .ok_or(AppError::NotFound { entity: "image" })?;
-        let bytes = self.vault.decrypt_bytes(EVENT_IMAGE_CONTEXT, &sealed)?;
         let format = if bytes.starts_with(b"\x89PNG") {
             "png"
         } else {
@@ -1007,11 +1000,10 @@ impl App {
                         "the device is not assigned to a community yet",
                     )
                 })?;
-                let cached = CachedDevice {
-                    id: device.id,
-                    community_id: device.community_id,
-                    door: self.door_of(&mut tx, &device).await?,
-                };
+                let cached = self
+                    .cached_device(device_code)
+                    .await?
+                    .ok_or(AppError::NotFound { entity: "device" })?;
                 let (person_id, platform_decision) = self.decide_presented(&cached, presented).await?;
                 // A terminal that decided offline already acted; the record keeps what it did.
                 let (outcome, reason) = match decided_locally {

@@ -55,7 +55,7 @@ pub struct CaptureQuery {
 }
 
 /// The vault context of capture pictures.
-const CAPTURE_CONTEXT: &str = "capture_image";
+pub(crate) const CAPTURE_CONTEXT: &str = "capture_image";
 
 impl App {
     /// Stores a batch uploaded by the peer `uploader` (a camera or a lower platform): the
@@ -80,18 +80,14 @@ impl App {
                 }
                 _ => peer.clone(),
             };
+            let name = self.vault.blind_index(
+                CAPTURE_CONTEXT,
+                &format!("{}:{}:{}", camera.id, capture.record_id, capture.content_hash),
+            );
             let mut keys = Vec::with_capacity(capture.images.len());
             for (n, bytes) in capture.images.iter().enumerate() {
-                let name = self.vault.blind_index(
-                    "capture_image",
-                    &format!("{}:{}:{}", camera.id, capture.record_id, capture.content_hash),
-                );
                 let key = format!("captures/{}/{}-{n}", camera.id, &name[..32]);
-                let sealed = self.vault.encrypt_bytes(CAPTURE_CONTEXT, bytes)?;
-                self.images
-                    .put(&key, &sealed)
-                    .await
-                    .map_err(|e| AppError::Internal(format!("image store: {e}")))?;
+                self.put_sealed(CAPTURE_CONTEXT, &key, bytes).await?;
                 keys.push(key);
             }
             rows.push(NewCaptureRecord {

@@ -59,13 +59,11 @@ impl App {
             let keys: Vec<String> = serde_json::from_str(&record.image_keys).unwrap_or_default();
             let mut images = Vec::with_capacity(keys.len());
             for key in &keys {
-                let sealed = self
-                    .images
-                    .get(key)
-                    .await
-                    .map_err(|e| AppError::Internal(format!("image store: {e}")))?
+                let bytes = self
+                    .get_sealed(crate::captures::CAPTURE_CONTEXT, key)
+                    .await?
                     .ok_or(AppError::NotFound { entity: "image" })?;
-                images.push(self.vault.decrypt_bytes("capture_image", &sealed)?);
+                images.push(bytes);
             }
             let mut object: Value = serde_json::from_str(&record.attributes).unwrap_or_default();
             restore_images(&mut object, images);

@@ -160,11 +160,7 @@ impl App {
         }
         let now = self.clock.now_ms();
         let key = format!("faces/{person_id}/{}-{now}", &info.sha256[..16]);
-        let sealed = self.vault.encrypt_bytes(PHOTO_CONTEXT, bytes)?;
-        self.images
-            .put(&key, &sealed)
-            .await
-            .map_err(|e| AppError::Internal(format!("image store: {e}")))?;
+        self.put_sealed(PHOTO_CONTEXT, &key, bytes).await?;
         let replaced = tx.remove_face_photos(person_id, now).await?;
         let id = tx
             .insert_face_photo(&NewFacePhoto {
@@ -238,6 +234,25 @@ impl App {
         Ok(())
     }
 
+    /// Seals `bytes` with the vault under `context` and stores them under `key`.
+    pub(crate) async fn put_sealed(&self, context: &str, key: &str, bytes: &[u8]) -> AppResult<()> {
+        let sealed = self.vault.encrypt_bytes(context, bytes)?;
+        self.images
+            .put(key, &sealed)
+            .await
+            .map_err(|e| AppError::Internal(format!("image store: {e}")))
+    }
+
+    /// The image under `key`, opened with the vault under `context` (`None`: no such image).
+    pub(crate) async fn get_sealed(&self, context: &str, key: &str) -> AppResult<Option<Vec<u8>>> {
+        let sealed = self
+            .images
+            .get(key)
+            .await
+            .map_err(|e| AppError::Internal(format!("image store: {e}")))?;
+        sealed.map(|s| self.vault.decrypt_bytes(context, &s)).transpose()
+    }
+
     /// Deletes image files after their rows are gone; a failure leaves an orphan file that
     /// nothing refers to and is logged.
     pub(crate) async fn delete_images(&self, keys: &[String]) {
@@ -274,13 +289,11 @@ impl App {
         }
         let mut tx = self.store.read().await?;
         let photo = tx.face_photo(person_id).await?.ok_or_else(not_found)?;
-        let sealed = self
-            .images
-            .get(&photo.image_key)
-            .await
-            .map_err(|e| AppError::Internal(format!("image store: {e}")))?
+        let bytes = self
+            .get_sealed(PHOTO_CONTEXT, &photo.image_key)
+            .await?
             .ok_or_else(not_found)?;
-        Ok((self.vault.decrypt_bytes(PHOTO_CONTEXT, &sealed)?, photo.format))
+        Ok((bytes, photo.format))
     }
 }
 

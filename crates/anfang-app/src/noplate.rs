@@ -10,7 +10,6 @@
 
 use crate::{App, AppError, AppResult, Permission, Principal};
 use anfang_domain::access::{AccessDecision, Reason};
-use anfang_domain::parking::parking_fee;
 use anfang_store::*;
 
 /// The prefix of ticket codes, stored as the session's plate.
@@ -168,9 +167,7 @@ impl App {
         let mut tx = self.store.read().await?;
         let (_, community_id) = self.lane(&mut tx, lane_code).await?;
         let session = self.ticket_session(&mut tx, community_id, ticket).await?;
-        let tariff = self.tariff_of(&mut tx, community_id).await?;
-        let fee =
-            i64::try_from(parking_fee(&tariff, session.entered_at, self.clock.now_ms())).unwrap_or(i64::MAX);
+        let fee = self.session_fee(&mut tx, &session, self.clock.now_ms()).await?;
         Ok(self.ticket_of(&session, fee))
     }
 
@@ -180,24 +177,9 @@ impl App {
         let mut tx = self.store.write().await?;
         let (device, community_id) = self.lane(&mut tx, lane_code).await?;
         let session = self.ticket_session(&mut tx, community_id, ticket).await?;
-        let tariff = self.tariff_of(&mut tx, community_id).await?;
         let now = self.clock.now_ms();
-        let fee = i64::try_from(parking_fee(&tariff, session.entered_at, now)).unwrap_or(i64::MAX);
-        // As at a plate-reading exit: a ticket that paid the fee shown may leave within the
-        // grace period without owing the minutes spent paying.
-        let last_paid = tx
-            .parking_payments(session.id)
-            .await?
-            .iter()
-            .filter(|p| p.refunded_at.is_none())
-            .map(|p| p.paid_at)
-            .max();
-        let settled = session.paid_cents >= fee
-            || (session.fee_cents.is_some_and(|shown| session.paid_cents >= shown)
-                && last_paid.is_some_and(|at| now - at <= crate::parking::EXIT_GRACE_MS));
+        let (settled, fee) = self.settle_exit(&mut tx, &session, device.id, now).await?;
         let decision = if settled {
-            tx.update_parking_session(session.id, Some(device.id), Some(now), Some(fee), "closed")
-                .await?;
             tx.queue_command(
                 device.id,
                 &crate::booth::command_json(AccessDecision::open(Reason::ParkingSettled)),
@@ -206,8 +188,6 @@ impl App {
             .await?;
             AccessDecision::open(Reason::ParkingSettled)
         } else {
-            tx.update_parking_session(session.id, Some(device.id), None, Some(fee), "fee_due")
-                .await?;
             AccessDecision::deny(Reason::FeeDue)
         };
         let event_id = format!("qr-{}-{now}", session.plate);

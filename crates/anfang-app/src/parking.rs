@@ -147,8 +147,35 @@ impl App {
             .ok_or(AppError::NotFound {
                 entity: "parking session",
             })?;
-        let tariff = self.tariff_of(tx, community_id).await?;
-        let fee = i64::try_from(parking_fee(&tariff, session.entered_at, at)).unwrap_or(i64::MAX);
+        let (settled, _) = self.settle_exit(tx, session, device.id, at).await?;
+        Ok(if settled {
+            (AccessDecision::open(Reason::ParkingSettled), None)
+        } else {
+            (AccessDecision::deny(Reason::FeeDue), None)
+        })
+    }
+
+    /// What a session owes by the community's tariff if it left at `at` (cents).
+    pub(crate) async fn session_fee(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        session: &ParkingSessionRow,
+        at: i64,
+    ) -> AppResult<i64> {
+        let tariff = self.tariff_of(tx, session.community_id).await?;
+        Ok(i64::try_from(parking_fee(&tariff, session.entered_at, at)).unwrap_or(i64::MAX))
+    }
+
+    /// An exit attempt at `exit_device`: closes the session when its fee is paid, else marks it
+    /// `fee_due` with the fee shown. Returns whether it may leave, and the fee.
+    pub(crate) async fn settle_exit(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        session: &ParkingSessionRow,
+        exit_device: i64,
+        at: i64,
+    ) -> AppResult<(bool, i64)> {
+        let fee = self.session_fee(tx, session, at).await?;
         // Paying takes a moment: a car that paid the fee shown at its last exit attempt may
         // leave within the grace period without owing the minutes spent paying.
         let last_paid = tx
@@ -160,15 +187,15 @@ impl App {
             .max();
         let paid_what_was_shown = session.fee_cents.is_some_and(|shown| session.paid_cents >= shown)
             && last_paid.is_some_and(|paid_at| at - paid_at <= EXIT_GRACE_MS);
-        if session.paid_cents >= fee || paid_what_was_shown {
-            tx.update_parking_session(session.id, Some(device.id), Some(at), Some(fee), "closed")
+        let settled = session.paid_cents >= fee || paid_what_was_shown;
+        if settled {
+            tx.update_parking_session(session.id, Some(exit_device), Some(at), Some(fee), "closed")
                 .await?;
-            Ok((AccessDecision::open(Reason::ParkingSettled), None))
         } else {
-            tx.update_parking_session(session.id, Some(device.id), None, Some(fee), "fee_due")
+            tx.update_parking_session(session.id, Some(exit_device), None, Some(fee), "fee_due")
                 .await?;
-            Ok((AccessDecision::deny(Reason::FeeDue), None))
         }
+        Ok((settled, fee))
     }
 
     /// Parking sessions in scope, newest first, with what each owes now.

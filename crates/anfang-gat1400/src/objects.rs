@@ -93,6 +93,9 @@ pub struct CaptureObject {
 #[error("{0}")]
 pub struct ObjectError(pub String);
 
+/// One element of a batch: the object, or why it was refused.
+pub type ObjectResult = Result<CaptureObject, ObjectError>;
+
 /// Reads `yyyyMMddHHmmss` (UTC+8), or epoch milliseconds, as some vendors send.
 pub fn parse_time(value: &Value) -> Option<i64> {
     let text = match value {
@@ -231,9 +234,18 @@ pub fn read_batch(
     kind: ObjectKind,
     body: &[u8],
 ) -> Result<Vec<Result<CaptureObject, ObjectError>>, ObjectError> {
-    let (list_key, object_key, _) = kind.keys();
     let value: Value =
         serde_json::from_slice(body).map_err(|e| ObjectError(format!("the body is not JSON: {e}")))?;
+    Ok(read_batch_value(kind, &value)?
+        .into_iter()
+        .map(|(_, object)| object)
+        .collect())
+}
+
+/// [`read_batch`] over a parsed body; each element comes with its id as uploaded (empty when
+/// it has none), for its status line even when it could not be read.
+pub fn read_batch_value(kind: ObjectKind, value: &Value) -> Result<Vec<(String, ObjectResult)>, ObjectError> {
+    let (list_key, object_key, _) = kind.keys();
     let list = value
         .as_object()
         .and_then(|m| field(m, list_key))
@@ -245,11 +257,14 @@ pub fn read_batch(
         single @ Value::Object(_) => vec![single],
         _ => return Err(ObjectError(format!("{list_key}.{object_key} is not a list"))),
     };
-    Ok(items.into_iter().map(|v| read_object(kind, v)).collect())
+    Ok(items
+        .into_iter()
+        .map(|v| (id_of(kind, v), read_object(kind, v)))
+        .collect())
 }
 
 /// The id of an element, for its status line even when it could not be read.
-pub fn id_of(kind: ObjectKind, value: &Value) -> String {
+fn id_of(kind: ObjectKind, value: &Value) -> String {
     value
         .as_object()
         .and_then(|m| text(m, kind.keys().2))
