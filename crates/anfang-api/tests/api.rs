@@ -1956,3 +1956,205 @@ async fn booth_calls_ring_and_are_accepted_denied_or_escalated() {
         "{reasons:?}"
     );
 }
+
+#[tokio::test]
+async fn access_control_inputs_are_checked_and_refusals_write_nothing() {
+    let s = Server::start().await;
+    let admin = admin_token(&s).await;
+    let a = seed(&s, &admin, 1).await;
+    let pm = user_token(&s, &admin, "pm_a", "property_manager", "community:370323001001").await;
+    let refused = |status: StatusCode, v: &Value| {
+        (
+            status,
+            v["error"]["code"].as_str().unwrap_or_default().to_string(),
+            v["error"]["field"].as_str().unwrap_or_default().to_string(),
+        )
+    };
+    // Parking passes: dates out of order, a bad plate, a negative fee.
+    for (body, code, field) in [
+        (
+            json!({"community_id": a.community, "plate_number": "鲁C12345", "holder_name": "甲",
+                "valid_from": "2026-12-01", "valid_until": "2026-11-01", "fee_cents": 100}),
+            "invalid_date",
+            "valid_until",
+        ),
+        (
+            json!({"community_id": a.community, "plate_number": "鲁CI2345", "holder_name": "甲",
+                "valid_from": "2026-11-01", "valid_until": "2026-11-30", "fee_cents": 100}),
+            "invalid_plate_number",
+            "plate_number",
+        ),
+        (
+            json!({"community_id": a.community, "plate_number": "鲁C12345", "holder_name": "甲",
+                "valid_from": "2026-11-01", "valid_until": "2026-11-30", "fee_cents": -1}),
+            "invalid_value",
+            "fee_cents",
+        ),
+    ] {
+        let (status, v) = s
+            .call(Some(&pm), Method::POST, "/api/v1/parking-passes", Some(body))
+            .await;
+        assert_eq!(
+            refused(status, &v),
+            (StatusCode::BAD_REQUEST, code.to_string(), field.to_string()),
+            "{v}"
+        );
+    }
+    let passes = s
+        .ok(
+            &pm,
+            Method::GET,
+            &format!("/api/v1/parking-passes?community_id={}", a.community),
+            None,
+        )
+        .await;
+    assert_eq!(passes.as_array().map(Vec::len), Some(0), "nothing written");
+
+    // Schedules: only staff have one, and it must read.
+    let (status, v) = s
+        .call(
+            Some(&pm),
+            Method::PUT,
+            &format!("/api/v1/persons/{}/houses", a.person),
+            Some(json!({"house_id": a.house, "role": "owner", "schedule": "1-5 07:00-19:00"})),
+        )
+        .await;
+    assert_eq!(
+        refused(status, &v),
+        (StatusCode::BAD_REQUEST, "invalid_value".into(), "schedule".into()),
+        "{v}"
+    );
+    let (status, v) = s
+        .call(
+            Some(&pm),
+            Method::PUT,
+            &format!("/api/v1/persons/{}/houses", a.person),
+            Some(json!({"house_id": a.house, "role": "staff", "schedule": "weekdays"})),
+        )
+        .await;
+    assert_eq!(
+        refused(status, &v),
+        (
+            StatusCode::BAD_REQUEST,
+            "invalid_schedule".into(),
+            "schedule".into()
+        ),
+        "{v}"
+    );
+    let person = s
+        .ok(&pm, Method::GET, &format!("/api/v1/persons/{}", a.person), None)
+        .await;
+    assert!(
+        person["houses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["role"] != "staff"),
+        "the refused relation was not written: {person}"
+    );
+
+    // The deny list: a reason is required, and a person is listed once.
+    let deny = |reason: &str| json!({"person_id": a.person, "reason": reason});
+    let (status, v) = s
+        .call(Some(&pm), Method::POST, "/api/v1/deny-list", Some(deny(" ")))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    s.ok(&pm, Method::POST, "/api/v1/deny-list", Some(deny("欠费")))
+        .await;
+    let (status, v) = s
+        .call(Some(&pm), Method::POST, "/api/v1/deny-list", Some(deny("again")))
+        .await;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("already_deny_listed")),
+        "{v}"
+    );
+    let listed = s
+        .ok(
+            &pm,
+            Method::GET,
+            &format!("/api/v1/deny-list?community_id={}", a.community),
+            None,
+        )
+        .await;
+    assert_eq!(listed.as_array().map(Vec::len), Some(1));
+
+    // Devices: unknown credential kinds, a zero heartbeat.
+    let (status, v) = s
+        .call(
+            Some(&admin),
+            Method::PUT,
+            &format!("/api/v1/devices/{}/accepts", a.device),
+            Some(json!({"accepts": ["iris"]})),
+        )
+        .await;
+    assert_eq!(
+        refused(status, &v),
+        (
+            StatusCode::BAD_REQUEST,
+            "invalid_credential_kind".into(),
+            "accepts".into()
+        ),
+        "{v}"
+    );
+    let (status, v) = s
+        .call(
+            Some(&admin),
+            Method::PUT,
+            &format!("/api/v1/devices/{}/config", a.device),
+            Some(json!({"heartbeat_secs": 0})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    let device = s
+        .ok(
+            &admin,
+            Method::GET,
+            &format!("/api/v1/devices/{}", a.device),
+            None,
+        )
+        .await;
+    assert!(device["accepts"].is_null(), "nothing written: {device}");
+
+    // A face photo without consent, and one that is not an image.
+    let put_photo = |bytes: Vec<u8>| {
+        s.http
+            .put(format!("{}/api/v1/persons/{}/face", s.base, a.person))
+            .bearer_auth(&pm)
+            .body(bytes)
+            .send()
+    };
+    let portrait = {
+        let img = image::RgbImage::from_fn(300, 400, |x, y| {
+            image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x * y) % 251) as u8])
+        });
+        let mut out = std::io::Cursor::new(Vec::new());
+        image::DynamicImage::ImageRgb8(img)
+            .write_to(&mut out, image::ImageFormat::Png)
+            .unwrap();
+        out.into_inner()
+    };
+    let resp = put_photo(portrait).await.unwrap();
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "consent_required", "no consent yet: {v}");
+    s.ok(
+        &pm,
+        Method::POST,
+        &format!("/api/v1/persons/{}/consents", a.person),
+        Some(json!({"given_by": "self"})),
+    )
+    .await;
+    let resp = put_photo(b"not an image".to_vec()).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "unsupported_photo");
+    let (status, _) = s
+        .call(
+            Some(&pm),
+            Method::GET,
+            &format!("/api/v1/persons/{}/face", a.person),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "no photo was written");
+}
