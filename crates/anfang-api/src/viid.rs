@@ -277,7 +277,7 @@ async fn upload(
             return json(Http::BAD_REQUEST, body);
         }
     };
-    let items = match objects::read_batch_value(kind, &parsed) {
+    let items = match objects::read_batch_value(kind, parsed) {
         Ok(items) => items,
         Err(e) => {
             refused("bad_batch");

@@ -58,8 +58,9 @@ pub struct CaptureQuery {
 pub(crate) const CAPTURE_CONTEXT: &str = "capture_image";
 
 impl App {
-    /// Stores a batch uploaded by the peer `uploader` (a camera or a lower platform): the
-    /// pictures first (sealed, one file each), then every record in one transaction.
+    /// Stores a batch uploaded by the peer `uploader` (a camera or a lower platform): all its
+    /// pictures sealed and appended to the day's image stream with one sync, then every record
+    /// in one transaction, synced to disk (one more sync), and only then is the batch acknowledged.
     pub async fn ingest_captures(
         &self,
         uploader: &str,
@@ -70,7 +71,7 @@ impl App {
             .await?
             .ok_or(AppError::NotFound { entity: "device" })?;
         let now = self.clock.now_ms();
-        let mut rows = Vec::with_capacity(batch.len());
+        let mut cameras = Vec::with_capacity(batch.len());
         for capture in batch {
             // A lower platform uploads for its cameras: the record belongs to the camera when
             // we know it, to the uploader otherwise.
@@ -80,16 +81,20 @@ impl App {
                 }
                 _ => peer.clone(),
             };
-            let name = self.vault.blind_index(
+            cameras.push(camera);
+        }
+        let stream = format!("captures/{}", self.clock.today_cst().format("%Y%m%d"));
+        let mut keys = self
+            .append_sealed(
                 CAPTURE_CONTEXT,
-                &format!("{}:{}:{}", camera.id, capture.record_id, capture.content_hash),
-            );
-            let mut keys = Vec::with_capacity(capture.images.len());
-            for (n, bytes) in capture.images.iter().enumerate() {
-                let key = format!("captures/{}/{}-{n}", camera.id, &name[..32]);
-                self.put_sealed(CAPTURE_CONTEXT, &key, bytes).await?;
-                keys.push(key);
-            }
+                &stream,
+                batch.iter().flat_map(|c| c.images.iter().map(Vec::as_slice)),
+            )
+            .await?
+            .into_iter();
+        let mut rows = Vec::with_capacity(batch.len());
+        for (capture, camera) in batch.iter().zip(cameras) {
+            let own: Vec<String> = keys.by_ref().take(capture.images.len()).collect();
             rows.push(NewCaptureRecord {
                 community_id: camera.community_id,
                 device_id: camera.id,
@@ -102,7 +107,7 @@ impl App {
                     .as_deref()
                     .map(anfang_domain::plate::normalize_plate),
                 attributes: capture.attributes_json.clone(),
-                image_keys: serde_json::to_string(&keys).map_err(|e| AppError::Internal(e.to_string()))?,
+                image_keys: serde_json::to_string(&own).map_err(|e| AppError::Internal(e.to_string()))?,
                 received_at: now,
             });
         }
@@ -123,6 +128,7 @@ impl App {
         }
         tx.touch_device(peer.id, now, None, None).await?;
         tx.commit().await?;
+        self.store.sync().await?;
         metrics::counter!("anfang_capture_records_total")
             .increment(outcomes.iter().filter(|o| **o == CaptureOutcome::Stored).count() as u64);
         Ok(outcomes)

@@ -32,6 +32,20 @@ pub trait ImageStore: Send + Sync + std::fmt::Debug {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String>;
     /// Deletes a key (absent keys are fine).
     async fn delete(&self, key: &str) -> Result<(), String>;
+
+    /// Stores several images in `stream` (a folder) durably with one sync for all of them, and
+    /// returns their keys in order: the write path of bulk uploads (capture batches), where a
+    /// sync per picture would cost more than everything else. This default puts each under a
+    /// fresh key; the file store appends them to a segment file instead.
+    async fn append(&self, stream: &str, items: Vec<Vec<u8>>) -> Result<Vec<String>, String> {
+        let mut keys = Vec::with_capacity(items.len());
+        for bytes in items {
+            let key = format!("{stream}/{}", hex::encode(anfang_base::random_bytes(12)));
+            self.put(&key, &bytes).await?;
+            keys.push(key);
+        }
+        Ok(keys)
+    }
 }
 
 /// An image store in memory, for tests.
@@ -239,6 +253,23 @@ impl App {
         let sealed = self.vault.encrypt_bytes(context, bytes)?;
         self.images
             .put(key, &sealed)
+            .await
+            .map_err(|e| AppError::Internal(format!("image store: {e}")))
+    }
+
+    /// Seals several images under `context` and appends them to `stream` with one sync;
+    /// returns their keys in order.
+    pub(crate) async fn append_sealed(
+        &self,
+        context: &str,
+        stream: &str,
+        images: impl Iterator<Item = &[u8]>,
+    ) -> AppResult<Vec<String>> {
+        let sealed = images
+            .map(|bytes| self.vault.encrypt_bytes(context, bytes))
+            .collect::<AppResult<Vec<_>>>()?;
+        self.images
+            .append(stream, sealed)
             .await
             .map_err(|e| AppError::Internal(format!("image store: {e}")))
     }

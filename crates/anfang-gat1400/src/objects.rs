@@ -144,15 +144,21 @@ fn images(map: &mut Map<String, Value>) -> Result<Vec<SubImage>, ObjectError> {
             // A picture given by URL only (StoragePath) is kept as an attribute.
             continue;
         };
-        let cleaned: String = data.chars().filter(|c| !c.is_whitespace()).collect();
-        let cleaned = cleaned
-            .split_once("base64,")
-            .map(|(_, d)| d.to_string())
-            .unwrap_or(cleaned);
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(cleaned.trim_end_matches('='))
-            .or_else(|_| {
-                base64::engine::general_purpose::STANDARD_NO_PAD.decode(cleaned.trim_end_matches('='))
+        let decode = |text: &str| {
+            let text = text.split_once("base64,").map_or(text, |(_, d)| d);
+            let text = text.trim_end_matches('=');
+            base64::engine::general_purpose::STANDARD
+                .decode(text)
+                .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(text))
+        };
+        // Line-wrapped base64 (some encoders) is unwrapped only when it does not decode as is.
+        let bytes = decode(data)
+            .or_else(|e| {
+                if data.bytes().any(|b| b.is_ascii_whitespace()) {
+                    decode(&data.chars().filter(|c| !c.is_whitespace()).collect::<String>())
+                } else {
+                    Err(e)
+                }
             })
             .map_err(|_| ObjectError(format!("SubImageInfoObject[{i}].Data is not base64")))?;
         let format = if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
@@ -182,13 +188,11 @@ fn images(map: &mut Map<String, Value>) -> Result<Vec<SubImage>, ObjectError> {
 }
 
 /// Reads one object.
-pub fn read_object(kind: ObjectKind, value: &Value) -> Result<CaptureObject, ObjectError> {
+pub fn read_object(kind: ObjectKind, value: Value) -> Result<CaptureObject, ObjectError> {
     let (_, object_key, id_key) = kind.keys();
-    let content_hash = hex::encode(Sha256::digest(value.to_string().as_bytes()));
-    let mut map = value
-        .as_object()
-        .cloned()
-        .ok_or_else(|| ObjectError(format!("a {object_key} is a JSON object")))?;
+    let Value::Object(mut map) = value else {
+        return Err(ObjectError(format!("a {object_key} is a JSON object")));
+    };
     let record_id = text(&map, id_key).ok_or_else(|| ObjectError(format!("{id_key} is missing")))?;
     let mut deviations = Vec::new();
     // The standard's ids are 41 (or 48) digits; vendors send others, accepted and counted.
@@ -216,13 +220,21 @@ pub fn read_object(kind: ObjectKind, value: &Value) -> Result<CaptureObject, Obj
         _ => None,
     };
     let images = images(&mut map)?;
+    let attributes = Value::Object(map);
+    // The content: the fields as uploaded (pictures replaced by their length) and the pictures.
+    let mut hash = Sha256::new();
+    hash.update(attributes.to_string().as_bytes());
+    for image in &images {
+        hash.update(&image.bytes);
+    }
+    let content_hash = hex::encode(hash.finalize());
     Ok(CaptureObject {
         record_id,
         device_id,
         shot_at_ms,
         plate,
         images,
-        attributes: Value::Object(map),
+        attributes,
         content_hash,
         deviations,
     })
@@ -236,7 +248,7 @@ pub fn read_batch(
 ) -> Result<Vec<Result<CaptureObject, ObjectError>>, ObjectError> {
     let value: Value =
         serde_json::from_slice(body).map_err(|e| ObjectError(format!("the body is not JSON: {e}")))?;
-    Ok(read_batch_value(kind, &value)?
+    Ok(read_batch_value(kind, value)?
         .into_iter()
         .map(|(_, object)| object)
         .collect())
@@ -244,22 +256,38 @@ pub fn read_batch(
 
 /// [`read_batch`] over a parsed body; each element comes with its id as uploaded (empty when
 /// it has none), for its status line even when it could not be read.
-pub fn read_batch_value(kind: ObjectKind, value: &Value) -> Result<Vec<(String, ObjectResult)>, ObjectError> {
+pub fn read_batch_value(kind: ObjectKind, value: Value) -> Result<Vec<(String, ObjectResult)>, ObjectError> {
     let (list_key, object_key, _) = kind.keys();
-    let list = value
-        .as_object()
-        .and_then(|m| field(m, list_key))
-        .and_then(Value::as_object)
-        .and_then(|m| field(m, object_key))
-        .ok_or_else(|| ObjectError(format!("{list_key}.{object_key} is missing")))?;
-    let items: Vec<&Value> = match list {
-        Value::Array(items) => items.iter().collect(),
+    let list = match value {
+        Value::Object(mut outer) => {
+            let key = outer
+                .keys()
+                .find(|k| k.eq_ignore_ascii_case(list_key))
+                .cloned()
+                .unwrap_or_default();
+            match outer.remove(&key) {
+                Some(Value::Object(mut inner)) => {
+                    let key = inner
+                        .keys()
+                        .find(|k| k.eq_ignore_ascii_case(object_key))
+                        .cloned()
+                        .unwrap_or_default();
+                    inner.remove(&key)
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+    .ok_or_else(|| ObjectError(format!("{list_key}.{object_key} is missing")))?;
+    let items: Vec<Value> = match list {
+        Value::Array(items) => items,
         single @ Value::Object(_) => vec![single],
         _ => return Err(ObjectError(format!("{list_key}.{object_key} is not a list"))),
     };
     Ok(items
         .into_iter()
-        .map(|v| (id_of(kind, v), read_object(kind, v)))
+        .map(|v| (id_of(kind, &v), read_object(kind, v)))
         .collect())
 }
 
@@ -306,7 +334,7 @@ mod tests {
     fn vendor_deviations_are_accepted_and_named() {
         let o = read_object(
             ObjectKind::Face,
-            &json!({"FaceID": "123", "DeviceID": "abc", "ShotTime": 1717465547000_i64}),
+            json!({"FaceID": "123", "DeviceID": "abc", "ShotTime": 1717465547000_i64}),
         )
         .unwrap();
         assert_eq!(o.shot_at_ms, Some(1_717_465_547_000));

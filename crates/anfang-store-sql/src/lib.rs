@@ -6,6 +6,7 @@
 //! Invariant: on SQLite all writers share one connection, so a write transaction never fails
 //! half-way on a lock upgrade; readers use a separate pool and see WAL snapshots.
 
+pub mod baseline;
 mod query;
 mod tx;
 
@@ -52,6 +53,19 @@ pub struct SqlStore {
     write_pool: AnyPool,
     /// The dialect.
     backend: Backend,
+    /// SQLite's write-ahead log, synced by [`Store::sync`].
+    wal: Option<std::path::PathBuf>,
+}
+
+/// The WAL file of an SQLite URL naming a file (`sqlite:PATH`, `sqlite://PATH`).
+fn wal_of(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path.contains(":memory:") || path.starts_with("file:") {
+        return None;
+    }
+    Some(std::path::PathBuf::from(format!("{path}-wal")))
 }
 
 /// How often the WAL is checkpointed in the background. Short on purpose: each checkpoint
@@ -92,22 +106,29 @@ impl SqlStore {
                 } else {
                     format!("{url}?mode=rwc")
                 };
-                let options = || {
+                // `synchronous = NORMAL`: a commit is safe from a crash of the process at once and
+                // from power loss once the WAL is synced (at checkpoints, or by `Store::sync` for
+                // writes acknowledged as durable, such as capture uploads). `FULL` would sync at
+                // every commit: measured with `anfang bench access`, p99 2 ms → 22–27 ms.
+                let options = |synchronous: &'static str| {
                     AnyPoolOptions::new()
                         .acquire_timeout(Duration::from_secs(30))
-                        .after_connect(|conn, _meta| {
+                        .after_connect(move |conn, _meta| {
                             Box::pin(async move {
                                 conn.execute(
-                                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
-                                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
-                                 PRAGMA wal_autocheckpoint = 20000;",
+                                    format!(
+                                        "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                                         PRAGMA foreign_keys = ON; PRAGMA synchronous = {synchronous}; \
+                                         PRAGMA wal_autocheckpoint = 20000;"
+                                    )
+                                    .as_str(),
                                 )
                                 .await?;
                                 Ok(())
                             })
                         })
                 };
-                let write_pool = options()
+                let write_pool = options("NORMAL")
                     .max_connections(1)
                     .connect(&url)
                     .await
@@ -116,7 +137,7 @@ impl SqlStore {
                     .run(&write_pool)
                     .await
                     .map_err(|e| StoreError::Internal(e.to_string()))?;
-                let read_pool = options()
+                let read_pool = options("NORMAL")
                     .max_connections(4)
                     .connect(&url)
                     .await
@@ -126,6 +147,7 @@ impl SqlStore {
                     read_pool,
                     write_pool,
                     backend,
+                    wal: wal_of(&url),
                 }
             }
             Backend::Postgres => {
@@ -143,6 +165,7 @@ impl SqlStore {
                     read_pool: pool.clone(),
                     write_pool: pool,
                     backend,
+                    wal: None,
                 }
             }
         };
@@ -168,6 +191,22 @@ impl Store for SqlStore {
         Ok(Box::new(tx::SqlTx::new(tx)))
     }
 
+    async fn sync(&self) -> StoreResult<()> {
+        let Some(wal) = self.wal.clone() else {
+            // PostgreSQL commits are durable already (synchronous_commit).
+            return Ok(());
+        };
+        tokio::task::spawn_blocking(move || match std::fs::File::open(&wal) {
+            // Syncing any descriptor of the file flushes the frames the writer appended.
+            Ok(file) => file.sync_data(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e),
+        })
+        .await
+        .map_err(|e| StoreError::Internal(e.to_string()))?
+        .map_err(|e| StoreError::Internal(format!("syncing the WAL: {e}")))
+    }
+
     async fn backup_to(&self, path: &std::path::Path) -> StoreResult<()> {
         match self.backend {
             Backend::Sqlite => {
@@ -191,5 +230,21 @@ impl Store for SqlStore {
             Backend::Sqlite => "sqlite",
             Backend::Postgres => "postgres",
         }
+    }
+}
+
+#[cfg(test)]
+mod wal_tests {
+    use super::wal_of;
+
+    #[test]
+    fn the_wal_of_a_file_url_is_beside_it() {
+        assert_eq!(
+            wal_of("sqlite:/data/anfang.db?mode=rwc"),
+            Some("/data/anfang.db-wal".into())
+        );
+        assert_eq!(wal_of("sqlite:///data/a.db"), Some("/data/a.db-wal".into()));
+        assert_eq!(wal_of("sqlite::memory:"), None);
+        assert_eq!(wal_of("postgres://x/y"), None);
     }
 }

@@ -59,6 +59,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// A transaction that will write. Writers are serialized where the backend needs it
     /// (SQLite) so that a transaction never fails half-way on a lock upgrade.
     async fn write(&self) -> StoreResult<Box<dyn Tx>>;
+    /// Makes every commit so far survive power loss, for writes acknowledged as durable.
+    /// Backends whose commits are durable already do nothing.
+    async fn sync(&self) -> StoreResult<()> {
+        Ok(())
+    }
     /// Writes a consistent copy of the whole database to `path` while the store stays online.
     async fn backup_to(&self, path: &std::path::Path) -> StoreResult<()>;
     /// `sqlite` or `postgres`.

@@ -60,33 +60,82 @@ fn load_vault(data_dir: &Path) -> anyhow::Result<Vault> {
     Ok(Vault::new(&keys[0], &keys[1]))
 }
 
-/// Images as files under one folder: `key` is a relative path of plain segments; files are
-/// written whole (temporary file, then rename) and readable by the owner only.
+/// Segments are closed and a new one begun once they reach this size.
+const SEGMENT_BYTES: u64 = 256 * 1024 * 1024;
+
+/// The segment a stream appends to.
+#[derive(Debug)]
+struct Segment {
+    file: std::fs::File,
+    name: String,
+    len: u64,
+}
+
+/// Images as files under one folder, readable by the owner only. `put` writes one file per key
+/// (a relative path of plain segments) whole: temporary file, sync, rename. `append` writes a
+/// batch into the stream's current segment file (append-only, rolled over at 256 MiB) with one
+/// `fdatasync` for the whole batch; its keys read `stream/segment.seg@offset+length`. Pictures
+/// in segments are not deleted one by one: retention drops whole segments (streams are named
+/// per day), and bytes nothing refers to (a failed batch, a duplicate upload) go with them.
 #[derive(Debug)]
 pub struct FileImages {
     root: PathBuf,
+    segments: Arc<Mutex<std::collections::HashMap<String, Segment>>>,
+}
+
+fn plain_key(key: &str) -> bool {
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s != "."
+            && s != ".."
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+    };
+    key.split('/').all(plain)
+}
+
+/// A segment key's file, offset and length.
+fn segment_ref(key: &str) -> Option<(&str, u64, usize)> {
+    let (file, span) = key.split_once('@')?;
+    let (offset, len) = span.split_once('+')?;
+    Some((file, offset.parse().ok()?, len.parse().ok()?))
 }
 
 impl FileImages {
     /// Images under `root`.
     pub fn new(root: PathBuf) -> FileImages {
-        FileImages { root }
+        FileImages {
+            root,
+            segments: Arc::default(),
+        }
     }
 
     fn path(&self, key: &str) -> Result<PathBuf, String> {
-        let plain = |s: &str| {
-            !s.is_empty()
-                && s != "."
-                && s != ".."
-                && s.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-        };
-        if key.split('/').all(plain) {
+        if plain_key(key) {
             Ok(self.root.join(key))
         } else {
             Err(format!("'{key}' is not a plain relative key"))
         }
     }
+}
+
+/// Opens a new segment in `dir` (created if need be); the folder is synced so that the new
+/// file's name survives a crash.
+fn new_segment(dir: &Path) -> std::io::Result<Segment> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::create_dir_all(dir)?;
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    let name = format!("{millis:013}-{}.seg", hex::encode(anfang_base::random_bytes(4)));
+    let file = std::fs::OpenOptions::new()
+        .append(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(dir.join(&name))?;
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(Segment { file, name, len: 0 })
 }
 
 #[async_trait::async_trait]
@@ -116,6 +165,23 @@ impl anfang_app::faces::ImageStore for FileImages {
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
+        if let Some((file, offset, len)) = segment_ref(key) {
+            let path = self.path(file)?;
+            return tokio::task::spawn_blocking(move || -> std::io::Result<Option<Vec<u8>>> {
+                use std::os::unix::fs::FileExt;
+                let file = match std::fs::File::open(&path) {
+                    Ok(f) => f,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                    Err(e) => return Err(e),
+                };
+                let mut bytes = vec![0; len];
+                file.read_exact_at(&mut bytes, offset)?;
+                Ok(Some(bytes))
+            })
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string());
+        }
         match tokio::fs::read(self.path(key)?).await {
             Ok(bytes) => Ok(Some(bytes)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -124,10 +190,58 @@ impl anfang_app::faces::ImageStore for FileImages {
     }
 
     async fn delete(&self, key: &str) -> Result<(), String> {
+        if segment_ref(key).is_some() {
+            // Reclaimed with its segment.
+            return Ok(());
+        }
         match tokio::fs::remove_file(self.path(key)?).await {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.to_string()),
             _ => Ok(()),
         }
+    }
+
+    async fn append(&self, stream: &str, items: Vec<Vec<u8>>) -> Result<Vec<String>, String> {
+        let dir = self.path(stream)?;
+        let stream = stream.to_string();
+        let segments = self.segments.clone();
+        tokio::task::spawn_blocking(move || -> std::io::Result<Vec<String>> {
+            use std::io::Write;
+            let total: u64 = items.iter().map(|i| i.len() as u64).sum();
+            let mut open = segments.lock().unwrap_or_else(|e| e.into_inner());
+            let full = open
+                .get(&stream)
+                .is_none_or(|s| s.len > 0 && s.len + total > SEGMENT_BYTES);
+            if full {
+                open.insert(stream.clone(), new_segment(&dir)?);
+            }
+            let Some(segment) = open.get_mut(&stream) else {
+                return Err(std::io::Error::other("no segment"));
+            };
+            let mut keys = Vec::with_capacity(items.len());
+            let mut offset = segment.len;
+            let written = (|| {
+                for bytes in &items {
+                    segment.file.write_all(bytes)?;
+                    keys.push(format!("{stream}/{}@{offset}+{}", segment.name, bytes.len()));
+                    offset += bytes.len() as u64;
+                }
+                segment.file.sync_data()
+            })();
+            match written {
+                Ok(()) => {
+                    segment.len = offset;
+                    Ok(keys)
+                }
+                Err(e) => {
+                    // The next batch begins a fresh segment; nothing refers to these bytes.
+                    open.remove(&stream);
+                    Err(e)
+                }
+            }
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())
     }
 }
 

@@ -2,6 +2,7 @@
 //! opens storage, assembles the application and serves it; it holds no business logic.
 
 mod bench;
+mod bench_ingest;
 mod cascade;
 mod config;
 mod console;
@@ -190,6 +191,22 @@ enum BenchCommand {
         /// Seconds of load.
         #[arg(long, default_value_t = 10)]
         seconds: u32,
+    },
+    /// Concurrent GA/T 1400 clients posting face batches with pictures, durable, beside a raw
+    /// SQLite batched insert of the same rows.
+    Ingest {
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+        /// Faces per request.
+        #[arg(long, default_value_t = 50)]
+        batch: usize,
+        /// Faces in all (about 30 KB each is written twice: platform and baseline).
+        #[arg(long, default_value_t = 30_000)]
+        records: usize,
+        /// Picture size in KiB.
+        #[arg(long, default_value_t = 30)]
+        image_kib: usize,
     },
 }
 
@@ -381,6 +398,23 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                 terminals: terminals.max(1),
                 rate: rate.max(1),
                 seconds: seconds.max(1),
+            })
+            .await?;
+        }
+        Command::Bench {
+            command:
+                BenchCommand::Ingest {
+                    clients,
+                    batch,
+                    records,
+                    image_kib,
+                },
+        } => {
+            bench_ingest::ingest(bench_ingest::IngestBench {
+                clients: clients.max(1),
+                batch: batch.max(1),
+                records: records.clamp(1, 60_000),
+                image_kib: image_kib.clamp(1, 1024),
             })
             .await?;
         }
