@@ -96,6 +96,30 @@ impl SqlTx {
     }
 }
 
+const WATCH_COLS: &str = "w.id, w.source, w.external_id, w.category, w.plate, w.title, w.status, w.begin_at, \
+     w.end_at, w.body, w.image_keys, w.created_at, w.updated_at";
+
+fn watch_entry(r: &AnyRow) -> StoreResult<WatchEntryRow> {
+    Ok(decode!(
+        r,
+        WatchEntryRow {
+            id,
+            source,
+            external_id,
+            category,
+            plate,
+            title,
+            status,
+            begin_at,
+            end_at,
+            body,
+            image_keys,
+            created_at,
+            updated_at
+        }
+    ))
+}
+
 const STREET_COLS: &str = "s.id, s.district_code, s.code, s.name";
 const COMMITTEE_COLS: &str = "m.id, m.street_id, m.code, m.name, m.kind";
 const COMMUNITY_COLS: &str = "c.id, c.committee_id, c.street_id, c.code, c.name, c.category, c.property_type, \
@@ -1438,6 +1462,210 @@ impl Tx for SqlTx {
         ));
         q.bind(id);
         self.one_as(&q, capture_record).await
+    }
+
+    async fn upsert_viid_subscription(&mut self, new: &ViidSubscriptionRow) -> StoreResult<i64> {
+        let mut q = Q::new(
+            "INSERT INTO viid_subscriptions (target, subscribe_id, status, begin_at, end_at, body, updated_at) \
+             VALUES (",
+        );
+        q.bind(&new.target)
+            .sql(", ")
+            .bind(&new.subscribe_id)
+            .sql(", ")
+            .bind(new.status)
+            .sql(", ")
+            .bind(new.begin_at);
+        q.sql(", ")
+            .bind(new.end_at)
+            .sql(", ")
+            .bind(&new.body)
+            .sql(", ")
+            .bind(new.updated_at);
+        q.sql(
+            ") ON CONFLICT (target, subscribe_id) DO UPDATE SET status = excluded.status, \
+             begin_at = excluded.begin_at, end_at = excluded.end_at, body = excluded.body, \
+             updated_at = excluded.updated_at RETURNING id",
+        );
+        self.insert(&q, "subscription").await
+    }
+
+    async fn set_viid_subscription_status(
+        &mut self,
+        target: &str,
+        subscribe_id: &str,
+        status: i64,
+        at: i64,
+    ) -> StoreResult<bool> {
+        let mut q = Q::new("UPDATE viid_subscriptions SET status = ");
+        q.bind(status)
+            .sql(", updated_at = ")
+            .bind(at)
+            .sql(" WHERE target = ")
+            .bind(target)
+            .sql(" AND subscribe_id = ")
+            .bind(subscribe_id);
+        Ok(self.exec(&q).await? > 0)
+    }
+
+    async fn list_viid_subscriptions(&mut self, target: &str) -> StoreResult<Vec<ViidSubscriptionRow>> {
+        let mut q = Q::new(
+            "SELECT id, target, subscribe_id, status, begin_at, end_at, body, updated_at \
+             FROM viid_subscriptions WHERE target = ",
+        );
+        q.bind(target).sql(" ORDER BY id");
+        self.all(&q)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(decode!(
+                    r,
+                    ViidSubscriptionRow {
+                        id,
+                        target,
+                        subscribe_id,
+                        status,
+                        begin_at,
+                        end_at,
+                        body,
+                        updated_at
+                    }
+                ))
+            })
+            .collect()
+    }
+
+    async fn upsert_watch_entry(&mut self, new: &WatchEntryRow) -> StoreResult<i64> {
+        let mut q = Q::new(
+            "INSERT INTO watch_entries (source, external_id, category, plate, title, status, begin_at, end_at, \
+             body, image_keys, created_at, updated_at) VALUES (",
+        );
+        q.bind(&new.source)
+            .sql(", ")
+            .bind(&new.external_id)
+            .sql(", ")
+            .bind(&new.category)
+            .sql(", ")
+            .bind(&new.plate);
+        q.sql(", ")
+            .bind(&new.title)
+            .sql(", ")
+            .bind(&new.status)
+            .sql(", ")
+            .bind(new.begin_at)
+            .sql(", ")
+            .bind(new.end_at);
+        q.sql(", ")
+            .bind(&new.body)
+            .sql(", ")
+            .bind(&new.image_keys)
+            .sql(", ")
+            .bind(new.created_at)
+            .sql(", ")
+            .bind(new.updated_at);
+        q.sql(
+            ") ON CONFLICT (source, external_id) DO UPDATE SET category = excluded.category, \
+             plate = excluded.plate, title = excluded.title, status = excluded.status, \
+             begin_at = excluded.begin_at, end_at = excluded.end_at, body = excluded.body, \
+             image_keys = excluded.image_keys, updated_at = excluded.updated_at RETURNING id",
+        );
+        self.insert(&q, "watch-list entry").await
+    }
+
+    async fn set_watch_entry_status(
+        &mut self,
+        source: &str,
+        external_id: &str,
+        status: &str,
+        at: i64,
+    ) -> StoreResult<bool> {
+        let mut q = Q::new("UPDATE watch_entries SET status = ");
+        q.bind(status)
+            .sql(", updated_at = ")
+            .bind(at)
+            .sql(" WHERE source = ")
+            .bind(source)
+            .sql(" AND external_id = ")
+            .bind(external_id);
+        Ok(self.exec(&q).await? > 0)
+    }
+
+    async fn watch_entry(&mut self, id: i64) -> StoreResult<Option<WatchEntryRow>> {
+        let mut q = Q::new(&format!("SELECT {WATCH_COLS} FROM watch_entries w WHERE w.id = "));
+        q.bind(id);
+        self.one_as(&q, watch_entry).await
+    }
+
+    async fn list_watch_entries(
+        &mut self,
+        status: Option<&str>,
+        page: Page,
+    ) -> StoreResult<Paged<WatchEntryRow>> {
+        let mut q = Q::new("FROM watch_entries w WHERE 1 = 1");
+        q.and_eq("w.status", status);
+        self.paged(WATCH_COLS, &q, "w.id DESC", page, watch_entry).await
+    }
+
+    async fn plate_watches(&mut self, plates: &[String], at: i64) -> StoreResult<Vec<WatchEntryRow>> {
+        if plates.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = Q::new(&format!(
+            "SELECT {WATCH_COLS} FROM watch_entries w WHERE w.status = 'active' AND w.plate IN ("
+        ));
+        for (n, plate) in plates.iter().enumerate() {
+            if n > 0 {
+                q.sql(", ");
+            }
+            q.bind(plate);
+        }
+        q.sql(") AND w.begin_at <= ")
+            .bind(at)
+            .sql(" AND w.end_at > ")
+            .bind(at)
+            .sql(" ORDER BY w.id");
+        self.all(&q).await?.iter().map(watch_entry).collect()
+    }
+
+    async fn insert_watch_hit(&mut self, new: &WatchHitRow) -> StoreResult<i64> {
+        let mut q = Q::new("INSERT INTO watch_hits (entry_id, capture_record_id, community_id, at) VALUES (");
+        q.bind(new.entry_id)
+            .sql(", ")
+            .bind(new.capture_record_id)
+            .sql(", ")
+            .bind(new.community_id)
+            .sql(", ")
+            .bind(new.at)
+            .sql(") RETURNING id");
+        self.insert(&q, "watch-list hit").await
+    }
+
+    async fn list_watch_hits(
+        &mut self,
+        entry_id: Option<i64>,
+        page: Page,
+    ) -> StoreResult<Paged<WatchHitRow>> {
+        let mut q = Q::new("FROM watch_hits h WHERE 1 = 1");
+        q.and_eq("h.entry_id", entry_id);
+        self.paged(
+            "h.id, h.entry_id, h.capture_record_id, h.community_id, h.at",
+            &q,
+            "h.at DESC, h.id DESC",
+            page,
+            |r| {
+                Ok(decode!(
+                    r,
+                    WatchHitRow {
+                        id,
+                        entry_id,
+                        capture_record_id,
+                        community_id,
+                        at
+                    }
+                ))
+            },
+        )
+        .await
     }
 
     async fn insert_parking_pass(&mut self, new: &NewParkingPass) -> StoreResult<i64> {

@@ -808,6 +808,95 @@ async fn access_control_round_trips(store: &dyn Store, ids: &Ids) {
     );
     let stored = tx.capture_record(c1.unwrap()).await.unwrap().expect("by id");
     assert_eq!(stored.record_id, "R1");
+
+    // A superior's subscription: placed, replaced by a repeat, cancelled; per target.
+    let subscription = |status: i64, body: &str| ViidSubscriptionRow {
+        id: 0,
+        target: "police".into(),
+        subscribe_id: "330200000000032026112300000001".into(),
+        status,
+        begin_at: 0,
+        end_at: 1000,
+        body: body.into(),
+        updated_at: 5,
+    };
+    let s1 = tx.upsert_viid_subscription(&subscription(0, "{}")).await.unwrap();
+    let s2 = tx
+        .upsert_viid_subscription(&subscription(0, "{\"Title\":\"again\"}"))
+        .await
+        .unwrap();
+    assert_eq!(s1, s2, "a repeated SubscribeID replaces the subscription");
+    assert!(
+        tx.set_viid_subscription_status("police", "330200000000032026112300000001", 1, 9)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !tx.set_viid_subscription_status("bigdata", "330200000000032026112300000001", 1, 9)
+            .await
+            .unwrap()
+    );
+    let subs = tx.list_viid_subscriptions("police").await.unwrap();
+    assert_eq!(
+        (subs.len(), subs[0].status, subs[0].body.as_str()),
+        (1, 1, "{\"Title\":\"again\"}")
+    );
+    assert!(tx.list_viid_subscriptions("bigdata").await.unwrap().is_empty());
+
+    // The police watch-list: a plate disposition, matched while active, revoked.
+    let entry = |status: &str| WatchEntryRow {
+        id: 0,
+        source: "viid:police".into(),
+        external_id: "330200000000012026112300000001".into(),
+        category: "motor_vehicle".into(),
+        plate: Some("鲁C12345".into()),
+        title: "布控".into(),
+        status: status.into(),
+        begin_at: 100,
+        end_at: 300,
+        body: "{}".into(),
+        image_keys: "[]".into(),
+        created_at: 90,
+        updated_at: 90,
+    };
+    let e1 = tx.upsert_watch_entry(&entry("active")).await.unwrap();
+    assert_eq!(tx.upsert_watch_entry(&entry("active")).await.unwrap(), e1);
+    let plates = vec!["鲁C12345".to_string(), "鲁C00000".to_string()];
+    assert_eq!(tx.plate_watches(&plates, 150).await.unwrap().len(), 1);
+    assert!(tx.plate_watches(&plates, 300).await.unwrap().is_empty(), "ended");
+    assert!(
+        tx.plate_watches(&plates, 50).await.unwrap().is_empty(),
+        "not begun"
+    );
+    let hit = tx
+        .insert_watch_hit(&WatchHitRow {
+            id: 0,
+            entry_id: e1,
+            capture_record_id: c1,
+            community_id: Some(ids.community_a),
+            at: 150,
+        })
+        .await
+        .unwrap();
+    let hits = tx.list_watch_hits(Some(e1), Page::first(10)).await.unwrap();
+    assert_eq!((hits.total, hits.items[0].id), (1, hit));
+    assert!(
+        tx.set_watch_entry_status("viid:police", "330200000000012026112300000001", "revoked", 160)
+            .await
+            .unwrap()
+    );
+    assert!(
+        tx.plate_watches(&plates, 170).await.unwrap().is_empty(),
+        "revoked"
+    );
+    assert_eq!(tx.watch_entry(e1).await.unwrap().unwrap().status, "revoked");
+    assert_eq!(
+        tx.list_watch_entries(Some("revoked"), Page::first(10))
+            .await
+            .unwrap()
+            .total,
+        1
+    );
     let pass = |plate: &str| NewParkingPass {
         community_id: ids.community_a,
         plate_number: plate.into(),

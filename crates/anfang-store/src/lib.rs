@@ -230,6 +230,43 @@ pub trait Tx: Send {
     async fn cascade_depth(&mut self, target: &str) -> StoreResult<CascadeDepth>;
     /// One capture record.
     async fn capture_record(&mut self, id: i64) -> StoreResult<Option<CaptureRecordRow>>;
+    /// Creates or replaces a superior's subscription (by target and subscription id).
+    async fn upsert_viid_subscription(&mut self, new: &ViidSubscriptionRow) -> StoreResult<i64>;
+    /// Sets a subscription's status; `false` when the target has no such subscription.
+    async fn set_viid_subscription_status(
+        &mut self,
+        target: &str,
+        subscribe_id: &str,
+        status: i64,
+        at: i64,
+    ) -> StoreResult<bool>;
+    /// A target's subscriptions (every status), oldest first.
+    async fn list_viid_subscriptions(&mut self, target: &str) -> StoreResult<Vec<ViidSubscriptionRow>>;
+    /// Creates or replaces a watch-list entry (by source and external id).
+    async fn upsert_watch_entry(&mut self, new: &WatchEntryRow) -> StoreResult<i64>;
+    /// Sets an entry's status; `false` when the source has no such entry.
+    async fn set_watch_entry_status(
+        &mut self,
+        source: &str,
+        external_id: &str,
+        status: &str,
+        at: i64,
+    ) -> StoreResult<bool>;
+    /// One watch-list entry.
+    async fn watch_entry(&mut self, id: i64) -> StoreResult<Option<WatchEntryRow>>;
+    /// Watch-list entries, newest first (`status` when given).
+    async fn list_watch_entries(
+        &mut self,
+        status: Option<&str>,
+        page: Page,
+    ) -> StoreResult<Paged<WatchEntryRow>>;
+    /// Active entries watching for any of `plates` at `at`.
+    async fn plate_watches(&mut self, plates: &[String], at: i64) -> StoreResult<Vec<WatchEntryRow>>;
+    /// Records a hit on an entry.
+    async fn insert_watch_hit(&mut self, new: &WatchHitRow) -> StoreResult<i64>;
+    /// Hits, newest first (of one entry when given).
+    async fn list_watch_hits(&mut self, entry_id: Option<i64>, page: Page)
+    -> StoreResult<Paged<WatchHitRow>>;
     /// Records a parking pass.
     async fn insert_parking_pass(&mut self, new: &NewParkingPass) -> StoreResult<i64>;
     /// One parking pass.

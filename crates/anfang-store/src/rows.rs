@@ -817,6 +817,73 @@ pub struct ParkingPassRow {
     pub revoked_at: Option<i64>,
 }
 
+/// A subscription a superior platform placed with us (GA/T 1400 `SubscribeObject`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ViidSubscriptionRow {
+    /// Id (ignored on upsert).
+    pub id: i64,
+    /// The target (superior) it came from.
+    pub target: String,
+    /// `SubscribeID`.
+    pub subscribe_id: String,
+    /// `SubscribeStatus`: 0 active, 1 cancelled, 2 expired.
+    pub status: i64,
+    /// From (ms).
+    pub begin_at: i64,
+    /// Until (ms).
+    pub end_at: i64,
+    /// The object as received (JSON).
+    pub body: String,
+    /// Last change (ms).
+    pub updated_at: i64,
+}
+
+/// An entry of the police watch-list (a disposition, 布控).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WatchEntryRow {
+    /// Id (ignored on upsert).
+    pub id: i64,
+    /// Where it came from: `viid:<target>`.
+    pub source: String,
+    /// Its id there (`DispositionID`).
+    pub external_id: String,
+    /// `person`, `motor_vehicle`, `non_motor_vehicle`, `keyword`.
+    pub category: String,
+    /// The plate watched for (normalized), for vehicles.
+    pub plate: Option<String>,
+    /// Title.
+    pub title: String,
+    /// `active`, `revoked`.
+    pub status: String,
+    /// From (ms).
+    pub begin_at: i64,
+    /// Until (ms).
+    pub end_at: i64,
+    /// The object as received, pictures removed (JSON).
+    pub body: String,
+    /// Its pictures (JSON array of image keys).
+    pub image_keys: String,
+    /// Created (ms).
+    pub created_at: i64,
+    /// Last change (ms).
+    pub updated_at: i64,
+}
+
+/// A hit on a watch-list entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WatchHitRow {
+    /// Id (ignored on insert).
+    pub id: i64,
+    /// The entry.
+    pub entry_id: i64,
+    /// The capture that hit.
+    pub capture_record_id: Option<i64>,
+    /// Where.
+    pub community_id: Option<i64>,
+    /// When (ms).
+    pub at: i64,
+}
+
 /// A new capture record (GA/T 1400 face, person or vehicle).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewCaptureRecord {
