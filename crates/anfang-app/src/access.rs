@@ -265,6 +265,7 @@ impl App {
     /// Records a decision the platform made outside a device event (a booth call answered, a
     /// no-plate ticket at a lane), inside `tx`.
     pub(crate) async fn record_decision(
+        &self,
         tx: &mut Box<dyn Tx>,
         device: (i64, i64),
         event_id: String,
@@ -273,8 +274,9 @@ impl App {
         at: i64,
     ) -> AppResult<i64> {
         let (community_id, device_id) = device;
-        Ok(tx
-            .insert_access_record(&NewAccessRecord {
+        self.store_access_record(
+            tx,
+            &NewAccessRecord {
                 community_id,
                 device_id,
                 event_id,
@@ -285,8 +287,9 @@ impl App {
                 decided_locally: false,
                 snapshot_key: None,
                 at,
-            })
-            .await?)
+            },
+        )
+        .await
     }
 
     /// Loads a person whose whole community is in the caller's scope (to read or manage).
@@ -843,7 +846,7 @@ impl App {
                 });
                 continue;
             }
-            tx.insert_access_record(&item.record).await?;
+            self.store_access_record(&mut tx, &item.record).await?;
             tx.insert_device_event(&item.row).await?;
             first_answers.insert(key, &item.row.answer);
             touched.insert(item.device_id);
@@ -924,21 +927,26 @@ impl App {
                         },
                     )
                     .await?;
-                tx.insert_access_record(&NewAccessRecord {
-                    community_id,
-                    device_id: device.id,
-                    event_id: event.event_id.clone(),
-                    person_id: owner,
-                    credential_kind: "plate".into(),
-                    outcome: decision.outcome.as_str().into(),
-                    reason: decision.reason.as_str().into(),
-                    decided_locally: false,
-                    snapshot_key: match event.image("snapshot") {
-                        Some(image) => Some(self.store_event_image(device.id, &event.event_id, image).await?),
-                        None => None,
+                self.store_access_record(
+                    &mut tx,
+                    &NewAccessRecord {
+                        community_id,
+                        device_id: device.id,
+                        event_id: event.event_id.clone(),
+                        person_id: owner,
+                        credential_kind: "plate".into(),
+                        outcome: decision.outcome.as_str().into(),
+                        reason: decision.reason.as_str().into(),
+                        decided_locally: false,
+                        snapshot_key: match event.image("snapshot") {
+                            Some(image) => {
+                                Some(self.store_event_image(device.id, &event.event_id, image).await?)
+                            }
+                            None => None,
+                        },
+                        at: event.at_ms,
                     },
-                    at: event.at_ms,
-                })
+                )
                 .await?;
                 ("plate", Some(decision))
             }
@@ -1013,21 +1021,26 @@ impl App {
                         platform_decision.reason.as_str().to_string(),
                     ),
                 };
-                tx.insert_access_record(&NewAccessRecord {
-                    community_id,
-                    device_id: device.id,
-                    event_id: event.event_id.clone(),
-                    person_id,
-                    credential_kind: presented.kind().into(),
-                    outcome: outcome.as_str().into(),
-                    reason,
-                    decided_locally: decided_locally.is_some(),
-                    snapshot_key: match event.image("snapshot") {
-                        Some(image) => Some(self.store_event_image(device.id, &event.event_id, image).await?),
-                        None => None,
+                self.store_access_record(
+                    &mut tx,
+                    &NewAccessRecord {
+                        community_id,
+                        device_id: device.id,
+                        event_id: event.event_id.clone(),
+                        person_id,
+                        credential_kind: presented.kind().into(),
+                        outcome: outcome.as_str().into(),
+                        reason,
+                        decided_locally: decided_locally.is_some(),
+                        snapshot_key: match event.image("snapshot") {
+                            Some(image) => {
+                                Some(self.store_event_image(device.id, &event.event_id, image).await?)
+                            }
+                            None => None,
+                        },
+                        at: event.at_ms,
                     },
-                    at: event.at_ms,
-                })
+                )
                 .await?;
                 (
                     "credential",

@@ -144,7 +144,7 @@ impl App {
         }
         tx.queue_command(call.device_id, &command_json(decision), now)
             .await?;
-        Self::record_decision(
+        self.record_decision(
             tx,
             (call.community_id, call.device_id),
             call.event_id.clone(),

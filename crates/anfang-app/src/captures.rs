@@ -4,8 +4,10 @@
 //! record, while a reused id with other content is kept as another record. Records are
 //! listed within the caller's scope.
 
+use crate::cascade::Sends;
 use crate::{App, AppError, AppResult, Permission, Principal};
 use anfang_store::*;
+use serde_json::json;
 
 /// One object to store.
 #[derive(Debug, Clone, PartialEq)]
@@ -112,19 +114,45 @@ impl App {
             });
         }
         let mut tx = self.store.write().await?;
+        // Plates some police disposition is watching for right now.
+        let plates: Vec<String> = rows.iter().filter_map(|r| r.plate.clone()).collect();
+        let watches = tx.plate_watches(&plates, now).await?;
         let mut outcomes = Vec::with_capacity(rows.len());
+        let mut hits = 0u64;
         for row in &rows {
             outcomes.push(match tx.insert_capture_record(row).await? {
                 Some(id) => {
                     // Forwarded upward from the same commit: nothing acknowledged is lost.
-                    let payload = serde_json::json!({"record": id}).to_string();
-                    for target in &self.config.cascade_targets {
-                        tx.enqueue_cascade(target, &row.kind, &payload, now).await?;
+                    self.enqueue_upward(&mut tx, Sends::Captures, &row.kind, &json!({"record": id}), now)
+                        .await?;
+                    for entry in watches
+                        .iter()
+                        .filter(|w| w.plate.is_some() && w.plate == row.plate)
+                    {
+                        tx.insert_watch_hit(&WatchHitRow {
+                            id: 0,
+                            entry_id: entry.id,
+                            capture_record_id: Some(id),
+                            community_id: row.community_id,
+                            at: now,
+                        })
+                        .await?;
+                        // The hit goes back to whoever placed the disposition.
+                        if let Some(target) = entry.source.strip_prefix("viid:") {
+                            let payload = json!({"entry": entry.id, "record": id});
+                            tx.enqueue_cascade(target, "watch_hit", &payload.to_string(), now)
+                                .await?;
+                        }
+                        hits += 1;
                     }
                     CaptureOutcome::Stored
                 }
                 None => CaptureOutcome::Duplicate,
             });
+        }
+        if hits > 0 {
+            metrics::counter!("anfang_watch_hits_total").increment(hits);
+            tracing::info!(hits, "captures hit the police watch-list");
         }
         tx.touch_device(peer.id, now, None, None).await?;
         tx.commit().await?;

@@ -344,6 +344,8 @@ impl App {
             }
             None => (tx.insert_person(&new).await?, Applied::Created),
         };
+        let change = if matches!(applied, Applied::Created) { 0 } else { 1 };
+        self.registry_changed(tx, id, change, self.clock.now_ms()).await?;
         if let Some(mut rel) = relation {
             rel.person_id = id;
             tx.upsert_person_house(&rel).await?;

@@ -47,8 +47,8 @@ pub struct AppConfig {
     pub lockout_threshold: i64,
     /// How long a lockout lasts, in seconds.
     pub lockout_secs: i64,
-    /// The superior platforms capture records are forwarded to (their names).
-    pub cascade_targets: Vec<String>,
+    /// The superior platforms records are forwarded to.
+    pub cascade_targets: Vec<cascade::UpwardTarget>,
 }
 
 impl Default for AppConfig {

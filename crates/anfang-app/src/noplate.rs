@@ -127,7 +127,7 @@ impl App {
         let decision = AccessDecision::open(Reason::TemporaryParking);
         tx.queue_command(device.id, &crate::booth::command_json(decision), now)
             .await?;
-        Self::record_decision(
+        self.record_decision(
             &mut tx,
             (community_id, device.id),
             format!("qr-{code}"),
@@ -191,7 +191,8 @@ impl App {
             AccessDecision::deny(Reason::FeeDue)
         };
         let event_id = format!("qr-{}-{now}", session.plate);
-        Self::record_decision(&mut tx, (community_id, device.id), event_id, "qr", decision, now).await?;
+        self.record_decision(&mut tx, (community_id, device.id), event_id, "qr", decision, now)
+            .await?;
         let after = tx
             .parking_session(session.id)
             .await?

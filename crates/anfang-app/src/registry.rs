@@ -1306,6 +1306,7 @@ impl App {
             });
         }
         let id = tx.insert_person(&new).await?;
+        self.registry_changed(&mut tx, id, 0, self.clock.now_ms()).await?;
         if let Some(mut rel) = relation {
             let house = tx.house(rel.house_id).await?;
             if house.is_none_or(|h| h.community_id != req.community_id) {
@@ -1359,6 +1360,8 @@ impl App {
         who.scope.check_whole_community(house.community_id, "house")?;
         rel.person_id = person_id;
         tx.upsert_person_house(&rel).await?;
+        self.registry_changed(&mut tx, person_id, 1, self.clock.now_ms())
+            .await?;
         self.library_changed(&mut tx, house.community_id, person_id)
             .await?;
         let audit = self

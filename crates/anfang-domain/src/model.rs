@@ -250,6 +250,9 @@ pub enum Permission {
     InviteVisitors,
     /// Collect and refund parking fees, set tariffs.
     ManageParking,
+    /// Read the police watch-lists (dispositions) and their hits: police only, never
+    /// property staff or administrators.
+    ReadWatchlists,
 }
 
 impl Role {
@@ -258,7 +261,7 @@ impl Role {
         use Permission::*;
         use Role::*;
         match self {
-            DistrictAdmin => !matches!(permission, RevealPii | InviteVisitors),
+            DistrictAdmin => !matches!(permission, RevealPii | InviteVisitors | ReadWatchlists),
             StreetOfficer => {
                 matches!(
                     permission,
@@ -275,6 +278,7 @@ impl Role {
                     | WriteVehicles
                     | ReadDevices
                     | ImportExport
+                    | ReadWatchlists
             ),
             GridWorker => matches!(
                 permission,
@@ -283,12 +287,12 @@ impl Role {
             StationOfficer => {
                 matches!(
                     permission,
-                    ReadTree | ReadPersons | RevealPii | ReadVehicles | ReadDevices
+                    ReadTree | ReadPersons | RevealPii | ReadVehicles | ReadDevices | ReadWatchlists
                 )
             }
             PoliticalLegal | HousingConstruction => matches!(permission, ReadTree | ReadDevices),
             BigDataCentre => matches!(permission, ReadTree | ReadPersons | ReadVehicles | ReadDevices),
-            PropertyManager => !matches!(permission, ReadAudit | ManageUsers),
+            PropertyManager => !matches!(permission, ReadAudit | ManageUsers | ReadWatchlists),
             Guard => matches!(
                 permission,
                 ReadTree | ReadPersons | ReadVehicles | ReadDevices | InviteVisitors | ManageParking

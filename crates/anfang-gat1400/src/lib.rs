@@ -8,6 +8,7 @@
 //! accept (unquoted `qop`/`nc`, absolute `uri`, `StatusCode` as string, content types).
 //! Invariant: no I/O and no clock: times come in as milliseconds.
 
+pub mod cascade;
 pub mod digest;
 pub mod objects;
 pub mod registry;

@@ -127,7 +127,7 @@ fn text(map: &Map<String, Value>, key: &str) -> Option<String> {
 }
 
 /// Reads the images of `SubImageList.SubImageInfoObject[]`, replacing their data in `map`.
-fn images(map: &mut Map<String, Value>) -> Result<Vec<SubImage>, ObjectError> {
+pub fn take_images(map: &mut Map<String, Value>) -> Result<Vec<SubImage>, ObjectError> {
     let Some(list) = map
         .get_mut("SubImageList")
         .and_then(|l| l.get_mut("SubImageInfoObject"))
@@ -219,7 +219,7 @@ pub fn read_object(kind: ObjectKind, value: Value) -> Result<CaptureObject, Obje
         }
         _ => None,
     };
-    let images = images(&mut map)?;
+    let images = take_images(&mut map)?;
     let attributes = Value::Object(map);
     // The content: the fields as uploaded (pictures replaced by their length) and the pictures.
     let mut hash = Sha256::new();

@@ -28,18 +28,101 @@ pub struct Config {
     pub cascade: Vec<CascadeTarget>,
 }
 
-/// A superior GA/T 1400 platform (the police 视图库) Anfang registers with and uploads to.
+/// A superior platform Anfang forwards to: a GA/T 1400 视图库 (the police) that we register
+/// with, or the big-data centre's HTTP JSON batch feed (`docs/ref/bigdata-feed.md`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct CascadeTarget {
     /// A short name (queue, metrics, logs), e.g. `police`.
     pub name: String,
-    /// Its base URL, e.g. `http://10.1.2.3:8080`.
+    /// `viid` (GA/T 1400, default) or `feed` (the big-data centre's JSON batches).
+    #[serde(default = "default_protocol")]
+    pub protocol: String,
+    /// Its base URL, e.g. `http://10.1.2.3:8080` (for a feed, the URL batches are posted to).
     pub url: String,
-    /// The 20-digit id we register as (assigned by the superior).
+    /// The 20-digit id we register as (assigned by the superior); a feed's source id.
     pub device_id: String,
-    /// The password the superior gave us.
+    /// The password the superior gave us (a feed's signing key). The superior's own calls to
+    /// us (subscriptions, dispositions) are checked with it too.
     pub password: String,
+    /// The superior's own 20-digit id, which it sends as `User-Identify` when it calls us.
+    #[serde(default)]
+    pub superior_id: Option<String>,
+    /// `direct` (upload captures to its `/VIID/Faces`, … ; default) or `subscribe` (only
+    /// what it subscribed to, as `SubscribeNotifications` to its receive address).
+    #[serde(default = "default_mode")]
+    pub mode: String,
+    /// What is queued for it: `captures`, `door_records`, `registry` (default `captures`).
+    #[serde(default = "default_sends")]
+    pub sends: Vec<String>,
+    /// Picture types sent (`11` face, `14` scene, `01`/`02` vehicle and plate, …); empty: all.
+    #[serde(default)]
+    pub image_types: Vec<String>,
+    /// `base64` (pictures inline, default), `url` (a signed link under `picture_base_url`),
+    /// or `none`.
+    #[serde(default = "default_image_form")]
+    pub image_form: String,
+    /// The base URL under which this target reaches us, for `url` pictures.
+    #[serde(default)]
+    pub picture_base_url: Option<String>,
+    /// Residents' names, ID and phone numbers unmasked (for the police); masked otherwise.
+    #[serde(default)]
+    pub unmasked: bool,
+    /// Where door-access records go (a bureau's supplement may name another path).
+    #[serde(default = "default_door_path")]
+    pub door_records_path: String,
+    /// Where registry changes go.
+    #[serde(default = "default_person_path")]
+    pub person_infos_path: String,
+}
+
+fn default_protocol() -> String {
+    "viid".into()
+}
+fn default_mode() -> String {
+    "direct".into()
+}
+fn default_sends() -> Vec<String> {
+    vec!["captures".into()]
+}
+fn default_image_form() -> String {
+    "base64".into()
+}
+fn default_door_path() -> String {
+    "/VIID/Community/DoorRecords".into()
+}
+fn default_person_path() -> String {
+    "/VIID/Community/PersonInfos".into()
+}
+
+impl CascadeTarget {
+    /// Checks the settings that have a fixed set of values.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let name = &self.name;
+        anyhow::ensure!(
+            matches!(self.protocol.as_str(), "viid" | "feed"),
+            "[[cascade]] {name}: protocol must be viid or feed"
+        );
+        anyhow::ensure!(
+            matches!(self.mode.as_str(), "direct" | "subscribe"),
+            "[[cascade]] {name}: mode must be direct or subscribe"
+        );
+        anyhow::ensure!(
+            matches!(self.image_form.as_str(), "base64" | "url" | "none"),
+            "[[cascade]] {name}: image_form must be base64, url or none"
+        );
+        anyhow::ensure!(
+            self.image_form != "url" || self.picture_base_url.is_some(),
+            "[[cascade]] {name}: image_form = \"url\" needs picture_base_url"
+        );
+        for what in &self.sends {
+            anyhow::ensure!(
+                anfang_app::cascade::Sends::parse(what).is_some(),
+                "[[cascade]] {name}: sends: {what} is not captures, door_records or registry"
+            );
+        }
+        Ok(())
+    }
 }
 
 /// Smart-booth settings.
@@ -179,6 +262,21 @@ ring_timeout_secs = 60
 # url = "http://10.1.2.3:8080"
 # device_id = "37032300005030000001"
 # password = "..."
+# superior_id = "37030000005030000001"   # its id when it calls us (Subscribes, Dispositions)
+# mode = "direct"                         # or "subscribe": only what it subscribed to
+# sends = ["captures", "door_records", "registry"]
+# image_types = ["11", "14"]              # empty: every picture
+# image_form = "base64"                   # or "url" (with picture_base_url) or "none"
+# unmasked = true                         # residents' ID and phone numbers in clear (police)
+#
+# The county big-data centre's JSON batch feed (docs/ref/bigdata-feed.md):
+# [[cascade]]
+# name = "bigdata"
+# protocol = "feed"
+# url = "http://10.9.8.7/anfang/batches"
+# device_id = "37032300005030000001"
+# password = "..."                        # the HMAC key the centre checks
+# sends = ["captures", "door_records", "registry"]
 "#
     .to_string()
 }
@@ -215,6 +313,9 @@ impl Config {
             )
             .extract()
             .map_err(|e| anyhow::anyhow!("invalid configuration in {}: {e}", path.display()))?;
+        for target in &config.cascade {
+            target.validate()?;
+        }
         Ok(config)
     }
 

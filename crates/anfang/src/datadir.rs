@@ -345,7 +345,7 @@ pub async fn open_with(data_dir: &Path, config: &Config) -> anyhow::Result<App> 
         session_ttl_secs: config.auth.session_ttl_secs,
         lockout_threshold: config.auth.lockout_threshold,
         lockout_secs: config.auth.lockout_secs,
-        cascade_targets: config.cascade.iter().map(|t| t.name.clone()).collect(),
+        cascade_targets: config.cascade.iter().map(crate::cascade::upward).collect(),
     };
     Ok(App::new(
         Arc::new(store),
