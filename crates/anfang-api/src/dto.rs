@@ -1730,3 +1730,92 @@ pub struct DenyCallRequest {
     /// A note (why), kept with the call.
     pub message: Option<String>,
 }
+
+/// Filters of the watch-list.
+#[derive(Debug, Deserialize, IntoParams, Default)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct WatchParams {
+    /// Page number, from 1.
+    pub page: Option<i64>,
+    /// Rows per page, 1–200.
+    pub page_size: Option<i64>,
+    /// `active` or `revoked`.
+    pub status: Option<String>,
+    /// Hits of this entry only.
+    pub entry_id: Option<i64>,
+}
+
+/// An entry of the police watch-list (a disposition, 布控).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WatchEntryDto {
+    /// Id.
+    pub id: i64,
+    /// Where it came from (`viid:<target>`).
+    pub source: String,
+    /// Its id there (`DispositionID`).
+    pub external_id: String,
+    /// person, motor_vehicle, non_motor_vehicle, keyword.
+    pub category: String,
+    /// The plate watched for.
+    pub plate: Option<String>,
+    /// Title.
+    pub title: String,
+    /// active or revoked.
+    pub status: String,
+    /// From, RFC 3339.
+    pub begin_at: String,
+    /// Until, RFC 3339 (absent: open-ended).
+    pub end_at: Option<String>,
+    /// Pictures held.
+    pub images: usize,
+    /// The disposition as received (pictures removed).
+    pub disposition: serde_json::Value,
+}
+
+impl From<anfang_app::store::WatchEntryRow> for WatchEntryDto {
+    fn from(r: anfang_app::store::WatchEntryRow) -> Self {
+        WatchEntryDto {
+            id: r.id,
+            source: r.source,
+            external_id: r.external_id,
+            category: r.category,
+            plate: r.plate,
+            title: r.title,
+            status: r.status,
+            begin_at: rfc3339(r.begin_at),
+            end_at: (r.end_at != i64::MAX).then(|| rfc3339(r.end_at)),
+            images: serde_json::from_str::<Vec<String>>(&r.image_keys)
+                .map(|k| k.len())
+                .unwrap_or(0),
+            disposition: serde_json::from_str(&r.body).unwrap_or_default(),
+        }
+    }
+}
+
+/// A hit on the police watch-list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WatchHitDto {
+    /// Id.
+    pub id: i64,
+    /// The entry hit.
+    pub entry_id: i64,
+    /// The capture record that hit it.
+    pub capture_record_id: Option<i64>,
+    /// Where.
+    pub community_id: Option<i64>,
+    /// When, RFC 3339.
+    pub at: String,
+}
+
+impl From<anfang_app::store::WatchHitRow> for WatchHitDto {
+    fn from(r: anfang_app::store::WatchHitRow) -> Self {
+        WatchHitDto {
+            id: r.id,
+            entry_id: r.entry_id,
+            capture_record_id: r.capture_record_id,
+            community_id: r.community_id,
+            at: rfc3339(r.at),
+        }
+    }
+}

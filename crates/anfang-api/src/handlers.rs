@@ -98,6 +98,8 @@ pub(crate) fn routes() -> Router<ApiState> {
         .route("/access-points", get(list_access_points))
         .route("/capture-records", get(list_capture_records))
         .route("/cascade-targets", get(list_cascade_targets))
+        .route("/watch-entries", get(list_watch_entries))
+        .route("/watch-hits", get(list_watch_hits))
         .route("/devices/{id}/lane-code", get(lane_code))
         .route("/public/lanes/{code}/entry", post(no_plate_entry))
         .route("/public/lanes/{code}/tickets/{ticket}", get(no_plate_ticket))
@@ -999,6 +1001,57 @@ pub async fn list_capture_records(
         page: page.page,
         page_size: page.page_size,
         items: rows.items.into_iter().map(CaptureRecordDto::from).collect(),
+    }))
+}
+
+/// The police watch-list (dispositions pushed by the police platform): police roles only,
+/// every read audited.
+#[utoipa::path(get, path = "/api/v1/watch-entries", tag = "devices", security(("bearer" = [])), params(WatchParams),
+    responses((status = 200, body = PageDto<WatchEntryDto>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_watch_entries(
+    State(s): State<ApiState>,
+    c: Caller,
+    Query(p): Query<WatchParams>,
+) -> ApiResult<Json<PageDto<WatchEntryDto>>> {
+    let page = PageRequest {
+        page: p.page.unwrap_or(1),
+        page_size: p.page_size.unwrap_or(reg::DEFAULT_PAGE_SIZE),
+    };
+    if let Some(status) = p.status.as_deref()
+        && !matches!(status, "active" | "revoked")
+    {
+        return Err(anfang_app::AppError::invalid("invalid_status", "status", "active or revoked").into());
+    }
+    let rows = s
+        .app
+        .list_watch_entries(&c.principal, p.status.as_deref(), page)
+        .await?;
+    Ok(Json(PageDto {
+        total: rows.total,
+        page: page.page,
+        page_size: page.page_size,
+        items: rows.items.into_iter().map(WatchEntryDto::from).collect(),
+    }))
+}
+
+/// Hits on the police watch-list, newest first: police roles only, every read audited.
+#[utoipa::path(get, path = "/api/v1/watch-hits", tag = "devices", security(("bearer" = [])), params(WatchParams),
+    responses((status = 200, body = PageDto<WatchHitDto>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_watch_hits(
+    State(s): State<ApiState>,
+    c: Caller,
+    Query(p): Query<WatchParams>,
+) -> ApiResult<Json<PageDto<WatchHitDto>>> {
+    let page = PageRequest {
+        page: p.page.unwrap_or(1),
+        page_size: p.page_size.unwrap_or(reg::DEFAULT_PAGE_SIZE),
+    };
+    let rows = s.app.list_watch_hits(&c.principal, p.entry_id, page).await?;
+    Ok(Json(PageDto {
+        total: rows.total,
+        page: page.page,
+        page_size: page.page_size,
+        items: rows.items.into_iter().map(WatchHitDto::from).collect(),
     }))
 }
 

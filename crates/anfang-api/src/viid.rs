@@ -457,6 +457,350 @@ pub async fn report_apes(State(s): State<ApiState>, headers: HeaderMap, body: By
     status_list(URL, statuses, now)
 }
 
+/// The target whose superior makes this call: `User-Identify` names a configured superior and
+/// the request carries a valid Digest answer with that target's password (else 401 with a
+/// challenge, as for any VIID peer).
+async fn superior(s: &ApiState, headers: &HeaderMap, method: &str, url: &str) -> Result<String, Response> {
+    let caller = headers
+        .get("user-identify")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .unwrap_or_default()
+        .to_string();
+    let Some(target) = s.app.superior(&caller) else {
+        refused("unknown_superior");
+        return Err(challenge(s, url, &caller));
+    };
+    let now = s.app.clock().now_ms();
+    let credentials = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| Credentials::parse(v).ok());
+    let Some(credentials) = credentials else {
+        return Err(challenge(s, url, &caller));
+    };
+    if !s.viid.table().nonce_is_live(&credentials.nonce, now) {
+        refused("stale_nonce");
+        return Err(challenge(s, url, &caller));
+    }
+    if let Err(e) = credentials.verify(method, &target.password) {
+        refused(e.code());
+        return Err(challenge(s, url, &caller));
+    }
+    Ok(target.name.clone())
+}
+
+fn bad_json(url: &str, e: &dyn std::fmt::Display, now: i64) -> Response {
+    refused("bad_json");
+    json(
+        Http::BAD_REQUEST,
+        anfang_gat1400::response_status(url, StatusCode::InvalidJsonFormat, &e.to_string(), "", now),
+    )
+}
+
+fn bad_content(url: &str, e: &str, now: i64) -> Response {
+    refused("bad_batch");
+    json(
+        Http::BAD_REQUEST,
+        anfang_gat1400::response_status(url, StatusCode::InvalidJsonContent, e, "", now),
+    )
+}
+
+fn failed(e: &anfang_app::AppError) -> (StatusCode, String) {
+    tracing::warn!(error = %e, "a superior's request was not stored");
+    (StatusCode::DeviceError, "not stored; resend".into())
+}
+
+/// `POST /VIID/Subscribes`: the superior subscribes (or cancels with `OperateType` 1); one
+/// status per `SubscribeID`.
+pub async fn subscribe(State(s): State<ApiState>, headers: HeaderMap, body: Bytes) -> Response {
+    const URL: &str = "/VIID/Subscribes";
+    let target = match superior(&s, &headers, "POST", URL).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let now = s.app.clock().now_ms();
+    let value: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => return bad_json(URL, &e, now),
+    };
+    let items = match anfang_gat1400::cascade::list_items(&value, "SubscribeListObject", "SubscribeObject") {
+        Ok(items) => items,
+        Err(e) => return bad_content(URL, &e.0, now),
+    };
+    let mut statuses = Vec::with_capacity(items.len());
+    for item in &items {
+        let id = item["SubscribeID"].as_str().unwrap_or_default().to_string();
+        let status = match anfang_gat1400::cascade::read_subscription(item) {
+            Err(e) => {
+                refused("bad_subscription");
+                (StatusCode::InvalidJsonContent, e.0)
+            }
+            Ok(sub) if sub.cancels => match s.app.cancel_subscription(&target, &sub.id).await {
+                Ok(true) => (StatusCode::Ok, "已取消".into()),
+                Ok(false) => (StatusCode::InvalidOperation, "no such subscription".into()),
+                Err(e) => failed(&e),
+            },
+            Ok(sub) => {
+                let window = (sub.begin_ms, sub.end_ms);
+                match s
+                    .app
+                    .place_subscription(&target, &sub.id, 0, window, &item.to_string())
+                    .await
+                {
+                    Ok(()) => (StatusCode::Ok, "OK".into()),
+                    Err(e) => failed(&e),
+                }
+            }
+        };
+        statuses.push((id, status.0, status.1));
+    }
+    status_list(URL, statuses, now)
+}
+
+/// `GET /VIID/Subscribes`: the superior's subscriptions with their status.
+pub async fn subscriptions(State(s): State<ApiState>, headers: HeaderMap) -> Response {
+    const URL: &str = "/VIID/Subscribes";
+    let target = match superior(&s, &headers, "GET", URL).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let rows = match s.app.subscriptions(&target).await {
+        Ok(rows) => rows,
+        Err(e) => return crate::ApiError::from(e).into_response(),
+    };
+    let list: Vec<serde_json::Value> = rows
+        .into_iter()
+        .map(|r| {
+            let mut object: serde_json::Value = serde_json::from_str(&r.body).unwrap_or_default();
+            object["SubscribeID"] = r.subscribe_id.into();
+            object["SubscribeStatus"] = r.status.into();
+            object
+        })
+        .collect();
+    json(
+        Http::OK,
+        serde_json::json!({"SubscribeListObject": {"SubscribeObject": list}}),
+    )
+}
+
+/// `PUT /VIID/Subscribes/{id}`: cancels (`OperateType` 1, as peers do) or replaces one.
+pub async fn update_subscription(
+    State(s): State<ApiState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let url = format!("/VIID/Subscribes/{id}");
+    let target = match superior(&s, &headers, "PUT", &url).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let now = s.app.clock().now_ms();
+    let value: serde_json::Value = if body.is_empty() {
+        serde_json::json!({"OperateType": 1})
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(v) => v,
+            Err(e) => return bad_json(&url, &e, now),
+        }
+    };
+    let mut object = value.get("SubscribeObject").cloned().unwrap_or(value);
+    object["SubscribeID"] = id.clone().into();
+    let status = match anfang_gat1400::cascade::read_subscription(&object) {
+        Err(e) => (StatusCode::InvalidJsonContent, e.0),
+        Ok(sub) if sub.cancels => match s.app.cancel_subscription(&target, &id).await {
+            Ok(true) => (StatusCode::Ok, "已取消".into()),
+            Ok(false) => (StatusCode::InvalidOperation, "no such subscription".into()),
+            Err(e) => failed(&e),
+        },
+        Ok(sub) => match s
+            .app
+            .place_subscription(&target, &id, 0, (sub.begin_ms, sub.end_ms), &object.to_string())
+            .await
+        {
+            Ok(()) => (StatusCode::Ok, "OK".into()),
+            Err(e) => failed(&e),
+        },
+    };
+    json(
+        Http::OK,
+        anfang_gat1400::response_status(&url, status.0, &status.1, &id, now),
+    )
+}
+
+/// The ids of `?IDList=a,b`.
+fn id_list(query: &std::collections::HashMap<String, String>) -> Vec<String> {
+    query
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("IDList"))
+        .map(|(_, v)| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|i| !i.is_empty())
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `DELETE /VIID/Subscribes?IDList=…`: cancels each.
+pub async fn delete_subscriptions(
+    State(s): State<ApiState>,
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    const URL: &str = "/VIID/Subscribes";
+    let target = match superior(&s, &headers, "DELETE", URL).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let now = s.app.clock().now_ms();
+    let mut statuses = Vec::new();
+    for id in id_list(&query) {
+        let status = match s.app.cancel_subscription(&target, &id).await {
+            Ok(true) => (StatusCode::Ok, "已取消".to_string()),
+            Ok(false) => (StatusCode::InvalidOperation, "no such subscription".into()),
+            Err(e) => failed(&e),
+        };
+        statuses.push((id, status.0, status.1));
+    }
+    status_list(URL, statuses, now)
+}
+
+/// `POST /VIID/Dispositions`: the superior's dispositions (布控) go on the police watch-list;
+/// `OperateType` 1 revokes (撤控). One status per `DispositionID`.
+pub async fn dispositions(State(s): State<ApiState>, headers: HeaderMap, body: Bytes) -> Response {
+    const URL: &str = "/VIID/Dispositions";
+    let target = match superior(&s, &headers, "POST", URL).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let now = s.app.clock().now_ms();
+    let value: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => return bad_json(URL, &e, now),
+    };
+    let items =
+        match anfang_gat1400::cascade::list_items(&value, "DispositionListObject", "DispositionObject") {
+            Ok(items) => items,
+            Err(e) => return bad_content(URL, &e.0, now),
+        };
+    let mut statuses = Vec::with_capacity(items.len());
+    for item in items {
+        let id = item["DispositionID"].as_str().unwrap_or_default().to_string();
+        let status = match anfang_gat1400::cascade::read_disposition(&item) {
+            Err(e) => {
+                refused("bad_disposition");
+                (StatusCode::InvalidJsonContent, e.0)
+            }
+            Ok(d) if d.revokes => match s.app.revoke_disposition(&target, &d.id).await {
+                Ok(true) => (StatusCode::Ok, "已撤控".into()),
+                Ok(false) => (StatusCode::InvalidOperation, "no such disposition".into()),
+                Err(e) => failed(&e),
+            },
+            Ok(d) => {
+                let mut map = item.as_object().cloned().unwrap_or_default();
+                match objects::take_images(&mut map) {
+                    Err(e) => (StatusCode::InvalidJsonContent, e.0),
+                    Ok(images) => {
+                        let new = anfang_app::cascade::NewDisposition {
+                            external_id: d.id.clone(),
+                            category: d.category.into(),
+                            plate: d.plate.clone(),
+                            title: d.title.clone(),
+                            begin_ms: d.begin_ms,
+                            end_ms: d.end_ms,
+                            body: serde_json::Value::Object(map).to_string(),
+                            images: images.into_iter().map(|i| i.bytes).collect(),
+                        };
+                        match s.app.receive_disposition(&target, &new).await {
+                            Ok(_) => (StatusCode::Ok, "布控成功".into()),
+                            Err(e) => failed(&e),
+                        }
+                    }
+                }
+            }
+        };
+        statuses.push((id, status.0, status.1));
+    }
+    status_list(URL, statuses, now)
+}
+
+/// `PUT /VIID/Dispositions/{id}` (撤控) and `DELETE /VIID/Dispositions/{id}`: revokes one.
+pub async fn revoke_disposition(
+    State(s): State<ApiState>,
+    method: axum::http::Method,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let url = format!("/VIID/Dispositions/{id}");
+    let target = match superior(&s, &headers, method.as_str(), &url).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let now = s.app.clock().now_ms();
+    let status = match s.app.revoke_disposition(&target, &id).await {
+        Ok(true) => (StatusCode::Ok, "已撤控".to_string()),
+        Ok(false) => (StatusCode::InvalidOperation, "no such disposition".into()),
+        Err(e) => failed(&e),
+    };
+    json(
+        Http::OK,
+        anfang_gat1400::response_status(&url, status.0, &status.1, &id, now),
+    )
+}
+
+/// `DELETE /VIID/Dispositions?IDList=…`: revokes each.
+pub async fn delete_dispositions(
+    State(s): State<ApiState>,
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    const URL: &str = "/VIID/Dispositions";
+    let target = match superior(&s, &headers, "DELETE", URL).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let now = s.app.clock().now_ms();
+    let mut statuses = Vec::new();
+    for id in id_list(&query) {
+        let status = match s.app.revoke_disposition(&target, &id).await {
+            Ok(true) => (StatusCode::Ok, "已撤控".to_string()),
+            Ok(false) => (StatusCode::InvalidOperation, "no such disposition".into()),
+            Err(e) => failed(&e),
+        };
+        statuses.push((id, status.0, status.1));
+    }
+    status_list(URL, statuses, now)
+}
+
+/// `GET /VIID/Pictures/{record}/{n}?expires=…&signature=…`: a capture picture sent upward by
+/// link; the signed link is the credential (404 when forged or expired).
+pub async fn picture(
+    State(s): State<ApiState>,
+    axum::extract::Path((record, n)): axum::extract::Path<(i64, usize)>,
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let expires = query.get("expires").and_then(|e| e.parse().ok()).unwrap_or(0);
+    let signature = query.get("signature").map(String::as_str).unwrap_or_default();
+    match s.app.linked_picture(record, n, expires, signature).await {
+        Ok(Some(bytes)) => {
+            let kind = if bytes.starts_with(b"\x89PNG") {
+                "image/png"
+            } else {
+                "image/jpeg"
+            };
+            ([(header::CONTENT_TYPE, kind)], bytes).into_response()
+        }
+        Ok(None) => {
+            refused("bad_picture_link");
+            Http::NOT_FOUND.into_response()
+        }
+        Err(e) => crate::ApiError::from(e).into_response(),
+    }
+}
+
 /// The `/VIID` routes: System, and uploads (gzip bodies accepted, at most [`UPLOAD_LIMIT`]).
 pub(crate) fn routes() -> axum::Router<ApiState> {
     use axum::routing::{get, post};
@@ -470,6 +814,20 @@ pub(crate) fn routes() -> axum::Router<ApiState> {
         .route("/VIID/MotorVehicles", post(motor_vehicles))
         .route("/VIID/NonMotorVehicles", post(non_motor_vehicles))
         .route("/VIID/APEs", get(apes).post(report_apes).put(report_apes))
+        .route(
+            "/VIID/Subscribes",
+            post(subscribe).get(subscriptions).delete(delete_subscriptions),
+        )
+        .route("/VIID/Subscribes/{id}", axum::routing::put(update_subscription))
+        .route(
+            "/VIID/Dispositions",
+            post(dispositions).delete(delete_dispositions),
+        )
+        .route(
+            "/VIID/Dispositions/{id}",
+            axum::routing::put(revoke_disposition).delete(revoke_disposition),
+        )
+        .route("/VIID/Pictures/{record}/{n}", get(picture))
         .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_LIMIT))
         .layer(tower_http::decompression::RequestDecompressionLayer::new())
 }
