@@ -226,7 +226,7 @@ fn viid_object(
                 door_name: door_name.clone(),
                 person_id: record.person_id.map(|p| person_code(t, p)),
                 credential: record.credential_kind.clone(),
-                granted: record.outcome == "granted",
+                granted: record.outcome == "open",
                 at_ms: record.at,
             };
             Some((
@@ -358,6 +358,15 @@ async fn settle(app: &App, t: &CascadeTarget, items: &[&CascadeItem], ok: &[bool
     Ok(())
 }
 
+/// Items going to one place: (path or URL, list key, object key, items, their objects).
+type Group<'a> = (
+    String,
+    &'static str,
+    &'static str,
+    Vec<&'a CascadeItem>,
+    Vec<Value>,
+);
+
 /// Posts a run of items of one kind, each written by `viid_object`, to where they go.
 async fn deliver_direct(
     app: &App,
@@ -366,7 +375,7 @@ async fn deliver_direct(
     items: &[&CascadeItem],
 ) -> Result<(), Failure> {
     // Items going to the same place in one request, in order.
-    let mut groups: Vec<(String, &'static str, &'static str, Vec<&CascadeItem>, Vec<Value>)> = Vec::new();
+    let mut groups: Vec<Group<'_>> = Vec::new();
     let mut unwritable = Vec::new();
     for item in items {
         let Some((url, list, key, object)) = viid_object(app, t, item) else {
