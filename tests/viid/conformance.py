@@ -117,6 +117,15 @@ check(r.status_code == 200 and r.json()["ResponseStatusListObject"]["ResponseSta
 r = post("/VIID/Faces", faces)
 check(r.status_code == 200 and r.json()["ResponseStatusListObject"]["ResponseStatusObject"][0]["StatusCode"] == 0,
       "a repeated upload is answered as stored")
+# A picture with its ImageInfo (/VIID/Images); one without Data fails alone.
+images = {"ImageListObject": {"Image": [
+    {"ImageInfo": {"ImageID": rid(9), "DeviceID": DEVICE, "ShotTime": "20240604094550", "FileFormat": "Png",
+                   "Type": "14"}, "Data": PNG},
+    {"ImageInfo": {"ImageID": rid(10), "DeviceID": DEVICE}},
+]}}
+r = post("/VIID/Images", images)
+codes = [i["StatusCode"] for i in r.json()["ResponseStatusListObject"]["ResponseStatusObject"]]
+check(r.status_code == 200 and codes == [0, 8], f"Images are stored, one without its data refused: {codes}")
 r = post("/VIID/Faces", faces, device=OTHER)
 check(r.status_code == 401, "an unregistered peer cannot upload")
 r = requests.post(BASE + "/VIID/Faces", data=b"x" * (65 * 1024 * 1024), headers=VIID_JSON, timeout=30)

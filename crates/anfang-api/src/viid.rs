@@ -361,6 +361,12 @@ pub async fn non_motor_vehicles(State(s): State<ApiState>, headers: HeaderMap, b
     .await
 }
 
+/// `POST /VIID/Images`: pictures with their `ImageInfo`, stored as capture records of kind
+/// `image`.
+pub async fn images(State(s): State<ApiState>, headers: HeaderMap, body: Bytes) -> Response {
+    upload(s, headers, body, ObjectKind::Image, "/VIID/Images").await
+}
+
 /// A camera counts as online when heard from within this long.
 const APE_ONLINE_MS: i64 = 300_000;
 
@@ -813,6 +819,7 @@ pub(crate) fn routes() -> axum::Router<ApiState> {
         .route("/VIID/Persons", post(persons))
         .route("/VIID/MotorVehicles", post(motor_vehicles))
         .route("/VIID/NonMotorVehicles", post(non_motor_vehicles))
+        .route("/VIID/Images", post(images))
         .route("/VIID/APEs", get(apes).post(report_apes).put(report_apes))
         .route(
             "/VIID/Subscribes",

@@ -431,6 +431,40 @@ pub fn person_info_object(person: &PersonInfo, stamp: &CommunityStamp) -> Value 
     })
 }
 
+/// Puts one kept picture back into `map` as `form` says: its data, a link (`StoragePath`, in
+/// `ImageInfo` for an `Image`), or nothing.
+fn place_one(
+    map: &mut Map<String, Value>,
+    bytes: Option<&Vec<u8>>,
+    form: &PictureForm<'_>,
+    position: usize,
+    link_in_info: bool,
+) {
+    use base64::Engine;
+    match (form, bytes) {
+        (PictureForm::Base64, Some(bytes)) => {
+            map.insert(
+                "Data".into(),
+                Value::from(base64::engine::general_purpose::STANDARD.encode(bytes)),
+            );
+        }
+        (PictureForm::Url(link), Some(_)) => {
+            map.remove("Data");
+            let into = if link_in_info {
+                map.get_mut("ImageInfo").and_then(Value::as_object_mut)
+            } else {
+                Some(map)
+            };
+            if let Some(into) = into {
+                into.insert("StoragePath".into(), Value::from(link(position)));
+            }
+        }
+        _ => {
+            map.remove("Data");
+        }
+    }
+}
+
 /// How pictures travel to a peer.
 pub enum PictureForm<'a> {
     /// Inline, base64 in `Data`.
@@ -445,7 +479,18 @@ pub enum PictureForm<'a> {
 /// wants them: entries whose data was kept (`Data` = `(sealed, …)`) take `images` in order;
 /// entries of a `Type` not in `types` (when `types` is not empty) are left out.
 pub fn place_pictures(object: &mut Value, images: &[Vec<u8>], types: &[String], form: &PictureForm<'_>) {
-    use base64::Engine;
+    // An `Image` carries its picture itself, first.
+    let mut first = 0;
+    if let Some(map) = object.as_object_mut()
+        && map
+            .get("Data")
+            .and_then(Value::as_str)
+            .is_some_and(|d| d.starts_with("(sealed"))
+    {
+        first = 1;
+        place_one(map, images.first(), form, 0, true);
+    }
+    let images = &images[first.min(images.len())..];
     let Some(list) = object
         .get_mut("SubImageList")
         .and_then(|l| l.get_mut("SubImageInfoObject"))
@@ -476,21 +521,7 @@ pub fn place_pictures(object: &mut Value, images: &[Vec<u8>], types: &[String], 
             continue;
         }
         if sealed && let Some(map) = info.as_object_mut() {
-            match (form, images.get(position)) {
-                (PictureForm::Base64, Some(bytes)) => {
-                    map.insert(
-                        "Data".into(),
-                        Value::from(base64::engine::general_purpose::STANDARD.encode(bytes)),
-                    );
-                }
-                (PictureForm::Url(link), Some(_)) => {
-                    map.remove("Data");
-                    map.insert("StoragePath".into(), Value::from(link(position)));
-                }
-                _ => {
-                    map.remove("Data");
-                }
-            }
+            place_one(map, images.get(position), form, position + first, false);
         }
         kept.push(info);
     }

@@ -19,6 +19,8 @@ pub enum ObjectKind {
     MotorVehicle,
     /// `/VIID/NonMotorVehicles`.
     NonMotorVehicle,
+    /// `/VIID/Images`: a picture with its `ImageInfo` (and possibly objects found in it).
+    Image,
 }
 
 impl ObjectKind {
@@ -29,6 +31,7 @@ impl ObjectKind {
             ObjectKind::Person => "person",
             ObjectKind::MotorVehicle => "motor_vehicle",
             ObjectKind::NonMotorVehicle => "non_motor_vehicle",
+            ObjectKind::Image => "image",
         }
     }
 
@@ -43,6 +46,7 @@ impl ObjectKind {
                 "NonMotorVehicleObject",
                 "NonMotorVehicleID",
             ),
+            ObjectKind::Image => ("ImageListObject", "Image", "ImageID"),
         }
     }
 
@@ -52,6 +56,7 @@ impl ObjectKind {
             ObjectKind::Face => &["ShotTime", "FaceAppearTime", "LocationMarkTime"],
             ObjectKind::Person => &["ShotTime", "PersonAppearTime", "LocationMarkTime"],
             ObjectKind::MotorVehicle | ObjectKind::NonMotorVehicle => &["PassTime", "AppearTime", "MarkTime"],
+            ObjectKind::Image => &["ShotTime", "EntryTime"],
         }
     }
 }
@@ -126,6 +131,35 @@ fn text(map: &Map<String, Value>, key: &str) -> Option<String> {
     }
 }
 
+/// Decodes a picture's base64 (a `data:` prefix dropped; line-wrapped base64 unwrapped only when
+/// it does not decode as is) and tells JPEG from PNG by content.
+fn decode_picture(data: &str, what: &str) -> Result<(Vec<u8>, &'static str), ObjectError> {
+    let decode = |text: &str| {
+        let text = text.split_once("base64,").map_or(text, |(_, d)| d);
+        let text = text.trim_end_matches('=');
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(text))
+    };
+    let bytes = decode(data)
+        .or_else(|e| {
+            if data.bytes().any(|b| b.is_ascii_whitespace()) {
+                decode(&data.chars().filter(|c| !c.is_whitespace()).collect::<String>())
+            } else {
+                Err(e)
+            }
+        })
+        .map_err(|_| ObjectError(format!("{what} is not base64")))?;
+    let format = if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        "jpeg"
+    } else if bytes.starts_with(b"\x89PNG") {
+        "png"
+    } else {
+        return Err(ObjectError(format!("{what} is not a JPEG or PNG image")));
+    };
+    Ok((bytes, format))
+}
+
 /// Reads the images of `SubImageList.SubImageInfoObject[]`, replacing their data in `map`.
 pub fn take_images(map: &mut Map<String, Value>) -> Result<Vec<SubImage>, ObjectError> {
     let Some(list) = map
@@ -144,32 +178,7 @@ pub fn take_images(map: &mut Map<String, Value>) -> Result<Vec<SubImage>, Object
             // A picture given by URL only (StoragePath) is kept as an attribute.
             continue;
         };
-        let decode = |text: &str| {
-            let text = text.split_once("base64,").map_or(text, |(_, d)| d);
-            let text = text.trim_end_matches('=');
-            base64::engine::general_purpose::STANDARD
-                .decode(text)
-                .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(text))
-        };
-        // Line-wrapped base64 (some encoders) is unwrapped only when it does not decode as is.
-        let bytes = decode(data)
-            .or_else(|e| {
-                if data.bytes().any(|b| b.is_ascii_whitespace()) {
-                    decode(&data.chars().filter(|c| !c.is_whitespace()).collect::<String>())
-                } else {
-                    Err(e)
-                }
-            })
-            .map_err(|_| ObjectError(format!("SubImageInfoObject[{i}].Data is not base64")))?;
-        let format = if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-            "jpeg"
-        } else if bytes.starts_with(b"\x89PNG") {
-            "png"
-        } else {
-            return Err(ObjectError(format!(
-                "SubImageInfoObject[{i}].Data is not a JPEG or PNG image"
-            )));
-        };
+        let (bytes, format) = decode_picture(data, &format!("SubImageInfoObject[{i}].Data"))?;
         let image_type = info
             .get("Type")
             .map(|t| t.as_str().map(String::from).unwrap_or_else(|| t.to_string()))
@@ -193,13 +202,22 @@ pub fn read_object(kind: ObjectKind, value: Value) -> Result<CaptureObject, Obje
     let Value::Object(mut map) = value else {
         return Err(ObjectError(format!("a {object_key} is a JSON object")));
     };
-    let record_id = text(&map, id_key).ok_or_else(|| ObjectError(format!("{id_key} is missing")))?;
+    // An image's own fields are in its `ImageInfo`; every other object carries them itself.
+    let empty = Map::new();
+    let fields = match kind {
+        ObjectKind::Image => match field(&map, "ImageInfo") {
+            Some(Value::Object(info)) => info,
+            _ => &empty,
+        },
+        _ => &map,
+    };
+    let record_id = text(fields, id_key).ok_or_else(|| ObjectError(format!("{id_key} is missing")))?;
     let mut deviations = Vec::new();
     // The standard's ids are 41 (or 48) digits; vendors send others, accepted and counted.
     if !(record_id.bytes().all(|b| b.is_ascii_digit()) && matches!(record_id.len(), 41 | 48)) {
         deviations.push("record_id_format");
     }
-    let device_id = text(&map, "DeviceID");
+    let device_id = text(fields, "DeviceID");
     if device_id
         .as_deref()
         .is_some_and(|d| d.len() != 20 || !d.bytes().all(|b| b.is_ascii_digit()))
@@ -209,7 +227,7 @@ pub fn read_object(kind: ObjectKind, value: Value) -> Result<CaptureObject, Obje
     let shot_at_ms = kind
         .time_fields()
         .iter()
-        .find_map(|f| field(&map, f).and_then(parse_time));
+        .find_map(|f| field(fields, f).and_then(parse_time));
     if shot_at_ms.is_none() {
         deviations.push("no_time");
     }
@@ -219,7 +237,23 @@ pub fn read_object(kind: ObjectKind, value: Value) -> Result<CaptureObject, Obje
         }
         _ => None,
     };
-    let images = take_images(&mut map)?;
+    let mut images = Vec::new();
+    if kind == ObjectKind::Image {
+        let Some(data) = map.get("Data").and_then(Value::as_str) else {
+            return Err(ObjectError("an Image carries its Data".into()));
+        };
+        let (bytes, format) = decode_picture(data, "Image.Data")?;
+        map.insert(
+            "Data".into(),
+            Value::from(format!("(sealed, {} bytes)", bytes.len())),
+        );
+        images.push(SubImage {
+            image_type: "image".into(),
+            format,
+            bytes,
+        });
+    }
+    images.extend(take_images(&mut map)?);
     let attributes = Value::Object(map);
     // The content: the fields as uploaded (pictures replaced by their length) and the pictures.
     let mut hash = Sha256::new();
@@ -293,10 +327,11 @@ pub fn read_batch_value(kind: ObjectKind, value: Value) -> Result<Vec<(String, O
 
 /// The id of an element, for its status line even when it could not be read.
 fn id_of(kind: ObjectKind, value: &Value) -> String {
-    value
-        .as_object()
-        .and_then(|m| text(m, kind.keys().2))
-        .unwrap_or_default()
+    let map = match kind {
+        ObjectKind::Image => value.get("ImageInfo").and_then(Value::as_object),
+        _ => value.as_object(),
+    };
+    map.and_then(|m| text(m, kind.keys().2)).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -306,6 +341,23 @@ mod tests {
 
     const PNG: &str =
         "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR42mOwylsKAAIzAU6YytWUAAAAAElFTkSuQmCC";
+
+    #[test]
+    fn an_image_is_read_from_its_info_and_data() {
+        let body = json!({"ImageListObject": {"Image": [
+            {"ImageInfo": {"ImageID": "34078100001190001002022024060409454700001", "DeviceID": "34078100001190001002",
+                "ShotTime": "20240604094547", "FileFormat": "Png"}, "Data": PNG},
+            {"ImageInfo": {"ImageID": "X"}}
+        ]}});
+        let items = read_batch_value(ObjectKind::Image, body).unwrap();
+        let image = items[0].1.as_ref().unwrap();
+        assert_eq!(image.device_id.as_deref(), Some("34078100001190001002"));
+        assert_eq!(image.images.len(), 1);
+        assert!(image.shot_at_ms.is_some());
+        assert!(image.attributes["Data"].as_str().unwrap().starts_with("(sealed"));
+        assert_eq!(items[1].0, "X");
+        assert!(items[1].1.as_ref().unwrap_err().0.contains("Data"));
+    }
 
     #[test]
     fn a_vehicle_batch_reads_object_by_object() {

@@ -76,6 +76,7 @@ fn path_of(kind: &str) -> Option<(&'static str, &'static str, &'static str)> {
             "NonMotorVehicleListObject",
             "NonMotorVehicleObject",
         ),
+        "image" => ("/VIID/Images", "ImageListObject", "Image"),
         _ => return None,
     })
 }

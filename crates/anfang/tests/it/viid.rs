@@ -57,7 +57,8 @@ async fn an_independent_python_client_registers_keeps_alive_and_unregisters() {
         &token,
     )
     .await;
-    assert_eq!(records["total"], 3, "{records}");
+    // Two vehicles, one face (uploaded twice, stored once) and one image.
+    assert_eq!(records["total"], 4, "{records}");
     let by_plate = get(
         &http,
         format!("{base}/api/v1/capture-records?plate=浙B0560Z"),
