@@ -212,6 +212,9 @@ impl anfang_app::faces::ImageStore for FileImages {
                 .get(&stream)
                 .is_none_or(|s| s.len > 0 && s.len + total > SEGMENT_BYTES);
             if full {
+                // Yesterday's segment of the same kind is finished: its file is closed.
+                let family = stream.rsplit_once('/').map(|(f, _)| f.to_string());
+                open.retain(|k, _| k.rsplit_once('/').map(|(f, _)| f.to_string()) != family);
                 open.insert(stream.clone(), new_segment(&dir)?);
             }
             let Some(segment) = open.get_mut(&stream) else {
@@ -397,6 +400,43 @@ mod tests {
         for odd in ["../x", "/etc/passwd", "faces//x", "faces/./x", "a b"] {
             assert!(images.put(odd, b"x").await.is_err(), "{odd}");
         }
+    }
+
+    #[tokio::test]
+    async fn batches_append_to_one_segment_per_day_and_read_back() {
+        use anfang_app::faces::ImageStore;
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let images = FileImages::new(dir.path().join(IMAGES_DIR));
+        let first = images
+            .append("captures/20261123", vec![b"one".to_vec(), b"three".to_vec()])
+            .await
+            .unwrap();
+        let second = images
+            .append("captures/20261123", vec![b"two".to_vec()])
+            .await
+            .unwrap();
+        assert_eq!(images.get(&first[1]).await.unwrap(), Some(b"three".to_vec()));
+        assert_eq!(images.get(&second[0]).await.unwrap(), Some(b"two".to_vec()));
+        let segment = |k: &str| k.split('@').next().unwrap().to_string();
+        assert_eq!(segment(&first[0]), segment(&second[0]), "one segment for the day");
+        let file = dir.path().join(IMAGES_DIR).join(segment(&first[0]));
+        assert_eq!(
+            std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        // The next day begins another segment; yesterday's is closed, still readable.
+        let next = images
+            .append("captures/20261124", vec![b"four".to_vec()])
+            .await
+            .unwrap();
+        assert_ne!(segment(&next[0]), segment(&first[0]));
+        assert_eq!(images.segments.lock().unwrap().len(), 1);
+        assert_eq!(images.get(&first[0]).await.unwrap(), Some(b"one".to_vec()));
+        // Keys never escape the folder, and a deleted picture waits for its segment to go.
+        assert!(images.get("../x.seg@0+1").await.is_err());
+        images.delete(&first[0]).await.unwrap();
+        assert_eq!(images.get(&first[0]).await.unwrap(), Some(b"one".to_vec()));
     }
 
     #[test]
