@@ -512,6 +512,15 @@ fn bad_content(url: &str, e: &str, now: i64) -> Response {
     )
 }
 
+/// The status of a cancellation or revocation: done, no such thing, or not stored.
+fn settled(result: anfang_app::AppResult<bool>, done: &str, missing: &str) -> (StatusCode, String) {
+    match result {
+        Ok(true) => (StatusCode::Ok, done.into()),
+        Ok(false) => (StatusCode::InvalidOperation, missing.into()),
+        Err(e) => failed(&e),
+    }
+}
+
 fn failed(e: &anfang_app::AppError) -> (StatusCode, String) {
     tracing::warn!(error = %e, "a superior's request was not stored");
     (StatusCode::DeviceError, "not stored; resend".into())
@@ -542,11 +551,11 @@ pub async fn subscribe(State(s): State<ApiState>, headers: HeaderMap, body: Byte
                 refused("bad_subscription");
                 (StatusCode::InvalidJsonContent, e.0)
             }
-            Ok(sub) if sub.cancels => match s.app.cancel_subscription(&target, &sub.id).await {
-                Ok(true) => (StatusCode::Ok, "已取消".into()),
-                Ok(false) => (StatusCode::InvalidOperation, "no such subscription".into()),
-                Err(e) => failed(&e),
-            },
+            Ok(sub) if sub.cancels => settled(
+                s.app.cancel_subscription(&target, &sub.id).await,
+                "已取消",
+                "no such subscription",
+            ),
             Ok(sub) => {
                 let window = (sub.begin_ms, sub.end_ms);
                 match s
@@ -615,11 +624,11 @@ pub async fn update_subscription(
     object["SubscribeID"] = id.clone().into();
     let status = match anfang_gat1400::cascade::read_subscription(&object) {
         Err(e) => (StatusCode::InvalidJsonContent, e.0),
-        Ok(sub) if sub.cancels => match s.app.cancel_subscription(&target, &id).await {
-            Ok(true) => (StatusCode::Ok, "已取消".into()),
-            Ok(false) => (StatusCode::InvalidOperation, "no such subscription".into()),
-            Err(e) => failed(&e),
-        },
+        Ok(sub) if sub.cancels => settled(
+            s.app.cancel_subscription(&target, &id).await,
+            "已取消",
+            "no such subscription",
+        ),
         Ok(sub) => match s
             .app
             .place_subscription(&target, &id, 0, (sub.begin_ms, sub.end_ms), &object.to_string())
@@ -664,11 +673,11 @@ pub async fn delete_subscriptions(
     let now = s.app.clock().now_ms();
     let mut statuses = Vec::new();
     for id in id_list(&query) {
-        let status = match s.app.cancel_subscription(&target, &id).await {
-            Ok(true) => (StatusCode::Ok, "已取消".to_string()),
-            Ok(false) => (StatusCode::InvalidOperation, "no such subscription".into()),
-            Err(e) => failed(&e),
-        };
+        let status = settled(
+            s.app.cancel_subscription(&target, &id).await,
+            "已取消",
+            "no such subscription",
+        );
         statuses.push((id, status.0, status.1));
     }
     status_list(URL, statuses, now)
@@ -700,11 +709,11 @@ pub async fn dispositions(State(s): State<ApiState>, headers: HeaderMap, body: B
                 refused("bad_disposition");
                 (StatusCode::InvalidJsonContent, e.0)
             }
-            Ok(d) if d.revokes => match s.app.revoke_disposition(&target, &d.id).await {
-                Ok(true) => (StatusCode::Ok, "已撤控".into()),
-                Ok(false) => (StatusCode::InvalidOperation, "no such disposition".into()),
-                Err(e) => failed(&e),
-            },
+            Ok(d) if d.revokes => settled(
+                s.app.revoke_disposition(&target, &d.id).await,
+                "已撤控",
+                "no such disposition",
+            ),
             Ok(d) => {
                 let mut map = item.as_object().cloned().unwrap_or_default();
                 match objects::take_images(&mut map) {
@@ -746,11 +755,11 @@ pub async fn revoke_disposition(
         Err(r) => return r,
     };
     let now = s.app.clock().now_ms();
-    let status = match s.app.revoke_disposition(&target, &id).await {
-        Ok(true) => (StatusCode::Ok, "已撤控".to_string()),
-        Ok(false) => (StatusCode::InvalidOperation, "no such disposition".into()),
-        Err(e) => failed(&e),
-    };
+    let status = settled(
+        s.app.revoke_disposition(&target, &id).await,
+        "已撤控",
+        "no such disposition",
+    );
     json(
         Http::OK,
         anfang_gat1400::response_status(&url, status.0, &status.1, &id, now),
@@ -771,11 +780,11 @@ pub async fn delete_dispositions(
     let now = s.app.clock().now_ms();
     let mut statuses = Vec::new();
     for id in id_list(&query) {
-        let status = match s.app.revoke_disposition(&target, &id).await {
-            Ok(true) => (StatusCode::Ok, "已撤控".to_string()),
-            Ok(false) => (StatusCode::InvalidOperation, "no such disposition".into()),
-            Err(e) => failed(&e),
-        };
+        let status = settled(
+            s.app.revoke_disposition(&target, &id).await,
+            "已撤控",
+            "no such disposition",
+        );
         statuses.push((id, status.0, status.1));
     }
     status_list(URL, statuses, now)

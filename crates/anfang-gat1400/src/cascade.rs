@@ -10,24 +10,8 @@
 //! *record*, so `DoorRecordObject` is ours, built from the same conventions; the paths are
 //! per-target configuration, as a bureau's supplement may name them differently.
 
-use crate::objects::{ObjectError, parse_time};
+use crate::objects::{ObjectError, field, parse_time, text};
 use serde_json::{Map, Value, json};
-
-fn field<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    map.get(key).or_else(|| {
-        map.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v)
-    })
-}
-
-fn text(map: &Map<String, Value>, key: &str) -> Option<String> {
-    match field(map, key)? {
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
 
 /// The elements of `{"<list>": {"<object>": [ … ]}}` (a single object, a missing outer
 /// wrapper and case differences accepted).

@@ -115,7 +115,8 @@ pub fn parse_time(value: &Value) -> Option<i64> {
     text.parse::<i64>().ok().filter(|ms| *ms > 1_000_000_000_000)
 }
 
-fn field<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+/// A field by name, matched case-insensitively when not found as spelled.
+pub(crate) fn field<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
     map.get(key).or_else(|| {
         map.iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(key))
@@ -123,7 +124,8 @@ fn field<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
     })
 }
 
-fn text(map: &Map<String, Value>, key: &str) -> Option<String> {
+/// A field as trimmed text (numbers written out), absent when empty.
+pub(crate) fn text(map: &Map<String, Value>, key: &str) -> Option<String> {
     match field(map, key)? {
         Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
         Value::Number(n) => Some(n.to_string()),

@@ -66,6 +66,27 @@ async fn faces(
     axum::Json(json!({"ResponseStatusListObject": {"ResponseStatusObject": statuses}})).into_response()
 }
 
+/// The camera registers with Anfang, answering its digest challenge.
+async fn register_camera(http: &reqwest::Client, base: &str, camera: &str, secret: &str) {
+    let register_body = json!({"RegisterObject": {"DeviceID": camera}}).to_string();
+    let first = http
+        .post(format!("{base}/VIID/System/Register"))
+        .body(register_body.clone())
+        .send()
+        .await
+        .unwrap();
+    let challenge = Challenge::parse(first.headers()["www-authenticate"].to_str().unwrap()).unwrap();
+    let auth = challenge.answer("POST", "/VIID/System/Register", camera, secret, "c");
+    let registered = http
+        .post(format!("{base}/VIID/System/Register"))
+        .header("Authorization", auth)
+        .body(register_body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), 200);
+}
+
 async fn keepalive() -> axum::Json<Value> {
     axum::Json(json!({"ResponseStatusObject": {"StatusCode": 0}}))
 }
@@ -102,23 +123,7 @@ async fn captures_reach_the_superior_in_order_after_link_loss_and_restart() {
 
     // The camera registers with Anfang and uploads three faces.
     let http = reqwest::Client::new();
-    let register_body = json!({"RegisterObject": {"DeviceID": camera}}).to_string();
-    let first = http
-        .post(format!("{base}/VIID/System/Register"))
-        .body(register_body.clone())
-        .send()
-        .await
-        .unwrap();
-    let challenge = Challenge::parse(first.headers()["www-authenticate"].to_str().unwrap()).unwrap();
-    let auth = challenge.answer("POST", "/VIID/System/Register", camera, &secret, "c");
-    let registered = http
-        .post(format!("{base}/VIID/System/Register"))
-        .header("Authorization", auth)
-        .body(register_body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(registered.status(), 200);
+    register_camera(&http, &base, camera, &secret).await;
     let face = |n: u32| {
         json!({"FaceID": format!("{camera}0220240604094547{n:05}"), "DeviceID": camera, "ShotTime": "20240604094547",
             "SubImageList": {"SubImageInfoObject": [{"Type": "11", "FileFormat": "Png", "Data": PNG}]}})
@@ -363,23 +368,7 @@ async fn a_subscribing_superior_gets_what_it_asked_for_and_its_dispositions_hit(
     assert_eq!(forged.status(), 401);
 
     // The camera registers and uploads a face (crop and scene), a watched car and a bicycle.
-    let register_body = json!({"RegisterObject": {"DeviceID": camera}}).to_string();
-    let first = http
-        .post(format!("{base}/VIID/System/Register"))
-        .body(register_body.clone())
-        .send()
-        .await
-        .unwrap();
-    let challenge = Challenge::parse(first.headers()["www-authenticate"].to_str().unwrap()).unwrap();
-    let auth = challenge.answer("POST", "/VIID/System/Register", camera, &secret, "c");
-    let registered = http
-        .post(format!("{base}/VIID/System/Register"))
-        .header("Authorization", auth)
-        .body(register_body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(registered.status(), 200);
+    register_camera(&http, &base, camera, &secret).await;
     let upload = |path: &str, body: Value| {
         http.post(format!("{base}{path}"))
             .header("User-Identify", camera)
