@@ -18,9 +18,11 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
     ("anfang-domain", &[], &["sqlx", "axum", "tokio", "serde_json"]),
     ("anfang-store", &["anfang-base"], &["sqlx", "axum"]),
     ("anfang-store-sql", &["anfang-base", "anfang-store"], &["axum"]),
+    // Recognition: models, images and vectors; no storage, network or HTTP.
+    ("anfang-vision", &[], &["sqlx", "axum", "reqwest"]),
     (
         "anfang-app",
-        &["anfang-base", "anfang-domain", "anfang-store"],
+        &["anfang-base", "anfang-domain", "anfang-store", "anfang-vision"],
         &["sqlx", "axum", "tower-http"],
     ),
     // Protocol crates know one protocol each and nothing of storage, use-cases or HTTP routes.
