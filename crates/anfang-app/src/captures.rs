@@ -135,6 +135,10 @@ impl App {
                             capture_record_id: Some(id),
                             community_id: row.community_id,
                             at: now,
+                            distance: None,
+                            margin: None,
+                            // A plate read is exact, but a cloned plate is not the wanted car.
+                            state: "to_confirm".into(),
                         })
                         .await?;
                         // The hit goes back to whoever placed the disposition.

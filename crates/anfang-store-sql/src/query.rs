@@ -54,6 +54,11 @@ impl From<&Vec<u8>> for Arg {
         Arg::Bytes(Some(v.clone()))
     }
 }
+impl From<&[u8]> for Arg {
+    fn from(v: &[u8]) -> Self {
+        Arg::Bytes(Some(v.to_vec()))
+    }
+}
 impl From<&Option<Vec<u8>>> for Arg {
     fn from(v: &Option<Vec<u8>>) -> Self {
         Arg::Bytes(v.clone())

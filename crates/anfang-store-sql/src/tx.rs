@@ -297,6 +297,46 @@ fn face_photo(r: &AnyRow) -> StoreResult<FacePhotoRow> {
         }
     ))
 }
+const CAPTURE_FACE_COLS: &str = "f.id, f.capture_record_id, f.community_id, f.device_id, f.shot_at, f.outcome, \
+     f.person_id, f.stranger_id, f.distance, f.margin, f.template_enc, f.model, f.recognised_at, f.expires_at";
+fn capture_face(r: &AnyRow) -> StoreResult<CaptureFaceRow> {
+    Ok(decode!(
+        r,
+        CaptureFaceRow {
+            id,
+            capture_record_id,
+            community_id,
+            device_id,
+            shot_at,
+            outcome,
+            person_id,
+            stranger_id,
+            distance,
+            margin,
+            template_enc,
+            model,
+            recognised_at,
+            expires_at
+        }
+    ))
+}
+const STRANGER_COLS: &str =
+    "s.id, s.community_id, s.template_enc, s.model, s.sightings, s.first_seen, s.last_seen, s.expires_at";
+fn stranger(r: &AnyRow) -> StoreResult<StrangerRow> {
+    Ok(decode!(
+        r,
+        StrangerRow {
+            id,
+            community_id,
+            template_enc,
+            model,
+            sightings,
+            first_seen,
+            last_seen,
+            expires_at
+        }
+    ))
+}
 const CAPTURE_COLS: &str = "c.id, c.community_id, c.device_id, c.kind, c.record_id, c.content_hash, c.shot_at, \
      c.plate, c.attributes, c.image_keys, c.received_at";
 fn capture_record(r: &AnyRow) -> StoreResult<CaptureRecordRow> {
@@ -1628,12 +1668,20 @@ impl Tx for SqlTx {
     }
 
     async fn insert_watch_hit(&mut self, new: &WatchHitRow) -> StoreResult<i64> {
-        let mut q = Q::new("INSERT INTO watch_hits (entry_id, capture_record_id, community_id, at) VALUES (");
+        let mut q = Q::new(
+            "INSERT INTO watch_hits (entry_id, capture_record_id, community_id, distance, margin, state, at) VALUES (",
+        );
         q.bind(new.entry_id)
             .sql(", ")
             .bind(new.capture_record_id)
             .sql(", ")
             .bind(new.community_id)
+            .sql(", ")
+            .bind(new.distance)
+            .sql(", ")
+            .bind(new.margin)
+            .sql(", ")
+            .bind(&new.state)
             .sql(", ")
             .bind(new.at)
             .sql(") RETURNING id");
@@ -1648,7 +1696,7 @@ impl Tx for SqlTx {
         let mut q = Q::new("FROM watch_hits h WHERE 1 = 1");
         q.and_eq("h.entry_id", entry_id);
         self.paged(
-            "h.id, h.entry_id, h.capture_record_id, h.community_id, h.at",
+            "h.id, h.entry_id, h.capture_record_id, h.community_id, h.at, h.distance, h.margin, h.state",
             &q,
             "h.at DESC, h.id DESC",
             page,
@@ -1660,12 +1708,249 @@ impl Tx for SqlTx {
                         entry_id,
                         capture_record_id,
                         community_id,
-                        at
+                        at,
+                        distance,
+                        margin,
+                        state
                     }
                 ))
             },
         )
         .await
+    }
+
+    async fn set_face_template(
+        &mut self,
+        photo_id: i64,
+        model: &str,
+        template_enc: &[u8],
+    ) -> StoreResult<()> {
+        let mut q = Q::new("UPDATE face_photos SET template_model = ");
+        q.bind(model)
+            .sql(", template_enc = ")
+            .bind(template_enc)
+            .sql(" WHERE id = ")
+            .bind(photo_id);
+        self.exec(&q).await?;
+        Ok(())
+    }
+
+    async fn face_templates(&mut self, person_id: Option<i64>) -> StoreResult<Vec<FaceTemplateRow>> {
+        let mut q = Q::new(
+            "SELECT f.id AS photo_id, f.person_id, p.community_id, f.template_enc, f.template_model \
+             FROM face_photos f JOIN persons p ON p.id = f.person_id \
+             WHERE f.removed_at IS NULL AND f.template_enc IS NOT NULL",
+        );
+        q.and_eq("f.person_id", person_id).sql(" ORDER BY f.id");
+        self.all(&q)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(decode!(
+                    r,
+                    FaceTemplateRow {
+                        photo_id,
+                        person_id,
+                        community_id,
+                        template_enc,
+                        template_model
+                    }
+                ))
+            })
+            .collect()
+    }
+
+    async fn face_person_counts(&mut self) -> StoreResult<Vec<(i64, i64)>> {
+        let q = Q::new(
+            "SELECT p.community_id, COUNT(DISTINCT f.person_id) AS n FROM face_photos f \
+             JOIN persons p ON p.id = f.person_id WHERE f.removed_at IS NULL \
+             GROUP BY p.community_id ORDER BY p.community_id",
+        );
+        self.all(&q)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.try_get::<i64, _>("community_id").map_err(map_err)?,
+                    r.try_get::<i64, _>("n").map_err(map_err)?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn set_watch_template(
+        &mut self,
+        entry_id: i64,
+        model: &str,
+        template_enc: &[u8],
+    ) -> StoreResult<()> {
+        let mut q = Q::new("UPDATE watch_entries SET template_model = ");
+        q.bind(model)
+            .sql(", template_enc = ")
+            .bind(template_enc)
+            .sql(" WHERE id = ")
+            .bind(entry_id);
+        self.exec(&q).await?;
+        Ok(())
+    }
+
+    async fn watch_templates(&mut self, at: i64) -> StoreResult<Vec<WatchTemplateRow>> {
+        let mut q = Q::new(
+            "SELECT id AS entry_id, template_enc, template_model FROM watch_entries \
+             WHERE status = 'active' AND template_enc IS NOT NULL AND begin_at <= ",
+        );
+        q.bind(at).sql(" AND end_at > ").bind(at).sql(" ORDER BY id");
+        self.all(&q)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(decode!(
+                    r,
+                    WatchTemplateRow {
+                        entry_id,
+                        template_enc,
+                        template_model
+                    }
+                ))
+            })
+            .collect()
+    }
+
+    async fn pending_face_captures(&mut self, after: i64, limit: i64) -> StoreResult<Vec<CaptureRecordRow>> {
+        let mut q = Q::new(&format!(
+            "SELECT {CAPTURE_COLS} FROM capture_records c \
+             WHERE c.kind = 'face' AND NOT EXISTS \
+             (SELECT 1 FROM capture_faces f WHERE f.capture_record_id = c.id) AND c.id > "
+        ));
+        q.bind(after).sql(" ORDER BY c.id LIMIT ").bind(limit.max(0));
+        self.all(&q).await?.iter().map(capture_record).collect()
+    }
+
+    async fn insert_capture_face(&mut self, new: &CaptureFaceRow) -> StoreResult<i64> {
+        let mut q = Q::new(
+            "INSERT INTO capture_faces (capture_record_id, community_id, device_id, shot_at, outcome, person_id, \
+             stranger_id, distance, margin, template_enc, model, recognised_at, expires_at) VALUES (",
+        );
+        q.bind(new.capture_record_id)
+            .sql(", ")
+            .bind(new.community_id)
+            .sql(", ")
+            .bind(new.device_id)
+            .sql(", ")
+            .bind(new.shot_at);
+        q.sql(", ")
+            .bind(&new.outcome)
+            .sql(", ")
+            .bind(new.person_id)
+            .sql(", ")
+            .bind(new.stranger_id)
+            .sql(", ")
+            .bind(new.distance);
+        q.sql(", ")
+            .bind(new.margin)
+            .sql(", ")
+            .bind(&new.template_enc)
+            .sql(", ")
+            .bind(&new.model)
+            .sql(", ")
+            .bind(new.recognised_at)
+            .sql(", ")
+            .bind(new.expires_at)
+            .sql(") RETURNING id");
+        self.insert(&q, "capture face").await
+    }
+
+    async fn capture_faces_of(
+        &mut self,
+        stranger_id: Option<i64>,
+        person_id: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<CaptureFaceRow>> {
+        let mut q = Q::new(&format!(
+            "SELECT {CAPTURE_FACE_COLS} FROM capture_faces f WHERE 1 = 1"
+        ));
+        q.and_eq("f.stranger_id", stranger_id)
+            .and_eq("f.person_id", person_id)
+            .sql(" ORDER BY f.shot_at DESC, f.id DESC LIMIT ")
+            .bind(limit.max(0));
+        self.all(&q).await?.iter().map(capture_face).collect()
+    }
+
+    async fn capture_face_templates(
+        &mut self,
+        communities: Option<&[i64]>,
+    ) -> StoreResult<Vec<CaptureFaceRow>> {
+        let mut q = Q::new(&format!(
+            "SELECT {CAPTURE_FACE_COLS} FROM capture_faces f WHERE f.template_enc IS NOT NULL"
+        ));
+        let ids = communities.map(|c| c.to_vec());
+        q.and_in("f.community_id", ids.as_ref()).sql(" ORDER BY f.id");
+        self.all(&q).await?.iter().map(capture_face).collect()
+    }
+
+    async fn insert_stranger(&mut self, new: &StrangerRow) -> StoreResult<i64> {
+        let mut q = Q::new(
+            "INSERT INTO strangers (community_id, template_enc, model, sightings, first_seen, last_seen, expires_at) \
+             VALUES (",
+        );
+        q.bind(new.community_id)
+            .sql(", ")
+            .bind(&new.template_enc)
+            .sql(", ")
+            .bind(&new.model)
+            .sql(", ")
+            .bind(new.sightings);
+        q.sql(", ")
+            .bind(new.first_seen)
+            .sql(", ")
+            .bind(new.last_seen)
+            .sql(", ")
+            .bind(new.expires_at)
+            .sql(") RETURNING id");
+        self.insert(&q, "stranger").await
+    }
+
+    async fn update_stranger(&mut self, row: &StrangerRow) -> StoreResult<()> {
+        let mut q = Q::new("UPDATE strangers SET template_enc = ");
+        q.bind(&row.template_enc)
+            .sql(", sightings = ")
+            .bind(row.sightings)
+            .sql(", last_seen = ")
+            .bind(row.last_seen)
+            .sql(", expires_at = ")
+            .bind(row.expires_at);
+        q.sql(" WHERE id = ").bind(row.id);
+        if self.exec(&q).await? == 0 {
+            return Err(StoreError::NotFound { entity: "stranger" });
+        }
+        Ok(())
+    }
+
+    async fn strangers(&mut self, community_id: Option<i64>) -> StoreResult<Vec<StrangerRow>> {
+        let mut q = Q::new(&format!("SELECT {STRANGER_COLS} FROM strangers s WHERE 1 = 1"));
+        q.and_eq("s.community_id", community_id).sql(" ORDER BY s.id");
+        self.all(&q).await?.iter().map(stranger).collect()
+    }
+
+    async fn purge_biometrics(&mut self, now: i64) -> StoreResult<BiometricPurge> {
+        let mut q = Q::new(
+            "UPDATE capture_faces SET template_enc = NULL WHERE template_enc IS NOT NULL AND expires_at <= ",
+        );
+        q.bind(now);
+        let capture_templates = self.exec(&q).await?;
+        let mut q = Q::new(
+            "UPDATE capture_faces SET stranger_id = NULL WHERE stranger_id IN \
+             (SELECT id FROM strangers WHERE expires_at <= ",
+        );
+        q.bind(now).sql(")");
+        self.exec(&q).await?;
+        let mut q = Q::new("DELETE FROM strangers WHERE expires_at <= ");
+        q.bind(now);
+        let strangers = self.exec(&q).await?;
+        Ok(BiometricPurge {
+            capture_templates,
+            strangers,
+        })
     }
 
     async fn insert_parking_pass(&mut self, new: &NewParkingPass) -> StoreResult<i64> {

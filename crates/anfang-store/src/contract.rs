@@ -875,6 +875,9 @@ async fn access_control_round_trips(store: &dyn Store, ids: &Ids) {
             capture_record_id: c1,
             community_id: Some(ids.community_a),
             at: 150,
+            distance: Some(0.31),
+            margin: Some(0.2),
+            state: "to_confirm".into(),
         })
         .await
         .unwrap();
@@ -897,6 +900,130 @@ async fn access_control_round_trips(store: &dyn Store, ids: &Ids) {
             .total,
         1
     );
+    // Recognition: a photo's template, face captures waiting and recognised, strangers, expiry.
+    let photo_c = tx.insert_face_photo(&photo("faces/1/c", 40)).await.unwrap();
+    assert!(
+        tx.face_templates(None).await.unwrap().is_empty(),
+        "no template yet"
+    );
+    tx.set_face_template(photo_c, "dlib-resnet-v1", &[1, 2, 3])
+        .await
+        .unwrap();
+    let templates = tx.face_templates(Some(person)).await.unwrap();
+    assert_eq!(
+        (
+            templates.len(),
+            templates[0].community_id,
+            templates[0].template_enc.clone()
+        ),
+        (1, ids.community_a, vec![1, 2, 3])
+    );
+    assert_eq!(tx.face_person_counts().await.unwrap(), vec![(ids.community_a, 1)]);
+    tx.set_watch_template(e1, "dlib-resnet-v1", &[9]).await.unwrap();
+    assert!(
+        tx.watch_templates(150).await.unwrap().is_empty(),
+        "the entry was revoked"
+    );
+    let face = |record_id: &str| NewCaptureRecord {
+        kind: "face".into(),
+        plate: None,
+        ..capture(record_id, record_id, 200)
+    };
+    let f1 = tx.insert_capture_record(&face("F1")).await.unwrap().unwrap();
+    let f2 = tx.insert_capture_record(&face("F2")).await.unwrap().unwrap();
+    let pending = tx.pending_face_captures(0, 10).await.unwrap();
+    assert_eq!(pending.iter().map(|c| c.id).collect::<Vec<_>>(), vec![f1, f2]);
+    assert_eq!(tx.pending_face_captures(f1, 10).await.unwrap().len(), 1);
+    let stranger_row = StrangerRow {
+        id: 0,
+        community_id: Some(ids.community_a),
+        template_enc: vec![7; 4],
+        model: "dlib-resnet-v1".into(),
+        sightings: 1,
+        first_seen: 200,
+        last_seen: 200,
+        expires_at: 1_000,
+    };
+    let stranger = tx.insert_stranger(&stranger_row).await.unwrap();
+    let recognised = |capture_record_id: i64, stranger_id: Option<i64>, expires_at: i64| CaptureFaceRow {
+        id: 0,
+        capture_record_id,
+        community_id: Some(ids.community_a),
+        device_id: device,
+        shot_at: 200,
+        outcome: if stranger_id.is_some() {
+            "stranger"
+        } else {
+            "resident"
+        }
+        .into(),
+        person_id: stranger_id.is_none().then_some(person),
+        stranger_id,
+        distance: Some(0.3),
+        margin: Some(0.4),
+        template_enc: Some(vec![5; 4]),
+        model: Some("dlib-resnet-v1".into()),
+        recognised_at: 201,
+        expires_at,
+    };
+    tx.insert_capture_face(&recognised(f1, Some(stranger), 500))
+        .await
+        .unwrap();
+    tx.insert_capture_face(&recognised(f2, None, 5_000))
+        .await
+        .unwrap();
+    assert!(tx.pending_face_captures(0, 10).await.unwrap().is_empty());
+    tx.update_stranger(&StrangerRow {
+        id: stranger,
+        sightings: 2,
+        last_seen: 300,
+        ..stranger_row.clone()
+    })
+    .await
+    .unwrap();
+    let strangers = tx.strangers(Some(ids.community_a)).await.unwrap();
+    assert_eq!(
+        (strangers.len(), strangers[0].sightings, strangers[0].last_seen),
+        (1, 2, 300)
+    );
+    assert!(tx.strangers(Some(ids.community_b)).await.unwrap().is_empty());
+    assert_eq!(
+        tx.capture_faces_of(Some(stranger), None, 10).await.unwrap().len(),
+        1
+    );
+    assert_eq!(
+        tx.capture_faces_of(None, Some(person), 10).await.unwrap()[0].capture_record_id,
+        f2
+    );
+    assert_eq!(
+        tx.capture_face_templates(Some(&[ids.community_a]))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(
+        tx.capture_face_templates(Some(&[ids.community_b]))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let purged = tx.purge_biometrics(600).await.unwrap();
+    assert_eq!((purged.capture_templates, purged.strangers), (1, 0));
+    let purged = tx.purge_biometrics(1_000).await.unwrap();
+    assert_eq!((purged.capture_templates, purged.strangers), (0, 1));
+    assert!(tx.strangers(None).await.unwrap().is_empty());
+    assert_eq!(
+        tx.capture_faces_of(Some(stranger), None, 10).await.unwrap().len(),
+        0
+    );
+    assert_eq!(tx.capture_face_templates(None).await.unwrap().len(), 1);
+    tx.remove_face_photos(person, 41).await.unwrap();
+    assert!(
+        tx.face_templates(None).await.unwrap().is_empty(),
+        "removed with the photo"
+    );
+
     let pass = |plate: &str| NewParkingPass {
         community_id: ids.community_a,
         plate_number: plate.into(),

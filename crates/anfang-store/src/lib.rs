@@ -267,6 +267,47 @@ pub trait Tx: Send {
     /// Hits, newest first (of one entry when given).
     async fn list_watch_hits(&mut self, entry_id: Option<i64>, page: Page)
     -> StoreResult<Paged<WatchHitRow>>;
+    // --- recognition ---
+    /// Stores the template of a face photo.
+    async fn set_face_template(&mut self, photo_id: i64, model: &str, template_enc: &[u8])
+    -> StoreResult<()>;
+    /// Templates of active face photos (of one person when given).
+    async fn face_templates(&mut self, person_id: Option<i64>) -> StoreResult<Vec<FaceTemplateRow>>;
+    /// Per community: how many persons have a stored face template.
+    async fn face_person_counts(&mut self) -> StoreResult<Vec<(i64, i64)>>;
+    /// Stores the template of a watch-list entry's picture.
+    async fn set_watch_template(
+        &mut self,
+        entry_id: i64,
+        model: &str,
+        template_enc: &[u8],
+    ) -> StoreResult<()>;
+    /// Templates of entries active at `at`.
+    async fn watch_templates(&mut self, at: i64) -> StoreResult<Vec<WatchTemplateRow>>;
+    /// Face captures not yet recognised with an id above `after`, oldest first.
+    async fn pending_face_captures(&mut self, after: i64, limit: i64) -> StoreResult<Vec<CaptureRecordRow>>;
+    /// Records what recognition made of a capture.
+    async fn insert_capture_face(&mut self, new: &CaptureFaceRow) -> StoreResult<i64>;
+    /// Recognised captures of a stranger or a person, newest first.
+    async fn capture_faces_of(
+        &mut self,
+        stranger_id: Option<i64>,
+        person_id: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<CaptureFaceRow>>;
+    /// Recognised captures that still hold an embedding, in `communities` (all when `None`).
+    async fn capture_face_templates(
+        &mut self,
+        communities: Option<&[i64]>,
+    ) -> StoreResult<Vec<CaptureFaceRow>>;
+    /// Creates a stranger.
+    async fn insert_stranger(&mut self, new: &StrangerRow) -> StoreResult<i64>;
+    /// Updates a stranger's centre, sightings and times.
+    async fn update_stranger(&mut self, row: &StrangerRow) -> StoreResult<()>;
+    /// Strangers (of one community when given).
+    async fn strangers(&mut self, community_id: Option<i64>) -> StoreResult<Vec<StrangerRow>>;
+    /// Drops capture embeddings and strangers whose time is up.
+    async fn purge_biometrics(&mut self, now: i64) -> StoreResult<BiometricPurge>;
     /// Records a parking pass.
     async fn insert_parking_pass(&mut self, new: &NewParkingPass) -> StoreResult<i64>;
     /// One parking pass.

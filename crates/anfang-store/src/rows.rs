@@ -882,6 +882,12 @@ pub struct WatchHitRow {
     pub community_id: Option<i64>,
     /// When (ms).
     pub at: i64,
+    /// Face hits: the distance to the entry's template.
+    pub distance: Option<f64>,
+    /// Face hits: how much nearer than the next-best entry.
+    pub margin: Option<f64>,
+    /// `to_confirm` until a person confirms the match, then `confirmed` or `rejected`.
+    pub state: String,
 }
 
 /// A new capture record (GA/T 1400 face, person or vehicle).
@@ -1284,4 +1290,93 @@ pub struct DeviceCommandRow {
     pub created_at: i64,
     /// Delivered (ms).
     pub delivered_at: Option<i64>,
+}
+
+/// The template of an enrolled face photo (the embedding, sealed by the vault).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaceTemplateRow {
+    /// The photo.
+    pub photo_id: i64,
+    /// Whose.
+    pub person_id: i64,
+    /// The person's community.
+    pub community_id: i64,
+    /// The sealed embedding.
+    pub template_enc: Vec<u8>,
+    /// The model that computed it.
+    pub template_model: String,
+}
+
+/// The template of a watch-list entry's picture.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WatchTemplateRow {
+    /// The entry.
+    pub entry_id: i64,
+    /// The sealed embedding.
+    pub template_enc: Vec<u8>,
+    /// The model that computed it.
+    pub template_model: String,
+}
+
+/// A stranger: a stable pseudo-identity for a face that matches no resident.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StrangerRow {
+    /// Id (ignored on insert).
+    pub id: i64,
+    /// Where they were first seen.
+    pub community_id: Option<i64>,
+    /// The cluster's centre (sealed embedding).
+    pub template_enc: Vec<u8>,
+    /// The model.
+    pub model: String,
+    /// How many captures were theirs.
+    pub sightings: i64,
+    /// First capture (ms).
+    pub first_seen: i64,
+    /// Last capture (ms).
+    pub last_seen: i64,
+    /// When the retention job deletes it (ms).
+    pub expires_at: i64,
+}
+
+/// What recognition made of one face capture.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaptureFaceRow {
+    /// Id (ignored on insert).
+    pub id: i64,
+    /// The capture.
+    pub capture_record_id: i64,
+    /// Where.
+    pub community_id: Option<i64>,
+    /// The camera.
+    pub device_id: i64,
+    /// When it was shot (ms).
+    pub shot_at: i64,
+    /// `resident`, `stranger`, `no_face`, `unreadable`.
+    pub outcome: String,
+    /// The resident matched.
+    pub person_id: Option<i64>,
+    /// The stranger it was assigned to.
+    pub stranger_id: Option<i64>,
+    /// Distance to the match.
+    pub distance: Option<f64>,
+    /// Best vs second-best distance.
+    pub margin: Option<f64>,
+    /// The capture's embedding (sealed), until it expires.
+    pub template_enc: Option<Vec<u8>>,
+    /// The model.
+    pub model: Option<String>,
+    /// When recognised (ms).
+    pub recognised_at: i64,
+    /// When the retention job drops its embedding (ms).
+    pub expires_at: i64,
+}
+
+/// What the retention job removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BiometricPurge {
+    /// Capture embeddings dropped.
+    pub capture_templates: u64,
+    /// Strangers deleted.
+    pub strangers: u64,
 }
