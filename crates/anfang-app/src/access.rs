@@ -416,6 +416,8 @@ impl App {
             .await?;
         self.commit(tx, Some(&audit)).await?;
         self.delete_images(&photos).await;
+        // The template leaves the gallery with the photo.
+        self.refresh_person_faces(person_id).await?;
         Ok(())
     }
 

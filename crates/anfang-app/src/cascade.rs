@@ -478,7 +478,7 @@ pub struct NewDisposition {
 }
 
 /// The vault context of watch-list pictures.
-const WATCH_CONTEXT: &str = "watch_image";
+pub(crate) const WATCH_CONTEXT: &str = "watch_image";
 
 impl App {
     /// The target whose superior calls us as `superior_id`.
@@ -605,6 +605,12 @@ impl App {
             )
             .await?;
         self.commit(tx, Some(&audit)).await?;
+        // A person disposition's picture becomes a watch template; the entry is stored either
+        // way, and one whose picture could not be indexed now is indexed at the next start.
+        self.reload_watch_gallery().await?;
+        if let Err(e) = self.index_watch_entries().await {
+            tracing::warn!(error = %e, "watch-list pictures not indexed yet");
+        }
         Ok(id)
     }
 
@@ -629,6 +635,7 @@ impl App {
             )
             .await?;
         self.commit(tx, Some(&audit)).await?;
+        self.reload_watch_gallery().await?;
         Ok(true)
     }
 

@@ -47,6 +47,14 @@ pub enum AppError {
         /// What conflicts.
         message: String,
     },
+    /// A component is busy or not configured; the caller may retry later (503).
+    #[error("{message}")]
+    Unavailable {
+        /// Stable code, e.g. `recognition_busy`.
+        code: &'static str,
+        /// What is unavailable.
+        message: String,
+    },
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -87,6 +95,7 @@ impl AppError {
             AppError::Forbidden(_) => "forbidden",
             AppError::NotFound { .. } => "not_found",
             AppError::Conflict { code, .. } => code,
+            AppError::Unavailable { code, .. } => code,
             AppError::Store(StoreError::Conflict { .. }) => "conflict",
             AppError::Store(StoreError::NotFound { .. }) => "not_found",
             AppError::Store(StoreError::Unavailable(_)) => "storage_unavailable",
@@ -111,6 +120,7 @@ impl AppError {
             AppError::Forbidden(_) => ErrorKind::Forbidden,
             AppError::NotFound { .. } => ErrorKind::NotFound,
             AppError::Conflict { .. } => ErrorKind::Conflict,
+            AppError::Unavailable { .. } => ErrorKind::Unavailable,
             AppError::Store(e) => e.kind(),
             AppError::Internal(_) => ErrorKind::Internal,
         }

@@ -172,6 +172,8 @@ impl App {
                 message: "record the person's face-recognition consent before enrolling a photo".into(),
             });
         }
+        // With recognition: exactly one face, large and sharp enough, and its template.
+        let template = self.enrollment_template(bytes).await?;
         let now = self.clock.now_ms();
         let key = format!("faces/{person_id}/{}-{now}", &info.sha256[..16]);
         self.put_sealed(PHOTO_CONTEXT, &key, bytes).await?;
@@ -189,6 +191,7 @@ impl App {
                 uploaded_at: now,
             })
             .await?;
+        self.store_template(&mut tx, id, template.as_ref()).await?;
         self.library_changed(&mut tx, person.community_id, person_id)
             .await?;
         let audit = self
@@ -210,6 +213,7 @@ impl App {
             return Err(e);
         }
         self.delete_images(&replaced).await;
+        self.refresh_person_faces(person_id).await?;
         Ok(row)
     }
 
@@ -245,6 +249,7 @@ impl App {
             .await?;
         self.commit(tx, Some(&audit)).await?;
         self.delete_images(&keys).await;
+        self.refresh_person_faces(person_id).await?;
         Ok(())
     }
 

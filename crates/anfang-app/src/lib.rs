@@ -23,6 +23,7 @@ pub mod library;
 pub mod noplate;
 pub mod parking;
 pub mod policy;
+pub mod recognition;
 pub mod registry;
 pub mod scope;
 pub mod vault;
@@ -79,6 +80,8 @@ pub struct App {
     pub(crate) images: Arc<dyn faces::ImageStore>,
     /// What access decisions need, in memory, kept in step by [`App::commit`].
     pub(crate) policy: Arc<policy::PolicyCache>,
+    /// Face recognition, when models are configured.
+    pub(crate) recognition: Option<Arc<recognition::Recognition>>,
 }
 
 /// Who is calling: an authenticated user with their role and resolved scope.
@@ -135,6 +138,7 @@ impl App {
             images,
             config,
             policy: Arc::new(policy::PolicyCache::new()),
+            recognition: None,
         }
     }
 

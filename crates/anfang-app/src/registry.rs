@@ -1375,6 +1375,7 @@ impl App {
             .await?;
         let houses = tx.person_houses(&[person_id]).await?;
         self.commit(tx, Some(&audit)).await?;
+        self.refresh_person_faces(person_id).await?;
         self.view_person(person, houses, false)
     }
 

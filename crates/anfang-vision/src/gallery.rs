@@ -122,6 +122,11 @@ impl Gallery {
         keys.iter().filter(|k| self.remove(**k)).count()
     }
 
+    /// Whether an owner has a template here.
+    pub fn contains_owner(&self, owner: u64) -> bool {
+        self.owners.contains(&owner)
+    }
+
     /// Whether a template is held.
     pub fn contains(&self, key: u64) -> bool {
         self.slots.contains_key(&key)
