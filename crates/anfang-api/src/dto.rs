@@ -1806,6 +1806,12 @@ pub struct WatchHitDto {
     pub community_id: Option<i64>,
     /// When, RFC 3339.
     pub at: String,
+    /// Face hits: distance to the entry's picture.
+    pub distance: Option<f64>,
+    /// Face hits: margin over the next-best entry.
+    pub margin: Option<f64>,
+    /// `to_confirm` until a person confirms the match; `confirmed`, `rejected`.
+    pub state: String,
 }
 
 impl From<anfang_app::store::WatchHitRow> for WatchHitDto {
@@ -1816,6 +1822,63 @@ impl From<anfang_app::store::WatchHitRow> for WatchHitDto {
             capture_record_id: r.capture_record_id,
             community_id: r.community_id,
             at: rfc3339(r.at),
+            distance: r.distance,
+            margin: r.margin,
+            state: r.state,
+        }
+    }
+}
+
+/// A capture found by a search by image.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FaceSearchHitDto {
+    /// The capture record.
+    pub capture_record_id: i64,
+    /// Where.
+    pub community_id: Option<i64>,
+    /// The camera (device id).
+    pub device_id: i64,
+    /// When it was shot, RFC 3339.
+    pub shot_at: String,
+    /// Distance to the uploaded face (smaller is nearer; same person typically below 0.5).
+    pub distance: f32,
+}
+
+impl From<anfang_app::recognition::SearchHit> for FaceSearchHitDto {
+    fn from(h: anfang_app::recognition::SearchHit) -> Self {
+        FaceSearchHitDto {
+            capture_record_id: h.capture_record_id,
+            community_id: h.community_id,
+            device_id: h.device_id,
+            shot_at: rfc3339(h.shot_at),
+            distance: h.distance,
+        }
+    }
+}
+
+/// A stranger: a stable pseudo-identity of an unknown face (police roles only).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StrangerDto {
+    /// Pseudo-identity.
+    pub id: i64,
+    /// Where first seen.
+    pub community_id: Option<i64>,
+    /// Sightings.
+    pub sightings: i64,
+    /// First sighting, RFC 3339.
+    pub first_seen: String,
+    /// Last sighting, RFC 3339.
+    pub last_seen: String,
+}
+
+impl From<anfang_app::recognition::StrangerView> for StrangerDto {
+    fn from(s: anfang_app::recognition::StrangerView) -> Self {
+        StrangerDto {
+            id: s.id,
+            community_id: s.community_id,
+            sightings: s.sightings,
+            first_seen: rfc3339(s.first_seen),
+            last_seen: rfc3339(s.last_seen),
         }
     }
 }

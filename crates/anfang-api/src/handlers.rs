@@ -100,6 +100,8 @@ pub(crate) fn routes() -> Router<ApiState> {
         .route("/cascade-targets", get(list_cascade_targets))
         .route("/watch-entries", get(list_watch_entries))
         .route("/watch-hits", get(list_watch_hits))
+        .route("/face-search", post(face_search))
+        .route("/strangers", get(list_strangers))
         .route("/devices/{id}/lane-code", get(lane_code))
         .route("/public/lanes/{code}/entry", post(no_plate_entry))
         .route("/public/lanes/{code}/tickets/{ticket}", get(no_plate_ticket))
@@ -1053,6 +1055,66 @@ pub async fn list_watch_hits(
         page_size: page.page_size,
         items: rows.items.into_iter().map(WatchHitDto::from).collect(),
     }))
+}
+
+/// Parameters of a search by image.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct FaceSearchParams {
+    /// At most this many captures (1–200, default 20).
+    pub limit: Option<usize>,
+}
+
+/// Search by image (police roles): the body is a JPEG or PNG photo; the answer is the captures
+/// in the caller's scope whose face is nearest it, with time and place. Every search is audited.
+#[utoipa::path(post, path = "/api/v1/face-search", tag = "devices", security(("bearer" = [])), params(FaceSearchParams),
+    request_body(content = Vec<u8>, content_type = "image/jpeg"),
+    responses((status = 200, body = Vec<FaceSearchHitDto>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn face_search(
+    State(s): State<ApiState>,
+    c: Caller,
+    Query(p): Query<FaceSearchParams>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<Vec<FaceSearchHitDto>>> {
+    let body = body?;
+    if body.len() > anfang_app::faces::MAX_PHOTO_BYTES {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "photo_too_large",
+            format!(
+                "a photo is at most {} KiB",
+                anfang_app::faces::MAX_PHOTO_BYTES / 1024
+            ),
+        ));
+    }
+    let hits = s
+        .app
+        .search_by_image(&c.principal, &body, p.limit.unwrap_or(20))
+        .await?;
+    Ok(Json(hits.into_iter().map(FaceSearchHitDto::from).collect()))
+}
+
+/// Parameters of the strangers list.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct StrangerParams {
+    /// Only strangers seen at least this often (default 1).
+    pub min_sightings: Option<i64>,
+}
+
+/// Strangers (unknown faces as stable pseudo-identities) in the caller's scope, most sighted
+/// first: police roles only, every read audited.
+#[utoipa::path(get, path = "/api/v1/strangers", tag = "devices", security(("bearer" = [])), params(StrangerParams),
+    responses((status = 200, body = Vec<StrangerDto>), (status = 403, body = ErrorBody)))]
+pub async fn list_strangers(
+    State(s): State<ApiState>,
+    c: Caller,
+    Query(p): Query<StrangerParams>,
+) -> ApiResult<Json<Vec<StrangerDto>>> {
+    let list = s
+        .app
+        .strangers(&c.principal, p.min_sightings.unwrap_or(1))
+        .await?;
+    Ok(Json(list.into_iter().map(StrangerDto::from).collect()))
 }
 
 /// The superior platforms records are forwarded to, with their queues (district-wide users).

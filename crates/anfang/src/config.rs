@@ -26,6 +26,92 @@ pub struct Config {
     /// Superior VIID platforms capture records are forwarded to (`[[cascade]]` tables).
     #[serde(default)]
     pub cascade: Vec<CascadeTarget>,
+    /// Face recognition.
+    #[serde(default)]
+    pub recognition: RecognitionSettings,
+}
+
+/// Face recognition settings (`[recognition]`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RecognitionSettings {
+    /// `on` (default: the models must be present), `off`.
+    pub mode: String,
+    /// The models directory (`scripts/fetch-models.sh`); empty: `$ANFANG_MODELS` or
+    /// `~/.cache/anfang/models`.
+    pub models_dir: String,
+    /// Worker threads, each with its own model instance (default 2).
+    pub workers: usize,
+    /// Jobs that may wait; beyond, requests are refused as busy (default 64).
+    pub queue: usize,
+    /// `[gallery size, threshold]` pairs, ascending by size.
+    pub thresholds: Vec<(usize, f32)>,
+    /// Least margin between the best and the second-best identity.
+    pub margin: f32,
+    /// Unknown faces closer than this are the same stranger.
+    pub stranger_threshold: f32,
+    /// 1:1 (booth) threshold.
+    pub one_to_one_threshold: f32,
+    /// Days an unknown person's capture embedding is kept.
+    pub unknown_retention_days: i64,
+    /// Days a matched capture's embedding is kept.
+    pub matched_retention_days: i64,
+    /// Days a stranger is kept after their last sighting.
+    pub stranger_retention_days: i64,
+}
+
+impl Default for RecognitionSettings {
+    fn default() -> Self {
+        let r = anfang_app::recognition::RecognitionConfig::default();
+        RecognitionSettings {
+            mode: "on".into(),
+            models_dir: String::new(),
+            workers: 2,
+            queue: 64,
+            thresholds: r
+                .thresholds
+                .steps
+                .iter()
+                .map(|&(n, t)| (n.min(100_000_000), t))
+                .collect(),
+            margin: r.margin,
+            stranger_threshold: r.stranger_threshold,
+            one_to_one_threshold: r.one_to_one_threshold,
+            unknown_retention_days: r.unknown_retention_days,
+            matched_retention_days: r.matched_retention_days,
+            stranger_retention_days: r.stranger_retention_days,
+        }
+    }
+}
+
+impl RecognitionSettings {
+    /// The application's recognition settings.
+    pub fn app_config(&self) -> anfang_app::recognition::RecognitionConfig {
+        let mut steps = self.thresholds.clone();
+        if let Some(last) = steps.last_mut() {
+            last.0 = usize::MAX;
+        }
+        anfang_app::recognition::RecognitionConfig {
+            thresholds: anfang_app::recognition::Thresholds { steps },
+            margin: self.margin,
+            stranger_threshold: self.stranger_threshold,
+            one_to_one_threshold: self.one_to_one_threshold,
+            unknown_retention_days: self.unknown_retention_days,
+            matched_retention_days: self.matched_retention_days,
+            stranger_retention_days: self.stranger_retention_days,
+            ..anfang_app::recognition::RecognitionConfig::default()
+        }
+    }
+
+    /// The models directory.
+    pub fn models(&self) -> anfang_vision::FaceModels {
+        let dir = if self.models_dir.is_empty() {
+            anfang_vision::FaceModels::default_dir()
+        } else {
+            self.models_dir.clone().into()
+        };
+        anfang_vision::FaceModels { dir }
+    }
 }
 
 /// A superior platform Anfang forwards to: a GA/T 1400 视图库 (the police) that we register
@@ -216,6 +302,7 @@ impl Default for Config {
             mqtt: MqttConfig::default(),
             booth: BoothConfig::default(),
             cascade: Vec::new(),
+            recognition: RecognitionSettings::default(),
         }
     }
 }
@@ -255,6 +342,25 @@ broker = "127.0.0.1:1883"
 # Seconds a smart-booth call may ring before it is escalated as unanswered.
 ring_timeout_secs = 60
 
+[recognition]
+# on: faces are recognised with dlib's models (fetched from PyPI by scripts/fetch-models.sh into
+# models_dir, by default $ANFANG_MODELS or ~/.cache/anfang/models); off: no recognition.
+mode = "on"
+models_dir = ""
+workers = 2
+queue = 64
+# Match thresholds by gallery size ([size up to, distance]): false matches grow with the number
+# of identities compared. dlib's published 99.38 % is LFW pair verification (mostly non-Asian
+# faces): calibrate on local data. A match also needs this margin over the next-best identity.
+thresholds = [[1000, 0.55], [10000, 0.50], [100000, 0.46], [100000000, 0.42]]
+margin = 0.05
+stranger_threshold = 0.5
+one_to_one_threshold = 0.55
+# Retention (days): embeddings of unknown people's captures, of matched captures, strangers.
+unknown_retention_days = 7
+matched_retention_days = 30
+stranger_retention_days = 30
+
 # Superior GA/T 1400 platforms (视图库) that capture records are forwarded to, in order, through
 # a durable queue per target. One table per target:
 # [[cascade]]
@@ -284,9 +390,16 @@ ring_timeout_secs = 60
 /// Whether an `ANFANG_`-prefixed environment variable (prefix removed) is a configuration key.
 fn configures(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
-    ["server__", "database__", "auth__", "mqtt__", "booth__"]
-        .iter()
-        .any(|section| key.starts_with(section))
+    [
+        "server__",
+        "database__",
+        "auth__",
+        "mqtt__",
+        "booth__",
+        "recognition__",
+    ]
+    .iter()
+    .any(|section| key.starts_with(section))
 }
 
 impl Config {

@@ -2,6 +2,7 @@
 //! opens storage, assembles the application and serves it; it holds no business logic.
 
 mod bench;
+mod bench_faces;
 mod bench_ingest;
 mod cascade;
 mod config;
@@ -208,6 +209,29 @@ enum BenchCommand {
         #[arg(long, default_value_t = 30)]
         image_kib: usize,
     },
+    /// Faces per second through detection, landmarks and embedding (dlib, real models), with one
+    /// worker per core against one worker.
+    Embed {
+        /// Seconds per run.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// Workers (one per core).
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+    },
+    /// 1:N search over identity-shaped galleries: build, memory, p50/p99 and recall against a
+    /// float scan measured in the same run.
+    Faces {
+        /// Templates in the large gallery.
+        #[arg(long, default_value_t = 1_000_000)]
+        gallery: usize,
+        /// Templates on the live path (a community's residents plus watch-lists).
+        #[arg(long, default_value_t = 100_000)]
+        live: usize,
+        /// Queries per gallery.
+        #[arg(long, default_value_t = 1000)]
+        queries: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -220,8 +244,31 @@ enum AuditCommand {
     },
 }
 
+fn main() {
+    single_threaded_blas();
+    tokio_main();
+}
+
+/// dlib's matrix work goes through OpenBLAS, which by default spreads each call over every core;
+/// the face workers already run one per core, so the two fight (measured: 44 faces/s with both,
+/// 73 with one BLAS thread per worker). OpenBLAS reads `OPENBLAS_NUM_THREADS` when it is loaded,
+/// before `main`, so when it is unset the process starts itself again with it set to 1.
+fn single_threaded_blas() {
+    #[cfg(unix)]
+    if std::env::var_os("OPENBLAS_NUM_THREADS").is_none()
+        && let Ok(exe) = std::env::current_exe()
+    {
+        use std::os::unix::process::CommandExt;
+        let err = std::process::Command::new(exe)
+            .args(std::env::args_os().skip(1))
+            .env("OPENBLAS_NUM_THREADS", "1")
+            .exec();
+        eprintln!("warning: could not restart with OPENBLAS_NUM_THREADS=1: {err}");
+    }
+}
+
 #[tokio::main]
-async fn main() {
+async fn tokio_main() {
     anfang_base::init_tracing();
     let cli = Cli::parse();
     match run(cli).await {
@@ -418,6 +465,34 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             })
             .await?;
         }
+        Command::Bench {
+            command: BenchCommand::Embed { seconds, workers },
+        } => {
+            tokio::task::spawn_blocking(move || {
+                bench_faces::embed(bench_faces::EmbedBench {
+                    seconds: seconds.clamp(1, 600),
+                    workers: workers.clamp(1, 64),
+                })
+            })
+            .await??;
+        }
+        Command::Bench {
+            command:
+                BenchCommand::Faces {
+                    gallery,
+                    live,
+                    queries,
+                },
+        } => {
+            tokio::task::spawn_blocking(move || {
+                bench_faces::faces(bench_faces::FacesBench {
+                    gallery: gallery.clamp(10, 5_000_000),
+                    live: live.clamp(10, 1_000_000),
+                    queries: queries.clamp(10, 100_000),
+                })
+            })
+            .await?;
+        }
         Command::Backup { data_dir, out } => {
             let app = datadir::open(&data_dir).await?;
             let out = if out.is_absolute() {
@@ -588,6 +663,71 @@ fn start_jobs(app: &anfang_app::App, booth: &config::BoothConfig) {
     });
 }
 
+/// Starts the face workers, loads the galleries and runs recognition of new captures and the
+/// biometric retention job in the background.
+async fn with_recognition(
+    app: anfang_app::App,
+    settings: &config::RecognitionSettings,
+) -> anyhow::Result<anfang_app::App> {
+    if settings.mode == "off" {
+        tracing::info!("face recognition is off");
+        return Ok(app);
+    }
+    let models = settings.models();
+    let load = models.clone();
+    let pool = tokio::task::spawn_blocking({
+        let (workers, queue) = (settings.workers, settings.queue);
+        move || {
+            anfang_vision::FacePool::start(workers, queue, move || {
+                anfang_vision::DlibFaces::load(&load).map(|e| Box::new(e) as Box<dyn anfang_vision::FaceEngine>)
+            })
+        }
+    })
+    .await?
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "face recognition: {e} (models in {}; run scripts/fetch-models.sh, or set [recognition] mode = \"off\")",
+            models.dir.display()
+        )
+    })?;
+    let app = app.with_recognition(anfang_app::recognition::Recognition::new(
+        pool,
+        settings.app_config(),
+    ));
+    app.load_galleries().await?;
+    if let Err(e) = app.index_watch_entries().await {
+        tracing::warn!(error = %e, "watch-list pictures not indexed");
+    }
+    let worker = app.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
+        let mut last_purge = std::time::Instant::now() - std::time::Duration::from_secs(3600);
+        loop {
+            tick.tick().await;
+            match worker.recognise_pending(32).await {
+                Ok(done) if !done.is_empty() => {
+                    tracing::debug!(count = done.len(), "face captures recognised")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "face recognition round failed"),
+            }
+            if last_purge.elapsed() >= std::time::Duration::from_secs(600) {
+                last_purge = std::time::Instant::now();
+                match worker.purge_biometrics().await {
+                    Ok(p) if p.capture_templates + p.strangers > 0 => tracing::info!(
+                        capture_templates = p.capture_templates,
+                        strangers = p.strangers,
+                        "expired biometric data deleted"
+                    ),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "biometric retention job failed"),
+                }
+            }
+        }
+    });
+    Ok(app)
+}
+
 /// Serves until Ctrl-C / SIGTERM.
 async fn serve(
     app: anfang_app::App,
@@ -595,6 +735,7 @@ async fn serve(
     pipeline: anfang_pipeline::Pipeline,
     config: &config::Config,
 ) -> anyhow::Result<()> {
+    let app = with_recognition(app, &config.recognition).await?;
     start_jobs(&app, &config.booth);
     cascade::spawn(&app, &config.cascade);
     let router = anfang_api::router_with(app, console::embedded(), pipeline);

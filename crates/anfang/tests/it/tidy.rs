@@ -58,6 +58,7 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
             "anfang-mqtt",
             "anfang-gat1400",
             "anfang-api",
+            "anfang-vision",
         ],
         &[],
     ),

@@ -1,0 +1,291 @@
+//! `anfang bench embed` and `anfang bench faces`: recognition throughput and 1:N search, each
+//! beside a baseline measured in the same run.
+//!
+//! - embed: faces per second on camera-crop-sized images with one worker per core, against one
+//!   worker (the scaling ratio), using dlib's real models and the fixture photos;
+//! - faces: a synthetic gallery shaped like real identities (several templates per person,
+//!   same-person distances ~0.35, different-person ~0.85), searched exactly with the int8
+//!   gallery against a plain float scan: build time, memory, p50/p99 top-10 latency, and
+//!   recall@1/@10 against the float scan; at gallery size and at the live path's size.
+
+use anfang_vision::face::{Scaling, find_faces};
+use anfang_vision::{
+    DlibFaces, EMBEDDING_DIM, Embedding, FaceEngine, FaceModels, FacePool, Gallery, Limits, decode,
+};
+use anyhow::Context;
+use rand::{Rng, SeedableRng};
+use std::time::{Duration, Instant};
+
+/// Parameters of the embed benchmark.
+#[derive(Debug, Clone)]
+pub struct EmbedBench {
+    /// Seconds per configuration.
+    pub seconds: u64,
+    /// Workers for the parallel run.
+    pub workers: usize,
+}
+
+fn crops(models: &FaceModels) -> anyhow::Result<Vec<image::RgbImage>> {
+    let mut engine = DlibFaces::load(models)?;
+    let mut out = Vec::new();
+    for name in ["obama.jpg", "obama2.jpg", "obama3.jpg", "biden.jpg"] {
+        let path = models.dir.join("fixtures").join(name);
+        let bytes = std::fs::read(&path)
+            .with_context(|| format!("{} (run scripts/fetch-models.sh)", path.display()))?;
+        let image = decode(&bytes, Limits::default())?;
+        let faces = find_faces(&mut engine, &image, Scaling::default());
+        let face = faces.first().context("no face in a fixture")?;
+        // A capture camera's face crop: the face with a margin, about 300 px on the long side.
+        let (w, h) = image.dimensions();
+        let side = face.rect.width.max(face.rect.height) * 2;
+        let left = (face.rect.left + face.rect.width / 2)
+            .saturating_sub(side / 2)
+            .min(w - 1);
+        let top = (face.rect.top + face.rect.height / 2)
+            .saturating_sub(side / 2)
+            .min(h - 1);
+        let crop =
+            image::imageops::crop_imm(&image, left, top, side.min(w - left), side.min(h - top)).to_image();
+        out.push(image::imageops::resize(
+            &crop,
+            300,
+            300,
+            image::imageops::FilterType::Triangle,
+        ));
+    }
+    Ok(out)
+}
+
+fn embed_rate(pool: &FacePool, images: &[image::RgbImage], seconds: u64) -> anyhow::Result<(f64, usize)> {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut waiting = std::collections::VecDeque::new();
+    let mut faces = 0usize;
+    let mut i = 0usize;
+    while Instant::now() < deadline {
+        // Keep the queue fed: a few jobs per worker in flight.
+        while waiting.len() < pool.workers() * 3 {
+            let image = images[i % images.len()].clone();
+            i += 1;
+            waiting.push_back(pool.run_blocking(move |e: &mut dyn FaceEngine| {
+                find_faces(
+                    e,
+                    &image,
+                    Scaling {
+                        min_long_side: 0,
+                        max_long_side: 4096,
+                    },
+                )
+                .len()
+            })?);
+        }
+        if let Some(rx) = waiting.pop_front() {
+            faces += rx.recv().context("worker")?;
+        }
+    }
+    for rx in waiting {
+        faces += rx.recv().context("worker")?;
+    }
+    Ok((faces as f64 / started.elapsed().as_secs_f64(), faces))
+}
+
+/// Runs the embed benchmark.
+pub fn embed(b: EmbedBench) -> anyhow::Result<()> {
+    let models = FaceModels {
+        dir: FaceModels::default_dir(),
+    };
+    let images = crops(&models)?;
+    println!(
+        "bench embed: detect + landmarks + embed on {} face crops of 300×300 px, {} s per run",
+        images.len(),
+        b.seconds
+    );
+    let start = |workers: usize| {
+        let m = models.clone();
+        FacePool::start(workers, 64, move || {
+            DlibFaces::load(&m).map(|e| Box::new(e) as Box<dyn FaceEngine>)
+        })
+    };
+    let one = start(1)?;
+    let (base, n1) = embed_rate(&one, &images, b.seconds)?;
+    drop(one);
+    let many = start(b.workers)?;
+    let (rate, n) = embed_rate(&many, &images, b.seconds)?;
+    println!(
+        "  baseline, 1 worker:   {base:7.1} faces/s ({n1} faces, {:.1} ms per face)",
+        1000.0 / base
+    );
+    println!(
+        "  {} workers:            {rate:7.1} faces/s ({n} faces)",
+        b.workers
+    );
+    println!(
+        "  ratio: {:.2}× the single worker (goal ≥ 60 faces/s with both cores)",
+        rate / base
+    );
+    Ok(())
+}
+
+/// Parameters of the gallery benchmark.
+#[derive(Debug, Clone)]
+pub struct FacesBench {
+    /// Templates in the large gallery.
+    pub gallery: usize,
+    /// Templates in the live-path gallery (a community's residents plus watch-lists).
+    pub live: usize,
+    /// Queries per gallery.
+    pub queries: usize,
+}
+
+struct Synthetic {
+    templates: Vec<Embedding>,
+    owners: Vec<u64>,
+    centres: Vec<Embedding>,
+}
+
+/// Identity-shaped vectors: per person a centre, per template the centre plus noise, scaled so
+/// that same-person distances are ~0.35 and different-person distances ~0.85 (as dlib's on
+/// real photos).
+fn synthetic(templates: usize, per_person: usize, seed: u64) -> Synthetic {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let persons = templates.div_ceil(per_person);
+    let sigma = 0.85 / (2.0 * EMBEDDING_DIM as f32).sqrt();
+    let tau = 0.35 / (2.0 * EMBEDDING_DIM as f32).sqrt();
+    let gauss = |rng: &mut rand::rngs::StdRng| {
+        // Box–Muller.
+        let (u, v): (f32, f32) = (rng.r#gen::<f32>().max(1e-9), rng.r#gen());
+        (-2.0 * u.ln()).sqrt() * (std::f32::consts::TAU * v).cos()
+    };
+    let mut centres = Vec::with_capacity(persons);
+    for _ in 0..persons {
+        let mut c = [0f32; EMBEDDING_DIM];
+        for x in c.iter_mut() {
+            *x = gauss(&mut rng) * sigma;
+        }
+        centres.push(Embedding(c));
+    }
+    let mut out = Synthetic {
+        templates: Vec::with_capacity(templates),
+        owners: Vec::with_capacity(templates),
+        centres,
+    };
+    for i in 0..templates {
+        let person = i / per_person;
+        let mut t = out.centres[person].0;
+        for x in t.iter_mut() {
+            *x += gauss(&mut rng) * tau;
+        }
+        out.templates.push(Embedding(t));
+        out.owners.push(person as u64);
+    }
+    out
+}
+
+fn probe(data: &Synthetic, rng: &mut rand::rngs::StdRng) -> Embedding {
+    let tau = 0.35 / (2.0 * EMBEDDING_DIM as f32).sqrt();
+    let person = rng.gen_range(0..data.centres.len());
+    let mut q = data.centres[person].0;
+    for x in q.iter_mut() {
+        let (u, v): (f32, f32) = (rng.r#gen::<f32>().max(1e-9), rng.r#gen());
+        *x += (-2.0 * u.ln()).sqrt() * (std::f32::consts::TAU * v).cos() * tau;
+    }
+    Embedding(q)
+}
+
+/// The plain float scan: best template per owner, top `k` owners.
+fn float_scan(data: &Synthetic, q: &Embedding, k: usize) -> Vec<u64> {
+    let mut best: std::collections::HashMap<u64, f32> = std::collections::HashMap::new();
+    for (t, o) in data.templates.iter().zip(&data.owners) {
+        let d = t.distance(q);
+        let e = best.entry(*o).or_insert(f32::INFINITY);
+        if d < *e {
+            *e = d;
+        }
+    }
+    let mut v: Vec<(u64, f32)> = best.into_iter().collect();
+    v.sort_by(|a, b| a.1.total_cmp(&b.1));
+    v.into_iter().take(k).map(|(o, _)| o).collect()
+}
+
+fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<u64>().ok()))
+        })
+        .map(|kb| kb * 1024)
+        .unwrap_or(0)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn run_gallery(label: &str, size: usize, queries: usize) {
+    let data = synthetic(size, 5, 42);
+    let before = rss_bytes();
+    let started = Instant::now();
+    let mut gallery = Gallery::new();
+    for (i, (t, o)) in data.templates.iter().zip(&data.owners).enumerate() {
+        gallery.insert(i as u64, *o, t);
+    }
+    let build = started.elapsed();
+    let memory = rss_bytes().saturating_sub(before);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let probes: Vec<Embedding> = (0..queries).map(|_| probe(&data, &mut rng)).collect();
+    let mut ours = Vec::with_capacity(queries);
+    let mut lat = Vec::with_capacity(queries);
+    for q in &probes {
+        let t = Instant::now();
+        let hits = gallery.search(q, 10);
+        lat.push(t.elapsed().as_secs_f64() * 1000.0);
+        ours.push(hits.iter().map(|h| h.owner).collect::<Vec<_>>());
+    }
+    let baseline_queries = queries.min(if size > 200_000 { 50 } else { 200 });
+    let mut base_lat = Vec::with_capacity(baseline_queries);
+    let (mut r1, mut r10) = (0usize, 0usize);
+    for (q, got) in probes.iter().zip(&ours).take(baseline_queries) {
+        let t = Instant::now();
+        let truth = float_scan(&data, q, 10);
+        base_lat.push(t.elapsed().as_secs_f64() * 1000.0);
+        r1 += usize::from(got.first() == truth.first());
+        r10 += got.iter().filter(|o| truth.contains(o)).count();
+    }
+    lat.sort_by(f64::total_cmp);
+    base_lat.sort_by(f64::total_cmp);
+    let (p50, p99) = (percentile(&lat, 0.5), percentile(&lat, 0.99));
+    let base50 = percentile(&base_lat, 0.5);
+    println!(
+        "  {label}: {size} templates ({} identities × 5)",
+        data.centres.len()
+    );
+    println!(
+        "    build {:.2} s, vectors {} MB (int8 + float), process memory +{} MB",
+        build.as_secs_f64(),
+        gallery.vector_bytes() / 1_000_000,
+        memory / 1_000_000
+    );
+    println!("    exact int8 + re-rank, top-10: p50 {p50:.2} ms, p99 {p99:.2} ms ({queries} queries)");
+    println!(
+        "    baseline float scan, top-10: p50 {base50:.2} ms ({baseline_queries} queries); speed-up {:.1}×",
+        base50 / p50
+    );
+    println!(
+        "    recall@1 {:.4}, recall@10 {:.4} against the float scan",
+        r1 as f64 / baseline_queries as f64,
+        r10 as f64 / (baseline_queries * 10) as f64
+    );
+}
+
+/// Runs the gallery benchmark.
+pub fn faces(b: FacesBench) {
+    println!("bench faces: synthetic identity-shaped 128-d templates, one core");
+    run_gallery(
+        "live path (a community's residents + watch-lists)",
+        b.live,
+        b.queries,
+    );
+    run_gallery("large gallery", b.gallery, b.queries);
+}
