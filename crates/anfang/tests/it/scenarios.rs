@@ -329,10 +329,14 @@ async fn run_scenarios(external: bool) {
     )
     .await;
     // The face photo: checked, encrypted, and its digest is the face credential terminals get.
+    // A real portrait (the face_recognition sdist's obama.jpg, from scripts/fetch-models.sh):
+    // enrollment now finds exactly one face in it and stores its template.
     let photo = {
-        let img = image::RgbImage::from_fn(300, 400, |x, y| {
-            image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x * y) % 251) as u8])
-        });
+        let fixture = anfang_vision::FaceModels::default_dir().join("fixtures/obama.jpg");
+        let img = image::load_from_memory(&std::fs::read(&fixture).expect("run scripts/fetch-models.sh"))
+            .unwrap()
+            .resize_exact(300, 375, image::imageops::FilterType::Triangle)
+            .to_rgb8();
         let mut out = std::io::Cursor::new(Vec::new());
         image::DynamicImage::ImageRgb8(img)
             .write_to(&mut out, image::ImageFormat::Png)
@@ -353,7 +357,7 @@ async fn run_scenarios(external: bool) {
         .unwrap();
     assert_eq!(
         (enrolled["width"].as_i64(), enrolled["height"].as_i64()),
-        (Some(300), Some(400)),
+        (Some(300), Some(375)),
         "{enrolled}"
     );
     let pin = p
