@@ -489,6 +489,19 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
                     .unwrap();
                 let st = resp.status();
                 (st, resp.json::<Value>().await.unwrap_or(Value::Null))
+            } else if path == "/api/v1/face-search" {
+                // The body is a photo; a property manager may not search by face at all.
+                let resp = s
+                    .http
+                    .request(m.clone(), format!("{}{url}", s.base))
+                    .bearer_auth(&pm)
+                    .header("content-type", "image/jpeg")
+                    .body(vec![0xFF, 0xD8, 0xFF, 0xD9])
+                    .send()
+                    .await
+                    .unwrap();
+                let st = resp.status();
+                (st, resp.json::<Value>().await.unwrap_or(Value::Null))
             } else if path == "/api/v1/device-push/events" {
                 s.call(Some(&pm), m.clone(), &url, Some(json!({"v": 1}))).await
             } else if op.get("requestBody").is_some() {
