@@ -9,7 +9,9 @@
 pub mod face;
 pub mod gallery;
 pub mod picture;
+pub mod plate;
 pub mod pool;
+pub mod synth;
 
 pub use face::{DlibFaces, EMBEDDING_DIM, Embedding, Face, FaceEngine, FaceModels, Rect};
 pub use gallery::{Gallery, Hit};

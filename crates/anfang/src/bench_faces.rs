@@ -289,3 +289,77 @@ pub fn faces(b: FacesBench) {
     );
     run_gallery("large gallery", b.gallery, b.queries);
 }
+
+/// Parameters of the OCR benchmark.
+#[derive(Debug, Clone)]
+pub struct OcrBench {
+    /// Scenes to render and read.
+    pub scenes: usize,
+}
+
+/// Runs the OCR benchmark: every scene read on the whole frame (the baseline) and within the
+/// lane's region of interest, timing each and counting exact reads (text and colour).
+pub fn ocr(b: OcrBench) -> anyhow::Result<()> {
+    use anfang_vision::plate::{PlateModels, PlateReader};
+    let font = anfang_vision::synth::cjk_font().context("no CJK font: apt-get install fonts-noto-cjk")?;
+    let mut reader = PlateReader::load(&PlateModels {
+        dir: FaceModels::default_dir(),
+    })?;
+    let colours = ["blue", "yellow", "green", "blue", "black"];
+    println!(
+        "bench ocr: {} rendered 1280×720 scenes (PP-OCRv4 det + rec in tract, one core)",
+        b.scenes
+    );
+    // Warm up both canvas plans.
+    let warm = anfang_vision::synth::scene(&font, 0, "blue", None);
+    reader.read_scene(&warm.image, None)?;
+    reader.read_scene(&warm.image, Some(roi_of(&warm.rect)))?;
+    let (mut full_ms, mut roi_ms) = (Vec::new(), Vec::new());
+    let (mut full_ok, mut roi_ok, mut colour_ok) = (0usize, 0usize, 0usize);
+    for i in 0..b.scenes {
+        let colour = colours[i % colours.len()];
+        let scene = anfang_vision::synth::scene(&font, 1000 + i as u64, colour, None);
+        let t = Instant::now();
+        let full = reader.read_scene(&scene.image, None)?;
+        full_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        let t = Instant::now();
+        let in_roi = reader.read_scene(&scene.image, Some(roi_of(&scene.rect)))?;
+        roi_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        full_ok += usize::from(full.iter().any(|r| r.text == scene.text));
+        if let Some(read) = in_roi.iter().find(|r| r.text == scene.text) {
+            roi_ok += 1;
+            colour_ok += usize::from(read.colour == scene.colour);
+        }
+    }
+    full_ms.sort_by(f64::total_cmp);
+    roi_ms.sort_by(f64::total_cmp);
+    let n = b.scenes as f64;
+    println!(
+        "  baseline, whole frame (960×544 canvas): p50 {:.0} ms, p99 {:.0} ms, exact {:.1} %",
+        percentile(&full_ms, 0.5),
+        percentile(&full_ms, 0.99),
+        100.0 * full_ok as f64 / n
+    );
+    println!(
+        "  lane ROI (480×288 canvas):             p50 {:.0} ms, p99 {:.0} ms, exact {:.1} %, colour {:.1} %",
+        percentile(&roi_ms, 0.5),
+        percentile(&roi_ms, 0.99),
+        100.0 * roi_ok as f64 / n,
+        100.0 * colour_ok as f64 / roi_ok.max(1) as f64
+    );
+    println!(
+        "  ratio: ROI {:.2}× faster than the whole frame (goals ≤ 100 ms with ROI, ≥ 98 % exact)",
+        percentile(&full_ms, 0.5) / percentile(&roi_ms, 0.5)
+    );
+    Ok(())
+}
+
+/// The lane's region of interest around where a plate appears.
+fn roi_of(plate: &anfang_vision::face::Rect) -> anfang_vision::face::Rect {
+    anfang_vision::face::Rect {
+        left: plate.left.saturating_sub(120),
+        top: plate.top.saturating_sub(80),
+        width: plate.width + 240,
+        height: plate.height + 160,
+    }
+}

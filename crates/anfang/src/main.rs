@@ -219,6 +219,13 @@ enum BenchCommand {
         #[arg(long, default_value_t = 2)]
         workers: usize,
     },
+    /// Plate OCR on rendered scenes: ms per plate on the whole frame and within a region of
+    /// interest, and exact-read accuracy.
+    Ocr {
+        /// Scenes.
+        #[arg(long, default_value_t = 500)]
+        scenes: usize,
+    },
     /// 1:N search over identity-shaped galleries: build, memory, p50/p99 and recall against a
     /// float scan measured in the same run.
     Faces {
@@ -472,6 +479,16 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                 bench_faces::embed(bench_faces::EmbedBench {
                     seconds: seconds.clamp(1, 600),
                     workers: workers.clamp(1, 64),
+                })
+            })
+            .await??;
+        }
+        Command::Bench {
+            command: BenchCommand::Ocr { scenes },
+        } => {
+            tokio::task::spawn_blocking(move || {
+                bench_faces::ocr(bench_faces::OcrBench {
+                    scenes: scenes.clamp(1, 100_000),
                 })
             })
             .await??;
