@@ -289,6 +289,7 @@ impl PlateReader {
             let crop =
                 image::imageops::crop_imm(&view, rect.left, rect.top, rect.width, rect.height).to_image();
             let (text, confidence) = self.read_crop(&crop)?;
+            let text = plate_fixups(&text);
             let n = text.chars().count();
             if !(7..=8).contains(&n) {
                 continue;
@@ -308,6 +309,29 @@ impl PlateReader {
         }
         Ok(out)
     }
+}
+
+/// Plate-specific repairs of an OCR read. GA 36 never uses the letters I and O: an `I` read from
+/// the separator dot or the border makes an 8-character read of a 7-character plate and is dropped;
+/// otherwise `O` and `I` after the issuing letter are the digits they resemble.
+pub fn plate_fixups(text: &str) -> String {
+    let mut chars: Vec<char> = text.chars().collect();
+    if chars.first().is_none_or(char::is_ascii) {
+        return text.to_string();
+    }
+    if chars.len() == 8
+        && let Some(i) = chars.iter().skip(1).position(|&c| c == 'I')
+    {
+        chars.remove(i + 1);
+    }
+    for c in chars.iter_mut().skip(2) {
+        *c = match *c {
+            'O' => '0',
+            'I' => '1',
+            other => other,
+        };
+    }
+    chars.into_iter().collect()
 }
 
 /// The plate's background colour from its crop: the dominant saturated hue (blue, yellow,
@@ -351,5 +375,19 @@ pub fn plate_colour(crop: &RgbImage) -> &'static str {
         "white"
     } else {
         "black"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixups_follow_the_plate_alphabet() {
+        assert_eq!(plate_fixups("皖NMRONS"), "皖NMR0NS");
+        assert_eq!(plate_fixups("川IPVGHP9"), "川PVGHP9");
+        assert_eq!(plate_fixups("粤BD12345"), "粤BD12345");
+        assert_eq!(plate_fixups("鲁CA1234"), "鲁CA1234");
+        assert_eq!(plate_fixups("ABC"), "ABC");
     }
 }

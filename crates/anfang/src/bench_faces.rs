@@ -295,6 +295,8 @@ pub fn faces(b: FacesBench) {
 pub struct OcrBench {
     /// Scenes to render and read.
     pub scenes: usize,
+    /// Print each scene read wrongly within the ROI.
+    pub show_misses: bool,
 }
 
 /// Runs the OCR benchmark: every scene read on the whole frame (the baseline) and within the
@@ -329,6 +331,14 @@ pub fn ocr(b: OcrBench) -> anyhow::Result<()> {
         if let Some(read) = in_roi.iter().find(|r| r.text == scene.text) {
             roi_ok += 1;
             colour_ok += usize::from(read.colour == scene.colour);
+        } else if b.show_misses {
+            let got: Vec<&str> = in_roi.iter().map(|r| r.text.as_str()).collect();
+            println!(
+                "  miss: scene {} {} {} read {got:?}",
+                1000 + i,
+                scene.colour,
+                scene.text
+            );
         }
     }
     full_ms.sort_by(f64::total_cmp);

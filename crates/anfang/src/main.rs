@@ -225,6 +225,9 @@ enum BenchCommand {
         /// Scenes.
         #[arg(long, default_value_t = 500)]
         scenes: usize,
+        /// Print the scenes read wrongly.
+        #[arg(long)]
+        show_misses: bool,
     },
     /// 1:N search over identity-shaped galleries: build, memory, p50/p99 and recall against a
     /// float scan measured in the same run.
@@ -484,11 +487,12 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             .await??;
         }
         Command::Bench {
-            command: BenchCommand::Ocr { scenes },
+            command: BenchCommand::Ocr { scenes, show_misses },
         } => {
             tokio::task::spawn_blocking(move || {
                 bench_faces::ocr(bench_faces::OcrBench {
                     scenes: scenes.clamp(1, 100_000),
+                    show_misses,
                 })
             })
             .await??;
