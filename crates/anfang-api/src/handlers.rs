@@ -790,17 +790,8 @@ pub async fn get_face(
 }
 
 /// Enrol (or replace) a person's face photo: a JPEG or PNG of at most 2 MiB, each side
-/// 160–4096 px, not blank. Needs an active face-recognition consent.
-#[utoipa::path(put, path = "/api/v1/persons/{id}/face", tag = "access", security(("bearer" = [])), params(("id" = i64, Path, description = "Person id")),
-    request_body(content = Vec<u8>, content_type = "image/jpeg"),
-    responses((status = 201, body = FacePhotoDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody, description = "No active consent"), (status = 413, body = ErrorBody)))]
-pub async fn enroll_face(
-    State(s): State<ApiState>,
-    c: Caller,
-    Path(id): Path<i64>,
-    body: Result<Bytes, BytesRejection>,
-) -> ApiResult<(StatusCode, Json<FacePhotoDto>)> {
+/// An uploaded photo: at most [`anfang_app::faces::MAX_PHOTO_BYTES`], else 413.
+fn photo_body(body: Result<Bytes, BytesRejection>) -> ApiResult<Bytes> {
     let body = body?;
     if body.len() > anfang_app::faces::MAX_PHOTO_BYTES {
         return Err(ApiError::new(
@@ -812,6 +803,21 @@ pub async fn enroll_face(
             ),
         ));
     }
+    Ok(body)
+}
+
+/// 160–4096 px, not blank. Needs an active face-recognition consent.
+#[utoipa::path(put, path = "/api/v1/persons/{id}/face", tag = "access", security(("bearer" = [])), params(("id" = i64, Path, description = "Person id")),
+    request_body(content = Vec<u8>, content_type = "image/jpeg"),
+    responses((status = 201, body = FacePhotoDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "No active consent"), (status = 413, body = ErrorBody)))]
+pub async fn enroll_face(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<(StatusCode, Json<FacePhotoDto>)> {
+    let body = photo_body(body)?;
     Ok((
         StatusCode::CREATED,
         Json(s.app.enroll_face(&c.principal, id, &body).await?.into()),
@@ -1076,17 +1082,7 @@ pub async fn face_search(
     Query(p): Query<FaceSearchParams>,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<Vec<FaceSearchHitDto>>> {
-    let body = body?;
-    if body.len() > anfang_app::faces::MAX_PHOTO_BYTES {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "photo_too_large",
-            format!(
-                "a photo is at most {} KiB",
-                anfang_app::faces::MAX_PHOTO_BYTES / 1024
-            ),
-        ));
-    }
+    let body = photo_body(body)?;
     let hits = s
         .app
         .search_by_image(&c.principal, &body, p.limit.unwrap_or(20))

@@ -134,16 +134,7 @@ pub fn check_photo(bytes: &[u8]) -> AppResult<PhotoInfo> {
         ));
     }
     // A blank or nearly uniform image (lens cap, a white page) has almost no spread of light.
-    let luma = decoded.to_luma8();
-    let n = luma.as_raw().len() as f64;
-    let mean = luma.as_raw().iter().map(|&v| f64::from(v)).sum::<f64>() / n;
-    let variance = luma
-        .as_raw()
-        .iter()
-        .map(|&v| (f64::from(v) - mean).powi(2))
-        .sum::<f64>()
-        / n;
-    if variance.sqrt() < 8.0 {
+    if anfang_vision::picture::contrast(&decoded.to_rgb8()) < 8.0 {
         return Err(photo_error("blank_photo", "the image is blank or nearly uniform"));
     }
     Ok(PhotoInfo {

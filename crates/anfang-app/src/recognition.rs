@@ -16,8 +16,8 @@
 use crate::captures::CAPTURE_CONTEXT;
 use crate::{App, AppError, AppResult, Permission, Principal};
 use anfang_store::*;
-use anfang_vision::face::{Quality, Scaling, enrollment_face, find_faces};
-use anfang_vision::{Embedding, FacePool, Gallery, Limits, VisionError, decode};
+use anfang_vision::face::{Quality, enrollment_face, largest_face};
+use anfang_vision::{Embedding, FacePool, Gallery, Hit, Limits, VisionError, decode};
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -241,7 +241,62 @@ fn gallery_search(
         .unwrap_or_default()
 }
 
+fn lock_error<T>(_: T) -> AppError {
+    AppError::Internal("gallery lock".into())
+}
+
+/// The best identity when it is under the threshold for the gallery's `size` and clear of the
+/// second-best by the margin, with that margin.
+fn accepted(hits: &[Hit], size: usize, cfg: &RecognitionConfig) -> Option<(Hit, f32)> {
+    let best = *hits.first()?;
+    let margin = hits
+        .get(1)
+        .map(|h| h.distance - best.distance)
+        .unwrap_or(f32::INFINITY);
+    (best.distance < cfg.thresholds.for_size(size) && margin >= cfg.margin).then_some((best, margin))
+}
+
 impl App {
+    /// Recognition, or `recognition_off` (503).
+    fn recognition_on(&self) -> AppResult<Arc<Recognition>> {
+        self.recognition.clone().ok_or_else(|| AppError::Unavailable {
+            code: "recognition_off",
+            message: "face recognition is not configured".into(),
+        })
+    }
+
+    /// The watch-list gallery: templates of the entries active now.
+    async fn watch_gallery(&self, tx: &mut Box<dyn Tx>, model: &str) -> AppResult<Gallery> {
+        let mut watch = Gallery::new();
+        for t in tx.watch_templates(self.clock.now_ms()).await? {
+            if t.template_model == model {
+                let e = self.open_template(&t.template_enc)?;
+                watch.insert(t.entry_id as u64, t.entry_id as u64, &e);
+            }
+        }
+        Ok(watch)
+    }
+
+    /// The stranger galleries, per community (0: none).
+    async fn stranger_galleries(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        model: &str,
+    ) -> AppResult<HashMap<i64, Gallery>> {
+        let mut strangers: HashMap<i64, Gallery> = HashMap::new();
+        for s in tx.strangers(None).await? {
+            if s.model == model {
+                let e = self.open_template(&s.template_enc)?;
+                strangers.entry(s.community_id.unwrap_or(0)).or_default().insert(
+                    s.id as u64,
+                    s.id as u64,
+                    &e,
+                );
+            }
+        }
+        Ok(strangers)
+    }
+
     /// Adds face recognition (the composition root does this when models are configured).
     pub fn with_recognition(mut self, recognition: Recognition) -> App {
         self.recognition = Some(Arc::new(recognition));
@@ -280,34 +335,12 @@ impl App {
                 .or_default()
                 .insert(t.photo_id as u64, t.person_id as u64, &e);
         }
-        let mut watch = Gallery::new();
-        for t in tx.watch_templates(self.clock.now_ms()).await? {
-            if t.template_model == model {
-                let e = self.open_template(&t.template_enc)?;
-                watch.insert(t.entry_id as u64, t.entry_id as u64, &e);
-            }
-        }
-        let mut strangers: HashMap<i64, Gallery> = HashMap::new();
-        for s in tx.strangers(None).await? {
-            if s.model == model {
-                let e = self.open_template(&s.template_enc)?;
-                strangers.entry(s.community_id.unwrap_or(0)).or_default().insert(
-                    s.id as u64,
-                    s.id as u64,
-                    &e,
-                );
-            }
-        }
+        let watch = self.watch_gallery(&mut tx, model).await?;
+        let strangers = self.stranger_galleries(&mut tx, model).await?;
         drop(tx);
-        *r.residents
-            .write()
-            .map_err(|_| AppError::Internal("gallery lock".into()))? = residents;
-        *r.watch
-            .write()
-            .map_err(|_| AppError::Internal("gallery lock".into()))? = watch;
-        *r.strangers
-            .write()
-            .map_err(|_| AppError::Internal("gallery lock".into()))? = strangers;
+        *r.residents.write().map_err(lock_error)? = residents;
+        *r.watch.write().map_err(lock_error)? = watch;
+        *r.strangers.write().map_err(lock_error)? = strangers;
         let sizes = r.gallery_sizes();
         tracing::info!(
             residents = sizes.0,
@@ -369,10 +402,7 @@ impl App {
             .map(|t| Ok((t.photo_id, t.community_id, self.open_template(&t.template_enc)?)))
             .collect::<AppResult<Vec<_>>>()?;
         {
-            let mut galleries = r
-                .residents
-                .write()
-                .map_err(|_| AppError::Internal("gallery lock".into()))?;
+            let mut galleries = r.residents.write().map_err(lock_error)?;
             for gallery in galleries.values_mut() {
                 gallery.remove_owner(person_id as u64);
             }
@@ -462,14 +492,13 @@ impl App {
             let found = r
                 .pool
                 .run(move |engine| {
-                    let image = decode(&bytes, Limits::default())?;
-                    Ok::<_, VisionError>(find_faces(engine, &image, Scaling::default()))
+                    decode(&bytes, Limits::default()).map(|image| largest_face(engine, &image))
                 })
                 .await
                 .map_err(|e| vision_error("image", e))?;
-            let Ok(faces) = found else { continue };
+            let Ok(face) = found else { continue };
             readable = true;
-            if let Some(largest) = faces.into_iter().max_by_key(|f| f.rect.width * f.rect.height) {
+            if let Some(largest) = face {
                 embedding = Some(largest.embedding);
                 break;
             }
@@ -515,30 +544,13 @@ impl App {
         // 1:N against the community's residents: under the threshold for the gallery's size and
         // clear of the next-best person.
         let (hits, size) = gallery_search(&r.residents, community, &e, 2);
-        let matched = hits.first().and_then(|best| {
-            let margin = hits
-                .get(1)
-                .map(|h| h.distance - best.distance)
-                .unwrap_or(f32::INFINITY);
-            (best.distance < cfg.thresholds.for_size(size) && margin >= cfg.margin).then_some((best, margin))
-        });
+        let matched = accepted(&hits, size, cfg);
         // The police watch-list, on every face.
-        let watch_hit =
-            {
-                let watch = r
-                    .watch
-                    .read()
-                    .map_err(|_| AppError::Internal("gallery lock".into()))?;
-                let hits = watch.search(&e, 2);
-                hits.first().and_then(|best| {
-                    let margin = hits
-                        .get(1)
-                        .map(|h| h.distance - best.distance)
-                        .unwrap_or(f32::INFINITY);
-                    (best.distance < cfg.thresholds.for_size(watch.len()) && margin >= cfg.margin)
-                        .then_some((best.owner as i64, best.distance, margin))
-                })
-            };
+        let watch_hit = {
+            let watch = r.watch.read().map_err(lock_error)?;
+            accepted(&watch.search(&e, 2), watch.len(), cfg)
+                .map(|(best, margin)| (best.owner as i64, best.distance, margin))
+        };
 
         let mut tx = self.store.write().await?;
         let mut new_stranger = None;
@@ -558,10 +570,8 @@ impl App {
                 Some(hit) => {
                     let id = hit.owner as i64;
                     let old = tx
-                        .strangers(capture.community_id)
+                        .stranger(id)
                         .await?
-                        .into_iter()
-                        .find(|s| s.id == id)
                         .ok_or(AppError::NotFound { entity: "stranger" })?;
                     // The centre moves with each sighting, ever more slowly (capped at 1/20).
                     let centre = self.open_template(&old.template_enc)?;
@@ -623,10 +633,7 @@ impl App {
         }
         tx.commit().await?;
         if let Some((id, centre)) = new_stranger {
-            let mut strangers = r
-                .strangers
-                .write()
-                .map_err(|_| AppError::Internal("gallery lock".into()))?;
+            let mut strangers = r.strangers.write().map_err(lock_error)?;
             strangers
                 .entry(community)
                 .or_default()
@@ -667,28 +674,25 @@ impl App {
                 let Some(bytes) = self.get_sealed(crate::cascade::WATCH_CONTEXT, &key).await? else {
                     continue;
                 };
-                let faces = r
+                let found = r
                     .pool
                     .run(move |engine| {
-                        decode(&bytes, Limits::default())
-                            .map(|image| find_faces(engine, &image, Scaling::default()))
+                        decode(&bytes, Limits::default()).map(|image| largest_face(engine, &image))
                     })
                     .await
                     .map_err(|e| vision_error("image", e))?;
-                let Some(face) = faces
-                    .ok()
-                    .and_then(|f| f.into_iter().max_by_key(|f| f.rect.width))
-                else {
+                let Ok(Some(face)) = found else {
                     continue;
                 };
                 let mut tx = self.store.write().await?;
                 tx.set_watch_template(entry.id, r.pool.model_id(), &self.seal_template(&face.embedding)?)
                     .await?;
                 tx.commit().await?;
-                r.watch
-                    .write()
-                    .map_err(|_| AppError::Internal("gallery lock".into()))?
-                    .insert(entry.id as u64, entry.id as u64, &face.embedding);
+                r.watch.write().map_err(lock_error)?.insert(
+                    entry.id as u64,
+                    entry.id as u64,
+                    &face.embedding,
+                );
                 added += 1;
                 break;
             }
@@ -701,44 +705,26 @@ impl App {
         let Some(r) = self.recognition.clone() else {
             return Ok(());
         };
-        let mut watch = Gallery::new();
         let mut tx = self.store.read().await?;
-        for t in tx.watch_templates(self.clock.now_ms()).await? {
-            if t.template_model == r.pool.model_id() {
-                let e = self.open_template(&t.template_enc)?;
-                watch.insert(t.entry_id as u64, t.entry_id as u64, &e);
-            }
-        }
-        *r.watch
-            .write()
-            .map_err(|_| AppError::Internal("gallery lock".into()))? = watch;
+        let watch = self.watch_gallery(&mut tx, r.pool.model_id()).await?;
+        *r.watch.write().map_err(lock_error)? = watch;
         Ok(())
     }
 
     /// 1:1 (the smart booth): is the face in `live` the face in `card` (an ID-card photo, about
     /// 102×126 px, upsampled before detection)?
     pub async fn compare_faces(&self, live: &[u8], card: &[u8]) -> AppResult<OneToOne> {
-        let r = self.recognition.clone().ok_or_else(|| AppError::Unavailable {
-            code: "recognition_off",
-            message: "face recognition is not configured".into(),
-        })?;
+        let r = self.recognition_on()?;
         let (live, card) = (live.to_vec(), card.to_vec());
-        let pick = |faces: Vec<anfang_vision::Face>| {
-            faces
-                .into_iter()
-                .max_by_key(|f| f.rect.width * f.rect.height)
-                .ok_or(VisionError::NoFace)
+        let face_of = |engine: &mut dyn anfang_vision::FaceEngine, bytes: &[u8], field: &str| {
+            decode(bytes, Limits::default())
+                .and_then(|image| largest_face(engine, &image).ok_or(VisionError::NoFace))
+                .map_err(|e| (field.to_string(), e))
         };
         let (a, b) = r
             .pool
             .run(move |engine| -> Result<_, (String, VisionError)> {
-                let live = decode(&live, Limits::default()).map_err(|e| ("live".to_string(), e))?;
-                let card = decode(&card, Limits::default()).map_err(|e| ("card".to_string(), e))?;
-                let a = pick(find_faces(engine, &live, Scaling::default()))
-                    .map_err(|e| ("live".to_string(), e))?;
-                let b = pick(find_faces(engine, &card, Scaling::default()))
-                    .map_err(|e| ("card".to_string(), e))?;
-                Ok((a, b))
+                Ok((face_of(engine, &live, "live")?, face_of(engine, &card, "card")?))
             })
             .await
             .map_err(|e| vision_error("image", e))?
@@ -761,19 +747,13 @@ impl App {
         k: usize,
     ) -> AppResult<Vec<SearchHit>> {
         who.require(Permission::ReadWatchlists)?;
-        let r = self.recognition.clone().ok_or_else(|| AppError::Unavailable {
-            code: "recognition_off",
-            message: "face recognition is not configured".into(),
-        })?;
+        let r = self.recognition_on()?;
         let bytes = photo.to_vec();
         let face = r
             .pool
             .run(move |engine| {
                 let image = decode(&bytes, Limits::default())?;
-                find_faces(engine, &image, Scaling::default())
-                    .into_iter()
-                    .max_by_key(|f| f.rect.width * f.rect.height)
-                    .ok_or(VisionError::NoFace)
+                largest_face(engine, &image).ok_or(VisionError::NoFace)
             })
             .await
             .map_err(|e| vision_error("photo", e))?
@@ -868,20 +848,8 @@ impl App {
         {
             // Rebuild the stranger galleries from what remains.
             let mut tx = self.store.read().await?;
-            let mut strangers: HashMap<i64, Gallery> = HashMap::new();
-            for s in tx.strangers(None).await? {
-                if s.model == r.pool.model_id() {
-                    let e = self.open_template(&s.template_enc)?;
-                    strangers.entry(s.community_id.unwrap_or(0)).or_default().insert(
-                        s.id as u64,
-                        s.id as u64,
-                        &e,
-                    );
-                }
-            }
-            *r.strangers
-                .write()
-                .map_err(|_| AppError::Internal("gallery lock".into()))? = strangers;
+            let strangers = self.stranger_galleries(&mut tx, r.pool.model_id()).await?;
+            *r.strangers.write().map_err(lock_error)? = strangers;
         }
         Ok(purged)
     }

@@ -3,12 +3,11 @@
 //! are sent them — unmasked only for the target allowed to receive personal data — and a
 //! delivered batch with residents is audited as shared.
 
+use anfang_app::AppConfig;
 use anfang_app::cascade::{Sends, Upward, UpwardTarget};
 use anfang_app::registry::*;
-use anfang_app::vault::Vault;
-use anfang_app::{App, AppConfig};
-use anfang_base::SimClock;
-use std::sync::Arc;
+
+mod common;
 
 fn target(name: &str, sends: Vec<Sends>, unmasked: bool) -> UpwardTarget {
     UpwardTarget {
@@ -23,9 +22,6 @@ fn target(name: &str, sends: Vec<Sends>, unmasked: bool) -> UpwardTarget {
 #[tokio::test]
 async fn door_records_and_registry_changes_go_up_to_the_targets_that_take_them() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite:{}", dir.path().join("a.db").display());
-    let store = anfang_store_sql::SqlStore::open(&url).await.unwrap();
-    let (d, i) = Vault::generate_keys();
     let config = AppConfig {
         cascade_targets: vec![
             target("police", vec![Sends::DoorRecords, Sends::Registry], true),
@@ -34,67 +30,9 @@ async fn door_records_and_registry_changes_go_up_to_the_targets_that_take_them()
         ],
         ..AppConfig::default()
     };
-    let app = App::new(
-        Arc::new(store),
-        Arc::new(SimClock::new(1_795_392_000_000)),
-        Vault::new(&d, &i),
-        Arc::new(anfang_app::audit::MemoryCheckpoint::default()),
-        Arc::new(anfang_app::faces::MemoryImages::default()),
-        config.clone(),
-    );
-    let (_, password) = app
-        .create_user(
-            "cli",
-            &anfang_app::auth::CreateUser {
-                username: "admin".into(),
-                role: "district_admin".into(),
-                scope: "district".into(),
-                display_name: None,
-            },
-        )
-        .await
-        .unwrap();
-    let admin = app.login("admin", &password).await.unwrap().principal;
-    let street = app
-        .create_street(
-            &admin,
-            &CreateStreet {
-                district_code: "370323".into(),
-                code: "370323001".into(),
-                name: "历山街道".into(),
-            },
-        )
-        .await
-        .unwrap();
-    let committee = app
-        .create_committee(
-            &admin,
-            &CreateCommittee {
-                street_id: street.id,
-                code: "C1".into(),
-                name: "居委会".into(),
-                kind: "residents".into(),
-            },
-        )
-        .await
-        .unwrap();
-    let community = app
-        .create_community(
-            &admin,
-            &CreateCommunity {
-                committee_id: committee.id,
-                code: "370323001001001".into(),
-                name: "测试小区".into(),
-                category: "existing_closed".into(),
-                property_type: "commercial".into(),
-                address: "沂源县".into(),
-                site_width: 100.0,
-                site_height: 100.0,
-                police_area: None,
-            },
-        )
-        .await
-        .unwrap();
+    let app = common::app(dir.path(), config.clone()).await;
+    let admin = common::user(&app, "admin", "district_admin", "district").await;
+    let community = common::community(&app, &admin).await;
     let building = app
         .create_building(
             &admin,

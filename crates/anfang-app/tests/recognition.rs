@@ -8,12 +8,13 @@ use anfang_app::access::GiveConsent;
 use anfang_app::captures::NewCapture;
 use anfang_app::recognition::{Recognition, RecognitionConfig};
 use anfang_app::registry::*;
-use anfang_app::vault::Vault;
 use anfang_app::{App, AppConfig, Principal};
-use anfang_base::SimClock;
+use common::user;
+
+mod common;
 use anfang_vision::{DlibFaces, FaceEngine, FaceModels, FacePool};
 use image::imageops::FilterType;
-use std::sync::Arc;
+use sha2::Digest;
 
 fn models() -> FaceModels {
     let dir = FaceModels::default_dir();
@@ -58,81 +59,17 @@ struct World {
     camera: String,
 }
 
-async fn user(app: &App, name: &str, role: &str, scope: &str) -> Principal {
-    let (_, password) = app
-        .create_user(
-            "cli",
-            &anfang_app::auth::CreateUser {
-                username: name.into(),
-                role: role.into(),
-                scope: scope.into(),
-                display_name: None,
-            },
-        )
-        .await
-        .unwrap();
-    app.login(name, &password).await.unwrap().principal
-}
-
 async fn world(dir: &std::path::Path) -> World {
-    let url = format!("sqlite:{}", dir.join("a.db").display());
-    let store = anfang_store_sql::SqlStore::open(&url).await.unwrap();
-    let (d, i) = Vault::generate_keys();
     let m = models();
     let pool = FacePool::start(2, 16, move || {
         DlibFaces::load(&m).map(|e| Box::new(e) as Box<dyn FaceEngine>)
     })
     .unwrap();
-    let app = App::new(
-        Arc::new(store),
-        Arc::new(SimClock::new(1_795_392_000_000)),
-        Vault::new(&d, &i),
-        Arc::new(anfang_app::audit::MemoryCheckpoint::default()),
-        Arc::new(anfang_app::faces::MemoryImages::default()),
-        AppConfig::default(),
-    )
-    .with_recognition(Recognition::new(pool, RecognitionConfig::default()));
+    let app = common::app(dir, AppConfig::default())
+        .await
+        .with_recognition(Recognition::new(pool, RecognitionConfig::default()));
     let admin = user(&app, "admin", "district_admin", "district").await;
-    let street = app
-        .create_street(
-            &admin,
-            &CreateStreet {
-                district_code: "370323".into(),
-                code: "370323001".into(),
-                name: "历山街道".into(),
-            },
-        )
-        .await
-        .unwrap();
-    let committee = app
-        .create_committee(
-            &admin,
-            &CreateCommittee {
-                street_id: street.id,
-                code: "C1".into(),
-                name: "居委会".into(),
-                kind: "residents".into(),
-            },
-        )
-        .await
-        .unwrap();
-    let community = app
-        .create_community(
-            &admin,
-            &CreateCommunity {
-                committee_id: committee.id,
-                code: "370323001001001".into(),
-                name: "测试小区".into(),
-                category: "existing_closed".into(),
-                property_type: "commercial".into(),
-                address: "沂源县".into(),
-                site_width: 100.0,
-                site_height: 100.0,
-                police_area: None,
-            },
-        )
-        .await
-        .unwrap();
+    let community = common::community(&app, &admin).await;
     let police = user(
         &app,
         "police",
@@ -201,7 +138,7 @@ async fn world(dir: &std::path::Path) -> World {
 }
 
 async fn capture(w: &World, record_id: &str, jpeg: Vec<u8>) -> anfang_app::recognition::Recognised {
-    let hash = format!("{:x}", md5_like(&jpeg));
+    let hash = hex::encode(sha2::Sha256::digest(&jpeg));
     w.app
         .ingest_captures(
             &w.camera,
@@ -221,12 +158,6 @@ async fn capture(w: &World, record_id: &str, jpeg: Vec<u8>) -> anfang_app::recog
     let mut done = w.app.recognise_pending(10).await.unwrap();
     assert_eq!(done.len(), 1, "one capture recognised");
     done.remove(0)
-}
-
-fn md5_like(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf29ce484222325u64, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x100000001b3)
-    })
 }
 
 #[tokio::test]

@@ -1926,6 +1926,12 @@ impl Tx for SqlTx {
         Ok(())
     }
 
+    async fn stranger(&mut self, id: i64) -> StoreResult<Option<StrangerRow>> {
+        let mut q = Q::new(&format!("SELECT {STRANGER_COLS} FROM strangers s WHERE s.id = "));
+        q.bind(id);
+        self.one_as(&q, stranger).await
+    }
+
     async fn strangers(&mut self, community_id: Option<i64>) -> StoreResult<Vec<StrangerRow>> {
         let mut q = Q::new(&format!("SELECT {STRANGER_COLS} FROM strangers s WHERE 1 = 1"));
         q.and_eq("s.community_id", community_id).sql(" ORDER BY s.id");

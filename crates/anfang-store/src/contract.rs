@@ -987,6 +987,8 @@ async fn access_control_round_trips(store: &dyn Store, ids: &Ids) {
         (1, 2, 300)
     );
     assert!(tx.strangers(Some(ids.community_b)).await.unwrap().is_empty());
+    assert_eq!(tx.stranger(stranger).await.unwrap().map(|s| s.sightings), Some(2));
+    assert!(tx.stranger(stranger + 1_000).await.unwrap().is_none());
     assert_eq!(
         tx.capture_faces_of(Some(stranger), None, 10).await.unwrap().len(),
         1

@@ -304,6 +304,8 @@ pub trait Tx: Send {
     async fn insert_stranger(&mut self, new: &StrangerRow) -> StoreResult<i64>;
     /// Updates a stranger's centre, sightings and times.
     async fn update_stranger(&mut self, row: &StrangerRow) -> StoreResult<()>;
+    /// One stranger.
+    async fn stranger(&mut self, id: i64) -> StoreResult<Option<StrangerRow>>;
     /// Strangers (of one community when given).
     async fn strangers(&mut self, community_id: Option<i64>) -> StoreResult<Vec<StrangerRow>>;
     /// Drops capture embeddings and strangers whose time is up.

@@ -49,24 +49,6 @@ impl Embedding {
         }
         Some(Embedding(out))
     }
-
-    /// The mean of several embeddings (a cluster's centre).
-    pub fn mean<'a>(items: impl IntoIterator<Item = &'a Embedding>) -> Option<Embedding> {
-        let mut sum = [0f32; EMBEDDING_DIM];
-        let mut n = 0usize;
-        for e in items {
-            for (s, v) in sum.iter_mut().zip(e.0.iter()) {
-                *s += v;
-            }
-            n += 1;
-        }
-        (n > 0).then(|| {
-            for s in sum.iter_mut() {
-                *s /= n as f32;
-            }
-            Embedding(sum)
-        })
-    }
 }
 
 /// A box in picture pixels.
@@ -284,6 +266,14 @@ pub fn find_faces(engine: &mut dyn FaceEngine, image: &RgbImage, scaling: Scalin
         .collect()
 }
 
+/// The largest face in `image` (by area), if any: the subject of a capture, a search photo or a
+/// booth snapshot.
+pub fn largest_face(engine: &mut dyn FaceEngine, image: &RgbImage) -> Option<Face> {
+    find_faces(engine, image, Scaling::default())
+        .into_iter()
+        .max_by_key(|f| u64::from(f.rect.width) * u64::from(f.rect.height))
+}
+
 /// What an enrollment photo must meet.
 #[derive(Debug, Clone, Copy)]
 pub struct Quality {
@@ -344,7 +334,5 @@ mod tests {
         assert!((a.distance(&b) - 0.4).abs() < 1e-6);
         assert_eq!(Embedding::from_bytes(&a.to_bytes()), Some(a));
         assert_eq!(Embedding::from_bytes(&[0; 10]), None);
-        let m = Embedding::mean([&a, &b]).unwrap();
-        assert!((m.0[1] - 0.2).abs() < 1e-6);
     }
 }

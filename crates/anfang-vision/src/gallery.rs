@@ -127,16 +127,6 @@ impl Gallery {
         self.owners.contains(&owner)
     }
 
-    /// Whether a template is held.
-    pub fn contains(&self, key: u64) -> bool {
-        self.slots.contains_key(&key)
-    }
-
-    /// The owner of a template.
-    pub fn owner_of(&self, key: u64) -> Option<u64> {
-        self.slots.get(&key).map(|&s| self.owners[s])
-    }
-
     /// A template's embedding.
     pub fn embedding(&self, key: u64) -> Option<Embedding> {
         let s = *self.slots.get(&key)?;

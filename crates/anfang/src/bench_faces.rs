@@ -137,6 +137,12 @@ pub struct FacesBench {
     pub queries: usize,
 }
 
+/// A standard normal sample (Box–Muller).
+fn gauss(rng: &mut rand::rngs::StdRng) -> f32 {
+    let (u, v): (f32, f32) = (rng.r#gen::<f32>().max(1e-9), rng.r#gen());
+    (-2.0 * u.ln()).sqrt() * (std::f32::consts::TAU * v).cos()
+}
+
 struct Synthetic {
     templates: Vec<Embedding>,
     owners: Vec<u64>,
@@ -151,11 +157,6 @@ fn synthetic(templates: usize, per_person: usize, seed: u64) -> Synthetic {
     let persons = templates.div_ceil(per_person);
     let sigma = 0.85 / (2.0 * EMBEDDING_DIM as f32).sqrt();
     let tau = 0.35 / (2.0 * EMBEDDING_DIM as f32).sqrt();
-    let gauss = |rng: &mut rand::rngs::StdRng| {
-        // Box–Muller.
-        let (u, v): (f32, f32) = (rng.r#gen::<f32>().max(1e-9), rng.r#gen());
-        (-2.0 * u.ln()).sqrt() * (std::f32::consts::TAU * v).cos()
-    };
     let mut centres = Vec::with_capacity(persons);
     for _ in 0..persons {
         let mut c = [0f32; EMBEDDING_DIM];
@@ -186,8 +187,7 @@ fn probe(data: &Synthetic, rng: &mut rand::rngs::StdRng) -> Embedding {
     let person = rng.gen_range(0..data.centres.len());
     let mut q = data.centres[person].0;
     for x in q.iter_mut() {
-        let (u, v): (f32, f32) = (rng.r#gen::<f32>().max(1e-9), rng.r#gen());
-        *x += (-2.0 * u.ln()).sqrt() * (std::f32::consts::TAU * v).cos() * tau;
+        *x += gauss(rng) * tau;
     }
     Embedding(q)
 }

@@ -1,0 +1,86 @@
+//! What the use-case tests share: an application over SQLite in a temporary directory, users
+//! logged in with a role and scope, and one community under a street and a committee.
+
+#![allow(dead_code)]
+
+use anfang_app::registry::*;
+use anfang_app::store::CommunityRow;
+use anfang_app::vault::Vault;
+use anfang_app::{App, AppConfig, Principal};
+use anfang_base::SimClock;
+use std::sync::Arc;
+
+/// The application over a fresh SQLite file in `dir`, with a simulated clock.
+pub async fn app(dir: &std::path::Path, config: AppConfig) -> App {
+    let url = format!("sqlite:{}", dir.join("a.db").display());
+    let store = anfang_store_sql::SqlStore::open(&url).await.unwrap();
+    let (d, i) = Vault::generate_keys();
+    App::new(
+        Arc::new(store),
+        Arc::new(SimClock::new(1_795_392_000_000)),
+        Vault::new(&d, &i),
+        Arc::new(anfang_app::audit::MemoryCheckpoint::default()),
+        Arc::new(anfang_app::faces::MemoryImages::default()),
+        config,
+    )
+}
+
+/// A user created from the command line and logged in.
+pub async fn user(app: &App, name: &str, role: &str, scope: &str) -> Principal {
+    let (_, password) = app
+        .create_user(
+            "cli",
+            &anfang_app::auth::CreateUser {
+                username: name.into(),
+                role: role.into(),
+                scope: scope.into(),
+                display_name: None,
+            },
+        )
+        .await
+        .unwrap();
+    app.login(name, &password).await.unwrap().principal
+}
+
+/// 测试小区 (370323001001001) under 历山街道 and its residents' committee.
+pub async fn community(app: &App, admin: &Principal) -> CommunityRow {
+    let street = app
+        .create_street(
+            admin,
+            &CreateStreet {
+                district_code: "370323".into(),
+                code: "370323001".into(),
+                name: "历山街道".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let committee = app
+        .create_committee(
+            admin,
+            &CreateCommittee {
+                street_id: street.id,
+                code: "C1".into(),
+                name: "居委会".into(),
+                kind: "residents".into(),
+            },
+        )
+        .await
+        .unwrap();
+    app.create_community(
+        admin,
+        &CreateCommunity {
+            committee_id: committee.id,
+            code: "370323001001001".into(),
+            name: "测试小区".into(),
+            category: "existing_closed".into(),
+            property_type: "commercial".into(),
+            address: "沂源县".into(),
+            site_width: 100.0,
+            site_height: 100.0,
+            police_area: None,
+        },
+    )
+    .await
+    .unwrap()
+}
