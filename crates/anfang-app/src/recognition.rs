@@ -17,7 +17,7 @@ use crate::captures::CAPTURE_CONTEXT;
 use crate::{App, AppError, AppResult, Permission, Principal};
 use anfang_store::*;
 use anfang_vision::face::{Quality, enrollment_face, largest_face};
-use anfang_vision::{Embedding, FacePool, Gallery, Hit, Limits, VisionError, decode};
+use anfang_vision::{Embedding, FaceIndex, FacePool, Gallery, Hit, Limits, VisionError, decode};
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -78,6 +78,9 @@ pub struct RecognitionConfig {
     /// Persons with stored faces above which a warning is logged (the filing threshold of the
     /// 2025 measures is 100,000 persons).
     pub warn_persons: i64,
+    /// Captures per community above which search by image uses k-means cells (IVF) instead of
+    /// the exact scan.
+    pub ivf_from: usize,
 }
 
 impl Default for RecognitionConfig {
@@ -92,6 +95,7 @@ impl Default for RecognitionConfig {
             matched_retention_days: 30,
             stranger_retention_days: 30,
             warn_persons: 90_000,
+            ivf_from: 200_000,
         }
     }
 }
@@ -107,8 +111,30 @@ pub struct Recognition {
     watch: RwLock<Gallery>,
     /// Per community (0: none): strangers (key and owner: stranger id).
     strangers: RwLock<HashMap<i64, Gallery>>,
+    /// Captures still holding an embedding, for search by image.
+    captures: RwLock<CaptureIndex>,
     /// Serialises the recognition of pending captures (stranger clustering is order-dependent).
     running: tokio::sync::Mutex<i64>,
+}
+
+/// Recognised captures by community (0: none), keyed by their `capture_faces` id, with what a
+/// search answer shows of each.
+#[derive(Debug, Default)]
+struct CaptureIndex {
+    by_community: HashMap<i64, FaceIndex>,
+    rows: HashMap<u64, CaptureFaceRow>,
+}
+
+impl CaptureIndex {
+    fn insert(&mut self, ivf_from: usize, mut row: CaptureFaceRow, e: &Embedding) {
+        let key = row.id as u64;
+        row.template_enc = None;
+        self.by_community
+            .entry(row.community_id.unwrap_or(0))
+            .or_insert_with(|| FaceIndex::new(ivf_from))
+            .insert(key, key, e);
+        self.rows.insert(key, row);
+    }
 }
 
 impl Recognition {
@@ -120,6 +146,7 @@ impl Recognition {
             residents: RwLock::new(HashMap::new()),
             watch: RwLock::new(Gallery::new()),
             strangers: RwLock::new(HashMap::new()),
+            captures: RwLock::new(CaptureIndex::default()),
             running: tokio::sync::Mutex::new(0),
         }
     }
@@ -297,6 +324,21 @@ impl App {
         Ok(strangers)
     }
 
+    /// The capture index, from the store.
+    async fn capture_index(&self, tx: &mut Box<dyn Tx>, r: &Recognition) -> AppResult<CaptureIndex> {
+        let mut index = CaptureIndex::default();
+        for row in tx.capture_face_templates(None).await? {
+            if row.model.as_deref() != Some(r.pool.model_id()) {
+                continue;
+            }
+            if let Some(sealed) = &row.template_enc {
+                let e = self.open_template(sealed)?;
+                index.insert(r.config.ivf_from, row, &e);
+            }
+        }
+        Ok(index)
+    }
+
     /// Adds face recognition (the composition root does this when models are configured).
     pub fn with_recognition(mut self, recognition: Recognition) -> App {
         self.recognition = Some(Arc::new(recognition));
@@ -337,7 +379,9 @@ impl App {
         }
         let watch = self.watch_gallery(&mut tx, model).await?;
         let strangers = self.stranger_galleries(&mut tx, model).await?;
+        let captures = self.capture_index(&mut tx, &r).await?;
         drop(tx);
+        *r.captures.write().map_err(lock_error)? = captures;
         *r.residents.write().map_err(lock_error)? = residents;
         *r.watch.write().map_err(lock_error)? = watch;
         *r.strangers.write().map_err(lock_error)? = strangers;
@@ -615,7 +659,7 @@ impl App {
         row.stranger_id = result.stranger_id;
         row.distance = result.distance.map(f64::from);
         row.margin = result.margin.map(f64::from);
-        tx.insert_capture_face(&row).await?;
+        row.id = tx.insert_capture_face(&row).await?;
         if let Some((entry_id, distance, margin)) = watch_hit {
             tx.insert_watch_hit(&WatchHitRow {
                 id: 0,
@@ -632,6 +676,10 @@ impl App {
             metrics::counter!("anfang_watch_hits_total").increment(1);
         }
         tx.commit().await?;
+        r.captures
+            .write()
+            .map_err(lock_error)?
+            .insert(cfg.ivf_from, row, &e);
         if let Some((id, centre)) = new_stranger {
             let mut strangers = r.strangers.write().map_err(lock_error)?;
             strangers
@@ -758,44 +806,45 @@ impl App {
             .await
             .map_err(|e| vision_error("photo", e))?
             .map_err(|e| vision_error("photo", e))?;
-        let communities: Option<Vec<i64>> =
-            (!who.scope.all).then(|| who.scope.communities.iter().copied().collect());
-        let mut tx = self.store.write().await?;
-        let rows = tx.capture_face_templates(communities.as_deref()).await?;
-        let mut gallery = Gallery::new();
-        let mut by_id = HashMap::new();
-        for row in rows {
-            if row.model.as_deref() != Some(r.pool.model_id()) {
-                continue;
-            }
-            if let Some(sealed) = &row.template_enc {
-                let e = self.open_template(sealed)?;
-                gallery.insert(row.id as u64, row.id as u64, &e);
-                by_id.insert(row.id as u64, row);
-            }
-        }
+        let k = k.clamp(1, 200);
         let threshold = r.config.thresholds.for_size(1);
-        let hits: Vec<SearchHit> = gallery
-            .search(&face.embedding, k.clamp(1, 200))
-            .into_iter()
-            .filter(|h| h.distance < threshold)
-            .filter_map(|h| {
-                by_id.get(&h.key).map(|row| SearchHit {
-                    capture_record_id: row.capture_record_id,
-                    community_id: row.community_id,
-                    device_id: row.device_id,
-                    shot_at: row.shot_at,
-                    distance: h.distance,
-                })
-            })
-            .collect();
+        let (hits, searched) = {
+            let captures = r.captures.read().map_err(lock_error)?;
+            let mut searched = 0;
+            let mut hits: Vec<SearchHit> = Vec::new();
+            for (community, index) in &captures.by_community {
+                if !(who.scope.all || who.scope.has_community(*community)) {
+                    continue;
+                }
+                searched += index.len();
+                hits.extend(
+                    index
+                        .search(&face.embedding, k)
+                        .into_iter()
+                        .filter(|h| h.distance < threshold)
+                        .filter_map(|h| {
+                            captures.rows.get(&h.key).map(|row| SearchHit {
+                                capture_record_id: row.capture_record_id,
+                                community_id: row.community_id,
+                                device_id: row.device_id,
+                                shot_at: row.shot_at,
+                                distance: h.distance,
+                            })
+                        }),
+                );
+            }
+            hits.sort_by(|a, b| a.distance.total_cmp(&b.distance));
+            hits.truncate(k);
+            (hits, searched)
+        };
+        let mut tx = self.store.write().await?;
         let audit = self
             .audit(
                 &mut tx,
                 &who.actor(),
                 "face.search",
                 "captures",
-                json!({"searched": gallery.len(), "hits": hits.len(), "k": k}),
+                json!({"searched": searched, "hits": hits.len(), "k": k}),
             )
             .await?;
         self.commit(tx, Some(&audit)).await?;
@@ -843,13 +892,17 @@ impl App {
         metrics::counter!("anfang_biometrics_purged_total", "what" => "capture_template")
             .increment(purged.capture_templates);
         metrics::counter!("anfang_biometrics_purged_total", "what" => "stranger").increment(purged.strangers);
-        if purged.strangers > 0
-            && let Some(r) = self.recognition.as_ref()
-        {
-            // Rebuild the stranger galleries from what remains.
+        if let Some(r) = self.recognition.as_ref() {
+            // Rebuild what lost templates from what remains.
             let mut tx = self.store.read().await?;
-            let strangers = self.stranger_galleries(&mut tx, r.pool.model_id()).await?;
-            *r.strangers.write().map_err(lock_error)? = strangers;
+            if purged.strangers > 0 {
+                let strangers = self.stranger_galleries(&mut tx, r.pool.model_id()).await?;
+                *r.strangers.write().map_err(lock_error)? = strangers;
+            }
+            if purged.capture_templates > 0 {
+                let captures = self.capture_index(&mut tx, r).await?;
+                *r.captures.write().map_err(lock_error)? = captures;
+            }
         }
         Ok(purged)
     }

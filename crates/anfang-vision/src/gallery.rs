@@ -9,6 +9,7 @@
 //! (best owner vs second-best owner) need.
 
 use crate::face::{EMBEDDING_DIM, Embedding};
+use crate::kernel;
 use simsimd::SpatialSimilarity;
 use std::collections::{BinaryHeap, HashMap};
 
@@ -32,13 +33,16 @@ pub struct Gallery {
     keys: Vec<u64>,
     owners: Vec<u64>,
     quant: Vec<i8>,
+    /// ‖q‖² of each int8 vector (for the kernel).
+    norms: Vec<i32>,
     floats: Vec<f32>,
-    /// Per template: the norm of its quantisation error, in float units.
-    errors: Vec<f32>,
+    /// The largest quantisation error (norm, float units) of any template ever held: an upper
+    /// bound, so removals need not recompute it.
+    max_error: f32,
     slots: HashMap<u64, usize>,
 }
 
-fn quantise(e: &Embedding) -> ([i8; EMBEDDING_DIM], f32) {
+pub(crate) fn quantise(e: &Embedding) -> ([i8; EMBEDDING_DIM], f32) {
     let mut q = [0i8; EMBEDDING_DIM];
     let mut err = 0f32;
     for (slot, v) in q.iter_mut().zip(e.0.iter()) {
@@ -66,9 +70,9 @@ impl Gallery {
         self.keys.is_empty()
     }
 
-    /// Bytes held by the vectors (int8 + float).
+    /// Bytes held by the vectors (int8 + norms + float).
     pub fn vector_bytes(&self) -> usize {
-        self.quant.len() + self.floats.len() * 4
+        self.quant.len() + self.norms.len() * 4 + self.floats.len() * 4
     }
 
     /// Adds a template, replacing one with the same key.
@@ -79,8 +83,9 @@ impl Gallery {
         self.keys.push(key);
         self.owners.push(owner);
         self.quant.extend_from_slice(&q);
+        self.norms.push(kernel::norm(&q));
         self.floats.extend_from_slice(&embedding.0);
-        self.errors.push(err);
+        self.max_error = self.max_error.max(err);
     }
 
     /// Removes a template; whether it was there.
@@ -93,7 +98,7 @@ impl Gallery {
             let moved = self.keys[last];
             self.keys.swap(slot, last);
             self.owners.swap(slot, last);
-            self.errors.swap(slot, last);
+            self.norms.swap(slot, last);
             for i in 0..EMBEDDING_DIM {
                 self.quant
                     .swap(slot * EMBEDDING_DIM + i, last * EMBEDDING_DIM + i);
@@ -104,7 +109,7 @@ impl Gallery {
         }
         self.keys.pop();
         self.owners.pop();
-        self.errors.pop();
+        self.norms.pop();
         self.quant.truncate(last * EMBEDDING_DIM);
         self.floats.truncate(last * EMBEDDING_DIM);
         true
@@ -135,6 +140,15 @@ impl Gallery {
         Some(Embedding(v))
     }
 
+    /// Every template as (key, owner, embedding).
+    pub fn templates(&self) -> impl Iterator<Item = (u64, u64, Embedding)> + '_ {
+        self.keys.iter().zip(&self.owners).enumerate().map(|(i, (k, o))| {
+            let mut v = [0f32; EMBEDDING_DIM];
+            v.copy_from_slice(&self.floats[i * EMBEDDING_DIM..(i + 1) * EMBEDDING_DIM]);
+            (*k, *o, Embedding(v))
+        })
+    }
+
     fn float_distance(&self, slot: usize, query: &Embedding) -> f32 {
         let v = &self.floats[slot * EMBEDDING_DIM..(slot + 1) * EMBEDDING_DIM];
         f32::l2sq(v, &query.0).unwrap_or(f64::INFINITY).max(0.0).sqrt() as f32
@@ -146,61 +160,85 @@ impl Gallery {
             return Vec::new();
         }
         let (q, query_error) = quantise(query);
-        // Squared int8 distances, in quantised units.
-        let coarse: Vec<f32> = self
-            .quant
-            .chunks_exact(EMBEDDING_DIM)
-            .map(|v| i8::l2sq(v, &q).unwrap_or(f64::INFINITY) as f32)
-            .collect();
-        let max_error = self.errors.iter().copied().fold(0f32, f32::max);
         // Any template's true distance is within `slack` of its coarse distance.
-        let slack = query_error + max_error;
-
-        // The best `want` templates by coarse distance (several templates may share an owner).
-        let mut want = (k * 8).max(64).min(self.len());
-        loop {
-            let mut heap: BinaryHeap<(u32, usize)> = BinaryHeap::with_capacity(want + 1);
-            for (i, d) in coarse.iter().enumerate() {
-                let bits = d.to_bits(); // non-negative floats order like their bits
-                if heap.len() < want {
-                    heap.push((bits, i));
-                } else if heap.peek().is_some_and(|&(top, _)| bits < top) {
-                    heap.pop();
-                    heap.push((bits, i));
-                }
-            }
-            let boundary = heap.peek().map(|&(b, _)| f32::from_bits(b).sqrt() / SCALE);
-            let mut best: HashMap<u64, Hit> = HashMap::new();
-            for (_, i) in heap.into_iter() {
-                let hit = Hit {
-                    key: self.keys[i],
-                    owner: self.owners[i],
-                    distance: self.float_distance(i, query),
+        let slack = query_error + self.max_error;
+        COARSE.with_borrow_mut(|coarse| {
+            // One scan: squared int8 distances.
+            coarse.clear();
+            kernel::l2sq_all(&self.quant, &self.norms, &q, coarse);
+            let mut want = (k * 8).max(64).min(self.len());
+            loop {
+                let (candidates, boundary) = nearest(coarse, want);
+                let hits = best_owners(
+                    candidates.into_iter().map(|slot| Hit {
+                        key: self.keys[slot],
+                        owner: self.owners[slot],
+                        distance: self.float_distance(slot, query),
+                    }),
+                    k,
+                );
+                // Exact when every template left out is provably farther than the k-th answer
+                // (or nothing was left out).
+                let kth = if hits.len() == k {
+                    hits[k - 1].distance
+                } else {
+                    f32::INFINITY
                 };
-                best.entry(hit.owner)
-                    .and_modify(|h| {
-                        if hit.distance < h.distance {
-                            *h = hit;
-                        }
-                    })
-                    .or_insert(hit);
+                if want >= self.len() || boundary - slack >= kth {
+                    return hits;
+                }
+                want = (want * 4).min(self.len());
             }
-            let mut hits: Vec<Hit> = best.into_values().collect();
-            hits.sort_by(|a, b| a.distance.total_cmp(&b.distance).then(a.key.cmp(&b.key)));
-            hits.truncate(k);
-            // Exact when every template left out is provably farther than the k-th answer (or
-            // nothing was left out).
-            let kth = if hits.len() == k {
-                hits[k - 1].distance
-            } else {
-                f32::INFINITY
-            };
-            if want >= self.len() || boundary.is_some_and(|b| b - slack >= kth) {
-                return hits;
+        })
+    }
+}
+
+thread_local! {
+    /// The scan's distances, kept between searches on a thread (no allocation per query).
+    pub(crate) static COARSE: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The slots of the `want` smallest squared int8 distances and the distance (in float units)
+/// below which nothing was left out.
+pub(crate) fn nearest(coarse: &[u32], want: usize) -> (Vec<usize>, f32) {
+    let mut heap: BinaryHeap<(u32, usize)> = BinaryHeap::with_capacity(want + 1);
+    let mut worst = u32::MAX;
+    for (slot, &bits) in coarse.iter().enumerate() {
+        if heap.len() < want {
+            heap.push((bits, slot));
+            if heap.len() == want {
+                worst = heap.peek().map_or(u32::MAX, |t| t.0);
             }
-            want = (want * 4).min(self.len());
+        } else if bits < worst {
+            heap.pop();
+            heap.push((bits, slot));
+            worst = heap.peek().map_or(u32::MAX, |t| t.0);
         }
     }
+    let boundary = if heap.len() < want {
+        f32::INFINITY
+    } else {
+        (worst as f32).sqrt() / SCALE
+    };
+    (heap.into_iter().map(|(_, slot)| slot).collect(), boundary)
+}
+
+/// The best hit of each owner, the `k` nearest owners first (ties by key).
+pub(crate) fn best_owners(hits: impl Iterator<Item = Hit>, k: usize) -> Vec<Hit> {
+    let mut best: HashMap<u64, Hit> = HashMap::new();
+    for hit in hits {
+        best.entry(hit.owner)
+            .and_modify(|h| {
+                if hit.distance < h.distance {
+                    *h = hit;
+                }
+            })
+            .or_insert(hit);
+    }
+    let mut hits: Vec<Hit> = best.into_values().collect();
+    hits.sort_by(|a, b| a.distance.total_cmp(&b.distance).then(a.key.cmp(&b.key)));
+    hits.truncate(k);
+    hits
 }
 
 #[cfg(test)]

@@ -8,6 +8,8 @@
 
 pub mod face;
 pub mod gallery;
+pub mod ivf;
+mod kernel;
 pub mod picture;
 pub mod plate;
 pub mod pool;
@@ -15,6 +17,7 @@ pub mod synth;
 
 pub use face::{DlibFaces, EMBEDDING_DIM, Embedding, Face, FaceEngine, FaceModels, Rect};
 pub use gallery::{Gallery, Hit};
+pub use ivf::{FaceIndex, IvfGallery};
 pub use picture::{Limits, decode};
 pub use pool::{FacePool, PoolStats};
 

@@ -56,6 +56,10 @@ pub struct PlateReader {
     det_plans: HashMap<(usize, usize), Plan>,
     rec: Plan,
     labels: Vec<String>,
+    /// The labels of the province abbreviations (a plate's first character).
+    provinces: Vec<usize>,
+    /// The labels of the issuing-authority letters (its second character: A–Z without I and O).
+    letters: Vec<usize>,
 }
 
 impl std::fmt::Debug for PlateReader {
@@ -65,6 +69,12 @@ impl std::fmt::Debug for PlateReader {
             .finish()
     }
 }
+
+/// The province abbreviations that open a civil plate (GA 36).
+pub const PROVINCES: &[char] = &[
+    '京', '津', '沪', '渝', '冀', '豫', '云', '辽', '黑', '湘', '皖', '鲁', '新', '苏', '浙', '赣', '鄂',
+    '桂', '甘', '晋', '蒙', '陕', '吉', '闽', '贵', '粤', '青', '藏', '川', '宁', '琼',
+];
 
 fn model_error(what: &str, e: impl std::fmt::Display) -> VisionError {
     VisionError::Model(what.into(), e.to_string())
@@ -123,6 +133,22 @@ impl PlateReader {
         let mut labels = vec![String::new()];
         labels.extend(dict.lines().map(str::to_string));
         labels.push(" ".into());
+        let provinces = labels
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.chars().count() == 1 && l.chars().all(|c| PROVINCES.contains(&c)))
+            .map(|(i, _)| i)
+            .collect();
+        let letters = labels
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| {
+                l.len() == 1
+                    && l.bytes()
+                        .all(|b| b.is_ascii_uppercase() && b != b'I' && b != b'O')
+            })
+            .map(|(i, _)| i)
+            .collect();
         let rec = onnx
             .model_for_proto_model(&proto)
             .map_err(|e| model_error("plate recognition", e))?;
@@ -135,6 +161,8 @@ impl PlateReader {
             det_plans: HashMap::new(),
             rec,
             labels,
+            provinces,
+            letters,
         })
     }
 
@@ -170,8 +198,34 @@ impl PlateReader {
                 && best != last
                 && let Some(label) = self.labels.get(best)
             {
-                text.push_str(label);
-                confidence.push(p);
+                // A plate opens with its province and then a letter: a Chinese first character
+                // that is no province is the likeliest province at that step (渝 is read as 激 or
+                // 滁 otherwise), a Chinese second character after a province the likeliest letter
+                // (X read as 队).
+                let chinese = label.chars().next().is_some_and(|c| !c.is_ascii());
+                let first = text.chars().next();
+                let allowed = match (first, text.chars().count()) {
+                    (None, _) if chinese && !label.chars().all(|c| PROVINCES.contains(&c)) => {
+                        Some(&self.provinces)
+                    }
+                    (Some(p), 1) if chinese && PROVINCES.contains(&p) => Some(&self.letters),
+                    _ => None,
+                };
+                let likeliest = allowed.and_then(|set| {
+                    set.iter()
+                        .copied()
+                        .max_by(|a, b| probs[[0, t, *a]].total_cmp(&probs[[0, t, *b]]))
+                });
+                match likeliest {
+                    Some(label) => {
+                        text.push_str(&self.labels[label]);
+                        confidence.push(probs[[0, t, label]]);
+                    }
+                    _ => {
+                        text.push_str(label);
+                        confidence.push(p);
+                    }
+                }
             }
             last = best;
         }
@@ -316,8 +370,12 @@ impl PlateReader {
 /// otherwise `O` and `I` after the issuing letter are the digits they resemble.
 pub fn plate_fixups(text: &str) -> String {
     let mut chars: Vec<char> = text.chars().collect();
+    // A stray letter from the plate's border before the province (not the armed police's WJ).
+    if chars.len() == 8 && chars[0].is_ascii() && PROVINCES.contains(&chars[1]) {
+        chars.remove(0);
+    }
     if chars.first().is_none_or(char::is_ascii) {
-        return text.to_string();
+        return chars.into_iter().collect();
     }
     if chars.len() == 8
         && let Some(i) = chars.iter().skip(1).position(|&c| c == 'I')
@@ -389,5 +447,7 @@ mod tests {
         assert_eq!(plate_fixups("粤BD12345"), "粤BD12345");
         assert_eq!(plate_fixups("鲁CA1234"), "鲁CA1234");
         assert_eq!(plate_fixups("ABC"), "ABC");
+        assert_eq!(plate_fixups("J川J7QNE0"), "川J7QNE0");
+        assert_eq!(plate_fixups("WJ川12345"), "WJ川12345");
     }
 }

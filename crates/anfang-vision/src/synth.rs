@@ -3,6 +3,7 @@
 //! 1280×720 frame with a slight tilt, blur and a lighting change. Seeded, so reproducible.
 
 use crate::face::Rect;
+use crate::plate::PROVINCES;
 use ab_glyph::{FontVec, PxScale};
 use image::{Rgb, RgbImage, imageops::FilterType};
 use rand::{Rng, SeedableRng, rngs::StdRng};
@@ -35,10 +36,6 @@ pub struct Scene {
     pub rect: Rect,
 }
 
-const PROVINCES: &[char] = &[
-    '京', '津', '沪', '渝', '冀', '豫', '云', '辽', '黑', '湘', '皖', '鲁', '新', '苏', '浙', '赣', '鄂',
-    '桂', '甘', '晋', '蒙', '陕', '吉', '闽', '贵', '粤', '青', '藏', '川', '宁', '琼',
-];
 const LETTERS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
 const ALNUM: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ0123456789";
 

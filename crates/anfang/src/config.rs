@@ -58,6 +58,9 @@ pub struct RecognitionSettings {
     pub matched_retention_days: i64,
     /// Days a stranger is kept after their last sighting.
     pub stranger_retention_days: i64,
+    /// Captures per community from which search by image uses k-means cells (IVF; recall
+    /// measured by `anfang bench faces`) instead of the exact scan (default 200,000).
+    pub ivf_from: usize,
 }
 
 impl Default for RecognitionSettings {
@@ -80,6 +83,7 @@ impl Default for RecognitionSettings {
             unknown_retention_days: r.unknown_retention_days,
             matched_retention_days: r.matched_retention_days,
             stranger_retention_days: r.stranger_retention_days,
+            ivf_from: r.ivf_from,
         }
     }
 }
@@ -99,6 +103,7 @@ impl RecognitionSettings {
             unknown_retention_days: self.unknown_retention_days,
             matched_retention_days: self.matched_retention_days,
             stranger_retention_days: self.stranger_retention_days,
+            ivf_from: self.ivf_from.max(1_000),
             ..anfang_app::recognition::RecognitionConfig::default()
         }
     }
