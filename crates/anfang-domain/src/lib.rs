@@ -5,6 +5,7 @@
 //! Invariant: this crate does no I/O and depends on no runtime, driver or transport crate.
 
 pub mod access;
+pub mod alarm;
 pub mod error;
 pub mod gb_code;
 pub mod id_number;

@@ -59,6 +59,7 @@ macro_rules! string_enum {
         }
     };
 }
+pub(crate) use string_enum;
 
 string_enum!(
     /// A community's category, which decides the devices it must have (Yiyuan opinions §2).
