@@ -337,6 +337,51 @@ fn stranger(r: &AnyRow) -> StoreResult<StrangerRow> {
         }
     ))
 }
+const ALARM_COLS: &str = "a.id, a.community_id, a.device_id, a.place_id, a.kind, a.severity, a.state, a.zone, \
+     a.source, a.source_ref, a.raised_at, a.last_at, a.repeats, a.level, a.escalated_at, a.acknowledged_at, \
+     a.acknowledged_by, a.dispatched_to, a.closed_at, a.closed_by, a.cameras, a.snapshot_key";
+fn alarm(r: &AnyRow) -> StoreResult<AlarmRow> {
+    Ok(decode!(
+        r,
+        AlarmRow {
+            id,
+            community_id,
+            device_id,
+            place_id,
+            kind,
+            severity,
+            state,
+            zone,
+            source,
+            source_ref,
+            raised_at,
+            last_at,
+            repeats,
+            level,
+            escalated_at,
+            acknowledged_at,
+            acknowledged_by,
+            dispatched_to,
+            closed_at,
+            closed_by,
+            cameras,
+            snapshot_key
+        }
+    ))
+}
+fn alarm_action(r: &AnyRow) -> StoreResult<AlarmActionRow> {
+    Ok(decode!(
+        r,
+        AlarmActionRow {
+            id,
+            alarm_id,
+            at,
+            actor,
+            action,
+            note
+        }
+    ))
+}
 const CAPTURE_COLS: &str = "c.id, c.community_id, c.device_id, c.kind, c.record_id, c.content_hash, c.shot_at, \
      c.plate, c.attributes, c.image_keys, c.received_at";
 fn capture_record(r: &AnyRow) -> StoreResult<CaptureRecordRow> {
@@ -1957,6 +2002,155 @@ impl Tx for SqlTx {
             capture_templates,
             strangers,
         })
+    }
+
+    async fn insert_alarm(&mut self, new: &AlarmRow) -> StoreResult<i64> {
+        let mut q = Q::new(
+            "INSERT INTO alarms (community_id, device_id, place_id, kind, severity, state, zone, source, \
+             source_ref, raised_at, last_at, repeats, level, escalated_at, acknowledged_at, acknowledged_by, \
+             dispatched_to, closed_at, closed_by, cameras, snapshot_key) VALUES (",
+        );
+        q.bind(new.community_id)
+            .sql(", ")
+            .bind(new.device_id)
+            .sql(", ")
+            .bind(new.place_id)
+            .sql(", ")
+            .bind(&new.kind)
+            .sql(", ")
+            .bind(&new.severity)
+            .sql(", ")
+            .bind(&new.state)
+            .sql(", ")
+            .bind(&new.zone);
+        q.sql(", ")
+            .bind(&new.source)
+            .sql(", ")
+            .bind(&new.source_ref)
+            .sql(", ")
+            .bind(new.raised_at)
+            .sql(", ")
+            .bind(new.last_at)
+            .sql(", ")
+            .bind(new.repeats)
+            .sql(", ")
+            .bind(new.level)
+            .sql(", ")
+            .bind(new.escalated_at);
+        q.sql(", ")
+            .bind(new.acknowledged_at)
+            .sql(", ")
+            .bind(&new.acknowledged_by)
+            .sql(", ")
+            .bind(&new.dispatched_to)
+            .sql(", ")
+            .bind(new.closed_at)
+            .sql(", ")
+            .bind(&new.closed_by)
+            .sql(", ")
+            .bind(&new.cameras)
+            .sql(", ")
+            .bind(&new.snapshot_key)
+            .sql(") RETURNING id");
+        self.insert(&q, "alarm").await
+    }
+
+    async fn alarm(&mut self, id: i64) -> StoreResult<Option<AlarmRow>> {
+        let mut q = Q::new(&format!("SELECT {ALARM_COLS} FROM alarms a WHERE a.id = "));
+        q.bind(id);
+        self.one_as(&q, alarm).await
+    }
+
+    async fn open_alarm(&mut self, device_id: i64, kind: &str) -> StoreResult<Option<AlarmRow>> {
+        let mut q = Q::new(&format!(
+            "SELECT {ALARM_COLS} FROM alarms a WHERE a.state NOT IN ('resolved', 'false_alarm') AND a.device_id = "
+        ));
+        q.bind(device_id)
+            .sql(" AND a.kind = ")
+            .bind(kind)
+            .sql(" ORDER BY a.raised_at DESC, a.id DESC LIMIT 1");
+        self.one_as(&q, alarm).await
+    }
+
+    async fn update_alarm(&mut self, row: &AlarmRow) -> StoreResult<()> {
+        let mut q = Q::new("UPDATE alarms SET severity = ");
+        q.bind(&row.severity)
+            .sql(", state = ")
+            .bind(&row.state)
+            .sql(", last_at = ")
+            .bind(row.last_at)
+            .sql(", repeats = ")
+            .bind(row.repeats)
+            .sql(", level = ")
+            .bind(row.level)
+            .sql(", escalated_at = ")
+            .bind(row.escalated_at);
+        q.sql(", acknowledged_at = ")
+            .bind(row.acknowledged_at)
+            .sql(", acknowledged_by = ")
+            .bind(&row.acknowledged_by)
+            .sql(", dispatched_to = ")
+            .bind(&row.dispatched_to)
+            .sql(", closed_at = ")
+            .bind(row.closed_at)
+            .sql(", closed_by = ")
+            .bind(&row.closed_by)
+            .sql(", snapshot_key = ")
+            .bind(&row.snapshot_key)
+            .sql(" WHERE id = ")
+            .bind(row.id);
+        if self.exec(&q).await? == 0 {
+            return Err(StoreError::NotFound { entity: "alarm" });
+        }
+        Ok(())
+    }
+
+    async fn list_alarms(&mut self, filter: &AlarmFilter, page: Page) -> StoreResult<Paged<AlarmRow>> {
+        let mut q = Q::new("FROM alarms a WHERE 1 = 1");
+        q.and_in("a.community_id", filter.community_ids.as_ref())
+            .and_eq("a.state", filter.state.as_ref())
+            .and_eq("a.kind", filter.kind.as_ref());
+        if filter.open {
+            q.sql(" AND a.state NOT IN ('resolved', 'false_alarm')");
+        }
+        if let Some(since) = filter.since {
+            q.sql(" AND a.raised_at >= ").bind(since);
+        }
+        if let Some(until) = filter.until {
+            q.sql(" AND a.raised_at < ").bind(until);
+        }
+        self.paged(
+            ALARM_COLS,
+            &q,
+            "CASE WHEN a.state IN ('resolved', 'false_alarm') THEN 1 ELSE 0 END, \
+             CASE a.severity WHEN 'critical' THEN 0 WHEN 'major' THEN 1 ELSE 2 END, a.raised_at DESC, a.id DESC",
+            page,
+            alarm,
+        )
+        .await
+    }
+
+    async fn insert_alarm_action(&mut self, new: &AlarmActionRow) -> StoreResult<i64> {
+        let mut q = Q::new("INSERT INTO alarm_actions (alarm_id, at, actor, action, note) VALUES (");
+        q.bind(new.alarm_id)
+            .sql(", ")
+            .bind(new.at)
+            .sql(", ")
+            .bind(&new.actor)
+            .sql(", ")
+            .bind(&new.action)
+            .sql(", ")
+            .bind(&new.note)
+            .sql(") RETURNING id");
+        self.insert(&q, "alarm action").await
+    }
+
+    async fn alarm_actions(&mut self, alarm_id: i64) -> StoreResult<Vec<AlarmActionRow>> {
+        let mut q = Q::new(
+            "SELECT x.id, x.alarm_id, x.at, x.actor, x.action, x.note FROM alarm_actions x WHERE x.alarm_id = ",
+        );
+        q.bind(alarm_id).sql(" ORDER BY x.at, x.id");
+        self.all(&q).await?.iter().map(alarm_action).collect()
     }
 
     async fn insert_parking_pass(&mut self, new: &NewParkingPass) -> StoreResult<i64> {

@@ -22,6 +22,7 @@ pub async fn run_all(store: &dyn Store) {
     users_sessions_and_lockout(store).await;
     audit_chain_is_gapless(store).await;
     reports_round_trip(store).await;
+    alarms_round_trip(store, &ids).await;
 }
 
 /// Ids created by [`hierarchy_round_trips`] for later checks.
@@ -1428,4 +1429,153 @@ async fn reports_round_trip(store: &dyn Store) {
     let report = tx.report(id).await.unwrap().unwrap();
     assert_eq!((report.kind.as_str(), report.content.len()), ("persons", 4));
     assert!(tx.report(id + 100).await.unwrap().is_none());
+}
+
+async fn alarms_round_trip(store: &dyn Store, ids: &Ids) {
+    let mut tx = store.write().await.unwrap();
+    let device = tx
+        .device_by_code("37032300001320000001")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let raised = |community_id: i64, kind: &str, severity: &str, raised_at: i64| AlarmRow {
+        id: 0,
+        community_id: Some(community_id),
+        device_id: Some(device),
+        place_id: None,
+        kind: kind.into(),
+        severity: severity.into(),
+        state: "new".into(),
+        zone: Some("east fence".into()),
+        source: "device".into(),
+        source_ref: Some("evt-1".into()),
+        raised_at,
+        last_at: raised_at,
+        repeats: 0,
+        level: 0,
+        escalated_at: None,
+        acknowledged_at: None,
+        acknowledged_by: None,
+        dispatched_to: None,
+        closed_at: None,
+        closed_by: None,
+        cameras: "[4,2]".into(),
+        snapshot_key: None,
+    };
+    let minor = tx
+        .insert_alarm(&raised(ids.community_a, "loitering", "minor", 1_000))
+        .await
+        .unwrap();
+    let critical = tx
+        .insert_alarm(&raised(ids.community_a, "perimeter_intrusion", "critical", 900))
+        .await
+        .unwrap();
+    let other = tx
+        .insert_alarm(&raised(ids.community_b, "sos", "critical", 1_100))
+        .await
+        .unwrap();
+    let got = tx.alarm(critical).await.unwrap().unwrap();
+    assert_eq!(
+        got,
+        AlarmRow {
+            id: critical,
+            ..raised(ids.community_a, "perimeter_intrusion", "critical", 900)
+        }
+    );
+    assert_eq!(tx.alarm(-1).await.unwrap(), None);
+    assert_eq!(
+        tx.open_alarm(device, "loitering").await.unwrap().unwrap().id,
+        minor
+    );
+    // Open ones first, most severe first.
+    let scope = AlarmFilter {
+        community_ids: Some(vec![ids.community_a]),
+        ..AlarmFilter::default()
+    };
+    let listed = tx.list_alarms(&scope, Page::first(10)).await.unwrap();
+    assert_eq!(listed.total, 2);
+    assert_eq!(
+        listed.items.iter().map(|a| a.id).collect::<Vec<_>>(),
+        vec![critical, minor]
+    );
+    // Lifecycle: the critical one is resolved and sinks below the open minor one.
+    let closed = AlarmRow {
+        state: "resolved".into(),
+        acknowledged_at: Some(950),
+        acknowledged_by: Some("user:guard1".into()),
+        dispatched_to: Some("patrol team".into()),
+        closed_at: Some(990),
+        closed_by: Some("user:guard1".into()),
+        level: 1,
+        escalated_at: Some(960),
+        repeats: 2,
+        last_at: 980,
+        ..got
+    };
+    tx.update_alarm(&closed).await.unwrap();
+    assert_eq!(tx.alarm(critical).await.unwrap().unwrap(), closed);
+    let listed = tx.list_alarms(&scope, Page::first(10)).await.unwrap();
+    assert_eq!(
+        listed.items.iter().map(|a| a.id).collect::<Vec<_>>(),
+        vec![minor, critical]
+    );
+    let open = tx
+        .list_alarms(
+            &AlarmFilter {
+                open: true,
+                ..scope.clone()
+            },
+            Page::first(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(open.items.iter().map(|a| a.id).collect::<Vec<_>>(), vec![minor]);
+    assert_eq!(tx.open_alarm(device, "perimeter_intrusion").await.unwrap(), None);
+    let window = AlarmFilter {
+        since: Some(1_000),
+        until: Some(1_100),
+        ..AlarmFilter::default()
+    };
+    let windowed = tx.list_alarms(&window, Page::first(10)).await.unwrap();
+    assert_eq!(
+        windowed.items.iter().map(|a| a.id).collect::<Vec<_>>(),
+        vec![minor]
+    );
+    let by_kind = AlarmFilter {
+        kind: Some("sos".into()),
+        state: Some("new".into()),
+        ..AlarmFilter::default()
+    };
+    assert_eq!(
+        tx.list_alarms(&by_kind, Page::first(10)).await.unwrap().items[0].id,
+        other
+    );
+    assert!(matches!(
+        tx.update_alarm(&AlarmRow {
+            id: -5,
+            ..closed.clone()
+        })
+        .await,
+        Err(StoreError::NotFound { entity: "alarm" })
+    ));
+    for (at, action) in [(950, "acknowledge"), (900, "raise"), (990, "resolve")] {
+        tx.insert_alarm_action(&AlarmActionRow {
+            id: 0,
+            alarm_id: critical,
+            at,
+            actor: "user:guard1".into(),
+            action: action.into(),
+            note: (action == "resolve").then(|| "a cat on the fence".into()),
+        })
+        .await
+        .unwrap();
+    }
+    let history = tx.alarm_actions(critical).await.unwrap();
+    assert_eq!(
+        history.iter().map(|a| a.action.as_str()).collect::<Vec<_>>(),
+        vec!["raise", "acknowledge", "resolve"]
+    );
+    assert_eq!(history[2].note.as_deref(), Some("a cat on the fence"));
+    tx.commit().await.unwrap();
 }

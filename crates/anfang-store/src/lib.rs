@@ -267,6 +267,21 @@ pub trait Tx: Send {
     /// Hits, newest first (of one entry when given).
     async fn list_watch_hits(&mut self, entry_id: Option<i64>, page: Page)
     -> StoreResult<Paged<WatchHitRow>>;
+    // --- alarms ---
+    /// Raises an alarm.
+    async fn insert_alarm(&mut self, new: &AlarmRow) -> StoreResult<i64>;
+    /// One alarm.
+    async fn alarm(&mut self, id: i64) -> StoreResult<Option<AlarmRow>>;
+    /// The newest alarm of a device and kind that is not closed.
+    async fn open_alarm(&mut self, device_id: i64, kind: &str) -> StoreResult<Option<AlarmRow>>;
+    /// Writes an alarm's mutable fields (state, times, who, level, repeats, last_at).
+    async fn update_alarm(&mut self, row: &AlarmRow) -> StoreResult<()>;
+    /// Alarms, most urgent open ones first, then newest.
+    async fn list_alarms(&mut self, filter: &AlarmFilter, page: Page) -> StoreResult<Paged<AlarmRow>>;
+    /// Appends to an alarm's history.
+    async fn insert_alarm_action(&mut self, new: &AlarmActionRow) -> StoreResult<i64>;
+    /// An alarm's history, oldest first.
+    async fn alarm_actions(&mut self, alarm_id: i64) -> StoreResult<Vec<AlarmActionRow>>;
     // --- recognition ---
     /// Stores the template of a face photo.
     async fn set_face_template(&mut self, photo_id: i64, model: &str, template_enc: &[u8])

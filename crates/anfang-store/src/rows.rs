@@ -1380,3 +1380,86 @@ pub struct BiometricPurge {
     /// Strangers deleted.
     pub strangers: u64,
 }
+
+/// An alarm (the alarm centre). Kind, severity and state are the domain's snake_case names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlarmRow {
+    /// Id (ignored on insert).
+    pub id: i64,
+    /// Where.
+    pub community_id: Option<i64>,
+    /// The device that raised it (none for rule alarms).
+    pub device_id: Option<i64>,
+    /// The place (perimeter zone, door, checkpoint) it concerns.
+    pub place_id: Option<i64>,
+    /// `perimeter_intrusion`, `door_forced`, … (`AlarmKind`).
+    pub kind: String,
+    /// `critical`, `major`, `minor`.
+    pub severity: String,
+    /// `new`, `acknowledged`, `dispatched`, `resolved`, `false_alarm`.
+    pub state: String,
+    /// The zone or channel the device named.
+    pub zone: Option<String>,
+    /// `device`, `offline`, `patrol`, `rule`.
+    pub source: String,
+    /// The source's reference (the device event id).
+    pub source_ref: Option<String>,
+    /// First raised (ms).
+    pub raised_at: i64,
+    /// Last reported (ms; repeats move it).
+    pub last_at: i64,
+    /// Repeats merged into it.
+    pub repeats: i64,
+    /// Escalation level reached (0: the first role of the chain).
+    pub level: i64,
+    /// When it last escalated (ms).
+    pub escalated_at: Option<i64>,
+    /// Acknowledged (ms), also when implied by a dispatch or closing.
+    pub acknowledged_at: Option<i64>,
+    /// By whom.
+    pub acknowledged_by: Option<String>,
+    /// Who was sent.
+    pub dispatched_to: Option<String>,
+    /// Resolved or marked false (ms).
+    pub closed_at: Option<i64>,
+    /// By whom.
+    pub closed_by: Option<String>,
+    /// The nearest cameras' device ids, nearest first (JSON array).
+    pub cameras: String,
+    /// The device's snapshot (image store key).
+    pub snapshot_key: Option<String>,
+}
+
+/// Which alarms a list returns; `None` means no restriction.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AlarmFilter {
+    /// The caller's communities; `Some(vec![])` matches nothing.
+    pub community_ids: Option<Vec<i64>>,
+    /// One state.
+    pub state: Option<String>,
+    /// Only alarms not closed.
+    pub open: bool,
+    /// One kind.
+    pub kind: Option<String>,
+    /// Raised at or after (ms).
+    pub since: Option<i64>,
+    /// Raised before (ms).
+    pub until: Option<i64>,
+}
+
+/// One action on an alarm.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlarmActionRow {
+    /// Id (ignored on insert).
+    pub id: i64,
+    /// The alarm.
+    pub alarm_id: i64,
+    /// When (ms).
+    pub at: i64,
+    /// Who (`user:…`, `system`).
+    pub actor: String,
+    /// `raise`, `repeat`, `escalate`, `acknowledge`, `dispatch`, `resolve`, `mark_false`.
+    pub action: String,
+    /// What they wrote.
+    pub note: Option<String>,
+}
