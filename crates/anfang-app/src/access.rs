@@ -122,8 +122,18 @@ pub enum DeviceEventKind {
         /// The version applied.
         version: i64,
     },
-    /// Anything else (door state, alarm, patrol scan, plate, booth call…): stored and
-    /// acknowledged; later pipelines act on it.
+    /// A sensor, button, camera analytic or door reported an alarm (a door forced or held
+    /// open is one): raised in the alarm centre, repeats merged.
+    Alarm {
+        /// The kind as the device named it (read by `AlarmKind::from_device`).
+        kind: String,
+        /// The zone, channel or door it named.
+        zone: Option<String>,
+        /// The device's own rating.
+        severity: Option<anfang_domain::alarm::Severity>,
+    },
+    /// Anything else (door state, patrol scan…): stored and acknowledged; later pipelines act
+    /// on it.
     Other {
         /// The message type.
         kind: String,
@@ -1048,6 +1058,30 @@ impl App {
                     "credential",
                     decided_locally.is_none().then_some(platform_decision),
                 )
+            }
+            DeviceEventKind::Alarm { kind, zone, severity } => {
+                tx.touch_device(device.id, now, None, None).await?;
+                let snapshot_key = match event.image("snapshot") {
+                    Some(image) => Some(self.store_event_image(device.id, &event.event_id, image).await?),
+                    None => None,
+                };
+                self.raise_alarm(
+                    &mut tx,
+                    &crate::alarms::RaiseAlarm {
+                        kind: anfang_domain::alarm::AlarmKind::from_device(kind),
+                        reported: *severity,
+                        device_id: Some(device.id),
+                        community_id: None,
+                        place_id: None,
+                        zone: zone.clone(),
+                        source: "device",
+                        source_ref: Some(event.event_id.clone()),
+                        at: event.at_ms,
+                        snapshot_key,
+                    },
+                )
+                .await?;
+                ("alarm", None)
             }
             DeviceEventKind::Other { kind } => {
                 tx.touch_device(device.id, now, None, None).await?;

@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod accesspoints;
+pub mod alarms;
 pub mod audit;
 pub mod auth;
 pub mod booth;
@@ -50,6 +51,8 @@ pub struct AppConfig {
     pub lockout_secs: i64,
     /// The superior platforms records are forwarded to.
     pub cascade_targets: Vec<cascade::UpwardTarget>,
+    /// How fast alarms must be acknowledged and whom they escalate to.
+    pub alarm_sla: anfang_domain::alarm::AlarmSla,
 }
 
 impl Default for AppConfig {
@@ -59,6 +62,7 @@ impl Default for AppConfig {
             lockout_threshold: 5,
             lockout_secs: 15 * 60,
             cascade_targets: Vec::new(),
+            alarm_sla: anfang_domain::alarm::AlarmSla::default(),
         }
     }
 }

@@ -137,15 +137,30 @@ impl AlarmKind {
         }
     }
 
-    /// The severity of an alarm of this kind that its device rated `level` (1 = highest, as
-    /// GB/T 28181's alarm priority): the more urgent of the two.
-    pub fn severity(self, level: Option<u8>) -> Severity {
-        let reported = match level {
-            Some(1) => Severity::Critical,
-            Some(2) => Severity::Major,
+    /// The severity of an alarm of this kind that its source rated `reported`: the more urgent
+    /// of the two.
+    pub fn severity(self, reported: Option<Severity>) -> Severity {
+        reported.map_or(self.default_severity(), |r| self.default_severity().min(r))
+    }
+}
+
+impl Severity {
+    /// From Anfang's device protocol's level, 1 (notice) to 4 (emergency).
+    pub fn from_device_level(level: u8) -> Severity {
+        match level {
+            4.. => Severity::Critical,
+            3 => Severity::Major,
             _ => Severity::Minor,
-        };
-        self.default_severity().min(reported)
+        }
+    }
+
+    /// From GB/T 28181's alarm priority, 1 (highest) to 4.
+    pub fn from_gb_priority(priority: u8) -> Severity {
+        match priority {
+            0 | 1 => Severity::Critical,
+            2 => Severity::Major,
+            _ => Severity::Minor,
+        }
     }
 }
 
@@ -376,10 +391,13 @@ mod tests {
     #[test]
     fn severity_is_the_more_urgent_of_kind_and_device() {
         assert_eq!(AlarmKind::FireSmoke.severity(None), Severity::Critical);
-        assert_eq!(AlarmKind::FireSmoke.severity(Some(4)), Severity::Critical);
-        assert_eq!(AlarmKind::Loitering.severity(Some(1)), Severity::Critical);
-        assert_eq!(AlarmKind::Loitering.severity(Some(2)), Severity::Major);
+        let device = |level| Some(Severity::from_device_level(level));
+        assert_eq!(AlarmKind::FireSmoke.severity(device(1)), Severity::Critical);
+        assert_eq!(AlarmKind::Loitering.severity(device(4)), Severity::Critical);
+        assert_eq!(AlarmKind::Loitering.severity(device(3)), Severity::Major);
         assert_eq!(AlarmKind::Loitering.severity(None), Severity::Minor);
+        assert_eq!(Severity::from_gb_priority(1), Severity::Critical);
+        assert_eq!(Severity::from_gb_priority(4), Severity::Minor);
         assert!(Severity::Critical < Severity::Minor);
     }
 

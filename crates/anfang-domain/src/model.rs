@@ -254,6 +254,10 @@ pub enum Permission {
     /// Read the police watch-lists (dispositions) and their hits: police only, never
     /// property staff or administrators.
     ReadWatchlists,
+    /// Read alarms and their statistics.
+    ReadAlarms,
+    /// Acknowledge, dispatch, resolve alarms or mark them false.
+    HandleAlarms,
 }
 
 impl Role {
@@ -266,7 +270,7 @@ impl Role {
             StreetOfficer => {
                 matches!(
                     permission,
-                    ReadTree | ReadPersons | WritePersons | ReadVehicles | ReadDevices
+                    ReadTree | ReadPersons | WritePersons | ReadVehicles | ReadDevices | ReadAlarms
                 )
             }
             CommunityPolice => matches!(
@@ -280,23 +284,40 @@ impl Role {
                     | ReadDevices
                     | ImportExport
                     | ReadWatchlists
+                    | ReadAlarms
+                    | HandleAlarms
             ),
             GridWorker => matches!(
                 permission,
-                ReadTree | ReadPersons | WritePersons | RevealPii | ReadVehicles | ImportExport
+                ReadTree | ReadPersons | WritePersons | RevealPii | ReadVehicles | ImportExport | ReadAlarms
             ),
             StationOfficer => {
                 matches!(
                     permission,
-                    ReadTree | ReadPersons | RevealPii | ReadVehicles | ReadDevices | ReadWatchlists
+                    ReadTree
+                        | ReadPersons
+                        | RevealPii
+                        | ReadVehicles
+                        | ReadDevices
+                        | ReadWatchlists
+                        | ReadAlarms
+                        | HandleAlarms
                 )
             }
-            PoliticalLegal | HousingConstruction => matches!(permission, ReadTree | ReadDevices),
+            PoliticalLegal => matches!(permission, ReadTree | ReadDevices | ReadAlarms),
+            HousingConstruction => matches!(permission, ReadTree | ReadDevices),
             BigDataCentre => matches!(permission, ReadTree | ReadPersons | ReadVehicles | ReadDevices),
             PropertyManager => !matches!(permission, ReadAudit | ManageUsers | ReadWatchlists),
             Guard => matches!(
                 permission,
-                ReadTree | ReadPersons | ReadVehicles | ReadDevices | InviteVisitors | ManageParking
+                ReadTree
+                    | ReadPersons
+                    | ReadVehicles
+                    | ReadDevices
+                    | InviteVisitors
+                    | ManageParking
+                    | ReadAlarms
+                    | HandleAlarms
             ),
             Resident => matches!(permission, ReadTree | ReadPersons | ReadVehicles | InviteVisitors),
             Auditor => matches!(permission, ReadAudit),

@@ -9,8 +9,8 @@ use anfang_app::access::{AckStatus, DeviceAnswer, DeviceEvent, DeviceEventKind, 
 use anfang_app::booth::{PendingAction, PendingCommand};
 use anfang_app::library::LibraryDelta;
 use anfang_protocol::{
-    Ack, ChangeOp, Command, CommandMessage, CredentialKind, Deny, LibraryChange, LibraryCredential,
-    LibrarySync, LocalOutcome, Open, OpenTarget, ProtocolError, UpBody, UpMessage,
+    Ack, ChangeOp, Command, CommandMessage, CredentialKind, Deny, DoorStatus, LibraryChange,
+    LibraryCredential, LibrarySync, LocalOutcome, Open, OpenTarget, ProtocolError, UpBody, UpMessage,
 };
 
 /// Bodies larger than this are kept as a summary in the event log; their images belong in the
@@ -81,6 +81,23 @@ fn to_event(message: &UpMessage, raw: &[u8]) -> DeviceEvent {
         UpBody::LibraryAck(a) => DeviceEventKind::LibraryAck {
             version: i64::try_from(a.version).unwrap_or(i64::MAX),
         },
+        UpBody::Alarm(a) => DeviceEventKind::Alarm {
+            kind: a.kind.clone(),
+            zone: a.zone.clone(),
+            severity: Some(anfang_app::alarms::Severity::from_device_level(a.level)),
+        },
+        UpBody::DoorState(d) if matches!(d.state, DoorStatus::Forced | DoorStatus::HeldOpen) => {
+            DeviceEventKind::Alarm {
+                kind: if d.state == DoorStatus::Forced {
+                    "door_forced"
+                } else {
+                    "door_held_open"
+                }
+                .into(),
+                zone: d.door.clone(),
+                severity: None,
+            }
+        }
         other => DeviceEventKind::Other {
             kind: other.type_name().to_string(),
         },
@@ -111,6 +128,7 @@ fn to_event(message: &UpMessage, raw: &[u8]) -> DeviceEvent {
     let images = match &message.body {
         UpBody::Credential(c) => vec![image("snapshot", &c.snapshot)],
         UpBody::Plate(p) => vec![image("snapshot", &p.snapshot)],
+        UpBody::Alarm(a) => vec![image("snapshot", &a.snapshot)],
         UpBody::BoothCall(b) => vec![
             image("card_photo", &b.visitor.card_photo),
             image("snapshot", &b.visitor.snapshot),

@@ -29,6 +29,56 @@ pub struct Config {
     /// Face recognition.
     #[serde(default)]
     pub recognition: RecognitionSettings,
+    /// The alarm centre.
+    #[serde(default)]
+    pub alarms: AlarmSettings,
+}
+
+/// The alarm centre (`[alarms]`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlarmSettings {
+    /// Seconds to acknowledge a critical, a major and a minor alarm (default 60, 300, 1800).
+    pub ack_within_secs: [i64; 3],
+    /// Roles notified in turn while an alarm stays unacknowledged (default guard,
+    /// property_manager, community_police).
+    pub escalate_to: Vec<String>,
+    /// A device silent this long raises `device_offline` (seconds, default 600).
+    pub offline_after_secs: i64,
+}
+
+impl Default for AlarmSettings {
+    fn default() -> Self {
+        let sla = anfang_domain::alarm::AlarmSla::default();
+        AlarmSettings {
+            ack_within_secs: sla.ack_within_ms.map(|ms| ms / 1000),
+            escalate_to: sla.chain.iter().map(|r| r.as_str().to_string()).collect(),
+            offline_after_secs: 600,
+        }
+    }
+}
+
+impl AlarmSettings {
+    /// The SLA, or why the settings are wrong.
+    pub fn sla(&self) -> anyhow::Result<anfang_domain::alarm::AlarmSla> {
+        if self.ack_within_secs.iter().any(|s| *s <= 0) {
+            anyhow::bail!("[alarms] ack_within_secs must be positive");
+        }
+        let chain = self
+            .escalate_to
+            .iter()
+            .map(|r| {
+                anfang_domain::model::Role::parse(r).map_err(|e| anyhow::anyhow!("[alarms] escalate_to: {e}"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        if chain.is_empty() {
+            anyhow::bail!("[alarms] escalate_to names no role");
+        }
+        Ok(anfang_domain::alarm::AlarmSla {
+            ack_within_ms: self.ack_within_secs.map(|s| s * 1000),
+            chain,
+        })
+    }
 }
 
 /// Face recognition settings (`[recognition]`).
@@ -308,6 +358,7 @@ impl Default for Config {
             booth: BoothConfig::default(),
             cascade: Vec::new(),
             recognition: RecognitionSettings::default(),
+            alarms: AlarmSettings::default(),
         }
     }
 }
@@ -365,6 +416,16 @@ one_to_one_threshold = 0.55
 unknown_retention_days = 7
 matched_retention_days = 30
 stranger_retention_days = 30
+# Captures per community from which search by image uses k-means cells instead of the exact scan.
+ivf_from = 200000
+
+[alarms]
+# Seconds to acknowledge a critical, a major and a minor alarm; while an alarm stays
+# unacknowledged it escalates to the next role below at each missed period.
+ack_within_secs = [60, 300, 1800]
+escalate_to = ["guard", "property_manager", "community_police"]
+# A device silent this long raises a device_offline alarm.
+offline_after_secs = 600
 
 # Superior GA/T 1400 platforms (视图库) that capture records are forwarded to, in order, through
 # a durable queue per target. One table per target:

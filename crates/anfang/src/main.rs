@@ -665,7 +665,38 @@ async fn bind(addr: &str, key: &str) -> anyhow::Result<tokio::net::TcpListener> 
 }
 
 /// Background duties of a serving node: escalate booth calls nobody answered.
-fn start_jobs(app: &anfang_app::App, booth: &config::BoothConfig) {
+fn start_jobs(app: &anfang_app::App, booth: &config::BoothConfig, alarms: &config::AlarmSettings) {
+    // The alarm SLA (every 5 s: the shortest deadline is a minute) and offline devices (every
+    // minute).
+    let offline_ms = alarms.offline_after_secs.max(60) * 1000;
+    let sla_app = app.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+        let mut round = 0u64;
+        loop {
+            tick.tick().await;
+            match sla_app.escalate_alarms().await {
+                Ok(escalated) => {
+                    for (id, role) in escalated {
+                        tracing::warn!(
+                            alarm = id,
+                            to = role.as_str(),
+                            "alarm not acknowledged in time: escalated"
+                        );
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "could not escalate alarms"),
+            }
+            round += 1;
+            if round.is_multiple_of(12) {
+                match sla_app.raise_offline_alarms(offline_ms).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::warn!(devices = n, "devices went silent: offline alarms raised"),
+                    Err(e) => tracing::warn!(error = %e, "could not check for offline devices"),
+                }
+            }
+        }
+    });
     let app = app.clone();
     let timeout_ms = booth.ring_timeout_secs.max(1) * 1000;
     // Check often enough that a call is escalated within a fraction of its timeout.
@@ -757,7 +788,7 @@ async fn serve(
     config: &config::Config,
 ) -> anyhow::Result<()> {
     let app = with_recognition(app, &config.recognition).await?;
-    start_jobs(&app, &config.booth);
+    start_jobs(&app, &config.booth, &config.alarms);
     cascade::spawn(&app, &config.cascade);
     let router = anfang_api::router_with(app, console::embedded(), pipeline);
     axum::serve(listener, router)

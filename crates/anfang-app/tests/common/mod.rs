@@ -10,14 +10,22 @@ use anfang_app::{App, AppConfig, Principal};
 use anfang_base::SimClock;
 use std::sync::Arc;
 
+/// The simulated clock's start (2026-11-23 00:00 +08:00).
+pub const T0: i64 = 1_795_392_000_000;
+
 /// The application over a fresh SQLite file in `dir`, with a simulated clock.
 pub async fn app(dir: &std::path::Path, config: AppConfig) -> App {
+    app_at(dir, config, SimClock::new(T0)).await
+}
+
+/// The same, with a clock the test moves (clones share time).
+pub async fn app_at(dir: &std::path::Path, config: AppConfig, clock: SimClock) -> App {
     let url = format!("sqlite:{}", dir.join("a.db").display());
     let store = anfang_store_sql::SqlStore::open(&url).await.unwrap();
     let (d, i) = Vault::generate_keys();
     App::new(
         Arc::new(store),
-        Arc::new(SimClock::new(1_795_392_000_000)),
+        Arc::new(clock),
         Vault::new(&d, &i),
         Arc::new(anfang_app::audit::MemoryCheckpoint::default()),
         Arc::new(anfang_app::faces::MemoryImages::default()),

@@ -1,0 +1,424 @@
+//! The alarm centre's use-cases: raising alarms from device events (merging repeats, linking the
+//! nearest cameras), the people's actions on them (acknowledge, dispatch, resolve, false alarm,
+//! each with who, when and a note), the SLA job that escalates unacknowledged alarms along the
+//! role chain, device-offline alarms, and statistics. Time comes from the injected clock, so the
+//! SLA is tested with a simulated one.
+
+use crate::{App, AppError, AppResult, Permission, Principal};
+pub use anfang_domain::alarm::{AlarmAction, AlarmKind, AlarmSla, AlarmState, AlarmStats, Severity};
+use anfang_domain::alarm::{AlarmFacts, Placed, alarm_stats, is_repeat, nearest_cameras};
+use anfang_domain::model::DeviceKind;
+use anfang_store::*;
+use serde_json::json;
+
+/// Repeats of an open alarm within this window are merged into it.
+pub const REPEAT_WINDOW_MS: i64 = 5 * 60_000;
+/// Cameras linked to an alarm.
+const CAMERAS_PER_ALARM: usize = 3;
+
+/// An alarm to raise.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RaiseAlarm {
+    /// What.
+    pub kind: AlarmKind,
+    /// The source's rating, if it gave one.
+    pub reported: Option<Severity>,
+    /// The device that raised it.
+    pub device_id: Option<i64>,
+    /// Where, when no device says so.
+    pub community_id: Option<i64>,
+    /// The place it concerns.
+    pub place_id: Option<i64>,
+    /// The zone or door the device named.
+    pub zone: Option<String>,
+    /// `device`, `offline`, `patrol`, `rule`.
+    pub source: &'static str,
+    /// The source's reference (event id).
+    pub source_ref: Option<String>,
+    /// When it happened (ms).
+    pub at: i64,
+    /// A stored snapshot.
+    pub snapshot_key: Option<String>,
+}
+
+/// What raising did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Raised {
+    /// The alarm.
+    pub alarm_id: i64,
+    /// Whether it was merged into an open alarm (a repeat).
+    pub repeat: bool,
+}
+
+/// An alarm with its history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlarmDetail {
+    /// The alarm.
+    pub alarm: AlarmRow,
+    /// What was done, oldest first.
+    pub actions: Vec<AlarmActionRow>,
+}
+
+fn parse_state(row: &AlarmRow) -> AppResult<AlarmState> {
+    AlarmState::parse(&row.state).map_err(|e| AppError::Internal(format!("alarm {}: {e}", row.id)))
+}
+
+fn parse_severity(row: &AlarmRow) -> Severity {
+    Severity::parse(&row.severity).unwrap_or(Severity::Minor)
+}
+
+fn facts(row: &AlarmRow) -> Option<AlarmFacts> {
+    Some(AlarmFacts {
+        kind: AlarmKind::parse(&row.kind).unwrap_or(AlarmKind::Other),
+        severity: parse_severity(row),
+        state: AlarmState::parse(&row.state).ok()?,
+        raised_at: row.raised_at,
+        acknowledged_at: row.acknowledged_at,
+        closed_at: row.closed_at,
+    })
+}
+
+impl App {
+    /// The alarm SLA in force.
+    pub fn alarm_sla(&self) -> &AlarmSla {
+        &self.config.alarm_sla
+    }
+
+    /// Raises an alarm inside `tx`, or merges it into the open alarm of the same device and kind
+    /// reported within [`REPEAT_WINDOW_MS`].
+    pub(crate) async fn raise_alarm(&self, tx: &mut Box<dyn Tx>, new: &RaiseAlarm) -> AppResult<Raised> {
+        let device = match new.device_id {
+            Some(id) => tx.device(id).await?,
+            None => None,
+        };
+        let severity = new.kind.severity(new.reported);
+        if let Some(device) = &device
+            && let Some(mut open) = tx.open_alarm(device.id, new.kind.as_str()).await?
+            && is_repeat(open.last_at, parse_state(&open)?, new.at, REPEAT_WINDOW_MS)
+        {
+            open.repeats += 1;
+            open.last_at = open.last_at.max(new.at);
+            // A repeat may be rated more urgent than the first report.
+            open.severity = severity.min(parse_severity(&open)).as_str().into();
+            if open.snapshot_key.is_none() {
+                open.snapshot_key = new.snapshot_key.clone();
+            }
+            tx.update_alarm(&open).await?;
+            self.alarm_history(tx, open.id, new.at, "system", "repeat", new.source_ref.clone())
+                .await?;
+            return Ok(Raised {
+                alarm_id: open.id,
+                repeat: true,
+            });
+        }
+        let community_id = device.as_ref().and_then(|d| d.community_id).or(new.community_id);
+        let place_id = new.place_id.or(device.as_ref().and_then(|d| d.place_id));
+        // Where the alarm is: its place on the site plan, else the device's position.
+        let place = match place_id {
+            Some(id) => tx.place(id).await?,
+            None => None,
+        };
+        let at_xy = place
+            .as_ref()
+            .map(|p| (p.x, p.y))
+            .or(device.as_ref().and_then(|d| d.x.zip(d.y)));
+        let cameras = match (community_id, at_xy) {
+            (Some(community_id), Some((x, y))) => {
+                let filter = Filter {
+                    community_id: Some(community_id),
+                    ..Filter::default()
+                };
+                let placed: Vec<Placed> = tx
+                    .list_devices(&filter, Page::ALL)
+                    .await?
+                    .items
+                    .into_iter()
+                    .filter(|d| {
+                        matches!(
+                            DeviceKind::parse(&d.kind),
+                            Ok(DeviceKind::VideoCamera | DeviceKind::FaceCaptureCamera)
+                        )
+                    })
+                    .filter_map(|d| {
+                        Some(Placed {
+                            device_id: d.id,
+                            x: d.x?,
+                            y: d.y?,
+                        })
+                    })
+                    .collect();
+                nearest_cameras(x, y, &placed, CAMERAS_PER_ALARM)
+                    .into_iter()
+                    .map(|(id, _)| id)
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        let id = tx
+            .insert_alarm(&AlarmRow {
+                id: 0,
+                community_id,
+                device_id: device.as_ref().map(|d| d.id),
+                place_id,
+                kind: new.kind.as_str().into(),
+                severity: severity.as_str().into(),
+                state: AlarmState::New.as_str().into(),
+                zone: new.zone.clone(),
+                source: new.source.into(),
+                source_ref: new.source_ref.clone(),
+                raised_at: new.at,
+                last_at: new.at,
+                repeats: 0,
+                level: 0,
+                escalated_at: None,
+                acknowledged_at: None,
+                acknowledged_by: None,
+                dispatched_to: None,
+                closed_at: None,
+                closed_by: None,
+                cameras: json!(cameras).to_string(),
+                snapshot_key: new.snapshot_key.clone(),
+            })
+            .await?;
+        self.alarm_history(tx, id, new.at, "system", "raise", new.source_ref.clone())
+            .await?;
+        metrics::counter!("anfang_alarms_raised_total", "kind" => new.kind.as_str(), "severity" => severity.as_str())
+            .increment(1);
+        Ok(Raised {
+            alarm_id: id,
+            repeat: false,
+        })
+    }
+
+    async fn alarm_history(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        alarm_id: i64,
+        at: i64,
+        actor: &str,
+        action: &str,
+        note: Option<String>,
+    ) -> AppResult<()> {
+        tx.insert_alarm_action(&AlarmActionRow {
+            id: 0,
+            alarm_id,
+            at,
+            actor: actor.into(),
+            action: action.into(),
+            note,
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Alarms in the caller's scope, open and most urgent first.
+    pub async fn list_alarms(
+        &self,
+        who: &Principal,
+        mut filter: AlarmFilter,
+        page: Page,
+    ) -> AppResult<Paged<AlarmRow>> {
+        who.require(Permission::ReadAlarms)?;
+        filter.community_ids = who.scope.filter().community_ids;
+        let mut tx = self.store.read().await?;
+        Ok(tx.list_alarms(&filter, page).await?)
+    }
+
+    /// One alarm and its history (in the caller's scope).
+    pub async fn alarm(&self, who: &Principal, id: i64) -> AppResult<AlarmDetail> {
+        who.require(Permission::ReadAlarms)?;
+        let mut tx = self.store.read().await?;
+        let alarm = scoped(who, tx.alarm(id).await?)?;
+        let actions = tx.alarm_actions(id).await?;
+        Ok(AlarmDetail { alarm, actions })
+    }
+
+    /// A person acts on an alarm: the lifecycle decides whether the step is allowed; who, when
+    /// and the note are kept in its history and the audit log.
+    pub async fn act_on_alarm(
+        &self,
+        who: &Principal,
+        id: i64,
+        action: AlarmAction,
+        note: Option<String>,
+        dispatched_to: Option<String>,
+    ) -> AppResult<AlarmRow> {
+        who.require(Permission::HandleAlarms)?;
+        if let Some(note) = &note
+            && note.chars().count() > 500
+        {
+            return Err(AppError::invalid(
+                "note_too_long",
+                "note",
+                "a note has at most 500 characters",
+            ));
+        }
+        let now = self.clock.now_ms();
+        let actor = who.actor();
+        let mut tx = self.store.write().await?;
+        let mut alarm = scoped(who, tx.alarm(id).await?)?;
+        let next = parse_state(&alarm)?
+            .apply(action)
+            .map_err(|e| AppError::Conflict {
+                code: e.code,
+                message: e.message,
+            })?;
+        if alarm.acknowledged_at.is_none() {
+            alarm.acknowledged_at = Some(now);
+            alarm.acknowledged_by = Some(actor.clone());
+        }
+        if action == AlarmAction::Dispatch {
+            let to = dispatched_to
+                .filter(|t| !t.trim().is_empty())
+                .ok_or_else(|| AppError::invalid("missing_dispatch", "dispatched_to", "say whom you sent"))?;
+            alarm.dispatched_to = Some(to.trim().chars().take(100).collect());
+        }
+        if next.is_closed() {
+            alarm.closed_at = Some(now);
+            alarm.closed_by = Some(actor.clone());
+        }
+        alarm.state = next.as_str().into();
+        tx.update_alarm(&alarm).await?;
+        self.alarm_history(&mut tx, id, now, &actor, action.as_str(), note.clone())
+            .await?;
+        let audit = self
+            .audit(
+                &mut tx,
+                &actor,
+                &format!("alarm.{}", action.as_str()),
+                &format!("alarm:{id}"),
+                json!({"state": alarm.state, "note": note, "dispatched_to": alarm.dispatched_to}),
+            )
+            .await?;
+        self.commit(tx, Some(&audit)).await?;
+        Ok(alarm)
+    }
+
+    /// The SLA job: escalates every unacknowledged alarm whose deadline passed to the next role
+    /// of the chain; returns the alarms escalated with the role now notified.
+    pub async fn escalate_alarms(&self) -> AppResult<Vec<(i64, anfang_domain::model::Role)>> {
+        let now = self.clock.now_ms();
+        let sla = self.alarm_sla();
+        let mut tx = self.store.write().await?;
+        let waiting = tx
+            .list_alarms(
+                &AlarmFilter {
+                    state: Some(AlarmState::New.as_str().into()),
+                    ..AlarmFilter::default()
+                },
+                Page::ALL,
+            )
+            .await?
+            .items;
+        let mut escalated = Vec::new();
+        for mut alarm in waiting {
+            let Some((level, role)) = sla.escalation(
+                AlarmState::New,
+                parse_severity(&alarm),
+                alarm.raised_at,
+                usize::try_from(alarm.level).unwrap_or(0),
+                now,
+            ) else {
+                continue;
+            };
+            alarm.level = level as i64;
+            alarm.escalated_at = Some(now);
+            tx.update_alarm(&alarm).await?;
+            self.alarm_history(
+                &mut tx,
+                alarm.id,
+                now,
+                "system",
+                "escalate",
+                Some(format!("level {level}: {}", role.as_str())),
+            )
+            .await?;
+            metrics::counter!("anfang_alarms_escalated_total", "role" => role.as_str()).increment(1);
+            escalated.push((alarm.id, role));
+        }
+        tx.commit().await?;
+        Ok(escalated)
+    }
+
+    /// Raises a `device_offline` alarm for every assigned device that has reported before but
+    /// not within `window_ms`, unless one is open; returns how many were raised.
+    pub async fn raise_offline_alarms(&self, window_ms: i64) -> AppResult<usize> {
+        let now = self.clock.now_ms();
+        let mut tx = self.store.write().await?;
+        let devices = tx.list_devices(&Filter::default(), Page::ALL).await?.items;
+        let mut raised = 0;
+        for d in devices {
+            let (Some(_), Some(seen)) = (d.community_id, d.last_seen_at) else {
+                continue;
+            };
+            if now - seen <= window_ms
+                || tx
+                    .open_alarm(d.id, AlarmKind::DeviceOffline.as_str())
+                    .await?
+                    .is_some()
+            {
+                continue;
+            }
+            self.raise_alarm(
+                &mut tx,
+                &RaiseAlarm {
+                    kind: AlarmKind::DeviceOffline,
+                    reported: None,
+                    device_id: Some(d.id),
+                    community_id: None,
+                    place_id: None,
+                    zone: None,
+                    source: "offline",
+                    source_ref: Some(format!("last seen {seen}")),
+                    at: now,
+                    snapshot_key: None,
+                },
+            )
+            .await?;
+            raised += 1;
+        }
+        tx.commit().await?;
+        Ok(raised)
+    }
+
+    /// Statistics of the alarms raised in `[since, until)` in one community (or the caller's
+    /// whole scope).
+    pub async fn alarm_stats(
+        &self,
+        who: &Principal,
+        community_id: Option<i64>,
+        since: i64,
+        until: i64,
+    ) -> AppResult<AlarmStats> {
+        who.require(Permission::ReadAlarms)?;
+        if let Some(c) = community_id {
+            who.scope.check_community(c, "community")?;
+        }
+        let filter = AlarmFilter {
+            community_ids: match community_id {
+                Some(c) => Some(vec![c]),
+                None => who.scope.filter().community_ids,
+            },
+            since: Some(since),
+            until: Some(until),
+            ..AlarmFilter::default()
+        };
+        let mut tx = self.store.read().await?;
+        let rows = tx.list_alarms(&filter, Page::ALL).await?.items;
+        let facts: Vec<AlarmFacts> = rows.iter().filter_map(facts).collect();
+        Ok(alarm_stats(&facts, self.alarm_sla(), self.clock.now_ms()))
+    }
+}
+
+/// The alarm if it is in the caller's scope (alarms without a community are district-wide).
+fn scoped(who: &Principal, alarm: Option<AlarmRow>) -> AppResult<AlarmRow> {
+    match alarm {
+        Some(a)
+            if a.community_id
+                .map_or(who.scope.all, |c| who.scope.has_community(c)) =>
+        {
+            Ok(a)
+        }
+        _ => Err(AppError::NotFound { entity: "alarm" }),
+    }
+}
