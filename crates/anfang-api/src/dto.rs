@@ -1882,3 +1882,165 @@ impl From<anfang_app::recognition::StrangerView> for StrangerDto {
         }
     }
 }
+
+/// An alarm in the alarm centre.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlarmDto {
+    /// Id.
+    pub id: i64,
+    /// Where.
+    pub community_id: Option<i64>,
+    /// The device that raised it.
+    pub device_id: Option<i64>,
+    /// The place it concerns.
+    pub place_id: Option<i64>,
+    /// `perimeter_intrusion`, `door_forced`, `door_held_open`, `device_tamper`, `fire_smoke`,
+    /// `sos`, `loitering`, `climbing`, `crowding`, `fall`, `device_offline`, `patrol_missed`,
+    /// `other`.
+    pub kind: String,
+    /// `critical`, `major`, `minor`.
+    pub severity: String,
+    /// `new`, `acknowledged`, `dispatched`, `resolved`, `false_alarm`.
+    pub state: String,
+    /// The zone, channel or door the device named.
+    pub zone: Option<String>,
+    /// `device`, `offline`, `patrol`, `rule`.
+    pub source: String,
+    /// First raised, RFC 3339.
+    pub raised_at: String,
+    /// Last reported, RFC 3339.
+    pub last_at: String,
+    /// Repeats merged into it.
+    pub repeats: i64,
+    /// Escalation level reached (0: the first role of the chain).
+    pub level: i64,
+    /// Acknowledged, RFC 3339.
+    pub acknowledged_at: Option<String>,
+    /// By whom.
+    pub acknowledged_by: Option<String>,
+    /// Who was sent.
+    pub dispatched_to: Option<String>,
+    /// Closed, RFC 3339.
+    pub closed_at: Option<String>,
+    /// By whom.
+    pub closed_by: Option<String>,
+    /// The nearest cameras (device ids), nearest first.
+    pub cameras: Vec<i64>,
+    /// Whether a snapshot came with it.
+    pub has_snapshot: bool,
+}
+
+impl From<AlarmRow> for AlarmDto {
+    fn from(r: AlarmRow) -> Self {
+        AlarmDto {
+            id: r.id,
+            community_id: r.community_id,
+            device_id: r.device_id,
+            place_id: r.place_id,
+            kind: r.kind,
+            severity: r.severity,
+            state: r.state,
+            zone: r.zone,
+            source: r.source,
+            raised_at: rfc3339(r.raised_at),
+            last_at: rfc3339(r.last_at),
+            repeats: r.repeats,
+            level: r.level,
+            acknowledged_at: r.acknowledged_at.map(rfc3339),
+            acknowledged_by: r.acknowledged_by,
+            dispatched_to: r.dispatched_to,
+            closed_at: r.closed_at.map(rfc3339),
+            closed_by: r.closed_by,
+            cameras: serde_json::from_str(&r.cameras).unwrap_or_default(),
+            has_snapshot: r.snapshot_key.is_some(),
+        }
+    }
+}
+
+/// One step in an alarm's history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlarmActionDto {
+    /// When, RFC 3339.
+    pub at: String,
+    /// Who (`user:…`, `system`).
+    pub actor: String,
+    /// `raise`, `repeat`, `escalate`, `acknowledge`, `dispatch`, `resolve`, `mark_false`.
+    pub action: String,
+    /// The note.
+    pub note: Option<String>,
+}
+
+impl From<AlarmActionRow> for AlarmActionDto {
+    fn from(r: AlarmActionRow) -> Self {
+        AlarmActionDto {
+            at: rfc3339(r.at),
+            actor: r.actor,
+            action: r.action,
+            note: r.note,
+        }
+    }
+}
+
+/// An alarm with its history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlarmDetailDto {
+    /// The alarm.
+    pub alarm: AlarmDto,
+    /// What was done, oldest first.
+    pub actions: Vec<AlarmActionDto>,
+}
+
+/// What a person does to an alarm.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlarmActionRequest {
+    /// `acknowledge`, `dispatch`, `resolve`, `mark_false`.
+    pub action: String,
+    /// A note (at most 500 characters).
+    pub note: Option<String>,
+    /// For `dispatch`: whom you sent.
+    pub dispatched_to: Option<String>,
+}
+
+/// Alarm statistics over a period.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlarmStatsDto {
+    /// Alarms raised.
+    pub total: usize,
+    /// Not yet acknowledged.
+    pub open_new: usize,
+    /// Acknowledged or dispatched, not closed.
+    pub in_hand: usize,
+    /// Resolved.
+    pub resolved: usize,
+    /// False alarms.
+    pub false_alarms: usize,
+    /// Acknowledged within their SLA.
+    pub within_sla: usize,
+    /// Acknowledged late or still unacknowledged past their deadline.
+    pub breached_sla: usize,
+    /// Mean seconds to acknowledge.
+    pub mean_ack_secs: Option<f64>,
+    /// Count per kind.
+    pub by_kind: std::collections::BTreeMap<String, usize>,
+}
+
+impl From<anfang_app::alarms::AlarmStats> for AlarmStatsDto {
+    fn from(s: anfang_app::alarms::AlarmStats) -> Self {
+        AlarmStatsDto {
+            total: s.total,
+            open_new: s.open_new,
+            in_hand: s.in_hand,
+            resolved: s.resolved,
+            false_alarms: s.false_alarms,
+            within_sla: s.within_sla,
+            breached_sla: s.breached_sla,
+            mean_ack_secs: s.mean_ack_ms.map(|ms| ms as f64 / 1000.0),
+            by_kind: s
+                .by_kind
+                .into_iter()
+                .map(|(k, n)| (k.as_str().to_string(), n))
+                .collect(),
+        }
+    }
+}

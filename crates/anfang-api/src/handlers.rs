@@ -102,6 +102,10 @@ pub(crate) fn routes() -> Router<ApiState> {
         .route("/watch-hits", get(list_watch_hits))
         .route("/face-search", post(face_search))
         .route("/strangers", get(list_strangers))
+        .route("/alarms", get(list_alarms))
+        .route("/alarms/stats", get(alarm_stats))
+        .route("/alarms/{id}", get(get_alarm))
+        .route("/alarms/{id}/actions", post(act_on_alarm))
         .route("/devices/{id}/lane-code", get(lane_code))
         .route("/public/lanes/{code}/entry", post(no_plate_entry))
         .route("/public/lanes/{code}/tickets/{ticket}", get(no_plate_ticket))
@@ -1770,4 +1774,116 @@ pub async fn verify_audit(State(s): State<ApiState>, c: Caller) -> ApiResult<Jso
         checkpoint_seq: r.checkpoint_seq,
         problems: r.problems,
     }))
+}
+
+/// Parameters of the alarm list.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct AlarmParams {
+    /// One state (`new`, `acknowledged`, `dispatched`, `resolved`, `false_alarm`).
+    pub state: Option<String>,
+    /// One kind.
+    pub kind: Option<String>,
+    /// Only alarms not closed.
+    pub open: Option<bool>,
+    /// Raised at or after, RFC 3339.
+    pub since: Option<String>,
+    /// Raised before, RFC 3339.
+    pub until: Option<String>,
+    /// 1-based page.
+    pub page: Option<i64>,
+    /// Rows per page.
+    pub page_size: Option<i64>,
+}
+
+/// Alarms in the caller's scope: open ones first, most severe first, then newest.
+#[utoipa::path(get, path = "/api/v1/alarms", tag = "alarms", security(("bearer" = [])), params(AlarmParams),
+    responses((status = 200, body = PageDto<AlarmDto>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_alarms(
+    State(s): State<ApiState>,
+    c: Caller,
+    Query(p): Query<AlarmParams>,
+) -> ApiResult<Json<PageDto<AlarmDto>>> {
+    let filter = anfang_app::store::AlarmFilter {
+        community_ids: None,
+        state: p.state.clone(),
+        open: p.open.unwrap_or(false),
+        kind: p.kind.clone(),
+        since: ms_of("since", p.since.as_deref())?,
+        until: ms_of("until", p.until.as_deref())?,
+    };
+    let page = PageRequest {
+        page: p.page.unwrap_or(1),
+        page_size: p.page_size.unwrap_or(reg::DEFAULT_PAGE_SIZE),
+    };
+    let rows = s.app.list_alarms(&c.principal, filter, page).await?;
+    Ok(Json(PageDto {
+        total: rows.total,
+        page: page.page,
+        page_size: page.page_size,
+        items: rows.items.into_iter().map(AlarmDto::from).collect(),
+    }))
+}
+
+/// One alarm with its history.
+#[utoipa::path(get, path = "/api/v1/alarms/{id}", tag = "alarms", security(("bearer" = [])), params(("id" = i64, Path, description = "Alarm id")),
+    responses((status = 200, body = AlarmDetailDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_alarm(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<AlarmDetailDto>> {
+    let detail = s.app.alarm(&c.principal, id).await?;
+    Ok(Json(AlarmDetailDto {
+        alarm: detail.alarm.into(),
+        actions: detail.actions.into_iter().map(AlarmActionDto::from).collect(),
+    }))
+}
+
+/// Acknowledge, dispatch, resolve an alarm or mark it false; refused with 409 when the alarm's
+/// state does not allow the step (`alarm_closed`, `invalid_alarm_transition`).
+#[utoipa::path(post, path = "/api/v1/alarms/{id}/actions", tag = "alarms", security(("bearer" = [])), params(("id" = i64, Path, description = "Alarm id")),
+    request_body = AlarmActionRequest,
+    responses((status = 200, body = AlarmDto), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn act_on_alarm(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Body(r): Body<AlarmActionRequest>,
+) -> ApiResult<Json<AlarmDto>> {
+    let action = anfang_app::alarms::AlarmAction::parse(&r.action)
+        .map_err(|e| ApiError::from(anfang_app::AppError::field("action", e)))?;
+    let alarm = s
+        .app
+        .act_on_alarm(&c.principal, id, action, r.note, r.dispatched_to)
+        .await?;
+    Ok(Json(alarm.into()))
+}
+
+/// Parameters of the alarm statistics.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct AlarmStatsParams {
+    /// One community (default: the caller's whole scope).
+    pub community_id: Option<i64>,
+    /// From, RFC 3339 (default: 24 hours ago).
+    pub since: Option<String>,
+    /// Until, RFC 3339 (default: now).
+    pub until: Option<String>,
+}
+
+/// Alarm statistics: by state and kind, acknowledged within the SLA, mean time to acknowledge.
+#[utoipa::path(get, path = "/api/v1/alarms/stats", tag = "alarms", security(("bearer" = [])), params(AlarmStatsParams),
+    responses((status = 200, body = AlarmStatsDto), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn alarm_stats(
+    State(s): State<ApiState>,
+    c: Caller,
+    Query(p): Query<AlarmStatsParams>,
+) -> ApiResult<Json<AlarmStatsDto>> {
+    let now = s.app.clock().now_ms();
+    let until = ms_of("until", p.until.as_deref())?.unwrap_or(now + 1);
+    let since = ms_of("since", p.since.as_deref())?.unwrap_or(until - 86_400_000);
+    let stats = s
+        .app
+        .alarm_stats(&c.principal, p.community_id, since, until)
+        .await?;
+    Ok(Json(stats.into()))
 }

@@ -275,6 +275,7 @@ async fn user_token(s: &Server, admin: &str, username: &str, role: &str, scope: 
 fn out_of_scope_body(method: &str, path: &str, b: &Seeded) -> Option<Value> {
     let body = match (method, path) {
         ("post", "/api/v1/users") => json!({"username": "intruder", "role": "guard", "scope": "district"}),
+        ("post", "/api/v1/alarms/{id}/actions") => json!({"action": "acknowledge", "note": "not mine"}),
         ("post", "/api/v1/streets") => json!({"district_code": "370323", "code": "370323999", "name": "x"}),
         ("post", "/api/v1/committees") => {
             json!({"street_id": b.street, "code": "C999", "name": "x", "kind": "residents"})
@@ -336,6 +337,7 @@ fn out_of_scope_body(method: &str, path: &str, b: &Seeded) -> Option<Value> {
 
 #[tokio::test]
 async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
+    // (The alarm of B is checked below: a property manager of A sees none of it.)
     let s = Server::start().await;
     let admin = admin_token(&s).await;
     let a = seed(&s, &admin, 1).await;
@@ -395,6 +397,13 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
         let calls = s.ok(&admin, Method::GET, "/api/v1/booth-calls", None).await;
         calls["items"][0]["id"].as_i64().unwrap()
     };
+    let alarm_b = {
+        // B's door terminal reports a forced door.
+        let event = alarm_event("forced-b", s.clock_now(), "door_forced");
+        s.app.device_event("37032300001320000002", &event).await.unwrap();
+        let alarms = s.ok(&admin, Method::GET, "/api/v1/alarms", None).await;
+        alarms["items"][0]["id"].as_i64().unwrap()
+    };
     let deny_b = s
         .ok(
             &admin,
@@ -452,6 +461,7 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
                 p if p.starts_with("/api/v1/parking-sessions/") => parking_b,
                 p if p.starts_with("/api/v1/booth-calls/") => booth_b,
                 p if p.starts_with("/api/v1/deny-list/") => deny_b,
+                p if p.starts_with("/api/v1/alarms/") => alarm_b,
                 p if p.starts_with("/api/v1/access-records/") => record_b,
                 p if p.starts_with("/api/v1/parking-passes/") => pass_b,
                 p if p.starts_with("/api/v1/houses/") => b.house,
@@ -547,6 +557,136 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
         )
         .await;
     assert_eq!(persons["total"], 1);
+}
+
+fn alarm_event(id: &str, at_ms: i64, kind: &str) -> anfang_app::access::DeviceEvent {
+    anfang_app::access::DeviceEvent {
+        event_id: id.into(),
+        at_ms,
+        kind: anfang_app::access::DeviceEventKind::Alarm {
+            kind: kind.into(),
+            zone: Some("1".into()),
+            severity: None,
+        },
+        body_json: "{}".into(),
+        images: Vec::new(),
+    }
+}
+
+#[tokio::test]
+async fn alarms_are_listed_handled_and_counted_over_http() {
+    let s = Server::start().await;
+    let admin = admin_token(&s).await;
+    let a = seed(&s, &admin, 1).await;
+    let b = seed(&s, &admin, 2).await;
+    let guard = user_token(&s, &admin, "guard_a", "guard", "community:370323001001").await;
+    let resident = user_token(&s, &admin, "res_a", "resident", "community:370323001001").await;
+    let now = s.clock_now();
+    s.app
+        .device_event("37032300001320000001", &alarm_event("f-1", now, "door_forced"))
+        .await
+        .unwrap();
+    s.app
+        .device_event("37032300001320000002", &alarm_event("f-2", now, "tamper"))
+        .await
+        .unwrap();
+    // The guard of A sees A's alarm only.
+    let list = s.ok(&guard, Method::GET, "/api/v1/alarms?open=true", None).await;
+    assert_eq!(list["total"], 1, "{list}");
+    let alarm = &list["items"][0];
+    assert_eq!(alarm["kind"], "door_forced");
+    assert_eq!(alarm["severity"], "critical");
+    assert_eq!(alarm["community_id"], a.community);
+    assert_eq!(alarm["device_id"], a.device);
+    let id = alarm["id"].as_i64().unwrap();
+    let theirs = s
+        .ok(&admin, Method::GET, "/api/v1/alarms?kind=device_tamper", None)
+        .await;
+    assert_eq!(theirs["items"][0]["community_id"], b.community);
+    // Precise refusals: a resident may not read, an unknown action or state is a 400.
+    let (status, _) = s.call(Some(&resident), Method::GET, "/api/v1/alarms", None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, v) = s
+        .call(
+            Some(&guard),
+            Method::POST,
+            &format!("/api/v1/alarms/{id}/actions"),
+            Some(json!({"action": "ignore"})),
+        )
+        .await;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_alarm_action"))
+    );
+    let (status, v) = s
+        .call(Some(&guard), Method::GET, "/api/v1/alarms?state=lost", None)
+        .await;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_alarm_state"))
+    );
+    // Acknowledge, resolve, then nothing more (409).
+    let acked = s
+        .ok(
+            &guard,
+            Method::POST,
+            &format!("/api/v1/alarms/{id}/actions"),
+            Some(json!({"action": "acknowledge", "note": "看到了"})),
+        )
+        .await;
+    assert_eq!(acked["state"], "acknowledged");
+    assert_eq!(acked["acknowledged_by"], "user:guard_a");
+    s.ok(
+        &guard,
+        Method::POST,
+        &format!("/api/v1/alarms/{id}/actions"),
+        Some(json!({"action": "resolve", "note": "门已关好"})),
+    )
+    .await;
+    let (status, v) = s
+        .call(
+            Some(&guard),
+            Method::POST,
+            &format!("/api/v1/alarms/{id}/actions"),
+            Some(json!({"action": "dispatch", "dispatched_to": "x"})),
+        )
+        .await;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("alarm_closed"))
+    );
+    let detail = s
+        .ok(&guard, Method::GET, &format!("/api/v1/alarms/{id}"), None)
+        .await;
+    let actions: Vec<&str> = detail["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, vec!["raise", "acknowledge", "resolve"]);
+    let stats = s
+        .ok(
+            &guard,
+            Method::GET,
+            &format!("/api/v1/alarms/stats?community_id={}", a.community),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (stats["total"].as_i64(), stats["resolved"].as_i64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(stats["by_kind"]["door_forced"], 1);
+    let (status, _) = s
+        .call(
+            Some(&guard),
+            Method::GET,
+            &format!("/api/v1/alarms/stats?community_id={}", b.community),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]

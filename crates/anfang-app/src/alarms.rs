@@ -216,9 +216,16 @@ impl App {
         &self,
         who: &Principal,
         mut filter: AlarmFilter,
-        page: Page,
+        page: crate::registry::PageRequest,
     ) -> AppResult<Paged<AlarmRow>> {
         who.require(Permission::ReadAlarms)?;
+        let page = page.to_page()?;
+        if let Some(state) = &filter.state {
+            AlarmState::parse(state).map_err(|e| AppError::field("state", e))?;
+        }
+        if let Some(kind) = &filter.kind {
+            AlarmKind::parse(kind).map_err(|e| AppError::field("kind", e))?;
+        }
         filter.community_ids = who.scope.filter().community_ids;
         let mut tx = self.store.read().await?;
         Ok(tx.list_alarms(&filter, page).await?)

@@ -7,12 +7,20 @@ mod common;
 
 use anfang_app::access::{AckStatus, DeviceEvent, DeviceEventKind};
 use anfang_app::alarms::{AlarmAction, Severity};
+use anfang_app::registry::PageRequest;
 use anfang_app::registry::{CreateDevice, CreatePlace};
-use anfang_app::store::{AlarmFilter, Page};
+use anfang_app::store::AlarmFilter;
 use anfang_app::{AppConfig, AppError};
 use anfang_base::{Clock, SimClock};
 use anfang_domain::model::Role;
 use common::{T0, user};
+
+fn first_page() -> PageRequest {
+    PageRequest {
+        page: 1,
+        page_size: 10,
+    }
+}
 
 fn alarm_event(id: &str, at: i64, kind: &str, zone: Option<&str>, severity: Option<Severity>) -> DeviceEvent {
     DeviceEvent {
@@ -117,7 +125,7 @@ async fn alarms_are_raised_merged_handled_escalated_and_counted() {
         .unwrap();
     assert_eq!(again.status, AckStatus::Duplicate);
     let listed = app
-        .list_alarms(&guard, AlarmFilter::default(), Page::first(10))
+        .list_alarms(&guard, AlarmFilter::default(), first_page())
         .await
         .unwrap();
     assert_eq!(listed.total, 1);
@@ -163,7 +171,7 @@ async fn alarms_are_raised_merged_handled_escalated_and_counted() {
 
     // Who may act: not a resident, not a grid worker (read only); a closed alarm takes nothing.
     assert!(matches!(
-        app.list_alarms(&resident, AlarmFilter::default(), Page::first(10))
+        app.list_alarms(&resident, AlarmFilter::default(), first_page())
             .await,
         Err(AppError::Forbidden(_))
     ));
@@ -243,7 +251,7 @@ async fn alarms_are_raised_merged_handled_escalated_and_counted() {
                 open: true,
                 ..AlarmFilter::default()
             },
-            Page::first(10)
+            first_page()
         )
         .await
         .unwrap()
@@ -337,7 +345,7 @@ async fn silent_devices_raise_one_offline_alarm_and_out_of_scope_alarms_are_invi
     .await
     .unwrap();
     let list = app
-        .list_alarms(&guard, AlarmFilter::default(), Page::first(10))
+        .list_alarms(&guard, AlarmFilter::default(), first_page())
         .await
         .unwrap();
     assert_eq!(
@@ -346,7 +354,7 @@ async fn silent_devices_raise_one_offline_alarm_and_out_of_scope_alarms_are_invi
     );
     // Another community's guard sees none of it and cannot act on it.
     let theirs = app
-        .list_alarms(&other_guard, AlarmFilter::default(), Page::first(10))
+        .list_alarms(&other_guard, AlarmFilter::default(), first_page())
         .await
         .unwrap();
     assert_eq!(theirs.total, 0);
