@@ -122,6 +122,10 @@ pub async fn run(data_dir: &Path, listen: Option<&str>) -> anyhow::Result<()> {
         let terminals = crate::sim_terminals(&app, 24).await?;
         println!("simulating {} door terminals", terminals.len());
         crate::sim::spawn_terminals("127.0.0.1", port, terminals, 15.0);
+        // Perimeter sensors and SOS buttons: rare alarms (one per device an hour on average).
+        let sensors = crate::sim_sensors(&app, 200).await?;
+        println!("simulating {} perimeter sensors and alarm buttons", sensors.len());
+        crate::sim::spawn_sensors("127.0.0.1", port, sensors, 60.0);
     }
     // Gates and booths push over HTTP to the demo's own server.
     let lanes = crate::sim_lanes(&app, 8).await?;

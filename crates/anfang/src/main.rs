@@ -115,6 +115,9 @@ enum Command {
         /// Mean seconds between one terminal's card presentations at rush hour.
         #[arg(long, default_value_t = 20.0)]
         pace: f64,
+        /// Mean minutes between one perimeter sensor's or alarm button's alarms.
+        #[arg(long, default_value_t = 60.0)]
+        alarm_minutes: f64,
     },
     /// Benchmarks (figures, not pass/fail).
     Bench {
@@ -421,6 +424,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             terminals,
             http,
             pace,
+            alarm_minutes,
         } => {
             let app = datadir::open(&data_dir).await?;
             let (host, port) = mqtt
@@ -433,6 +437,9 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                 list.len()
             );
             sim::spawn_terminals(&host, port, list, pace.max(0.05));
+            let sensors = sim_sensors(&app, usize::MAX).await?;
+            println!("simulating {} perimeter sensors and alarm buttons", sensors.len());
+            sim::spawn_sensors(&host, port, sensors, alarm_minutes.max(0.01));
             if let Some(base) = http {
                 let lanes = sim_lanes(&app, usize::MAX).await?;
                 println!(
@@ -577,6 +584,25 @@ async fn sim_terminals(app: &anfang_app::App, limit: i64) -> anyhow::Result<Vec<
         if device.protocol == "mqtt" && device.place_id.is_some() && out.len() < limit.max(0) as usize {
             let secret = app.device_secret(&device)?;
             out.push((device.code, secret));
+        }
+    }
+    Ok(out)
+}
+
+/// Up to `limit` MQTT perimeter sensors and alarm buttons placed on a site plan, with secrets.
+async fn sim_sensors(app: &anfang_app::App, limit: usize) -> anyhow::Result<Vec<sim::Sensor>> {
+    let mut tx = app.store().read().await?;
+    let mut out = Vec::new();
+    for kind in ["perimeter_sensor", "alarm_button"] {
+        let filter = anfang_store::Filter {
+            kind: Some(kind.into()),
+            ..Default::default()
+        };
+        for device in tx.list_devices(&filter, anfang_store::Page::ALL).await?.items {
+            if device.protocol == "mqtt" && device.place_id.is_some() && out.len() < limit {
+                let secret = app.device_secret(&device)?;
+                out.push((device.code, secret, kind.to_string()));
+            }
         }
     }
     Ok(out)

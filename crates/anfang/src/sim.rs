@@ -242,6 +242,90 @@ async fn terminal(
     }
 }
 
+/// A simulated alarm device: its code, secret and kind (`perimeter_sensor`, `alarm_button`).
+pub type Sensor = (String, String, String);
+
+/// Runs simulated alarm devices against the broker at `host:port`: a heartbeat every 30 s and,
+/// rarely, an alarm — on average one per device every `mean_minutes` (exponential gaps), a
+/// perimeter intrusion for a sensor, an SOS for a button, now and then repeated a little later
+/// as real sensors do.
+pub fn spawn_sensors(host: &str, port: u16, sensors: Vec<Sensor>, mean_minutes: f64) {
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    for (index, (code, secret, kind)) in sensors.into_iter().enumerate() {
+        let host = host.to_string();
+        tokio::spawn(async move {
+            sensor(host, port, code, secret, kind, run, index as u64, mean_minutes).await;
+        });
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn sensor(
+    host: String,
+    port: u16,
+    code: String,
+    secret: String,
+    kind: String,
+    run: u64,
+    index: u64,
+    mean_minutes: f64,
+) {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(run ^ (index.wrapping_mul(0x9E37_79B9)));
+    let mut options = MqttOptions::new(code.clone(), host, port);
+    options.set_credentials(code.clone(), secret);
+    options.set_keep_alive(Duration::from_secs(30));
+    let (client, mut events) = AsyncClient::new(options, 16);
+    let up = anfang_protocol::up_topic(&code);
+    let mut counter: u64 = 0;
+    let mut next_id = move || {
+        counter += 1;
+        format!("a{run:x}-{counter}")
+    };
+    let mut gap = move || {
+        // Exponential gaps, at least 20 s.
+        let u: f64 = rng.r#gen::<f64>().max(1e-9);
+        Duration::from_secs_f64((-u.ln() * mean_minutes * 60.0).max(20.0))
+    };
+    let mut heartbeat = tokio::time::interval(Duration::from_secs(30));
+    let mut next_alarm = Box::pin(tokio::time::sleep(gap()));
+    let mut subscribed = false;
+    let (alarm_kind, zone, level) = if kind == "alarm_button" {
+        ("sos", "button", 4)
+    } else {
+        ("perimeter_intrusion", "1", 3)
+    };
+    loop {
+        tokio::select! {
+            event = events.poll() => match event {
+                Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                    let _ = client.subscribe(anfang_protocol::down_topic(&code), QoS::AtLeastOnce).await;
+                    subscribed = true;
+                }
+                Ok(_) => {}
+                Err(_) => {
+                    subscribed = false;
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            },
+            _ = heartbeat.tick(), if subscribed => {
+                let message = json!({"v": 1, "id": next_id(), "type": "heartbeat", "at": now_rfc3339(), "device": code,
+                    "body": {"firmware": "anfang-sim 1.0", "library_version": 0}});
+                let _ = client.try_publish(up.clone(), QoS::AtLeastOnce, false, message.to_string());
+            }
+            _ = &mut next_alarm, if subscribed => {
+                next_alarm = Box::pin(tokio::time::sleep(gap()));
+                let message = json!({"v": 1, "id": next_id(), "type": "alarm", "at": now_rfc3339(), "device": code,
+                    "body": {"kind": alarm_kind, "zone": zone, "level": level}});
+                let _ = client.try_publish(up.clone(), QoS::AtLeastOnce, false, message.to_string());
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
