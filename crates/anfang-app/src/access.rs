@@ -895,6 +895,8 @@ impl App {
             });
         }
         let now = self.clock.now_ms();
+        // A device that was reported offline is back: its alarm closes itself.
+        self.close_offline_alarm(&mut tx, device.id, now).await?;
         let mut library = None;
         let (kind, decision) = match &event.kind {
             DeviceEventKind::Heartbeat {

@@ -388,6 +388,34 @@ impl App {
         Ok(raised)
     }
 
+    /// Resolves the open `device_offline` alarm of a device that reported again (by `system`).
+    pub(crate) async fn close_offline_alarm(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        device_id: i64,
+        now: i64,
+    ) -> AppResult<()> {
+        let Some(mut alarm) = tx
+            .open_alarm(device_id, AlarmKind::DeviceOffline.as_str())
+            .await?
+        else {
+            return Ok(());
+        };
+        alarm.state = AlarmState::Resolved.as_str().into();
+        alarm.closed_at = Some(now);
+        alarm.closed_by = Some("system".into());
+        tx.update_alarm(&alarm).await?;
+        self.alarm_history(
+            tx,
+            alarm.id,
+            now,
+            "system",
+            "resolve",
+            Some("the device reported again".into()),
+        )
+        .await
+    }
+
     /// Statistics of the alarms raised in `[since, until)` in one community (or the caller's
     /// whole scope).
     pub async fn alarm_stats(

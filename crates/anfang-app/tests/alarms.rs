@@ -348,10 +348,25 @@ async fn silent_devices_raise_one_offline_alarm_and_out_of_scope_alarms_are_invi
         .list_alarms(&guard, AlarmFilter::default(), first_page())
         .await
         .unwrap();
+    // Open first: the forced door; the offline alarm closed when the door reported again.
     assert_eq!(
         list.items.iter().map(|a| a.kind.as_str()).collect::<Vec<_>>(),
         vec!["door_forced", "device_offline"]
     );
+    // The door reported again (the forced-door event): its offline alarm closed itself.
+    let offline = app
+        .list_alarms(
+            &guard,
+            AlarmFilter {
+                kind: Some("device_offline".into()),
+                ..AlarmFilter::default()
+            },
+            first_page(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(offline.items[0].state, "resolved");
+    assert_eq!(offline.items[0].closed_by.as_deref(), Some("system"));
     // Another community's guard sees none of it and cannot act on it.
     let theirs = app
         .list_alarms(&other_guard, AlarmFilter::default(), first_page())
