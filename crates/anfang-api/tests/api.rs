@@ -690,6 +690,81 @@ async fn alarms_are_listed_handled_and_counted_over_http() {
 }
 
 #[tokio::test]
+async fn watch_lists_are_police_only_and_every_read_is_audited() {
+    let s = Server::start().await;
+    let admin = admin_token(&s).await;
+    seed(&s, &admin, 1).await;
+    let scope = "community:370323001001";
+    let police = user_token(&s, &admin, "police_a", "community_police", scope).await;
+    let officer = user_token(&s, &admin, "officer", "station_officer", "district").await;
+    let mut refused = vec![("district_admin", admin.clone())];
+    for (name, role) in [
+        ("pm_a", "property_manager"),
+        ("guard_a", "guard"),
+        ("grid_a", "grid_worker"),
+        ("res_a", "resident"),
+    ] {
+        refused.push((role, user_token(&s, &admin, name, role, scope).await));
+    }
+    refused.push((
+        "street_officer",
+        user_token(&s, &admin, "street_a", "street_officer", "street:370323001").await,
+    ));
+    refused.push((
+        "political_legal",
+        user_token(&s, &admin, "plc", "political_legal", "district").await,
+    ));
+    // Property staff, administrators, grid workers, residents, street and committee users see
+    // neither the lists, nor their entries, nor their hits, nor strangers, nor search by face.
+    for (role, token) in &refused {
+        for path in ["/api/v1/watch-entries", "/api/v1/watch-hits", "/api/v1/strangers"] {
+            let (status, v) = s.call(Some(token), Method::GET, path, None).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{role} GET {path}: {v}");
+        }
+        let resp = s
+            .http
+            .post(format!("{}/api/v1/face-search", s.base))
+            .bearer_auth(token)
+            .header("content-type", "image/jpeg")
+            .body(vec![0xFF, 0xD8, 0xFF, 0xD9])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{role} POST /face-search");
+    }
+    // Police roles read them, and every read is in the audit log with who read.
+    for token in [&police, &officer] {
+        s.ok(token, Method::GET, "/api/v1/watch-entries", None).await;
+        s.ok(token, Method::GET, "/api/v1/watch-hits", None).await;
+    }
+    let audit = s
+        .ok(&admin, Method::GET, "/api/v1/audit?page_size=200", None)
+        .await;
+    let reads: Vec<(String, String)> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"].as_str().is_some_and(|a| a.starts_with("watchlist.")))
+        .map(|e| {
+            (
+                e["actor"].as_str().unwrap().to_string(),
+                e["action"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for who in ["user:police_a", "user:officer"] {
+        for action in ["watchlist.read", "watchlist.hits_read"] {
+            assert!(
+                reads.contains(&(who.to_string(), action.to_string())),
+                "{who} {action} not audited: {reads:?}"
+            );
+        }
+    }
+    // Refused calls leave no read in the log.
+    assert_eq!(reads.len(), 4, "{reads:?}");
+}
+
+#[tokio::test]
 async fn bad_input_gets_precise_errors_and_writes_nothing() {
     let s = Server::start().await;
     let admin = admin_token(&s).await;
