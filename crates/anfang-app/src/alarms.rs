@@ -305,10 +305,10 @@ impl App {
     /// of the chain; returns the alarms escalated with the role now notified.
     pub async fn escalate_alarms(&self) -> AppResult<Vec<(i64, anfang_domain::model::Role)>> {
         let now = self.clock.now_ms();
-        let sla = self.alarm_sla();
-        let mut tx = self.store.write().await?;
-        let waiting = tx
-            .list_alarms(
+        // Read first: most rounds find nothing due and take no write transaction.
+        let waiting = {
+            let mut tx = self.store.read().await?;
+            tx.list_alarms(
                 &AlarmFilter {
                     state: Some(AlarmState::New.as_str().into()),
                     ..AlarmFilter::default()
@@ -316,16 +316,19 @@ impl App {
                 Page::ALL,
             )
             .await?
-            .items;
+            .items
+        };
+        if !waiting.iter().any(|a| self.escalation_due(a, now).is_some()) {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.store.write().await?;
         let mut escalated = Vec::new();
-        for mut alarm in waiting {
-            let Some((level, role)) = sla.escalation(
-                AlarmState::New,
-                parse_severity(&alarm),
-                alarm.raised_at,
-                usize::try_from(alarm.level).unwrap_or(0),
-                now,
-            ) else {
+        for id in waiting.iter().map(|a| a.id) {
+            // As it is now: someone may have acknowledged it since the read.
+            let Some(mut alarm) = tx.alarm(id).await? else {
+                continue;
+            };
+            let Some((level, role)) = self.escalation_due(&alarm, now) else {
                 continue;
             };
             alarm.level = level as i64;
@@ -347,18 +350,49 @@ impl App {
         Ok(escalated)
     }
 
+    /// The level and role an alarm should escalate to at `now`, if any.
+    fn escalation_due(&self, alarm: &AlarmRow, now: i64) -> Option<(usize, anfang_domain::model::Role)> {
+        self.alarm_sla().escalation(
+            AlarmState::parse(&alarm.state).ok()?,
+            parse_severity(alarm),
+            alarm.raised_at,
+            usize::try_from(alarm.level).unwrap_or(0),
+            now,
+        )
+    }
+
     /// Raises a `device_offline` alarm for every assigned device that has reported before but
     /// not within `window_ms`, unless one is open; returns how many were raised.
     pub async fn raise_offline_alarms(&self, window_ms: i64) -> AppResult<usize> {
         let now = self.clock.now_ms();
+        let silent = |d: &DeviceRow| {
+            d.community_id.is_some() && d.last_seen_at.is_some_and(|seen| now - seen > window_ms)
+        };
+        // Read first: most rounds find every device alive and take no write transaction.
+        let candidates: Vec<i64> = {
+            let mut tx = self.store.read().await?;
+            let mut out = Vec::new();
+            for d in tx.list_devices(&Filter::default(), Page::ALL).await?.items {
+                if silent(&d)
+                    && tx
+                        .open_alarm(d.id, AlarmKind::DeviceOffline.as_str())
+                        .await?
+                        .is_none()
+                {
+                    out.push(d.id);
+                }
+            }
+            out
+        };
+        if candidates.is_empty() {
+            return Ok(0);
+        }
         let mut tx = self.store.write().await?;
-        let devices = tx.list_devices(&Filter::default(), Page::ALL).await?.items;
         let mut raised = 0;
-        for d in devices {
-            let (Some(_), Some(seen)) = (d.community_id, d.last_seen_at) else {
-                continue;
-            };
-            if now - seen <= window_ms
+        for id in candidates {
+            // As it is now: it may have reported, or been alarmed, since the read.
+            let Some(d) = tx.device(id).await? else { continue };
+            if !silent(&d)
                 || tx
                     .open_alarm(d.id, AlarmKind::DeviceOffline.as_str())
                     .await?
@@ -366,6 +400,7 @@ impl App {
             {
                 continue;
             }
+            let seen = d.last_seen_at.unwrap_or_default();
             self.raise_alarm(
                 &mut tx,
                 &RaiseAlarm {

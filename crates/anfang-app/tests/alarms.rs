@@ -277,23 +277,14 @@ async fn silent_devices_raise_one_offline_alarm_and_out_of_scope_alarms_are_invi
     let admin = user(&app, "admin", "district_admin", "district").await;
     let community = common::community(&app, &admin).await;
     let guard = user(&app, "guard1", "guard", &format!("community:{}", community.code)).await;
-    let other = app
-        .create_community(
-            &admin,
-            &anfang_app::registry::CreateCommunity {
-                committee_id: community.committee_id,
-                code: "370323001001002".into(),
-                name: "另一小区".into(),
-                category: "village".into(),
-                property_type: "commercial".into(),
-                address: "沂源县".into(),
-                site_width: 100.0,
-                site_height: 100.0,
-                police_area: None,
-            },
-        )
-        .await
-        .unwrap();
+    let other = common::community_under(
+        &app,
+        &admin,
+        community.committee_id,
+        "370323001001002",
+        "另一小区",
+    )
+    .await;
     let other_guard = user(&app, "guard2", "guard", &format!("community:{}", other.code)).await;
     let (door, _) = app
         .create_device(

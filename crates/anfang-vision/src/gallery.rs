@@ -141,7 +141,7 @@ impl Gallery {
     }
 
     /// Every template as (key, owner, embedding).
-    pub fn templates(&self) -> impl Iterator<Item = (u64, u64, Embedding)> + '_ {
+    pub fn templates(&self) -> impl ExactSizeIterator<Item = (u64, u64, Embedding)> + Clone + '_ {
         self.keys.iter().zip(&self.owners).enumerate().map(|(i, (k, o))| {
             let mut v = [0f32; EMBEDDING_DIM];
             v.copy_from_slice(&self.floats[i * EMBEDDING_DIM..(i + 1) * EMBEDDING_DIM]);

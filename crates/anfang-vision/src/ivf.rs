@@ -120,6 +120,25 @@ impl IvfGallery {
         }
     }
 
+    /// √n cells trained on an even sample of at most 65,536 of `templates` (key, owner,
+    /// embedding), then every template inserted.
+    pub fn build<I>(templates: I, seed: u64) -> IvfGallery
+    where
+        I: ExactSizeIterator<Item = (u64, u64, Embedding)> + Clone,
+    {
+        let n = templates.len();
+        let sample: Vec<Embedding> = templates
+            .clone()
+            .step_by((n / 65_536).max(1))
+            .map(|t| t.2)
+            .collect();
+        let mut ivf = IvfGallery::train(&sample, cells_for(n), seed);
+        for (k, o, e) in templates {
+            ivf.insert(k, o, &e);
+        }
+        ivf
+    }
+
     /// Cells scanned per query.
     pub fn probes(&self) -> usize {
         self.probes
@@ -308,17 +327,8 @@ impl FaceIndex {
             FaceIndex::Exact { gallery, ivf_from } => {
                 gallery.insert(key, owner, embedding);
                 if gallery.len() >= *ivf_from {
-                    let all: Vec<(u64, u64, Embedding)> = gallery.templates().collect();
-                    let sample: Vec<Embedding> = all
-                        .iter()
-                        .step_by((all.len() / 65_536).max(1))
-                        .map(|t| t.2)
-                        .collect();
-                    let mut ivf = IvfGallery::train(&sample, cells_for(all.len()), 0x5EED);
-                    for (k, o, e) in &all {
-                        ivf.insert(*k, *o, e);
-                    }
-                    *self = FaceIndex::Cells(ivf);
+                    let cells = IvfGallery::build(gallery.templates(), 0x5EED);
+                    *self = FaceIndex::Cells(cells);
                 }
             }
         }

@@ -11,7 +11,6 @@
 //!   live path's size and at gallery size.
 
 use anfang_vision::face::{Scaling, find_faces};
-use anfang_vision::ivf::cells_for;
 use anfang_vision::{
     DlibFaces, EMBEDDING_DIM, Embedding, FaceEngine, FaceModels, FacePool, Gallery, IvfGallery, Limits,
     decode,
@@ -353,13 +352,13 @@ fn run_gallery(label: &str, size: usize, queries: usize, cells: bool, ks: &[usiz
             &data,
             &probes,
             |d| {
-                let step = (d.templates.len() / 65_536).max(1);
-                let sample: Vec<Embedding> = d.templates.iter().step_by(step).copied().collect();
-                let mut ivf = IvfGallery::train(&sample, cells_for(d.templates.len()), 11);
-                for (i, (t, o)) in d.templates.iter().zip(&d.owners).enumerate() {
-                    ivf.insert(i as u64, *o, t);
-                }
-                ivf
+                let all = d
+                    .templates
+                    .iter()
+                    .zip(&d.owners)
+                    .enumerate()
+                    .map(|(i, (t, o))| (i as u64, *o, *t));
+                IvfGallery::build(all, 11)
             },
             IvfGallery::vector_bytes,
             |g, q| g.search(q, 10),

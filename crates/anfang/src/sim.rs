@@ -102,12 +102,30 @@ fn rfc3339_ms(t: &str) -> Option<i64> {
         .map(|d| d.timestamp_millis())
 }
 
-/// Runs simulated terminals against the broker at `host:port` until the process ends.
-pub fn spawn_terminals(host: &str, port: u16, terminals: Vec<(String, String)>, busy_seconds: f64) {
-    let run = std::time::SystemTime::now()
+/// This run's id (its start, in seconds): event ids stay unique across restarts.
+fn run_id() -> u64 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
-        .unwrap_or(0);
+        .unwrap_or(0)
+}
+
+/// An MQTT client logged in as device `code`, without Nagle delay (a device's messages are
+/// small and answered).
+fn connect(host: String, port: u16, code: &str, secret: String) -> (AsyncClient, rumqttc::EventLoop) {
+    let mut options = MqttOptions::new(code, host, port);
+    options.set_credentials(code, secret);
+    options.set_keep_alive(Duration::from_secs(30));
+    let (client, mut events) = AsyncClient::new(options, 64);
+    let mut network = rumqttc::NetworkOptions::new();
+    network.set_tcp_nodelay(true);
+    events.set_network_options(network);
+    (client, events)
+}
+
+/// Runs simulated terminals against the broker at `host:port` until the process ends.
+pub fn spawn_terminals(host: &str, port: u16, terminals: Vec<(String, String)>, busy_seconds: f64) {
+    let run = run_id();
     for (index, (code, secret)) in terminals.into_iter().enumerate() {
         let host = host.to_string();
         tokio::spawn(async move {
@@ -125,14 +143,7 @@ async fn terminal(
     index: u64,
     busy_seconds: f64,
 ) {
-    let mut options = MqttOptions::new(code.clone(), host, port);
-    options.set_credentials(code.clone(), secret);
-    options.set_keep_alive(Duration::from_secs(30));
-    let (client, mut events) = AsyncClient::new(options, 64);
-    let mut network = rumqttc::NetworkOptions::new();
-    // A terminal's messages are small and answered: no Nagle delay.
-    network.set_tcp_nodelay(true);
-    events.set_network_options(network);
+    let (client, mut events) = connect(host, port, &code, secret);
     let up = anfang_protocol::up_topic(&code);
     let mut library: HashMap<String, Entry> = HashMap::new();
     let mut version: u64 = 0;
@@ -246,14 +257,11 @@ async fn terminal(
 pub type Sensor = (String, String, String);
 
 /// Runs simulated alarm devices against the broker at `host:port`: a heartbeat every 30 s and,
-/// rarely, an alarm — on average one per device every `mean_minutes` (exponential gaps), a
-/// perimeter intrusion for a sensor, an SOS for a button, now and then repeated a little later
-/// as real sensors do.
+/// rarely, an alarm — on average one per device every `mean_minutes` (exponential gaps, so now
+/// and then two close together, which the platform merges as a repeat), a perimeter intrusion for
+/// a sensor, an SOS for a button.
 pub fn spawn_sensors(host: &str, port: u16, sensors: Vec<Sensor>, mean_minutes: f64) {
-    let run = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let run = run_id();
     for (index, (code, secret, kind)) in sensors.into_iter().enumerate() {
         let host = host.to_string();
         tokio::spawn(async move {
@@ -275,10 +283,7 @@ async fn sensor(
 ) {
     use rand::{Rng, SeedableRng};
     let mut rng = rand::rngs::StdRng::seed_from_u64(run ^ (index.wrapping_mul(0x9E37_79B9)));
-    let mut options = MqttOptions::new(code.clone(), host, port);
-    options.set_credentials(code.clone(), secret);
-    options.set_keep_alive(Duration::from_secs(30));
-    let (client, mut events) = AsyncClient::new(options, 16);
+    let (client, mut events) = connect(host, port, &code, secret);
     let up = anfang_protocol::up_topic(&code);
     let mut counter: u64 = 0;
     let mut next_id = move || {

@@ -75,12 +75,23 @@ pub async fn community(app: &App, admin: &Principal) -> CommunityRow {
         )
         .await
         .unwrap();
+    community_under(app, admin, committee.id, "370323001001001", "测试小区").await
+}
+
+/// A community `code` named `name` under a committee (`existing_closed`, 100 × 100 site).
+pub async fn community_under(
+    app: &App,
+    admin: &Principal,
+    committee_id: i64,
+    code: &str,
+    name: &str,
+) -> CommunityRow {
     app.create_community(
         admin,
         &CreateCommunity {
-            committee_id: committee.id,
-            code: "370323001001001".into(),
-            name: "测试小区".into(),
+            committee_id,
+            code: code.into(),
+            name: name.into(),
             category: "existing_closed".into(),
             property_type: "commercial".into(),
             address: "沂源县".into(),
