@@ -50,6 +50,7 @@ export type DeviceKind =
   | 'perimeter_sensor'
   | 'alarm_button'
   | 'patrol_checkpoint'
+  | 'patrol_reader'
   | 'smart_booth'
 
 export type DeviceProtocol = 'mqtt' | 'http_push' | 'gat1400' | 'gb28181'

@@ -338,6 +338,7 @@ const en: Messages<typeof zhCN> = {
       perimeter_sensor: 'Perimeter sensor',
       alarm_button: 'Alarm button',
       patrol_checkpoint: 'Patrol checkpoint',
+      patrol_reader: 'Patrol reader',
       smart_booth: 'Smart booth',
     },
     protocol: {

@@ -335,6 +335,7 @@ export default {
       perimeter_sensor: '周界探测器',
       alarm_button: '报警按钮',
       patrol_checkpoint: '巡更点',
+      patrol_reader: '巡更棒',
       smart_booth: '智能岗亭',
     },
     protocol: {

@@ -71,6 +71,7 @@ export const DEVICE_KINDS: readonly DeviceKind[] = [
   'perimeter_sensor',
   'alarm_button',
   'patrol_checkpoint',
+  'patrol_reader',
   'smart_booth',
 ]
 

@@ -19,6 +19,22 @@ pub struct PageDto<T> {
     pub page_size: i64,
 }
 
+/// A whole (unpaged) list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ItemsDto<T> {
+    /// The rows.
+    pub items: Vec<T>,
+}
+
+impl<T> ItemsDto<T> {
+    /// Converts each row.
+    pub fn of<R>(rows: impl IntoIterator<Item = R>, f: impl FnMut(R) -> T) -> Self {
+        ItemsDto {
+            items: rows.into_iter().map(f).collect(),
+        }
+    }
+}
+
 /// Paging and filters shared by list operations; each operation honours the ones that apply.
 #[derive(Debug, Deserialize, IntoParams, Default)]
 #[serde(deny_unknown_fields)]
@@ -2041,6 +2057,214 @@ impl From<anfang_app::alarms::AlarmStats> for AlarmStatsDto {
                 .into_iter()
                 .map(|(k, n)| (k.as_str().to_string(), n))
                 .collect(),
+        }
+    }
+}
+
+/// One checkpoint of a new patrol route.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RouteCheckpointRequest {
+    /// The checkpoint device (kind `patrol_checkpoint`, in the route's community).
+    pub device_id: i64,
+    /// Minutes after the round's start it is due.
+    pub offset_minutes: u32,
+}
+
+/// A new patrol route.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRouteRequest {
+    /// Community.
+    pub community_id: i64,
+    /// Name, unique in the community.
+    pub name: String,
+    /// Checkpoints in walking order.
+    pub checkpoints: Vec<RouteCheckpointRequest>,
+    /// Round times, local time: `DAYS HH:MM[,HH:MM…]`, e.g. `1-7 08:00,20:00`.
+    pub times: String,
+    /// The guard who walks it.
+    pub guard_user_id: Option<i64>,
+    /// How long a round may take, minutes.
+    pub window_minutes: u32,
+    /// How late a scan may be before it counts as late, minutes (default 5).
+    pub tolerance_minutes: Option<u32>,
+}
+
+/// A checkpoint of a route.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckpointDto {
+    /// Device id.
+    pub device_id: i64,
+    /// Device code.
+    pub code: String,
+    /// Device name.
+    pub name: String,
+    /// Minutes after the round's start it is due.
+    pub offset_minutes: u32,
+}
+
+/// A patrol route.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RouteDto {
+    /// Id.
+    pub id: i64,
+    /// Community.
+    pub community_id: i64,
+    /// Name.
+    pub name: String,
+    /// Checkpoints in walking order.
+    pub checkpoints: Vec<CheckpointDto>,
+    /// Round times, canonical.
+    pub times: String,
+    /// The assigned guard.
+    pub guard_user_id: Option<i64>,
+    /// Their name.
+    pub guard_name: Option<String>,
+    /// Minutes a round may take.
+    pub window_minutes: i64,
+    /// Minutes a scan may be late.
+    pub tolerance_minutes: i64,
+    /// Whether rounds are due.
+    pub active: bool,
+}
+
+impl From<anfang_app::patrol::RouteView> for RouteDto {
+    fn from(v: anfang_app::patrol::RouteView) -> Self {
+        RouteDto {
+            id: v.route.id,
+            community_id: v.route.community_id,
+            name: v.route.name,
+            checkpoints: v
+                .checkpoints
+                .into_iter()
+                .map(|c| CheckpointDto {
+                    device_id: c.device_id,
+                    code: c.code,
+                    name: c.name,
+                    offset_minutes: c.offset_minutes,
+                })
+                .collect(),
+            times: v.route.times,
+            guard_user_id: v.route.guard_user_id,
+            guard_name: v.guard_name,
+            window_minutes: v.route.window_minutes,
+            tolerance_minutes: v.route.tolerance_minutes,
+            active: v.route.active,
+        }
+    }
+}
+
+/// Stop or resume a route.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RouteActiveRequest {
+    /// Whether rounds are due.
+    pub active: bool,
+}
+
+/// How one checkpoint of a round went.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RoundCheckpointDto {
+    /// The checkpoint device.
+    pub device_id: i64,
+    /// Its place on the route (0-based).
+    pub seq: usize,
+    /// When it was due (ms).
+    pub due_at: i64,
+    /// When it was scanned (ms).
+    pub scanned_at: Option<i64>,
+    /// `on_time`, `late`, `missed`, `out_of_order`.
+    pub outcome: String,
+}
+
+/// A judged patrol round.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoundDto {
+    /// Id.
+    pub id: i64,
+    /// Route.
+    pub route_id: i64,
+    /// Community.
+    pub community_id: i64,
+    /// The guard assigned.
+    pub guard_user_id: Option<i64>,
+    /// Start, RFC 3339.
+    pub start_at: String,
+    /// End, RFC 3339.
+    pub end_at: String,
+    /// `complete`, `irregular` (late or out of order), `incomplete` (missed).
+    pub status: String,
+    /// Checkpoints on time.
+    pub on_time: i64,
+    /// Late.
+    pub late: i64,
+    /// Missed.
+    pub missed: i64,
+    /// Out of order.
+    pub out_of_order: i64,
+    /// Per checkpoint.
+    pub checkpoints: Vec<RoundCheckpointDto>,
+}
+
+impl From<PatrolRoundRow> for RoundDto {
+    fn from(r: PatrolRoundRow) -> Self {
+        RoundDto {
+            id: r.id,
+            route_id: r.route_id,
+            community_id: r.community_id,
+            guard_user_id: r.guard_user_id,
+            start_at: rfc3339(r.start_at),
+            end_at: rfc3339(r.end_at),
+            status: r.status,
+            on_time: r.on_time,
+            late: r.late,
+            missed: r.missed,
+            out_of_order: r.out_of_order,
+            checkpoints: serde_json::from_str(&r.detail).unwrap_or_default(),
+        }
+    }
+}
+
+/// One guard's patrol day.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GuardDayDto {
+    /// The guard (none: routes without a guard).
+    pub guard_user_id: Option<i64>,
+    /// Their name.
+    pub guard_name: Option<String>,
+    /// Rounds due.
+    pub rounds: u32,
+    /// Rounds with every checkpoint on time.
+    pub complete: u32,
+    /// Checkpoints due.
+    pub checkpoints: u32,
+    /// On time.
+    pub on_time: u32,
+    /// Late.
+    pub late: u32,
+    /// Missed.
+    pub missed: u32,
+    /// Out of order.
+    pub out_of_order: u32,
+    /// Share of due checkpoints scanned at all, 0–1.
+    pub completion: f64,
+}
+
+impl From<anfang_app::patrol::GuardDay> for GuardDayDto {
+    fn from(d: anfang_app::patrol::GuardDay) -> Self {
+        let c = d.completion;
+        GuardDayDto {
+            guard_user_id: d.guard_user_id,
+            guard_name: d.guard_name,
+            rounds: c.rounds,
+            complete: c.complete,
+            checkpoints: c.checkpoints,
+            on_time: c.on_time,
+            late: c.late,
+            missed: c.missed,
+            out_of_order: c.out_of_order,
+            completion: c.completion(),
         }
     }
 }

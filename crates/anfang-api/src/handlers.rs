@@ -106,6 +106,13 @@ pub(crate) fn routes() -> Router<ApiState> {
         .route("/alarms/stats", get(alarm_stats))
         .route("/alarms/{id}", get(get_alarm))
         .route("/alarms/{id}/actions", post(act_on_alarm))
+        .route(
+            "/patrol/routes",
+            get(list_patrol_routes).post(create_patrol_route),
+        )
+        .route("/patrol/routes/{id}/active", put(set_patrol_route_active))
+        .route("/patrol/rounds", get(list_patrol_rounds))
+        .route("/patrol/report", get(patrol_report))
         .route("/devices/{id}/lane-code", get(lane_code))
         .route("/public/lanes/{code}/entry", post(no_plate_entry))
         .route("/public/lanes/{code}/tickets/{ticket}", get(no_plate_ticket))
@@ -1886,4 +1893,107 @@ pub async fn alarm_stats(
         .alarm_stats(&c.principal, p.community_id, since, until)
         .await?;
     Ok(Json(stats.into()))
+}
+
+/// Which patrol routes.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct PatrolParams {
+    /// One community (default: the caller's whole scope).
+    pub community_id: Option<i64>,
+    /// The local day, `YYYY-MM-DD` (rounds and reports; default today).
+    pub date: Option<String>,
+}
+
+fn day_of(s: &ApiState, date: Option<&str>) -> ApiResult<chrono::NaiveDate> {
+    match date {
+        None => Ok(s.app.clock().today_cst()),
+        Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
+            ApiError::from(anfang_app::AppError::invalid(
+                "invalid_date",
+                "date",
+                format!("'{d}' is not a date (YYYY-MM-DD)"),
+            ))
+        }),
+    }
+}
+
+/// Creates a patrol route: ordered checkpoints, round times, the guard.
+#[utoipa::path(post, path = "/api/v1/patrol/routes", tag = "patrol", security(("bearer" = [])),
+    request_body = CreateRouteRequest,
+    responses((status = 201, body = RouteDto), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn create_patrol_route(
+    State(s): State<ApiState>,
+    c: Caller,
+    Body(r): Body<CreateRouteRequest>,
+) -> ApiResult<(StatusCode, Json<RouteDto>)> {
+    let req = anfang_app::patrol::CreateRoute {
+        community_id: r.community_id,
+        name: r.name,
+        checkpoints: r
+            .checkpoints
+            .into_iter()
+            .map(|c| anfang_app::patrol::RouteCheckpoint {
+                device_id: c.device_id,
+                offset_minutes: c.offset_minutes,
+            })
+            .collect(),
+        times: r.times,
+        guard_user_id: r.guard_user_id,
+        window_minutes: r.window_minutes,
+        tolerance_minutes: r.tolerance_minutes.unwrap_or(5),
+    };
+    let view = s.app.create_patrol_route(&c.principal, &req).await?;
+    Ok((StatusCode::CREATED, Json(view.into())))
+}
+
+/// Patrol routes in the caller's scope.
+#[utoipa::path(get, path = "/api/v1/patrol/routes", tag = "patrol", security(("bearer" = [])), params(PatrolParams),
+    responses((status = 200, body = ItemsDto<RouteDto>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_patrol_routes(
+    State(s): State<ApiState>,
+    c: Caller,
+    Query(p): Query<PatrolParams>,
+) -> ApiResult<Json<ItemsDto<RouteDto>>> {
+    let routes = s.app.patrol_routes(&c.principal, p.community_id).await?;
+    Ok(Json(ItemsDto::of(routes, RouteDto::from)))
+}
+
+/// Stops or resumes a route's rounds.
+#[utoipa::path(put, path = "/api/v1/patrol/routes/{id}/active", tag = "patrol", security(("bearer" = [])), params(("id" = i64, Path, description = "Route id")),
+    request_body = RouteActiveRequest,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn set_patrol_route_active(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Body(r): Body<RouteActiveRequest>,
+) -> ApiResult<StatusCode> {
+    s.app.set_patrol_route_active(&c.principal, id, r.active).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The judged rounds of a day, with each checkpoint's outcome.
+#[utoipa::path(get, path = "/api/v1/patrol/rounds", tag = "patrol", security(("bearer" = [])), params(PatrolParams),
+    responses((status = 200, body = ItemsDto<RoundDto>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_patrol_rounds(
+    State(s): State<ApiState>,
+    c: Caller,
+    Query(p): Query<PatrolParams>,
+) -> ApiResult<Json<ItemsDto<RoundDto>>> {
+    let day = day_of(&s, p.date.as_deref())?;
+    let rounds = s.app.patrol_rounds(&c.principal, p.community_id, day).await?;
+    Ok(Json(ItemsDto::of(rounds, RoundDto::from)))
+}
+
+/// The daily completion report per guard.
+#[utoipa::path(get, path = "/api/v1/patrol/report", tag = "patrol", security(("bearer" = [])), params(PatrolParams),
+    responses((status = 200, body = ItemsDto<GuardDayDto>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn patrol_report(
+    State(s): State<ApiState>,
+    c: Caller,
+    Query(p): Query<PatrolParams>,
+) -> ApiResult<Json<ItemsDto<GuardDayDto>>> {
+    let day = day_of(&s, p.date.as_deref())?;
+    let report = s.app.patrol_report(&c.principal, p.community_id, day).await?;
+    Ok(Json(ItemsDto::of(report, GuardDayDto::from)))
 }

@@ -26,7 +26,7 @@ use utoipa::{Modify, OpenApi};
         handlers::set_tariff, handlers::list_parking_passes, handlers::sell_parking_pass, handlers::revoke_parking_pass,
         handlers::list_vehicles, handlers::get_vehicle, handlers::create_vehicle,
         handlers::list_devices, handlers::get_device, handlers::create_device, handlers::assign_device, handlers::set_device_accepts, handlers::configure_device, handlers::list_access_points,
-        handlers::lane_code, handlers::list_capture_records, handlers::list_cascade_targets, handlers::list_watch_entries, handlers::list_watch_hits, handlers::face_search, handlers::list_strangers, handlers::list_alarms, handlers::get_alarm, handlers::act_on_alarm, handlers::alarm_stats, handlers::no_plate_entry, handlers::no_plate_ticket, handlers::no_plate_exit,
+        handlers::lane_code, handlers::list_capture_records, handlers::list_cascade_targets, handlers::list_watch_entries, handlers::list_watch_hits, handlers::face_search, handlers::list_strangers, handlers::list_alarms, handlers::get_alarm, handlers::act_on_alarm, handlers::alarm_stats, handlers::create_patrol_route, handlers::list_patrol_routes, handlers::set_patrol_route_active, handlers::list_patrol_rounds, handlers::patrol_report, handlers::no_plate_entry, handlers::no_plate_ticket, handlers::no_plate_exit,
         crate::device_push::device_push, crate::device_push::device_face,
         handlers::get_face, handlers::enroll_face, handlers::remove_face,
         handlers::import_template, handlers::import_sheet, handlers::import_report, handlers::export_sheet,
@@ -42,6 +42,7 @@ use utoipa::{Modify, OpenApi};
         (name = "vehicles", description = "Vehicles"),
         (name = "devices", description = "Device registry"),
         (name = "alarms", description = "Alarm centre: alarms, their handling, escalation and statistics"),
+        (name = "patrol", description = "Electronic patrol: routes, judged rounds and daily reports per guard"),
         (name = "import", description = "Spreadsheet import and export"),
         (name = "audit", description = "Audit log"),
     )

@@ -276,6 +276,9 @@ fn out_of_scope_body(method: &str, path: &str, b: &Seeded) -> Option<Value> {
     let body = match (method, path) {
         ("post", "/api/v1/users") => json!({"username": "intruder", "role": "guard", "scope": "district"}),
         ("post", "/api/v1/alarms/{id}/actions") => json!({"action": "acknowledge", "note": "not mine"}),
+        ("post", "/api/v1/patrol/routes") => json!({"community_id": b.community, "name": "x",
+            "checkpoints": [{"device_id": b.device, "offset_minutes": 0}], "times": "1-7 08:00", "window_minutes": 30}),
+        ("put", "/api/v1/patrol/routes/{id}/active") => json!({"active": false}),
         ("post", "/api/v1/streets") => json!({"district_code": "370323", "code": "370323999", "name": "x"}),
         ("post", "/api/v1/committees") => {
             json!({"street_id": b.street, "code": "C999", "name": "x", "kind": "residents"})
@@ -404,6 +407,30 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
         let alarms = s.ok(&admin, Method::GET, "/api/v1/alarms", None).await;
         alarms["items"][0]["id"].as_i64().unwrap()
     };
+    let route_b = {
+        // B's patrol route over a checkpoint of B (named so that a leak would show).
+        let checkpoint = s
+            .ok(
+                &admin,
+                Method::POST,
+                "/api/v1/devices",
+                Some(
+                    json!({"code": "37032300001350000597", "kind": "patrol_checkpoint", "protocol": "mqtt",
+                    "community_id": b.community, "name": "小区2巡更点"}),
+                ),
+            )
+            .await;
+        s.ok(
+            &admin,
+            Method::POST,
+            "/api/v1/patrol/routes",
+            Some(json!({"community_id": b.community, "name": "小区2夜巡", "times": "1-7 22:00", "window_minutes": 30,
+                "checkpoints": [{"device_id": checkpoint["device"]["id"], "offset_minutes": 0}]})),
+        )
+        .await["id"]
+            .as_i64()
+            .unwrap()
+    };
     let deny_b = s
         .ok(
             &admin,
@@ -462,6 +489,7 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
                 p if p.starts_with("/api/v1/booth-calls/") => booth_b,
                 p if p.starts_with("/api/v1/deny-list/") => deny_b,
                 p if p.starts_with("/api/v1/alarms/") => alarm_b,
+                p if p.starts_with("/api/v1/patrol/routes/") => route_b,
                 p if p.starts_with("/api/v1/access-records/") => record_b,
                 p if p.starts_with("/api/v1/parking-passes/") => pass_b,
                 p if p.starts_with("/api/v1/houses/") => b.house,

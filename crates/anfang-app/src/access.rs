@@ -132,8 +132,14 @@ pub enum DeviceEventKind {
         /// The device's own rating.
         severity: Option<anfang_domain::alarm::Severity>,
     },
-    /// Anything else (door state, patrol scan…): stored and acknowledged; later pipelines act
-    /// on it.
+    /// A guard scanned a patrol checkpoint.
+    PatrolScan {
+        /// The checkpoint as the reader named it (device code or name).
+        checkpoint: String,
+        /// The guard as the reader named them (user id or login).
+        guard_ref: String,
+    },
+    /// Anything else (door state…): stored and acknowledged.
     Other {
         /// The message type.
         kind: String,
@@ -1084,6 +1090,22 @@ impl App {
                 )
                 .await?;
                 ("alarm", None)
+            }
+            DeviceEventKind::PatrolScan {
+                checkpoint,
+                guard_ref,
+            } => {
+                tx.touch_device(device.id, now, None, None).await?;
+                self.record_patrol_scan(
+                    &mut tx,
+                    &device,
+                    &event.event_id,
+                    event.at_ms,
+                    checkpoint,
+                    guard_ref,
+                )
+                .await?;
+                ("patrol_scan", None)
             }
             DeviceEventKind::Other { kind } => {
                 tx.touch_device(device.id, now, None, None).await?;

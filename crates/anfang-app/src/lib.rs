@@ -23,6 +23,7 @@ pub mod import;
 pub mod library;
 pub mod noplate;
 pub mod parking;
+pub mod patrol;
 pub mod policy;
 pub mod recognition;
 pub mod registry;

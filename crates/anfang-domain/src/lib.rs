@@ -12,10 +12,12 @@ pub mod id_number;
 pub mod mask;
 pub mod model;
 pub mod parking;
+pub mod patrol;
 pub mod phone;
 pub mod plate;
 pub mod schedule;
 pub mod scope;
+pub mod warning;
 
 pub use error::DomainError;
 pub use gb_code::{GbCode, GbDeviceType};

@@ -152,6 +152,8 @@ string_enum!(
     AlarmButton => ("alarm_button", "报警按钮"),
     /// 电子巡查点.
     PatrolCheckpoint => ("patrol_checkpoint", "巡更点"),
+    /// 巡更棒: a guard's hand-held reader that scans checkpoints and uploads the scans.
+    PatrolReader => ("patrol_reader", "巡更棒"),
     /// 智能岗亭 with one-key call.
     SmartBooth => ("smart_booth", "智能岗亭"),
 });
@@ -258,6 +260,9 @@ pub enum Permission {
     ReadAlarms,
     /// Acknowledge, dispatch, resolve alarms or mark them false.
     HandleAlarms,
+    /// Create and change patrol routes, their checkpoints, times and guards (reading rounds
+    /// and reports needs [`Permission::ReadAlarms`]).
+    ManagePatrol,
 }
 
 impl Role {

@@ -26,7 +26,7 @@ pub struct Schedule {
     windows: Vec<Window>,
 }
 
-fn parse_days(text: &str) -> Result<u8, DomainError> {
+pub(crate) fn parse_days(text: &str) -> Result<u8, DomainError> {
     let mut days = 0u8;
     for part in text.split(',') {
         let (from, to) = match part.split_once('-') {
@@ -50,7 +50,7 @@ fn parse_days(text: &str) -> Result<u8, DomainError> {
     Ok(days)
 }
 
-fn parse_minute(text: &str) -> Result<u16, DomainError> {
+pub(crate) fn parse_minute(text: &str) -> Result<u16, DomainError> {
     let bad = || schedule_error(format!("'{text}' is not a time of day (HH:MM)"));
     let (h, m) = text.trim().split_once(':').ok_or_else(bad)?;
     let (h, m): (u16, u16) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);

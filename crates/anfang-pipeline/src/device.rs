@@ -86,6 +86,10 @@ fn to_event(message: &UpMessage, raw: &[u8]) -> DeviceEvent {
             zone: a.zone.clone(),
             severity: Some(anfang_app::alarms::Severity::from_device_level(a.level)),
         },
+        UpBody::PatrolScan(p) => DeviceEventKind::PatrolScan {
+            checkpoint: p.checkpoint.clone(),
+            guard_ref: p.guard_ref.clone(),
+        },
         UpBody::DoorState(d) if matches!(d.state, DoorStatus::Forced | DoorStatus::HeldOpen) => {
             DeviceEventKind::Alarm {
                 kind: if d.state == DoorStatus::Forced {

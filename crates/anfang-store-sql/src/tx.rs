@@ -382,6 +382,62 @@ fn alarm_action(r: &AnyRow) -> StoreResult<AlarmActionRow> {
         }
     ))
 }
+const PATROL_ROUTE_COLS: &str = "r.id, r.community_id, r.name, r.checkpoints, r.times, r.guard_user_id, \
+     r.window_minutes, r.tolerance_minutes, r.active, r.created_at, r.created_by";
+fn patrol_route(r: &AnyRow) -> StoreResult<PatrolRouteRow> {
+    let active: i64 = r.try_get("active").map_err(map_err)?;
+    Ok(PatrolRouteRow {
+        id: r.try_get("id").map_err(map_err)?,
+        community_id: r.try_get("community_id").map_err(map_err)?,
+        name: r.try_get("name").map_err(map_err)?,
+        checkpoints: r.try_get("checkpoints").map_err(map_err)?,
+        times: r.try_get("times").map_err(map_err)?,
+        guard_user_id: r.try_get("guard_user_id").map_err(map_err)?,
+        window_minutes: r.try_get("window_minutes").map_err(map_err)?,
+        tolerance_minutes: r.try_get("tolerance_minutes").map_err(map_err)?,
+        active: active != 0,
+        created_at: r.try_get("created_at").map_err(map_err)?,
+        created_by: r.try_get("created_by").map_err(map_err)?,
+    })
+}
+fn patrol_scan(r: &AnyRow) -> StoreResult<PatrolScanRow> {
+    Ok(decode!(
+        r,
+        PatrolScanRow {
+            id,
+            community_id,
+            checkpoint_id,
+            checkpoint_ref,
+            reader_id,
+            guard_ref,
+            guard_user_id,
+            at,
+            event_id
+        }
+    ))
+}
+const PATROL_ROUND_COLS: &str = "p.id, p.route_id, p.community_id, p.guard_user_id, p.start_at, p.end_at, \
+     p.status, p.on_time, p.late, p.missed, p.out_of_order, p.detail, p.evaluated_at";
+fn patrol_round(r: &AnyRow) -> StoreResult<PatrolRoundRow> {
+    Ok(decode!(
+        r,
+        PatrolRoundRow {
+            id,
+            route_id,
+            community_id,
+            guard_user_id,
+            start_at,
+            end_at,
+            status,
+            on_time,
+            late,
+            missed,
+            out_of_order,
+            detail,
+            evaluated_at
+        }
+    ))
+}
 const CAPTURE_COLS: &str = "c.id, c.community_id, c.device_id, c.kind, c.record_id, c.content_hash, c.shot_at, \
      c.plate, c.attributes, c.image_keys, c.received_at";
 fn capture_record(r: &AnyRow) -> StoreResult<CaptureRecordRow> {
@@ -2151,6 +2207,175 @@ impl Tx for SqlTx {
         );
         q.bind(alarm_id).sql(" ORDER BY x.at, x.id");
         self.all(&q).await?.iter().map(alarm_action).collect()
+    }
+
+    async fn insert_patrol_route(&mut self, new: &PatrolRouteRow) -> StoreResult<i64> {
+        let mut q = Q::new(
+            "INSERT INTO patrol_routes (community_id, name, checkpoints, times, guard_user_id, window_minutes, \
+             tolerance_minutes, active, created_at, created_by) VALUES (",
+        );
+        q.bind(new.community_id)
+            .sql(", ")
+            .bind(&new.name)
+            .sql(", ")
+            .bind(&new.checkpoints)
+            .sql(", ")
+            .bind(&new.times)
+            .sql(", ")
+            .bind(new.guard_user_id);
+        q.sql(", ")
+            .bind(new.window_minutes)
+            .sql(", ")
+            .bind(new.tolerance_minutes)
+            .sql(", ")
+            .bind(i64::from(new.active))
+            .sql(", ")
+            .bind(new.created_at)
+            .sql(", ")
+            .bind(&new.created_by)
+            .sql(") RETURNING id");
+        self.insert(&q, "patrol route").await
+    }
+
+    async fn patrol_route(&mut self, id: i64) -> StoreResult<Option<PatrolRouteRow>> {
+        let mut q = Q::new(&format!(
+            "SELECT {PATROL_ROUTE_COLS} FROM patrol_routes r WHERE r.id = "
+        ));
+        q.bind(id);
+        self.one_as(&q, patrol_route).await
+    }
+
+    async fn list_patrol_routes(
+        &mut self,
+        community_ids: Option<&Vec<i64>>,
+        active_only: bool,
+    ) -> StoreResult<Vec<PatrolRouteRow>> {
+        let mut q = Q::new(&format!(
+            "SELECT {PATROL_ROUTE_COLS} FROM patrol_routes r WHERE 1 = 1"
+        ));
+        q.and_in("r.community_id", community_ids);
+        if active_only {
+            q.sql(" AND r.active = 1");
+        }
+        q.sql(" ORDER BY r.community_id, r.name, r.id");
+        self.all(&q).await?.iter().map(patrol_route).collect()
+    }
+
+    async fn set_patrol_route_active(&mut self, id: i64, active: bool) -> StoreResult<()> {
+        let mut q = Q::new("UPDATE patrol_routes SET active = ");
+        q.bind(i64::from(active)).sql(" WHERE id = ").bind(id);
+        if self.exec(&q).await? == 0 {
+            return Err(StoreError::NotFound {
+                entity: "patrol route",
+            });
+        }
+        Ok(())
+    }
+
+    async fn insert_patrol_scan(&mut self, new: &PatrolScanRow) -> StoreResult<i64> {
+        let mut q = Q::new(
+            "INSERT INTO patrol_scans (community_id, checkpoint_id, checkpoint_ref, reader_id, guard_ref, \
+             guard_user_id, at, event_id) VALUES (",
+        );
+        q.bind(new.community_id)
+            .sql(", ")
+            .bind(new.checkpoint_id)
+            .sql(", ")
+            .bind(&new.checkpoint_ref)
+            .sql(", ")
+            .bind(new.reader_id)
+            .sql(", ")
+            .bind(&new.guard_ref);
+        q.sql(", ")
+            .bind(new.guard_user_id)
+            .sql(", ")
+            .bind(new.at)
+            .sql(", ")
+            .bind(&new.event_id)
+            .sql(") RETURNING id");
+        self.insert(&q, "patrol scan").await
+    }
+
+    async fn patrol_scans(
+        &mut self,
+        community_id: i64,
+        from: i64,
+        until: i64,
+    ) -> StoreResult<Vec<PatrolScanRow>> {
+        let mut q = Q::new(
+            "SELECT s.id, s.community_id, s.checkpoint_id, s.checkpoint_ref, s.reader_id, s.guard_ref, \
+             s.guard_user_id, s.at, s.event_id FROM patrol_scans s WHERE s.community_id = ",
+        );
+        q.bind(community_id)
+            .sql(" AND s.at >= ")
+            .bind(from)
+            .sql(" AND s.at <= ")
+            .bind(until)
+            .sql(" ORDER BY s.at, s.id");
+        self.all(&q).await?.iter().map(patrol_scan).collect()
+    }
+
+    async fn insert_patrol_round(&mut self, new: &PatrolRoundRow) -> StoreResult<Option<i64>> {
+        let mut q = Q::new(
+            "INSERT INTO patrol_rounds (route_id, community_id, guard_user_id, start_at, end_at, status, on_time, \
+             late, missed, out_of_order, detail, evaluated_at) VALUES (",
+        );
+        q.bind(new.route_id)
+            .sql(", ")
+            .bind(new.community_id)
+            .sql(", ")
+            .bind(new.guard_user_id)
+            .sql(", ")
+            .bind(new.start_at)
+            .sql(", ")
+            .bind(new.end_at)
+            .sql(", ")
+            .bind(&new.status);
+        q.sql(", ")
+            .bind(new.on_time)
+            .sql(", ")
+            .bind(new.late)
+            .sql(", ")
+            .bind(new.missed)
+            .sql(", ")
+            .bind(new.out_of_order)
+            .sql(", ")
+            .bind(&new.detail)
+            .sql(", ")
+            .bind(new.evaluated_at)
+            .sql(") ON CONFLICT (route_id, start_at) DO NOTHING RETURNING id");
+        match self.one(&q).await? {
+            Some(row) => Ok(Some(row.try_get("id").map_err(map_err)?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn patrol_round_starts(&mut self, route_id: i64, since: i64) -> StoreResult<Vec<i64>> {
+        let mut q = Q::new("SELECT p.start_at FROM patrol_rounds p WHERE p.route_id = ");
+        q.bind(route_id)
+            .sql(" AND p.start_at >= ")
+            .bind(since)
+            .sql(" ORDER BY p.start_at");
+        self.all(&q)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<i64, _>("start_at").map_err(map_err))
+            .collect()
+    }
+
+    async fn list_patrol_rounds(
+        &mut self,
+        community_ids: Option<&Vec<i64>>,
+        from: i64,
+        until: i64,
+    ) -> StoreResult<Vec<PatrolRoundRow>> {
+        let mut q = Q::new(&format!(
+            "SELECT {PATROL_ROUND_COLS} FROM patrol_rounds p WHERE p.start_at >= "
+        ));
+        q.bind(from).sql(" AND p.start_at < ").bind(until);
+        q.and_in("p.community_id", community_ids);
+        q.sql(" ORDER BY p.start_at, p.id");
+        self.all(&q).await?.iter().map(patrol_round).collect()
     }
 
     async fn insert_parking_pass(&mut self, new: &NewParkingPass) -> StoreResult<i64> {

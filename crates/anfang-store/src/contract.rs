@@ -23,6 +23,7 @@ pub async fn run_all(store: &dyn Store) {
     audit_chain_is_gapless(store).await;
     reports_round_trip(store).await;
     alarms_round_trip(store, &ids).await;
+    patrol_round_trip(store, &ids).await;
 }
 
 /// Ids created by [`hierarchy_round_trips`] for later checks.
@@ -1577,5 +1578,125 @@ async fn alarms_round_trip(store: &dyn Store, ids: &Ids) {
         vec!["raise", "acknowledge", "resolve"]
     );
     assert_eq!(history[2].note.as_deref(), Some("a cat on the fence"));
+    tx.commit().await.unwrap();
+}
+
+async fn patrol_round_trip(store: &dyn Store, ids: &Ids) {
+    let mut tx = store.write().await.unwrap();
+    let device = tx
+        .device_by_code("37032300001320000001")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let route = PatrolRouteRow {
+        id: 0,
+        community_id: ids.community_a,
+        name: "夜间巡更".into(),
+        checkpoints: format!("[[{device},0]]"),
+        times: "1,2,3,4,5,6,7 22:00".into(),
+        guard_user_id: None,
+        window_minutes: 30,
+        tolerance_minutes: 5,
+        active: true,
+        created_at: 1,
+        created_by: "user:pm".into(),
+    };
+    let id = tx.insert_patrol_route(&route).await.unwrap();
+    tx.commit().await.unwrap();
+    // A failed statement spoils a PostgreSQL transaction: the conflict gets one of its own.
+    let mut tx = store.write().await.unwrap();
+    let err = tx.insert_patrol_route(&route).await.unwrap_err();
+    assert!(
+        matches!(err, StoreError::Conflict { .. }),
+        "a route name is unique in its community"
+    );
+    drop(tx);
+    let mut tx = store.write().await.unwrap();
+    let other = tx
+        .insert_patrol_route(&PatrolRouteRow {
+            community_id: ids.community_b,
+            ..route.clone()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        tx.patrol_route(id).await.unwrap().unwrap(),
+        PatrolRouteRow { id, ..route.clone() }
+    );
+    tx.set_patrol_route_active(other, false).await.unwrap();
+    assert_eq!(tx.list_patrol_routes(None, false).await.unwrap().len(), 2);
+    let active = tx.list_patrol_routes(None, true).await.unwrap();
+    assert_eq!(active.iter().map(|r| r.id).collect::<Vec<_>>(), vec![id]);
+    let only_b = tx
+        .list_patrol_routes(Some(&vec![ids.community_b]), false)
+        .await
+        .unwrap();
+    assert_eq!(only_b.len(), 1);
+    assert!(!only_b[0].active);
+    for (n, at) in [(1, 500), (2, 100), (3, 900)] {
+        tx.insert_patrol_scan(&PatrolScanRow {
+            id: 0,
+            community_id: ids.community_a,
+            checkpoint_id: Some(device),
+            checkpoint_ref: "CP-1".into(),
+            reader_id: device,
+            guard_ref: "7".into(),
+            guard_user_id: None,
+            at,
+            event_id: format!("scan-{n}"),
+        })
+        .await
+        .unwrap();
+    }
+    let scans = tx.patrol_scans(ids.community_a, 100, 500).await.unwrap();
+    assert_eq!(scans.iter().map(|s| s.at).collect::<Vec<_>>(), vec![100, 500]);
+    assert!(
+        tx.patrol_scans(ids.community_b, 0, 1_000)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let round = PatrolRoundRow {
+        id: 0,
+        route_id: id,
+        community_id: ids.community_a,
+        guard_user_id: None,
+        start_at: 1_000,
+        end_at: 2_800_000,
+        status: "incomplete".into(),
+        on_time: 0,
+        late: 0,
+        missed: 1,
+        out_of_order: 0,
+        detail: "[]".into(),
+        evaluated_at: 3_000_000,
+    };
+    let first = tx.insert_patrol_round(&round).await.unwrap();
+    assert!(first.is_some());
+    assert_eq!(
+        tx.insert_patrol_round(&round).await.unwrap(),
+        None,
+        "a round is judged once"
+    );
+    assert_eq!(tx.patrol_round_starts(id, 0).await.unwrap(), vec![1_000]);
+    assert!(tx.patrol_round_starts(id, 1_001).await.unwrap().is_empty());
+    let rounds = tx
+        .list_patrol_rounds(Some(&vec![ids.community_a]), 0, 2_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        rounds,
+        vec![PatrolRoundRow {
+            id: first.unwrap(),
+            ..round
+        }]
+    );
+    assert!(
+        tx.list_patrol_rounds(None, 1_001, 2_000)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     tx.commit().await.unwrap();
 }

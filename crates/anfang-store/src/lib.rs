@@ -282,6 +282,39 @@ pub trait Tx: Send {
     async fn insert_alarm_action(&mut self, new: &AlarmActionRow) -> StoreResult<i64>;
     /// An alarm's history, oldest first.
     async fn alarm_actions(&mut self, alarm_id: i64) -> StoreResult<Vec<AlarmActionRow>>;
+    // --- patrol ---
+    /// Creates a patrol route.
+    async fn insert_patrol_route(&mut self, new: &PatrolRouteRow) -> StoreResult<i64>;
+    /// One route.
+    async fn patrol_route(&mut self, id: i64) -> StoreResult<Option<PatrolRouteRow>>;
+    /// Routes of these communities (all when `None`), by name; active ones only when asked.
+    async fn list_patrol_routes(
+        &mut self,
+        community_ids: Option<&Vec<i64>>,
+        active_only: bool,
+    ) -> StoreResult<Vec<PatrolRouteRow>>;
+    /// Stops or resumes a route's rounds.
+    async fn set_patrol_route_active(&mut self, id: i64, active: bool) -> StoreResult<()>;
+    /// Records a scan.
+    async fn insert_patrol_scan(&mut self, new: &PatrolScanRow) -> StoreResult<i64>;
+    /// A community's scans in `[from, until]`, oldest first.
+    async fn patrol_scans(
+        &mut self,
+        community_id: i64,
+        from: i64,
+        until: i64,
+    ) -> StoreResult<Vec<PatrolScanRow>>;
+    /// Stores a judged round; `None` when that route's round at that start was judged already.
+    async fn insert_patrol_round(&mut self, new: &PatrolRoundRow) -> StoreResult<Option<i64>>;
+    /// The starts of a route's judged rounds at or after `since`.
+    async fn patrol_round_starts(&mut self, route_id: i64, since: i64) -> StoreResult<Vec<i64>>;
+    /// Judged rounds of these communities (all when `None`) starting in `[from, until)`, by start.
+    async fn list_patrol_rounds(
+        &mut self,
+        community_ids: Option<&Vec<i64>>,
+        from: i64,
+        until: i64,
+    ) -> StoreResult<Vec<PatrolRoundRow>>;
     // --- recognition ---
     /// Stores the template of a face photo.
     async fn set_face_template(&mut self, photo_id: i64, model: &str, template_enc: &[u8])

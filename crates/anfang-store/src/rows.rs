@@ -1463,3 +1463,84 @@ pub struct AlarmActionRow {
     /// What they wrote.
     pub note: Option<String>,
 }
+
+/// A patrol route with its schedule and guard.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatrolRouteRow {
+    /// Id (ignored on insert).
+    pub id: i64,
+    /// Community.
+    pub community_id: i64,
+    /// Name, unique in the community.
+    pub name: String,
+    /// Checkpoints in order, JSON `[[device id, minutes after the start], …]`.
+    pub checkpoints: String,
+    /// Round times, canonical `DAYS HH:MM,HH:MM`.
+    pub times: String,
+    /// The guard who walks it.
+    pub guard_user_id: Option<i64>,
+    /// How long a round may take, minutes.
+    pub window_minutes: i64,
+    /// How late a scan may be, minutes.
+    pub tolerance_minutes: i64,
+    /// Whether rounds are still due.
+    pub active: bool,
+    /// Created (ms).
+    pub created_at: i64,
+    /// Who created it.
+    pub created_by: String,
+}
+
+/// A patrol checkpoint scan as it arrived.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatrolScanRow {
+    /// Id (ignored on insert).
+    pub id: i64,
+    /// Community.
+    pub community_id: i64,
+    /// The checkpoint device, when the reference named one.
+    pub checkpoint_id: Option<i64>,
+    /// The checkpoint as the reader named it.
+    pub checkpoint_ref: String,
+    /// The device that read it.
+    pub reader_id: i64,
+    /// The guard as the reader named them.
+    pub guard_ref: String,
+    /// The guard, when the reference named a user.
+    pub guard_user_id: Option<i64>,
+    /// When (ms).
+    pub at: i64,
+    /// The reader's event id.
+    pub event_id: String,
+}
+
+/// A judged patrol round.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatrolRoundRow {
+    /// Id (ignored on insert).
+    pub id: i64,
+    /// Route.
+    pub route_id: i64,
+    /// Community.
+    pub community_id: i64,
+    /// The guard assigned when it was due.
+    pub guard_user_id: Option<i64>,
+    /// Start (ms).
+    pub start_at: i64,
+    /// End (ms).
+    pub end_at: i64,
+    /// `complete`, `irregular`, `incomplete`.
+    pub status: String,
+    /// Checkpoints on time.
+    pub on_time: i64,
+    /// Late.
+    pub late: i64,
+    /// Missed.
+    pub missed: i64,
+    /// Out of order.
+    pub out_of_order: i64,
+    /// Per checkpoint, JSON.
+    pub detail: String,
+    /// Judged (ms).
+    pub evaluated_at: i64,
+}

@@ -126,6 +126,9 @@ pub async fn run(data_dir: &Path, listen: Option<&str>) -> anyhow::Result<()> {
         let sensors = crate::sim_sensors(&app, 200).await?;
         println!("simulating {} perimeter sensors and alarm buttons", sensors.len());
         crate::sim::spawn_sensors("127.0.0.1", port, sensors, 60.0);
+        let wands = crate::sim_patrols(&app).await?;
+        println!("simulating {} guards walking patrol routes", wands.len());
+        crate::sim::spawn_patrols("127.0.0.1", port, wands);
     }
     // Gates and booths push over HTTP to the demo's own server.
     let lanes = crate::sim_lanes(&app, 8).await?;
@@ -162,7 +165,7 @@ fn type_code(kind: DeviceKind) -> u16 {
         DeviceKind::Nvr => 118,
         DeviceKind::VideoCamera => 131,
         DeviceKind::PerimeterSensor | DeviceKind::AlarmButton => 134,
-        DeviceKind::DoorController | DeviceKind::PatrolCheckpoint => 135,
+        DeviceKind::DoorController | DeviceKind::PatrolCheckpoint | DeviceKind::PatrolReader => 135,
         _ => 132,
     }
 }
@@ -316,6 +319,26 @@ async fn seed(app: &App, admin: &Principal) -> anyhow::Result<Vec<(String, Strin
                 &mut serial,
             )
             .await?;
+            if matches!(
+                category,
+                CommunityCategory::NewBuilt
+                    | CommunityCategory::ExistingClosed
+                    | CommunityCategory::OpenClosable
+            ) {
+                let guard = seed_patrol(
+                    app,
+                    admin,
+                    community.id,
+                    &community_code,
+                    name,
+                    street_index as u32,
+                    &mut serial,
+                )
+                .await?;
+                if street_index == 0 && index == 0 {
+                    users.push(guard);
+                }
+            }
             // Residents and vehicles through the spreadsheet import.
             let mut person_rows = Vec::new();
             let mut vehicle_rows = Vec::new();
@@ -463,6 +486,81 @@ async fn import(
 
 /// A place to create: kind, name, x, y, attended, unit served, and the devices it gets.
 type DemoPlace = (&'static str, String, f64, f64, bool, Option<i64>, Vec<DeviceKind>);
+
+/// A closed community's electronic patrol: checkpoints round the site, a guard with a patrol
+/// wand, and a route walked every half hour (so the demo judges rounds soon after it starts).
+/// Returns the guard's login and password.
+async fn seed_patrol(
+    app: &App,
+    admin: &Principal,
+    community_id: i64,
+    community_code: &str,
+    name: &str,
+    street_index: u32,
+    serial: &mut u32,
+) -> anyhow::Result<(String, String)> {
+    let mut checkpoints = Vec::new();
+    for (n, (spot, x, y)) in [
+        ("南门岗", 200.0, 290.0),
+        ("东侧围墙", 390.0, 150.0),
+        ("北侧围墙", 200.0, 10.0),
+        ("西侧围墙", 10.0, 150.0),
+    ]
+    .iter()
+    .enumerate()
+    {
+        *serial += 1;
+        let req = CreateDevice {
+            code: code(street_index + 1, 135, *serial)?,
+            name: Some(format!("巡更点{} {spot}", n + 1)),
+            kind: "patrol_checkpoint".into(),
+            protocol: "mqtt".into(),
+            community_id: Some(community_id),
+            x: Some(*x),
+            y: Some(*y),
+            install_date: Some("2020-10-30".into()),
+            ..CreateDevice::default()
+        };
+        let (device, _) = app.create_device(Some(admin), &req).await?;
+        checkpoints.push(anfang_app::patrol::RouteCheckpoint {
+            device_id: device.id,
+            offset_minutes: 6 * n as u32,
+        });
+    }
+    *serial += 1;
+    let wand = CreateDevice {
+        code: code(street_index + 1, 135, *serial)?,
+        name: Some("巡更棒".into()),
+        kind: "patrol_reader".into(),
+        protocol: "mqtt".into(),
+        community_id: Some(community_id),
+        install_date: Some("2020-10-30".into()),
+        ..CreateDevice::default()
+    };
+    app.create_device(Some(admin), &wand).await?;
+    let login = format!("guard-{community_code}");
+    let req = anfang_app::auth::CreateUser {
+        username: login.clone(),
+        role: "guard".into(),
+        scope: format!("community:{community_code}"),
+        display_name: Some(format!("{name}保安")),
+    };
+    let (guard, password) = app.create_user("cli", &req).await?;
+    let times: Vec<String> = (0..48)
+        .map(|h| format!("{:02}:{:02}", h / 2, 30 * (h % 2)))
+        .collect();
+    let route = anfang_app::patrol::CreateRoute {
+        community_id,
+        name: "日常巡更".into(),
+        checkpoints,
+        times: format!("1-7 {}", times.join(",")),
+        guard_user_id: Some(guard.id),
+        window_minutes: 25,
+        tolerance_minutes: 5,
+    };
+    app.create_patrol_route(admin, &route).await?;
+    Ok((login, password))
+}
 
 async fn seed_places_and_devices(
     app: &App,

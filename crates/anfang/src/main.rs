@@ -440,6 +440,9 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             let sensors = sim_sensors(&app, usize::MAX).await?;
             println!("simulating {} perimeter sensors and alarm buttons", sensors.len());
             sim::spawn_sensors(&host, port, sensors, alarm_minutes.max(0.01));
+            let wands = sim_patrols(&app).await?;
+            println!("simulating {} guards walking patrol routes", wands.len());
+            sim::spawn_patrols(&host, port, wands);
             if let Some(base) = http {
                 let lanes = sim_lanes(&app, usize::MAX).await?;
                 println!(
@@ -608,6 +611,49 @@ async fn sim_sensors(app: &anfang_app::App, limit: usize) -> anyhow::Result<Vec<
     Ok(out)
 }
 
+/// The MQTT patrol wands of communities with active patrol routes, with the routes walked.
+async fn sim_patrols(app: &anfang_app::App) -> anyhow::Result<Vec<sim::Wand>> {
+    let mut tx = app.store().read().await?;
+    let mut out = Vec::new();
+    let routes = tx.list_patrol_routes(None, true).await?;
+    let filter = anfang_store::Filter {
+        kind: Some("patrol_reader".into()),
+        ..Default::default()
+    };
+    let wands = tx.list_devices(&filter, anfang_store::Page::ALL).await?.items;
+    let mut taken = std::collections::HashSet::new();
+    for wand in wands.into_iter().filter(|w| w.protocol == "mqtt") {
+        let mut walked = Vec::new();
+        for route in routes
+            .iter()
+            .filter(|r| Some(r.community_id) == wand.community_id)
+        {
+            let Ok(times) = anfang_domain::patrol::RoundTimes::parse(&route.times) else {
+                continue;
+            };
+            let ids: Vec<(i64, u32)> = serde_json::from_str(&route.checkpoints)?;
+            let mut checkpoints = Vec::new();
+            for (id, offset) in ids {
+                if let Some(device) = tx.device(id).await? {
+                    checkpoints.push((device.code, offset));
+                }
+            }
+            walked.push(sim::SimRoute {
+                guard_ref: route.guard_user_id.unwrap_or(0).to_string(),
+                checkpoints,
+                times,
+                tolerance_minutes: u32::try_from(route.tolerance_minutes).unwrap_or(5),
+            });
+        }
+        // One wand walks a community's routes.
+        if !walked.is_empty() && wand.community_id.is_some_and(|c| taken.insert(c)) {
+            let secret = app.device_secret(&wand)?;
+            out.push((wand.code, secret, walked));
+        }
+    }
+    Ok(out)
+}
+
 /// The HTTP-push gates and booths of up to `limit` communities, with what they need to play.
 async fn sim_lanes(app: &anfang_app::App, limit: usize) -> anyhow::Result<Vec<sim_push::CommunityLanes>> {
     use std::collections::BTreeMap;
@@ -719,6 +765,11 @@ fn start_jobs(app: &anfang_app::App, booth: &config::BoothConfig, alarms: &confi
                     Ok(0) => {}
                     Ok(n) => tracing::warn!(devices = n, "devices went silent: offline alarms raised"),
                     Err(e) => tracing::warn!(error = %e, "could not check for offline devices"),
+                }
+                match sla_app.judge_patrol_rounds().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(rounds = n, "patrol rounds judged"),
+                    Err(e) => tracing::warn!(error = %e, "could not judge patrol rounds"),
                 }
             }
         }

@@ -331,6 +331,128 @@ async fn sensor(
     }
 }
 
+/// A route a simulated guard walks.
+#[derive(Debug, Clone)]
+pub struct SimRoute {
+    /// The guard's reference (user id) sent with each scan.
+    pub guard_ref: String,
+    /// Checkpoint codes with the minutes after the start each is due.
+    pub checkpoints: Vec<(String, u32)>,
+    /// Round times.
+    pub times: anfang_domain::patrol::RoundTimes,
+    /// Minutes a scan may be late.
+    pub tolerance_minutes: u32,
+}
+
+/// A patrol wand (its code and secret) and the routes walked with it.
+pub type Wand = (String, String, Vec<SimRoute>);
+
+/// Runs simulated guards: at each round time of each route, the wand scans the checkpoints in
+/// order, a minute or two after each is due — and now and then a guard skips one (missed), dawdles
+/// past the tolerance (late) or swaps two (out of order), so the judged rounds show all three.
+pub fn spawn_patrols(host: &str, port: u16, wands: Vec<Wand>) {
+    let run = run_id();
+    for (index, (code, secret, routes)) in wands.into_iter().enumerate() {
+        let (client, mut events) = connect(host.to_string(), port, &code, secret);
+        let down = anfang_protocol::down_topic(&code);
+        let beat = client.clone();
+        let beat_code = code.clone();
+        tokio::spawn(async move {
+            let mut heartbeat = tokio::time::interval(Duration::from_secs(30));
+            let mut subscribed = false;
+            let mut n = 0u64;
+            loop {
+                tokio::select! {
+                    event = events.poll() => match event {
+                        Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                            let _ = beat.subscribe(down.clone(), QoS::AtLeastOnce).await;
+                            subscribed = true;
+                        }
+                        Ok(_) => {}
+                        Err(_) => {
+                            subscribed = false;
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                        }
+                    },
+                    _ = heartbeat.tick(), if subscribed => {
+                        n += 1;
+                        let message = json!({"v": 1, "id": format!("w{run:x}-h{n}"), "type": "heartbeat", "at": now_rfc3339(),
+                            "device": beat_code, "body": {"firmware": "anfang-sim 1.0", "library_version": 0}});
+                        let _ = beat.try_publish(anfang_protocol::up_topic(&beat_code), QoS::AtLeastOnce, false, message.to_string());
+                    }
+                }
+            }
+        });
+        for (r, route) in routes.into_iter().enumerate() {
+            let (client, code) = (client.clone(), code.clone());
+            let seed = run ^ ((index as u64) << 20) ^ (r as u64);
+            tokio::spawn(async move { walk(client, code, route, run, seed).await });
+        }
+    }
+}
+
+/// When each checkpoint of one round is scanned (ms), or `None` when the guard skips it.
+fn plan_scans(route: &SimRoute, start: i64, rng: &mut impl rand::Rng) -> Vec<(i64, String)> {
+    const MINUTE: i64 = 60_000;
+    let mut scans: Vec<(i64, String)> = Vec::new();
+    for (code, offset) in &route.checkpoints {
+        let roll: f64 = rng.r#gen();
+        let due = start + i64::from(*offset) * MINUTE;
+        let at = if roll < 0.05 {
+            continue;
+        } else if roll < 0.09 {
+            due + (i64::from(route.tolerance_minutes) + 2) * MINUTE
+        } else {
+            due + rng.gen_range(0..90_000)
+        };
+        scans.push((at, code.clone()));
+    }
+    if scans.len() >= 2 && rng.gen_bool(0.04) {
+        let i = rng.gen_range(0..scans.len() - 1);
+        let (a, b) = (scans[i].0, scans[i + 1].0);
+        scans[i].0 = b;
+        scans[i + 1].0 = a;
+    }
+    scans.sort();
+    scans
+}
+
+async fn walk(client: AsyncClient, code: String, route: SimRoute, run: u64, seed: u64) {
+    use rand::SeedableRng;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let up = anfang_protocol::up_topic(&code);
+    let mut n = 0u64;
+    loop {
+        let now = chrono::Utc::now().timestamp_millis();
+        let Some(start) = route
+            .times
+            .starts_between(now, now + 8 * 86_400_000)
+            .first()
+            .copied()
+        else {
+            return;
+        };
+        for (at, checkpoint) in plan_scans(&route, start, &mut rng) {
+            let wait = at - chrono::Utc::now().timestamp_millis();
+            if wait > 0 {
+                tokio::time::sleep(Duration::from_millis(wait as u64)).await;
+            }
+            n += 1;
+            let when = chrono::DateTime::from_timestamp_millis(at)
+                .unwrap_or_default()
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+            let message = json!({"v": 1, "id": format!("w{run:x}-{seed:x}-{n}"), "type": "patrol_scan", "at": when,
+                "device": code, "body": {"checkpoint": checkpoint, "guard_ref": route.guard_ref}});
+            let _ = client.try_publish(up.clone(), QoS::AtLeastOnce, false, message.to_string());
+        }
+        // On to the next round (not the one just walked).
+        let wait = start + 60_000 - chrono::Utc::now().timestamp_millis();
+        if wait > 0 {
+            tokio::time::sleep(Duration::from_millis(wait as u64)).await;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -368,5 +490,42 @@ mod tests {
         );
         assert!(library.is_empty());
         assert!(rhythm(8) > rhythm(3) && rhythm(3) > 0.0);
+    }
+
+    #[test]
+    fn simulated_rounds_have_some_misses_lates_and_swaps() {
+        use rand::SeedableRng;
+        let route = SimRoute {
+            guard_ref: "1".into(),
+            checkpoints: (0..4).map(|i| (format!("CP{i}"), 6 * i)).collect(),
+            times: anfang_domain::patrol::RoundTimes::parse("1-7 08:00").unwrap(),
+            tolerance_minutes: 5,
+        };
+        let plan = anfang_domain::patrol::RoundPlan {
+            checkpoints: (0..4).map(|i| (i64::from(i), 6 * i)).collect(),
+            window_minutes: 25,
+            tolerance_minutes: 5,
+        };
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let mut statuses = std::collections::HashMap::new();
+        for round in 0..400 {
+            let start = 1_795_392_000_000 + round * 86_400_000;
+            let scans: Vec<_> = plan_scans(&route, start, &mut rng)
+                .into_iter()
+                .map(|(at, code)| anfang_domain::patrol::Scan {
+                    checkpoint: code[2..].parse().unwrap(),
+                    at,
+                })
+                .collect();
+            let result = anfang_domain::patrol::judge_round(&plan, start, &scans);
+            for c in &result.checkpoints {
+                *statuses.entry(c.outcome.as_str()).or_insert(0) += 1;
+            }
+        }
+        // Mostly on time, and every kind of failure shows up.
+        assert!(statuses["on_time"] > 1_300, "{statuses:?}");
+        for outcome in ["missed", "late", "out_of_order"] {
+            assert!(statuses.get(outcome).copied().unwrap_or(0) > 5, "{statuses:?}");
+        }
     }
 }
