@@ -2268,3 +2268,82 @@ impl From<anfang_app::patrol::GuardDay> for GuardDayDto {
         }
     }
 }
+
+/// An early warning with its evidence.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WarningDto {
+    /// Id.
+    pub id: i64,
+    /// Where.
+    pub community_id: Option<i64>,
+    /// `watch_hit`, `frequent_stranger`, `elderly_unseen`, `group_rental`,
+    /// `tenant_unregistered`, `vehicle_overstay`, `tailgating`.
+    pub kind: String,
+    /// Who it is for: `police`, `welfare`, `registry`, `property`.
+    pub audience: String,
+    /// What it is about (`stranger:7`, `person:12`, `house:3`, `plate:…`, `device:9`,
+    /// `watch_hit:4`).
+    pub subject: String,
+    /// One line.
+    pub title: String,
+    /// The rule's measure (weighted sightings, hours, people, days; a face hit's distance).
+    pub score: Option<f64>,
+    /// The events that are its evidence.
+    #[schema(value_type = Vec<Object>)]
+    pub evidence: serde_json::Value,
+    /// `to_confirm`, `open`, `confirmed`, `rejected`, `closed`.
+    pub state: String,
+    /// Raised, RFC 3339.
+    pub raised_at: String,
+    /// Last changed, RFC 3339.
+    pub updated_at: String,
+    /// Who handled it.
+    pub handled_by: Option<String>,
+    /// When, RFC 3339.
+    pub handled_at: Option<String>,
+    /// Their note.
+    pub note: Option<String>,
+    /// The watch-list hit, for `watch_hit`.
+    pub watch_hit_id: Option<i64>,
+}
+
+impl From<WarningRow> for WarningDto {
+    fn from(r: WarningRow) -> Self {
+        WarningDto {
+            id: r.id,
+            community_id: r.community_id,
+            kind: r.kind,
+            audience: r.audience,
+            subject: r.subject,
+            title: r.title,
+            score: r.score,
+            evidence: serde_json::from_str(&r.evidence).unwrap_or_default(),
+            state: r.state,
+            raised_at: rfc3339(r.raised_at),
+            updated_at: rfc3339(r.updated_at),
+            handled_by: r.handled_by,
+            handled_at: r.handled_at.map(rfc3339),
+            note: r.note,
+            watch_hit_id: r.watch_hit_id,
+        }
+    }
+}
+
+/// What a person does to a warning.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WarningActionRequest {
+    /// `confirm` or `reject` (a match to be confirmed), `close`.
+    pub action: String,
+    /// A note (at most 500 characters).
+    pub note: Option<String>,
+}
+
+/// A community's early-warning thresholds: `stranger` {enabled, sightings, days, night_weight,
+/// night_from, night_until}, `elderly` {enabled, hours}, `group_rental` {enabled, days,
+/// excess}, `tenant` {enabled, days}, `vehicle` {enabled, days}, `tailgating` {enabled,
+/// allowed}; omitted values take the defaults.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(transparent)]
+#[schema(value_type = Object)]
+pub struct WarningRulesDto(pub anfang_app::warnings::WarningRules);

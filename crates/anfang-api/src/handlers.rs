@@ -113,6 +113,13 @@ pub(crate) fn routes() -> Router<ApiState> {
         .route("/patrol/routes/{id}/active", put(set_patrol_route_active))
         .route("/patrol/rounds", get(list_patrol_rounds))
         .route("/patrol/report", get(patrol_report))
+        .route("/warnings", get(list_warnings))
+        .route("/warnings/{id}", get(get_warning))
+        .route("/warnings/{id}/actions", post(act_on_warning))
+        .route(
+            "/communities/{id}/warning-rules",
+            get(get_warning_rules).put(set_warning_rules),
+        )
         .route("/devices/{id}/lane-code", get(lane_code))
         .route("/public/lanes/{code}/entry", post(no_plate_entry))
         .route("/public/lanes/{code}/tickets/{ticket}", get(no_plate_ticket))
@@ -1996,4 +2003,101 @@ pub async fn patrol_report(
     let day = day_of(&s, p.date.as_deref())?;
     let report = s.app.patrol_report(&c.principal, p.community_id, day).await?;
     Ok(Json(ItemsDto::of(report, GuardDayDto::from)))
+}
+
+/// Which warnings.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct WarningParams {
+    /// One kind.
+    pub kind: Option<String>,
+    /// One state.
+    pub state: Option<String>,
+    /// Only those still to handle.
+    pub open: Option<bool>,
+    /// 1-based page.
+    pub page: Option<i64>,
+    /// Rows per page.
+    pub page_size: Option<i64>,
+}
+
+/// Early warnings the caller may see (watch-list hits and strangers: police only), open first.
+#[utoipa::path(get, path = "/api/v1/warnings", tag = "warnings", security(("bearer" = [])), params(WarningParams),
+    responses((status = 200, body = PageDto<WarningDto>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_warnings(
+    State(s): State<ApiState>,
+    c: Caller,
+    Query(p): Query<WarningParams>,
+) -> ApiResult<Json<PageDto<WarningDto>>> {
+    let filter = anfang_app::store::WarningFilter {
+        kind: p.kind,
+        state: p.state,
+        open: p.open.unwrap_or(false),
+        ..Default::default()
+    };
+    let page = PageRequest {
+        page: p.page.unwrap_or(1),
+        page_size: p.page_size.unwrap_or(reg::DEFAULT_PAGE_SIZE),
+    };
+    let rows = s.app.list_warnings(&c.principal, filter, page).await?;
+    Ok(Json(PageDto {
+        total: rows.total,
+        page: page.page,
+        page_size: page.page_size,
+        items: rows.items.into_iter().map(WarningDto::from).collect(),
+    }))
+}
+
+/// One warning with its evidence.
+#[utoipa::path(get, path = "/api/v1/warnings/{id}", tag = "warnings", security(("bearer" = [])), params(("id" = i64, Path, description = "Warning id")),
+    responses((status = 200, body = WarningDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_warning(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<WarningDto>> {
+    Ok(Json(s.app.warning(&c.principal, id).await?.into()))
+}
+
+/// Confirm or reject a match, or close a warning (409 `warning_closed`,
+/// `invalid_warning_transition` when its state does not allow the step).
+#[utoipa::path(post, path = "/api/v1/warnings/{id}/actions", tag = "warnings", security(("bearer" = [])), params(("id" = i64, Path, description = "Warning id")),
+    request_body = WarningActionRequest,
+    responses((status = 200, body = WarningDto), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn act_on_warning(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Body(r): Body<WarningActionRequest>,
+) -> ApiResult<Json<WarningDto>> {
+    let action = anfang_app::warnings::WarningAction::parse(&r.action)
+        .map_err(|e| ApiError::from(anfang_app::AppError::field("action", e)))?;
+    let row = s.app.act_on_warning(&c.principal, id, action, r.note).await?;
+    Ok(Json(row.into()))
+}
+
+/// A community's early-warning thresholds (the defaults until set).
+#[utoipa::path(get, path = "/api/v1/communities/{id}/warning-rules", tag = "warnings", security(("bearer" = [])), params(("id" = i64, Path, description = "Community id")),
+    responses((status = 200, body = WarningRulesDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_warning_rules(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<WarningRulesDto>> {
+    Ok(Json(WarningRulesDto(
+        s.app.warning_rules(&c.principal, id).await?,
+    )))
+}
+
+/// Sets a community's early-warning thresholds (police and district administrators).
+#[utoipa::path(put, path = "/api/v1/communities/{id}/warning-rules", tag = "warnings", security(("bearer" = [])), params(("id" = i64, Path, description = "Community id")),
+    request_body = WarningRulesDto,
+    responses((status = 200, body = WarningRulesDto), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn set_warning_rules(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Body(r): Body<WarningRulesDto>,
+) -> ApiResult<Json<WarningRulesDto>> {
+    s.app.set_warning_rules(&c.principal, id, &r.0).await?;
+    Ok(Json(r))
 }

@@ -279,6 +279,8 @@ fn out_of_scope_body(method: &str, path: &str, b: &Seeded) -> Option<Value> {
         ("post", "/api/v1/patrol/routes") => json!({"community_id": b.community, "name": "x",
             "checkpoints": [{"device_id": b.device, "offset_minutes": 0}], "times": "1-7 08:00", "window_minutes": 30}),
         ("put", "/api/v1/patrol/routes/{id}/active") => json!({"active": false}),
+        ("put", "/api/v1/communities/{id}/warning-rules") => json!({"vehicle": {"days": 1}}),
+        ("post", "/api/v1/warnings/{id}/actions") => json!({"action": "close"}),
         ("post", "/api/v1/streets") => json!({"district_code": "370323", "code": "370323999", "name": "x"}),
         ("post", "/api/v1/committees") => {
             json!({"street_id": b.street, "code": "C999", "name": "x", "kind": "residents"})
@@ -431,6 +433,19 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
             .as_i64()
             .unwrap()
     };
+    let warning_b = {
+        // B's door counter reports three people through one opening.
+        let event = anfang_app::access::DeviceEvent {
+            event_id: "tail-b".into(),
+            at_ms: s.clock_now(),
+            kind: anfang_app::access::DeviceEventKind::Passages { passages: 3 },
+            body_json: "{}".into(),
+            images: Vec::new(),
+        };
+        s.app.device_event("37032300001320000002", &event).await.unwrap();
+        let warnings = s.ok(&admin, Method::GET, "/api/v1/warnings", None).await;
+        warnings["items"][0]["id"].as_i64().unwrap()
+    };
     let deny_b = s
         .ok(
             &admin,
@@ -490,6 +505,7 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
                 p if p.starts_with("/api/v1/deny-list/") => deny_b,
                 p if p.starts_with("/api/v1/alarms/") => alarm_b,
                 p if p.starts_with("/api/v1/patrol/routes/") => route_b,
+                p if p.starts_with("/api/v1/warnings/") => warning_b,
                 p if p.starts_with("/api/v1/access-records/") => record_b,
                 p if p.starts_with("/api/v1/parking-passes/") => pass_b,
                 p if p.starts_with("/api/v1/houses/") => b.house,
@@ -790,6 +806,116 @@ async fn watch_lists_are_police_only_and_every_read_is_audited() {
     }
     // Refused calls leave no read in the log.
     assert_eq!(reads.len(), 4, "{reads:?}");
+
+    // A plate on the watch-list passes a camera of A: a warning to be confirmed, for the police.
+    {
+        let mut tx = s.app.store().write().await.unwrap();
+        tx.upsert_watch_entry(&anfang_app::store::WatchEntryRow {
+            id: 0,
+            source: "viid:police".into(),
+            external_id: "D-1".into(),
+            category: "motor_vehicle".into(),
+            plate: Some("鲁C12345".into()),
+            title: "涉案车辆".into(),
+            status: "active".into(),
+            begin_at: 0,
+            end_at: i64::MAX,
+            body: "{}".into(),
+            image_keys: "[]".into(),
+            created_at: 0,
+            updated_at: 0,
+        })
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+    s.app
+        .ingest_captures(
+            "37032300001320000001",
+            &[anfang_app::captures::NewCapture {
+                kind: "motor_vehicle",
+                camera_code: None,
+                record_id: "v-1".into(),
+                shot_at_ms: None,
+                plate: Some("鲁C12345".into()),
+                attributes_json: "{}".into(),
+                images: Vec::new(),
+                content_hash: "c1".into(),
+            }],
+        )
+        .await
+        .unwrap();
+    let warnings = s.ok(&police, Method::GET, "/api/v1/warnings", None).await;
+    assert_eq!(warnings["total"], 1, "{warnings}");
+    let hit = &warnings["items"][0];
+    assert_eq!(
+        (hit["kind"].as_str(), hit["state"].as_str()),
+        (Some("watch_hit"), Some("to_confirm"))
+    );
+    assert_eq!(hit["audience"], "police");
+    let id = hit["id"].as_i64().unwrap();
+    // Nobody else sees the hit: not in their lists, not by its id.
+    for (role, token) in &refused {
+        let (status, v) = s.call(Some(token), Method::GET, "/api/v1/warnings", None).await;
+        assert!(
+            status == StatusCode::FORBIDDEN || (status == StatusCode::OK && v["total"] == 0),
+            "{role} GET /warnings: {status} {v}"
+        );
+        let (status, _) = s
+            .call(Some(token), Method::GET, &format!("/api/v1/warnings/{id}"), None)
+            .await;
+        assert!(
+            status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND,
+            "{role} GET /warnings/{id}: {status}"
+        );
+        let (status, _) = s
+            .call(
+                Some(token),
+                Method::POST,
+                &format!("/api/v1/warnings/{id}/actions"),
+                Some(json!({"action": "reject"})),
+            )
+            .await;
+        assert!(
+            status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND,
+            "{role} rejects: {status}"
+        );
+    }
+    // The police officer confirms the match: the hit follows, and the step is audited per hit.
+    let confirmed = s
+        .ok(
+            &police,
+            Method::POST,
+            &format!("/api/v1/warnings/{id}/actions"),
+            Some(json!({"action": "confirm", "note": "核实车辆外观一致"})),
+        )
+        .await;
+    assert_eq!(confirmed["state"], "confirmed");
+    let hit_id = confirmed["watch_hit_id"].as_i64().unwrap();
+    let hits = s.ok(&police, Method::GET, "/api/v1/watch-hits", None).await;
+    assert_eq!(hits["items"][0]["state"], "confirmed", "{hits}");
+    let (status, v) = s
+        .call(
+            Some(&police),
+            Method::POST,
+            &format!("/api/v1/warnings/{id}/actions"),
+            Some(json!({"action": "reject"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(v["error"]["code"], "invalid_warning_transition");
+    let audit = s
+        .ok(&admin, Method::GET, "/api/v1/audit?page_size=200", None)
+        .await;
+    let entries = audit["items"].as_array().unwrap();
+    assert!(entries.iter().any(|e| e["action"] == "watchlist.hit_confirm"
+        && e["actor"] == "user:police_a"
+        && e["target"] == format!("watch_hit:{hit_id}")));
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["action"] == "warning.read" && e["actor"] == "user:police_a")
+    );
 }
 
 #[tokio::test]

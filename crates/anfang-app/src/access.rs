@@ -139,6 +139,11 @@ pub enum DeviceEventKind {
         /// The guard as the reader named them (user id or login).
         guard_ref: String,
     },
+    /// A door with a people counter closed after `passages` people went through one opening.
+    Passages {
+        /// How many passed.
+        passages: u32,
+    },
     /// Anything else (door state…): stored and acknowledged.
     Other {
         /// The message type.
@@ -968,6 +973,8 @@ impl App {
                     },
                 )
                 .await?;
+                self.gate_watch_hits(&mut tx, community_id, plate, event.at_ms)
+                    .await?;
                 ("plate", Some(decision))
             }
             DeviceEventKind::BoothCall {
@@ -1106,6 +1113,12 @@ impl App {
                 )
                 .await?;
                 ("patrol_scan", None)
+            }
+            DeviceEventKind::Passages { passages } => {
+                tx.touch_device(device.id, now, None, None).await?;
+                self.judge_passages(&mut tx, &device, &event.event_id, event.at_ms, *passages)
+                    .await?;
+                ("door_state", None)
             }
             DeviceEventKind::Other { kind } => {
                 tx.touch_device(device.id, now, None, None).await?;

@@ -129,7 +129,7 @@ impl App {
                         .iter()
                         .filter(|w| w.plate.is_some() && w.plate == row.plate)
                     {
-                        tx.insert_watch_hit(&WatchHitRow {
+                        let hit = WatchHitRow {
                             id: 0,
                             entry_id: entry.id,
                             capture_record_id: Some(id),
@@ -139,8 +139,9 @@ impl App {
                             margin: None,
                             // A plate read is exact, but a cloned plate is not the wanted car.
                             state: "to_confirm".into(),
-                        })
-                        .await?;
+                        };
+                        let hit_id = tx.insert_watch_hit(&hit).await?;
+                        self.raise_watch_hit(&mut tx, hit_id, &hit).await?;
                         // The hit goes back to whoever placed the disposition.
                         if let Some(target) = entry.source.strip_prefix("viid:") {
                             let payload = json!({"entry": entry.id, "record": id});

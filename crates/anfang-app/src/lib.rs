@@ -30,6 +30,7 @@ pub mod registry;
 pub mod scope;
 pub mod vault;
 pub mod visitors;
+pub mod warnings;
 
 pub use anfang_domain::model::Permission;
 pub use anfang_store as store;

@@ -661,7 +661,7 @@ impl App {
         row.margin = result.margin.map(f64::from);
         row.id = tx.insert_capture_face(&row).await?;
         if let Some((entry_id, distance, margin)) = watch_hit {
-            tx.insert_watch_hit(&WatchHitRow {
+            let hit = WatchHitRow {
                 id: 0,
                 entry_id,
                 capture_record_id: Some(capture.id),
@@ -670,8 +670,9 @@ impl App {
                 distance: Some(f64::from(distance)),
                 margin: Some(f64::from(margin.min(9.0))),
                 state: "to_confirm".into(),
-            })
-            .await?;
+            };
+            let hit_id = tx.insert_watch_hit(&hit).await?;
+            self.raise_watch_hit(&mut tx, hit_id, &hit).await?;
             result.watch_entry_id = Some(entry_id);
             metrics::counter!("anfang_watch_hits_total").increment(1);
         }

@@ -263,6 +263,9 @@ pub enum Permission {
     /// Create and change patrol routes, their checkpoints, times and guards (reading rounds
     /// and reports needs [`Permission::ReadAlarms`]).
     ManagePatrol,
+    /// Set a community's early-warning thresholds (police and district administrators; who
+    /// sees which warnings is `warning::Audience`).
+    ConfigureWarnings,
 }
 
 impl Role {
@@ -291,6 +294,7 @@ impl Role {
                     | ReadWatchlists
                     | ReadAlarms
                     | HandleAlarms
+                    | ConfigureWarnings
             ),
             GridWorker => matches!(
                 permission,
@@ -307,12 +311,16 @@ impl Role {
                         | ReadWatchlists
                         | ReadAlarms
                         | HandleAlarms
+                        | ConfigureWarnings
                 )
             }
             PoliticalLegal => matches!(permission, ReadTree | ReadDevices | ReadAlarms),
             HousingConstruction => matches!(permission, ReadTree | ReadDevices),
             BigDataCentre => matches!(permission, ReadTree | ReadPersons | ReadVehicles | ReadDevices),
-            PropertyManager => !matches!(permission, ReadAudit | ManageUsers | ReadWatchlists),
+            PropertyManager => !matches!(
+                permission,
+                ReadAudit | ManageUsers | ReadWatchlists | ConfigureWarnings
+            ),
             Guard => matches!(
                 permission,
                 ReadTree

@@ -9,7 +9,7 @@ use anfang_app::access::{AckStatus, DeviceAnswer, DeviceEvent, DeviceEventKind, 
 use anfang_app::booth::{PendingAction, PendingCommand};
 use anfang_app::library::LibraryDelta;
 use anfang_protocol::{
-    Ack, ChangeOp, Command, CommandMessage, CredentialKind, Deny, DoorStatus, LibraryChange,
+    Ack, ChangeOp, Command, CommandMessage, CredentialKind, Deny, DoorState, DoorStatus, LibraryChange,
     LibraryCredential, LibrarySync, LocalOutcome, Open, OpenTarget, ProtocolError, UpBody, UpMessage,
 };
 
@@ -90,6 +90,11 @@ fn to_event(message: &UpMessage, raw: &[u8]) -> DeviceEvent {
             checkpoint: p.checkpoint.clone(),
             guard_ref: p.guard_ref.clone(),
         },
+        UpBody::DoorState(DoorState {
+            state: DoorStatus::Closed,
+            passages: Some(passages),
+            ..
+        }) => DeviceEventKind::Passages { passages: *passages },
         UpBody::DoorState(d) if matches!(d.state, DoorStatus::Forced | DoorStatus::HeldOpen) => {
             DeviceEventKind::Alarm {
                 kind: if d.state == DoorStatus::Forced {

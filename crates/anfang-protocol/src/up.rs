@@ -210,6 +210,10 @@ pub struct DoorState {
     /// Which door, for controllers with several; absent for single-door terminals.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub door: Option<String>,
+    /// With `closed`, from doors with a people counter: how many passed while it was open
+    /// (0–1000). More than one opening lets through is tailgating.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passages: Option<u32>,
 }
 
 /// `alarm`: a sensor or terminal raised an alarm.

@@ -180,6 +180,7 @@ fn door_state(body: &Obj<'_>) -> Result<DoorState, ProtocolError> {
     Ok(DoorState {
         state: body.enumeration("state")?,
         door: body.opt_str("door", SHORT)?,
+        passages: body.opt_uint("passages", 1000)?.map(|n| n as u32),
     })
 }
 

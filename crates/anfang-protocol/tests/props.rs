@@ -147,7 +147,13 @@ fn up_body() -> impl Strategy<Value = UpBody> {
                 })
             }
         ),
-        (door, of(text(64))).prop_map(|(state, door)| UpBody::DoorState(DoorState { state, door })),
+        (door, of(text(64)), of(0u32..=1000)).prop_map(|(state, door, passages)| UpBody::DoorState(
+            DoorState {
+                state,
+                door,
+                passages
+            }
+        )),
         (text(64), of(text(64)), 1u8..=4, of(image())).prop_map(|(kind, zone, level, snapshot)| {
             UpBody::Alarm(Alarm {
                 kind,

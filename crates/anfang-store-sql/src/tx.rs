@@ -438,6 +438,30 @@ fn patrol_round(r: &AnyRow) -> StoreResult<PatrolRoundRow> {
         }
     ))
 }
+const WARNING_COLS: &str = "w.id, w.community_id, w.kind, w.audience, w.subject, w.title, w.score, w.evidence, \
+     w.state, w.raised_at, w.updated_at, w.handled_by, w.handled_at, w.note, w.watch_hit_id";
+fn warning(r: &AnyRow) -> StoreResult<WarningRow> {
+    Ok(decode!(
+        r,
+        WarningRow {
+            id,
+            community_id,
+            kind,
+            audience,
+            subject,
+            title,
+            score,
+            evidence,
+            state,
+            raised_at,
+            updated_at,
+            handled_by,
+            handled_at,
+            note,
+            watch_hit_id
+        }
+    ))
+}
 const CAPTURE_COLS: &str = "c.id, c.community_id, c.device_id, c.kind, c.record_id, c.content_hash, c.shot_at, \
      c.plate, c.attributes, c.image_keys, c.received_at";
 fn capture_record(r: &AnyRow) -> StoreResult<CaptureRecordRow> {
@@ -2376,6 +2400,232 @@ impl Tx for SqlTx {
         q.and_in("p.community_id", community_ids);
         q.sql(" ORDER BY p.start_at, p.id");
         self.all(&q).await?.iter().map(patrol_round).collect()
+    }
+
+    async fn insert_warning(&mut self, new: &WarningRow) -> StoreResult<i64> {
+        let mut q = Q::new(
+            "INSERT INTO warnings (community_id, kind, audience, subject, title, score, evidence, state, raised_at, \
+             updated_at, handled_by, handled_at, note, watch_hit_id) VALUES (",
+        );
+        q.bind(new.community_id)
+            .sql(", ")
+            .bind(&new.kind)
+            .sql(", ")
+            .bind(&new.audience)
+            .sql(", ")
+            .bind(&new.subject)
+            .sql(", ")
+            .bind(&new.title)
+            .sql(", ")
+            .bind(new.score)
+            .sql(", ")
+            .bind(&new.evidence);
+        q.sql(", ")
+            .bind(&new.state)
+            .sql(", ")
+            .bind(new.raised_at)
+            .sql(", ")
+            .bind(new.updated_at)
+            .sql(", ")
+            .bind(&new.handled_by)
+            .sql(", ")
+            .bind(new.handled_at)
+            .sql(", ")
+            .bind(&new.note)
+            .sql(", ")
+            .bind(new.watch_hit_id)
+            .sql(") RETURNING id");
+        self.insert(&q, "warning").await
+    }
+
+    async fn warning(&mut self, id: i64) -> StoreResult<Option<WarningRow>> {
+        let mut q = Q::new(&format!("SELECT {WARNING_COLS} FROM warnings w WHERE w.id = "));
+        q.bind(id);
+        self.one_as(&q, warning).await
+    }
+
+    async fn latest_warning(&mut self, kind: &str, subject: &str) -> StoreResult<Option<WarningRow>> {
+        let mut q = Q::new(&format!("SELECT {WARNING_COLS} FROM warnings w WHERE w.kind = "));
+        q.bind(kind)
+            .sql(" AND w.subject = ")
+            .bind(subject)
+            .sql(" ORDER BY w.raised_at DESC, w.id DESC LIMIT 1");
+        self.one_as(&q, warning).await
+    }
+
+    async fn update_warning(&mut self, row: &WarningRow) -> StoreResult<()> {
+        let mut q = Q::new("UPDATE warnings SET title = ");
+        q.bind(&row.title)
+            .sql(", score = ")
+            .bind(row.score)
+            .sql(", evidence = ")
+            .bind(&row.evidence)
+            .sql(", state = ")
+            .bind(&row.state)
+            .sql(", updated_at = ")
+            .bind(row.updated_at);
+        q.sql(", handled_by = ")
+            .bind(&row.handled_by)
+            .sql(", handled_at = ")
+            .bind(row.handled_at)
+            .sql(", note = ")
+            .bind(&row.note)
+            .sql(" WHERE id = ")
+            .bind(row.id);
+        if self.exec(&q).await? == 0 {
+            return Err(StoreError::NotFound { entity: "warning" });
+        }
+        Ok(())
+    }
+
+    async fn list_warnings(&mut self, filter: &WarningFilter, page: Page) -> StoreResult<Paged<WarningRow>> {
+        let mut q = Q::new("FROM warnings w WHERE w.audience IN (");
+        if filter.audiences.is_empty() {
+            q.sql("NULL");
+        }
+        for (i, a) in filter.audiences.iter().enumerate() {
+            if i > 0 {
+                q.sql(", ");
+            }
+            q.bind(a);
+        }
+        q.sql(")");
+        q.and_in("w.community_id", filter.community_ids.as_ref())
+            .and_eq("w.kind", filter.kind.as_ref())
+            .and_eq("w.state", filter.state.as_ref());
+        if filter.open {
+            q.sql(" AND w.state IN ('to_confirm', 'open')");
+        }
+        self.paged(
+            WARNING_COLS,
+            &q,
+            "CASE WHEN w.state IN ('to_confirm', 'open') THEN 0 ELSE 1 END, w.raised_at DESC, w.id DESC",
+            page,
+            warning,
+        )
+        .await
+    }
+
+    async fn warning_rules(&mut self, community_id: i64) -> StoreResult<Option<String>> {
+        let mut q = Q::new("SELECT r.rules FROM warning_rules r WHERE r.community_id = ");
+        q.bind(community_id);
+        match self.one(&q).await? {
+            Some(row) => Ok(Some(row.try_get("rules").map_err(map_err)?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn set_warning_rules(
+        &mut self,
+        community_id: i64,
+        rules: &str,
+        at: i64,
+        by: &str,
+    ) -> StoreResult<()> {
+        let mut q =
+            Q::new("INSERT INTO warning_rules (community_id, rules, updated_at, updated_by) VALUES (");
+        q.bind(community_id)
+            .sql(", ")
+            .bind(rules)
+            .sql(", ")
+            .bind(at)
+            .sql(", ")
+            .bind(by)
+            .sql(
+                ") ON CONFLICT (community_id) DO UPDATE SET rules = excluded.rules, \
+                 updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+            );
+        self.exec(&q).await?;
+        Ok(())
+    }
+
+    async fn set_watch_hit_state(&mut self, hit_id: i64, state: &str) -> StoreResult<()> {
+        let mut q = Q::new("UPDATE watch_hits SET state = ");
+        q.bind(state).sql(" WHERE id = ").bind(hit_id);
+        if self.exec(&q).await? == 0 {
+            return Err(StoreError::NotFound { entity: "watch hit" });
+        }
+        Ok(())
+    }
+
+    async fn stranger_sightings(&mut self, since: i64) -> StoreResult<Vec<StrangerSighting>> {
+        let mut q = Q::new(
+            "SELECT f.stranger_id, f.community_id, f.capture_record_id, f.shot_at FROM capture_faces f \
+             WHERE f.stranger_id IS NOT NULL AND f.shot_at >= ",
+        );
+        q.bind(since).sql(" ORDER BY f.shot_at, f.id");
+        self.all(&q)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(StrangerSighting {
+                    stranger_id: r.try_get("stranger_id").map_err(map_err)?,
+                    community_id: r.try_get("community_id").map_err(map_err)?,
+                    capture_record_id: r.try_get("capture_record_id").map_err(map_err)?,
+                    shot_at: r.try_get("shot_at").map_err(map_err)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn person_last_seen(&mut self, community_id: i64) -> StoreResult<Vec<(i64, i64)>> {
+        let mut q = Q::new(
+            "SELECT s.person_id, MAX(s.at) AS at FROM (SELECT a.person_id, a.at FROM access_records a \
+             WHERE a.outcome = 'open' AND a.person_id IS NOT NULL AND a.community_id = ",
+        );
+        q.bind(community_id).sql(
+            " UNION ALL SELECT f.person_id, f.shot_at AS at FROM capture_faces f \
+             WHERE f.person_id IS NOT NULL AND f.community_id = ",
+        );
+        q.bind(community_id)
+            .sql(") s GROUP BY s.person_id ORDER BY s.person_id");
+        self.all(&q)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("person_id").map_err(map_err)?,
+                    r.try_get("at").map_err(map_err)?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn house_entrants(
+        &mut self,
+        community_id: i64,
+        since: i64,
+        until: i64,
+    ) -> StoreResult<Vec<(i64, String)>> {
+        let mut q = Q::new(
+            "SELECT DISTINCT ph.house_id, 'p' || CAST(a.person_id AS TEXT) AS who FROM access_records a \
+             JOIN person_houses ph ON ph.person_id = a.person_id WHERE a.outcome = 'open' AND a.community_id = ",
+        );
+        q.bind(community_id)
+            .sql(" AND a.at >= ")
+            .bind(since)
+            .sql(" AND a.at <= ")
+            .bind(until);
+        q.sql(
+            " UNION SELECT DISTINCT v.house_id, 'v' || v.name AS who FROM visitor_passes v \
+             WHERE v.revoked_at IS NULL AND v.community_id = ",
+        );
+        q.bind(community_id)
+            .sql(" AND v.valid_until >= ")
+            .bind(since)
+            .sql(" AND v.valid_from <= ")
+            .bind(until)
+            .sql(" ORDER BY 1, 2");
+        self.all(&q)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("house_id").map_err(map_err)?,
+                    r.try_get("who").map_err(map_err)?,
+                ))
+            })
+            .collect()
     }
 
     async fn insert_parking_pass(&mut self, new: &NewParkingPass) -> StoreResult<i64> {

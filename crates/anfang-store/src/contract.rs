@@ -24,6 +24,7 @@ pub async fn run_all(store: &dyn Store) {
     reports_round_trip(store).await;
     alarms_round_trip(store, &ids).await;
     patrol_round_trip(store, &ids).await;
+    warnings_round_trip(store, &ids).await;
 }
 
 /// Ids created by [`hierarchy_round_trips`] for later checks.
@@ -1698,5 +1699,140 @@ async fn patrol_round_trip(store: &dyn Store, ids: &Ids) {
             .unwrap()
             .is_empty()
     );
+    tx.commit().await.unwrap();
+}
+
+async fn warnings_round_trip(store: &dyn Store, ids: &Ids) {
+    let mut tx = store.write().await.unwrap();
+    let raised = WarningRow {
+        id: 0,
+        community_id: Some(ids.community_a),
+        kind: "vehicle_overstay".into(),
+        audience: "property".into(),
+        subject: "plate:鲁C12345".into(),
+        title: "鲁C12345 parked 8 days".into(),
+        score: Some(8.0),
+        evidence: "[{\"session\":1}]".into(),
+        state: "open".into(),
+        raised_at: 1_000,
+        updated_at: 1_000,
+        handled_by: None,
+        handled_at: None,
+        note: None,
+        watch_hit_id: None,
+    };
+    let first = tx.insert_warning(&raised).await.unwrap();
+    let second = tx
+        .insert_warning(&WarningRow {
+            raised_at: 2_000,
+            ..raised.clone()
+        })
+        .await
+        .unwrap();
+    let police = tx
+        .insert_warning(&WarningRow {
+            kind: "frequent_stranger".into(),
+            audience: "police".into(),
+            subject: "stranger:1".into(),
+            community_id: Some(ids.community_b),
+            ..raised.clone()
+        })
+        .await
+        .unwrap();
+    let latest = tx
+        .latest_warning("vehicle_overstay", "plate:鲁C12345")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(latest.id, second);
+    assert!(
+        tx.latest_warning("vehicle_overstay", "plate:鲁C00000")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let handled = WarningRow {
+        state: "closed".into(),
+        handled_by: Some("user:pm".into()),
+        handled_at: Some(3_000),
+        note: Some("moved".into()),
+        updated_at: 3_000,
+        ..tx.warning(first).await.unwrap().unwrap()
+    };
+    tx.update_warning(&handled).await.unwrap();
+    assert_eq!(tx.warning(first).await.unwrap().unwrap(), handled);
+    // Audiences filter: property staff never list police warnings.
+    let property = WarningFilter {
+        audiences: vec!["property".into()],
+        ..WarningFilter::default()
+    };
+    let page = tx.list_warnings(&property, Page::first(10)).await.unwrap();
+    assert_eq!(
+        page.items.iter().map(|w| w.id).collect::<Vec<_>>(),
+        vec![second, first],
+        "open first"
+    );
+    let nobody = tx
+        .list_warnings(&WarningFilter::default(), Page::first(10))
+        .await
+        .unwrap();
+    assert_eq!(nobody.total, 0, "no audience, no warnings");
+    let all = WarningFilter {
+        audiences: vec!["property".into(), "police".into()],
+        open: true,
+        community_ids: Some(vec![ids.community_b]),
+        ..WarningFilter::default()
+    };
+    let page = tx.list_warnings(&all, Page::first(10)).await.unwrap();
+    assert_eq!(page.items.iter().map(|w| w.id).collect::<Vec<_>>(), vec![police]);
+    // Rules: set, then replaced.
+    assert!(tx.warning_rules(ids.community_a).await.unwrap().is_none());
+    tx.set_warning_rules(ids.community_a, "{}", 1, "user:a")
+        .await
+        .unwrap();
+    tx.set_warning_rules(ids.community_a, "{\"vehicle\":{\"days\":3}}", 2, "user:b")
+        .await
+        .unwrap();
+    assert_eq!(
+        tx.warning_rules(ids.community_a).await.unwrap().as_deref(),
+        Some("{\"vehicle\":{\"days\":3}}")
+    );
+    assert!(matches!(
+        tx.set_watch_hit_state(999_999, "confirmed").await.unwrap_err(),
+        StoreError::NotFound { .. }
+    ));
+    // Facts for the rules.
+    tx.insert_visitor_pass(&NewVisitorPass {
+        community_id: ids.community_a,
+        house_id: ids.house_a,
+        name: "访客甲".into(),
+        phone_enc: None,
+        plate_number: None,
+        valid_from: 100,
+        valid_until: 200,
+        token_index: "warning-contract-pass".into(),
+        created_by: "user:r".into(),
+        now_ms: 100,
+    })
+    .await
+    .unwrap();
+    let entrants = tx.house_entrants(ids.community_a, 150, 300).await.unwrap();
+    assert!(
+        entrants.contains(&(ids.house_a, "v访客甲".to_string())),
+        "{entrants:?}"
+    );
+    assert!(
+        tx.house_entrants(ids.community_a, 201, 300)
+            .await
+            .unwrap()
+            .iter()
+            .all(|(_, w)| !w.starts_with('v'))
+    );
+    let seen = tx.person_last_seen(ids.community_a).await.unwrap();
+    assert!(
+        seen.iter().any(|&(_, at)| at >= 13),
+        "doors opened from 13 on: {seen:?}"
+    );
+    assert!(tx.stranger_sightings(0).await.unwrap().is_empty());
     tx.commit().await.unwrap();
 }

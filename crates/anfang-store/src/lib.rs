@@ -315,6 +315,42 @@ pub trait Tx: Send {
         from: i64,
         until: i64,
     ) -> StoreResult<Vec<PatrolRoundRow>>;
+    // --- early warning ---
+    /// Raises a warning.
+    async fn insert_warning(&mut self, new: &WarningRow) -> StoreResult<i64>;
+    /// One warning.
+    async fn warning(&mut self, id: i64) -> StoreResult<Option<WarningRow>>;
+    /// The newest warning of a kind about a subject.
+    async fn latest_warning(&mut self, kind: &str, subject: &str) -> StoreResult<Option<WarningRow>>;
+    /// Saves a warning's score, evidence and handling.
+    async fn update_warning(&mut self, row: &WarningRow) -> StoreResult<()>;
+    /// Warnings, open first, newest first.
+    async fn list_warnings(&mut self, filter: &WarningFilter, page: Page) -> StoreResult<Paged<WarningRow>>;
+    /// A community's rule thresholds (JSON), if set.
+    async fn warning_rules(&mut self, community_id: i64) -> StoreResult<Option<String>>;
+    /// Sets a community's rule thresholds.
+    async fn set_warning_rules(
+        &mut self,
+        community_id: i64,
+        rules: &str,
+        at: i64,
+        by: &str,
+    ) -> StoreResult<()>;
+    /// Sets a watch-list hit's state (`confirmed`, `rejected`).
+    async fn set_watch_hit_state(&mut self, hit_id: i64, state: &str) -> StoreResult<()>;
+    /// Stranger sightings at or after `since`, oldest first.
+    async fn stranger_sightings(&mut self, since: i64) -> StoreResult<Vec<StrangerSighting>>;
+    /// When each person of a community was last seen (an opened door, a recognised face).
+    async fn person_last_seen(&mut self, community_id: i64) -> StoreResult<Vec<(i64, i64)>>;
+    /// Who came in through each house of a community in `[since, until]`: its people who opened
+    /// a door (`p<person id>`) and the visitors it invited (`v<name>`), one row per house and
+    /// person.
+    async fn house_entrants(
+        &mut self,
+        community_id: i64,
+        since: i64,
+        until: i64,
+    ) -> StoreResult<Vec<(i64, String)>>;
     // --- recognition ---
     /// Stores the template of a face photo.
     async fn set_face_template(&mut self, photo_id: i64, model: &str, template_enc: &[u8])

@@ -1544,3 +1544,67 @@ pub struct PatrolRoundRow {
     /// Judged (ms).
     pub evaluated_at: i64,
 }
+
+/// An early warning.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WarningRow {
+    /// Id (ignored on insert).
+    pub id: i64,
+    /// Where.
+    pub community_id: Option<i64>,
+    /// `watch_hit`, `frequent_stranger`, `elderly_unseen`, `group_rental`,
+    /// `tenant_unregistered`, `vehicle_overstay`, `tailgating`.
+    pub kind: String,
+    /// `police`, `welfare`, `registry`, `property`.
+    pub audience: String,
+    /// What it is about (`stranger:7`, `person:12`, `house:3`, `plate:…`, `device:9`).
+    pub subject: String,
+    /// One line for the console.
+    pub title: String,
+    /// The rule's measure (weighted sightings, hours unseen, people, days…).
+    pub score: Option<f64>,
+    /// The events that are its evidence (JSON array).
+    pub evidence: String,
+    /// `to_confirm`, `open`, `confirmed`, `rejected`, `closed`.
+    pub state: String,
+    /// Raised (ms).
+    pub raised_at: i64,
+    /// Last changed (ms).
+    pub updated_at: i64,
+    /// Who handled it last.
+    pub handled_by: Option<String>,
+    /// When.
+    pub handled_at: Option<i64>,
+    /// Their note.
+    pub note: Option<String>,
+    /// The watch-list hit, for `watch_hit`.
+    pub watch_hit_id: Option<i64>,
+}
+
+/// Which warnings to list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WarningFilter {
+    /// Only these communities (`None`: all).
+    pub community_ids: Option<Vec<i64>>,
+    /// Only these audiences (empty: none at all).
+    pub audiences: Vec<String>,
+    /// One kind.
+    pub kind: Option<String>,
+    /// One state.
+    pub state: Option<String>,
+    /// Only those still to handle.
+    pub open: bool,
+}
+
+/// A stranger's sighting by a face camera.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StrangerSighting {
+    /// The stranger.
+    pub stranger_id: i64,
+    /// Where.
+    pub community_id: Option<i64>,
+    /// The capture.
+    pub capture_record_id: i64,
+    /// When (ms).
+    pub shot_at: i64,
+}

@@ -458,7 +458,33 @@ async fn seed(app: &App, admin: &Principal) -> anyhow::Result<Vec<(String, Strin
         };
         users.push((police, app.create_user("cli", &req).await?.1));
     }
+    seed_watch_list(app).await?;
     Ok(users)
+}
+
+/// A plate disposition as the police platform would send it (GA/T 1400 布控), so the simulated
+/// gates can now and then let that car drive up and the police console shows a hit to confirm.
+async fn seed_watch_list(app: &App) -> anyhow::Result<()> {
+    let now = app.clock().now_ms();
+    let mut tx = app.store().write().await?;
+    tx.upsert_watch_entry(&anfang_store::WatchEntryRow {
+        id: 0,
+        source: "viid:demo-police".into(),
+        external_id: "370323000000DEMO0001".into(),
+        category: "motor_vehicle".into(),
+        plate: Some("鲁C7J597".into()),
+        title: "涉案车辆（演示布控）".into(),
+        status: "active".into(),
+        begin_at: now,
+        end_at: now + 365 * 86_400_000,
+        body: "{\"CaseRef\":\"演示案件 2026-001\"}".into(),
+        image_keys: "[]".into(),
+        created_at: now,
+        updated_at: now,
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 async fn import(

@@ -674,6 +674,7 @@ async fn sim_lanes(app: &anfang_app::App, limit: usize) -> anyhow::Result<Vec<si
                 exit: None,
                 booth: None,
                 plates: Vec::new(),
+                wanted: Vec::new(),
                 houses: Vec::new(),
             });
         let pushed = sim_push::Pushed {
@@ -689,7 +690,17 @@ async fn sim_lanes(app: &anfang_app::App, limit: usize) -> anyhow::Result<Vec<si
         }
     }
     let mut out = Vec::new();
+    let now = app.clock().now_ms();
+    let wanted: Vec<String> = tx
+        .list_watch_entries(Some("active"), anfang_store::Page::first(100))
+        .await?
+        .items
+        .into_iter()
+        .filter(|e| e.begin_at <= now && now < e.end_at)
+        .filter_map(|e| e.plate)
+        .collect();
     for (community, mut lanes) in by_community.into_iter().take(limit) {
+        lanes.wanted = wanted.clone();
         let filter = anfang_store::Filter {
             community_id: Some(community),
             ..Default::default()
@@ -765,6 +776,13 @@ fn start_jobs(app: &anfang_app::App, booth: &config::BoothConfig, alarms: &confi
                     Ok(0) => {}
                     Ok(n) => tracing::warn!(devices = n, "devices went silent: offline alarms raised"),
                     Err(e) => tracing::warn!(error = %e, "could not check for offline devices"),
+                }
+                if round.is_multiple_of(60) {
+                    match sla_app.evaluate_warnings().await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(warnings = n, "early-warning rules raised warnings"),
+                        Err(e) => tracing::warn!(error = %e, "could not evaluate the early-warning rules"),
+                    }
                 }
                 match sla_app.judge_patrol_rounds().await {
                     Ok(0) => {}

@@ -31,6 +31,8 @@ pub struct CommunityLanes {
     pub booth: Option<Pushed>,
     /// Registered residents' plates.
     pub plates: Vec<String>,
+    /// Plates on the police watch-list: now and then one of them drives up (a rare hit).
+    pub wanted: Vec<String>,
     /// Houses as `building-unit-house`, for visitors to name.
     pub houses: Vec<String>,
 }
@@ -140,7 +142,9 @@ async fn community(
                         }
                     }
                     (_, Some(gate), _) => {
-                        let plate = if !lanes.plates.is_empty() && rng.gen_bool(0.7) {
+                        let plate = if !lanes.wanted.is_empty() && rng.gen_bool(0.005) {
+                            lanes.wanted[rng.gen_range(0..lanes.wanted.len())].clone()
+                        } else if !lanes.plates.is_empty() && rng.gen_bool(0.7) {
                             lanes.plates[rng.gen_range(0..lanes.plates.len())].clone()
                         } else {
                             stranger_plate(&mut rng)
