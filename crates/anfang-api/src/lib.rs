@@ -81,12 +81,23 @@ pub fn router_with(
     console: Option<Arc<dyn ConsoleAssets>>,
     pipeline: anfang_pipeline::Pipeline,
 ) -> Router {
+    router_limited(app, console, pipeline, viid::DEFAULT_UPLOADS_IN_FLIGHT)
+}
+
+/// The same, storing at most `viid_uploads` GA/T 1400 upload batches at once (beyond it,
+/// uploads are answered 503 with Retry-After).
+pub fn router_limited(
+    app: App,
+    console: Option<Arc<dyn ConsoleAssets>>,
+    pipeline: anfang_pipeline::Pipeline,
+    viid_uploads: usize,
+) -> Router {
     let state = ApiState {
         app,
         metrics: metrics_handle(),
         console,
         pipeline,
-        viid: viid::ViidServer::new(viid::DEFAULT_SERVER_ID),
+        viid: viid::ViidServer::with_upload_limit(viid::DEFAULT_SERVER_ID, viid_uploads),
     };
     let api = handlers::routes()
         .merge(handlers::upload_routes().layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))

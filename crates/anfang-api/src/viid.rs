@@ -30,14 +30,26 @@ pub struct ViidServer {
     /// Our 20-digit VIID server id.
     pub server_id: String,
     registrations: Mutex<Registrations>,
+    /// Upload batches being stored at once, at most (capture uploads bypass the device event
+    /// pipeline's queue, so they are bounded here: beyond it a peer is told to retry).
+    uploads: tokio::sync::Semaphore,
 }
+
+/// Upload batches stored at once by default.
+pub const DEFAULT_UPLOADS_IN_FLIGHT: usize = 64;
 
 impl ViidServer {
     /// A server with this id.
     pub fn new(server_id: &str) -> Arc<ViidServer> {
+        Self::with_upload_limit(server_id, DEFAULT_UPLOADS_IN_FLIGHT)
+    }
+
+    /// A server with this id storing at most `uploads` batches at once.
+    pub fn with_upload_limit(server_id: &str, uploads: usize) -> Arc<ViidServer> {
         Arc::new(ViidServer {
             server_id: server_id.to_string(),
             registrations: Mutex::new(Registrations::new(VALIDITY_MS, NONCE_TTL_MS)),
+            uploads: tokio::sync::Semaphore::new(uploads.max(1)),
         })
     }
 
@@ -268,6 +280,18 @@ async fn upload(
         Err(refusal) => return refusal,
     };
     let now = s.app.clock().now_ms();
+    // Overload: refuse at once (the peer keeps the batch and resends) instead of queueing
+    // without bound; nothing refused was stored, nothing acknowledged is lost.
+    let Ok(_permit) = s.viid.uploads.try_acquire() else {
+        refused("busy");
+        let body =
+            anfang_gat1400::response_status(url, StatusCode::DeviceBusy, "系统繁忙，请稍后重传", &peer, now);
+        let mut response = json(Http::SERVICE_UNAVAILABLE, body);
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return response;
+    };
     let parsed: serde_json::Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(e) => {

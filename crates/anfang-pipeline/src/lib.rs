@@ -367,6 +367,7 @@ mod tests {
     #[tokio::test]
     async fn a_full_queue_answers_busy_instead_of_growing() {
         let (app, _dir) = app().await;
+        let app_store = app.store().clone();
         // One slot and one worker: flood it and some submissions must be refused at once.
         let pipeline = Pipeline::start(
             app,
@@ -379,19 +380,36 @@ mod tests {
         for n in 0..50 {
             let p = pipeline.clone();
             handles.push(tokio::spawn(async move {
-                p.submit("37032300001320000001", heartbeat(&format!("f{n}")))
-                    .await
+                let id = format!("f{n}");
+                (id.clone(), p.submit("37032300001320000001", heartbeat(&id)).await)
             }));
         }
-        let mut busy = 0;
-        let mut done = 0;
+        let (mut stored, mut refused) = (Vec::new(), Vec::new());
         for h in handles {
             match h.await.unwrap() {
-                Ok(_) => done += 1,
-                Err(PipelineError::Busy) => busy += 1,
-                Err(e) => panic!("unexpected {e}"),
+                (id, Ok(_)) => stored.push(id),
+                (id, Err(PipelineError::Busy)) => refused.push(id),
+                (_, Err(e)) => panic!("unexpected {e}"),
             }
         }
-        assert!(busy > 0 && done > 0, "busy {busy}, done {done}");
+        assert!(
+            !refused.is_empty() && !stored.is_empty(),
+            "busy {refused:?}, done {stored:?}"
+        );
+        // Every acknowledged event is in the store; no refused one is (the device resends it).
+        let mut tx = app_store.read().await.unwrap();
+        let device = tx.device_by_code("37032300001320000001").await.unwrap().unwrap();
+        for id in &stored {
+            assert!(
+                tx.device_event(device.id, id).await.unwrap().is_some(),
+                "{id} lost"
+            );
+        }
+        for id in &refused {
+            assert!(
+                tx.device_event(device.id, id).await.unwrap().is_none(),
+                "{id} stored though refused"
+            );
+        }
     }
 }

@@ -317,6 +317,13 @@ impl Default for MqttConfig {
 pub struct ServerConfig {
     /// Address and port to listen on (default `127.0.0.1:8080`).
     pub listen: String,
+    /// GA/T 1400 upload batches stored at once; beyond it uploads get 503 and Retry-After.
+    #[serde(default = "default_viid_uploads")]
+    pub viid_uploads_in_flight: usize,
+}
+
+fn default_viid_uploads() -> usize {
+    anfang_api::viid::DEFAULT_UPLOADS_IN_FLIGHT
 }
 
 /// Storage settings.
@@ -345,6 +352,7 @@ impl Default for Config {
         Config {
             server: ServerConfig {
                 listen: "127.0.0.1:8080".into(),
+                viid_uploads_in_flight: default_viid_uploads(),
             },
             database: DatabaseConfig {
                 url: "sqlite:anfang.db".into(),

@@ -885,7 +885,12 @@ async fn serve(
     let app = with_recognition(app, &config.recognition).await?;
     start_jobs(&app, &config.booth, &config.alarms);
     cascade::spawn(&app, &config.cascade);
-    let router = anfang_api::router_with(app, console::embedded(), pipeline);
+    let router = anfang_api::router_limited(
+        app,
+        console::embedded(),
+        pipeline,
+        config.server.viid_uploads_in_flight,
+    );
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown())
         .await?;

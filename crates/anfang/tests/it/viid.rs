@@ -71,3 +71,129 @@ async fn an_independent_python_client_registers_keeps_alive_and_unregisters() {
         "no image data in records"
     );
 }
+
+const PNG: &str =
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR42mOwylsKAAIzAU6YytWUAAAAAElFTkSuQmCC";
+
+/// Registers `camera` with its digest, as a camera would.
+async fn register(http: &reqwest::Client, base: &str, camera: &str, secret: &str) {
+    let body = serde_json::json!({"RegisterObject": {"DeviceID": camera}}).to_string();
+    let first = http
+        .post(format!("{base}/VIID/System/Register"))
+        .header("User-Identify", camera)
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    let header = first.headers()["www-authenticate"].to_str().unwrap().to_string();
+    let challenge = anfang_gat1400::Challenge::parse(&header).unwrap();
+    let auth = challenge.answer("POST", "/VIID/System/Register", camera, secret, "c0ffee");
+    let answer = http
+        .post(format!("{base}/VIID/System/Register"))
+        .header("User-Identify", camera)
+        .header("Authorization", auth)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+}
+
+#[tokio::test]
+async fn an_upload_flood_is_refused_with_retry_after_and_nothing_acknowledged_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    let data = data.to_str().unwrap();
+    let password = init(data);
+    let code = "34078100001190001003";
+    let secret = add_camera(data, code);
+    let port = free_port();
+    // One batch stored at a time: a flood of concurrent uploads must meet refusals.
+    let _server = serve(
+        data,
+        port,
+        &[
+            ("ANFANG_MQTT__MODE", "off".into()),
+            ("ANFANG_SERVER__VIID_UPLOADS_IN_FLIGHT", "1".into()),
+        ],
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    register(&http, &base, code, &secret).await;
+    let batch = |round: u32, client: u32| {
+        let faces: Vec<serde_json::Value> = (0..20)
+            .map(|n| {
+                serde_json::json!({"FaceID": format!("{code}02202406040945{round:02}{client:03}{n:02}"), "DeviceID": code,
+                    "ShotTime": "20240604094547",
+                    "SubImageList": {"SubImageInfoObject": [{"Type": "11", "FileFormat": "Png", "Data": PNG}]}})
+            })
+            .collect();
+        serde_json::json!({"FaceListObject": {"FaceObject": faces}}).to_string()
+    };
+    let (mut acknowledged, mut refused) = (0u64, 0u64);
+    for round in 0..5 {
+        let mut flood = Vec::new();
+        for client in 0..40 {
+            let (http, base, body) = (http.clone(), base.clone(), batch(round, client));
+            flood.push(tokio::spawn(async move {
+                http.post(format!("{base}/VIID/Faces"))
+                    .header("User-Identify", code)
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap()
+            }));
+        }
+        for request in flood {
+            let response = request.await.unwrap();
+            match response.status().as_u16() {
+                200 => {
+                    let v: serde_json::Value = response.json().await.unwrap();
+                    let statuses = v["ResponseStatusListObject"]["ResponseStatusObject"]
+                        .as_array()
+                        .unwrap()
+                        .clone();
+                    assert!(statuses.iter().all(|s| s["StatusCode"] == 0), "{v}");
+                    acknowledged += statuses.len() as u64;
+                }
+                503 => {
+                    assert_eq!(response.headers()["retry-after"], "1");
+                    let v: serde_json::Value = response.json().await.unwrap();
+                    assert_eq!(v["ResponseStatusObject"]["StatusCode"], 2, "device busy: {v}");
+                    refused += 1;
+                }
+                other => panic!("unexpected {other}"),
+            }
+        }
+        if refused > 0 {
+            break;
+        }
+    }
+    assert!(refused > 0, "a flood against one slot met no refusal");
+    assert!(acknowledged > 0);
+    // Every face acknowledged is stored; nothing refused is.
+    let login: serde_json::Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": "admin", "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap();
+    let records = get(&http, format!("{base}/api/v1/capture-records?page_size=1"), token).await;
+    assert_eq!(records["total"].as_u64(), Some(acknowledged), "{records}");
+    let metrics = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("anfang_viid_refused_total{reason=\"busy\"}"),
+        "refusals are counted"
+    );
+}
