@@ -113,6 +113,7 @@ pub(crate) fn routes() -> Router<ApiState> {
         .route("/patrol/routes/{id}/active", put(set_patrol_route_active))
         .route("/patrol/rounds", get(list_patrol_rounds))
         .route("/patrol/report", get(patrol_report))
+        .route("/live", get(live))
         .route("/warnings", get(list_warnings))
         .route("/warnings/{id}", get(get_warning))
         .route("/warnings/{id}/actions", post(act_on_warning))
@@ -2100,4 +2101,54 @@ pub async fn set_warning_rules(
 ) -> ApiResult<Json<WarningRulesDto>> {
     s.app.set_warning_rules(&c.principal, id, &r.0).await?;
     Ok(Json(r))
+}
+
+/// The live feed as Server-Sent Events: `access` (door and gate decisions), `alarm` (raised or
+/// handled), `warning` (raised), `patrol` and `booth` events in the caller's scope and for their
+/// role, each a JSON object; `lagged` (with how many were missed) when the caller fell behind and
+/// should reload its lists. A comment every 15 s keeps proxies from closing the stream.
+#[utoipa::path(get, path = "/api/v1/live", tag = "alarms", security(("bearer" = [])),
+    responses((status = 200, content_type = "text/event-stream", description = "Server-Sent Events"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn live(State(s): State<ApiState>, c: Caller) -> ApiResult<Response> {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    use tokio::sync::broadcast::error::RecvError;
+    let receiver = s.app.subscribe_live(&c.principal)?;
+    let who = c.principal;
+    metrics::gauge!("anfang_live_subscribers").increment(1.0);
+    let stream =
+        futures_util::stream::unfold((receiver, who, Gauge), |(mut receiver, who, gauge)| async move {
+            loop {
+                match receiver.recv().await {
+                    Ok(event) if event.visible_to(&who) => {
+                        let mut data = event.data.clone();
+                        if let Some(map) = data.as_object_mut() {
+                            map.insert("community_id".into(), serde_json::json!(event.community_id));
+                            map.insert("at".into(), serde_json::json!(rfc3339(event.at)));
+                        }
+                        let frame = Event::default().event(event.kind).data(data.to_string());
+                        return Some((Ok::<_, std::convert::Infallible>(frame), (receiver, who, gauge)));
+                    }
+                    Ok(_) => continue,
+                    Err(RecvError::Lagged(missed)) => {
+                        let frame = Event::default()
+                            .event("lagged")
+                            .data(serde_json::json!({"missed": missed}).to_string());
+                        return Some((Ok(frame), (receiver, who, gauge)));
+                    }
+                    Err(RecvError::Closed) => return None,
+                }
+            }
+        });
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(15)))
+        .into_response())
+}
+
+/// Counts a live subscriber while its stream lives.
+struct Gauge;
+
+impl Drop for Gauge {
+    fn drop(&mut self) {
+        metrics::gauge!("anfang_live_subscribers").decrement(1.0);
+    }
 }

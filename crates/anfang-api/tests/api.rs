@@ -487,6 +487,9 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
         ("post", "/api/v1/auth/logout"),
         ("get", "/api/v1/auth/me"),
         ("get", "/api/v1/import/template/{kind}"),
+        // A stream that never ends: its filtering by scope and role is
+        // `the_live_feed_shows_only_what_the_caller_may_see`.
+        ("get", "/api/v1/live"),
         // The no-plate lane codes are public by design: the ticket is the driver's credential.
         ("post", "/api/v1/public/lanes/{code}/entry"),
         ("get", "/api/v1/public/lanes/{code}/tickets/{ticket}"),
@@ -2539,4 +2542,109 @@ async fn access_control_inputs_are_checked_and_refusals_write_nothing() {
         )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "no photo was written");
+}
+
+/// Reads Server-Sent Events from `resp` until one named `kind` arrives (or 10 s pass), returning
+/// every event read as (name, data).
+async fn read_events(resp: &mut reqwest::Response, kind: &str) -> Vec<(String, Value)> {
+    let mut buffer = String::new();
+    let mut events = Vec::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let chunk = tokio::time::timeout_at(deadline, resp.chunk())
+            .await
+            .expect("the awaited event arrives in time")
+            .unwrap()
+            .expect("the stream stays open");
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buffer.find("\n\n") {
+            let frame: String = buffer.drain(..end + 2).collect();
+            let mut name = String::new();
+            let mut data = String::new();
+            for line in frame.lines() {
+                if let Some(v) = line.strip_prefix("event:") {
+                    name = v.trim().to_string();
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    data.push_str(v.trim());
+                }
+            }
+            if name.is_empty() {
+                continue;
+            }
+            let done = name == kind;
+            events.push((name, serde_json::from_str(&data).unwrap_or(Value::Null)));
+            if done {
+                return events;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_live_feed_shows_only_what_the_caller_may_see() {
+    let s = Server::start().await;
+    let admin = admin_token(&s).await;
+    let a = seed(&s, &admin, 1).await;
+    let b = seed(&s, &admin, 2).await;
+    let pm = user_token(&s, &admin, "pm_a", "property_manager", "community:370323001001").await;
+    let resident = user_token(&s, &admin, "res_a", "resident", "community:370323001001").await;
+    let (status, _) = s.call(Some(&resident), Method::GET, "/api/v1/live", None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let mut stream = s
+        .http
+        .get(format!("{}/api/v1/live", s.base))
+        .bearer_auth(&pm)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    // B's door is forced, then a card is refused at A's door, then A's door is forced.
+    let card = |id: &str| anfang_app::access::DeviceEvent {
+        event_id: id.into(),
+        at_ms: s.clock_now(),
+        kind: anfang_app::access::DeviceEventKind::Credential {
+            presented: anfang_app::access::Presented::Card("DEADBEEF".into()),
+            decided_locally: None,
+        },
+        body_json: "{}".into(),
+        images: Vec::new(),
+    };
+    s.app
+        .device_event(
+            "37032300001320000002",
+            &alarm_event("forced-b", s.clock_now(), "door_forced"),
+        )
+        .await
+        .unwrap();
+    s.app
+        .device_event("37032300001320000001", &card("card-a"))
+        .await
+        .unwrap();
+    s.app
+        .device_event(
+            "37032300001320000001",
+            &alarm_event("forced-a", s.clock_now(), "door_forced"),
+        )
+        .await
+        .unwrap();
+    let events = read_events(&mut stream, "alarm").await;
+    let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, vec!["access", "alarm"], "{events:?}");
+    assert_eq!(events[0].1["outcome"], "deny");
+    assert_eq!(events[0].1["community_id"], a.community);
+    assert_eq!(events[1].1["kind"], "door_forced");
+    assert_eq!(events[1].1["community_id"], a.community);
+    assert!(events.iter().all(|(_, v)| v["community_id"] != b.community));
+    // Acknowledging the alarm is live too.
+    let id = events[1].1["id"].as_i64().unwrap();
+    s.ok(
+        &admin,
+        Method::POST,
+        &format!("/api/v1/alarms/{id}/actions"),
+        Some(json!({"action": "acknowledge"})),
+    )
+    .await;
+    let events = read_events(&mut stream, "alarm").await;
+    assert_eq!(events.last().unwrap().1["state"], "acknowledged");
 }

@@ -885,6 +885,16 @@ impl App {
             tx.touch_device(device_id, now, None, None).await?;
         }
         tx.commit().await?;
+        self.live.publish(batch.iter().zip(&answers).filter(|(_, a)| a.status == AckStatus::Stored).map(|(item, _)| {
+            crate::live::LiveEvent {
+                kind: "access",
+                community_id: Some(item.record.community_id),
+                audience: None,
+                at: item.record.at,
+                data: json!({"device_id": item.device_id, "event_id": item.record.event_id, "credential": item.record.credential_kind,
+                    "outcome": item.record.outcome, "reason": item.record.reason, "person_id": item.record.person_id}),
+            }
+        }));
         Ok(answers)
     }
 
@@ -909,6 +919,14 @@ impl App {
         // A device that was reported offline is back: its alarm closes itself.
         self.close_offline_alarm(&mut tx, device.id, now).await?;
         let mut library = None;
+        let mut live: Vec<crate::live::LiveEvent> = Vec::new();
+        let warned = |id: i64, kind: anfang_domain::warning::WarningKind| crate::live::LiveEvent {
+            kind: "warning",
+            community_id: device.community_id,
+            audience: Some(kind.audience()),
+            at: event.at_ms,
+            data: json!({"id": id, "kind": kind.as_str()}),
+        };
         let (kind, decision) = match &event.kind {
             DeviceEventKind::Heartbeat {
                 firmware,
@@ -973,8 +991,12 @@ impl App {
                     },
                 )
                 .await?;
-                self.gate_watch_hits(&mut tx, community_id, plate, event.at_ms)
-                    .await?;
+                for id in self
+                    .gate_watch_hits(&mut tx, community_id, plate, event.at_ms)
+                    .await?
+                {
+                    live.push(warned(id, anfang_domain::warning::WarningKind::WatchHit));
+                }
                 ("plate", Some(decision))
             }
             DeviceEventKind::BoothCall {
@@ -1080,22 +1102,32 @@ impl App {
                     Some(image) => Some(self.store_event_image(device.id, &event.event_id, image).await?),
                     None => None,
                 };
-                self.raise_alarm(
-                    &mut tx,
-                    &crate::alarms::RaiseAlarm {
-                        kind: anfang_domain::alarm::AlarmKind::from_device(kind),
-                        reported: *severity,
-                        device_id: Some(device.id),
-                        community_id: None,
-                        place_id: None,
-                        zone: zone.clone(),
-                        source: "device",
-                        source_ref: Some(event.event_id.clone()),
-                        at: event.at_ms,
-                        snapshot_key,
-                    },
-                )
-                .await?;
+                let alarm_kind = anfang_domain::alarm::AlarmKind::from_device(kind);
+                let raised = self
+                    .raise_alarm(
+                        &mut tx,
+                        &crate::alarms::RaiseAlarm {
+                            kind: alarm_kind,
+                            reported: *severity,
+                            device_id: Some(device.id),
+                            community_id: None,
+                            place_id: None,
+                            zone: zone.clone(),
+                            source: "device",
+                            source_ref: Some(event.event_id.clone()),
+                            at: event.at_ms,
+                            snapshot_key,
+                        },
+                    )
+                    .await?;
+                live.push(crate::live::LiveEvent {
+                    kind: "alarm",
+                    community_id: device.community_id,
+                    audience: None,
+                    at: event.at_ms,
+                    data: json!({"id": raised.alarm_id, "kind": alarm_kind.as_str(), "repeat": raised.repeat,
+                        "device_id": device.id, "device_name": device.name, "zone": zone}),
+                });
                 ("alarm", None)
             }
             DeviceEventKind::PatrolScan {
@@ -1116,8 +1148,12 @@ impl App {
             }
             DeviceEventKind::Passages { passages } => {
                 tx.touch_device(device.id, now, None, None).await?;
-                self.judge_passages(&mut tx, &device, &event.event_id, event.at_ms, *passages)
-                    .await?;
+                if let Some(id) = self
+                    .judge_passages(&mut tx, &device, &event.event_id, event.at_ms, *passages)
+                    .await?
+                {
+                    live.push(warned(id, anfang_domain::warning::WarningKind::Tailgating));
+                }
                 ("door_state", None)
             }
             DeviceEventKind::Other { kind } => {
@@ -1143,6 +1179,18 @@ impl App {
             None
         };
         tx.commit().await?;
+        if let Some(d) = decision {
+            live.push(access_event(&device, &event.event_id, event.at_ms, kind, &d));
+        } else if matches!(kind, "patrol_scan" | "booth_call") {
+            live.push(crate::live::LiveEvent {
+                kind: if kind == "booth_call" { "booth" } else { "patrol" },
+                community_id: device.community_id,
+                audience: None,
+                at: event.at_ms,
+                data: json!({"event": kind, "device_id": device.id, "device_name": device.name, "event_id": event.event_id}),
+            });
+        }
+        self.live.publish(live);
         Ok(DeviceAnswer {
             status: AckStatus::Stored,
             decision,
@@ -1177,6 +1225,24 @@ impl App {
         filter.device_id = device_id;
         let mut tx = self.store.read().await?;
         Ok(tx.list_access_records(&filter, page.to_page()?).await?)
+    }
+}
+
+/// The live event of a decision at a door or gate.
+fn access_event(
+    device: &DeviceRow,
+    event_id: &str,
+    at: i64,
+    kind: &str,
+    d: &AccessDecision,
+) -> crate::live::LiveEvent {
+    crate::live::LiveEvent {
+        kind: "access",
+        community_id: device.community_id,
+        audience: None,
+        at,
+        data: json!({"device_id": device.id, "device_name": device.name, "event_id": event_id,
+            "credential": if kind == "plate" { "plate" } else { kind }, "outcome": d.outcome.as_str(), "reason": d.reason.as_str()}),
     }
 }
 

@@ -298,6 +298,13 @@ impl App {
             )
             .await?;
         self.commit(tx, Some(&audit)).await?;
+        self.live.publish([crate::live::LiveEvent {
+            kind: "alarm",
+            community_id: alarm.community_id,
+            audience: None,
+            at: self.clock.now_ms(),
+            data: json!({"id": alarm.id, "kind": alarm.kind, "state": alarm.state, "by": who.actor()}),
+        }]);
         Ok(alarm)
     }
 

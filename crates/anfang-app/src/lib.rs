@@ -21,6 +21,7 @@ pub mod excel;
 pub mod faces;
 pub mod import;
 pub mod library;
+pub mod live;
 pub mod noplate;
 pub mod parking;
 pub mod patrol;
@@ -88,6 +89,8 @@ pub struct App {
     pub(crate) policy: Arc<policy::PolicyCache>,
     /// Face recognition, when models are configured.
     pub(crate) recognition: Option<Arc<recognition::Recognition>>,
+    /// What just happened, for live views (published after commit).
+    pub(crate) live: Arc<live::LiveFeed>,
 }
 
 /// Who is calling: an authenticated user with their role and resolved scope.
@@ -145,6 +148,7 @@ impl App {
             config,
             policy: Arc::new(policy::PolicyCache::new()),
             recognition: None,
+            live: Arc::new(live::LiveFeed::default()),
         }
     }
 

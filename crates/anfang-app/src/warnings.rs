@@ -59,6 +59,17 @@ fn audiences_of(who: &Principal) -> AppResult<&'static [Audience]> {
     Ok(seen)
 }
 
+/// The live event of a warning just raised.
+pub(crate) fn warning_event(id: i64, w: &NewWarning) -> crate::live::LiveEvent {
+    crate::live::LiveEvent {
+        kind: "warning",
+        community_id: w.community_id,
+        audience: Some(w.kind.audience()),
+        at: w.at,
+        data: json!({"id": id, "kind": w.kind.as_str(), "title": w.title, "subject": w.subject}),
+    }
+}
+
 fn audience_of(row: &WarningRow) -> Audience {
     WarningKind::parse(&row.kind)
         .map(WarningKind::audience)
@@ -154,8 +165,9 @@ impl App {
         community_id: i64,
         plate: &str,
         at: i64,
-    ) -> AppResult<()> {
+    ) -> AppResult<Vec<i64>> {
         let plate = anfang_domain::plate::normalize_plate(plate);
+        let mut raised = Vec::new();
         for entry in tx.plate_watches(std::slice::from_ref(&plate), at).await? {
             if entry.plate.as_deref() != Some(plate.as_str()) {
                 continue;
@@ -171,10 +183,10 @@ impl App {
                 state: "to_confirm".into(),
             };
             let hit_id = tx.insert_watch_hit(&hit).await?;
-            self.raise_watch_hit(tx, hit_id, &hit).await?;
+            raised.extend(self.raise_watch_hit(tx, hit_id, &hit).await?);
             metrics::counter!("anfang_watch_hits_total").increment(1);
         }
-        Ok(())
+        Ok(raised)
     }
 
     /// A community's rules: as set, else the defaults.
@@ -289,13 +301,15 @@ impl App {
             return Ok(0);
         }
         let mut tx = self.store.write().await?;
-        let mut raised = 0;
+        let mut live = Vec::new();
         for w in &found {
-            if self.raise_warning(&mut tx, w).await?.is_some() {
-                raised += 1;
+            if let Some(id) = self.raise_warning(&mut tx, w).await? {
+                live.push(warning_event(id, w));
             }
         }
         tx.commit().await?;
+        let raised = live.len();
+        self.live.publish(live);
         Ok(raised)
     }
 
@@ -450,14 +464,14 @@ impl App {
         event_id: &str,
         at: i64,
         passages: u32,
-    ) -> AppResult<()> {
+    ) -> AppResult<Option<i64>> {
         let Some(community_id) = device.community_id else {
-            return Ok(());
+            return Ok(None);
         };
         let rules = self.rules_of(tx, community_id).await?;
         let excess = rules.tailgating.excess(passages);
         if excess == 0 {
-            return Ok(());
+            return Ok(None);
         }
         let subject = format!("device:{}", device.id);
         let mut evidence: Vec<Value> = match tx
@@ -473,13 +487,14 @@ impl App {
             json!({"event": event_id, "at": at, "passages": passages, "allowed": rules.tailgating.allowed}),
         );
         let times = evidence.len();
+        let title = format!("{} 尾随通行 {times} 次", device.name);
         self.raise_warning(
             tx,
             &NewWarning {
                 kind: WarningKind::Tailgating,
                 community_id: Some(community_id),
                 subject,
-                title: format!("{} 尾随通行 {times} 次", device.name),
+                title,
                 score: Some(times as f64),
                 evidence,
                 at,
@@ -487,8 +502,7 @@ impl App {
                 quiet_ms: 0,
             },
         )
-        .await?;
-        Ok(())
+        .await
     }
 
     /// Early warnings the caller may see (by role and scope), open first. A police caller's

@@ -1,0 +1,98 @@
+//! The live feed: what just happened (a door decision, a plate at a gate, an alarm raised or
+//! handled, an early warning), published after it is committed, for the console's live views.
+//!
+//! One in-process broadcast channel with a bounded backlog: a subscriber that falls behind
+//! loses the oldest events and is told how many (it then reloads the lists), so a slow browser
+//! never holds memory or slows the writers. Each subscriber sees only what its role and scope
+//! allow: events carry their community and, for warnings, their audience.
+
+use crate::{App, Permission, Principal};
+use anfang_domain::warning::Audience;
+use serde_json::Value;
+use std::sync::Arc;
+use tokio::sync::broadcast;
+
+/// Events kept for slow subscribers.
+pub const BACKLOG: usize = 512;
+
+/// One thing that happened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveEvent {
+    /// `access`, `alarm`, `warning`, `patrol`, `booth`.
+    pub kind: &'static str,
+    /// Where (none: platform-wide).
+    pub community_id: Option<i64>,
+    /// For warnings: who may see it.
+    pub audience: Option<Audience>,
+    /// When (ms).
+    pub at: i64,
+    /// What (JSON, no personal data beyond what the lists show).
+    pub data: Value,
+}
+
+impl LiveEvent {
+    /// Whether `who` may see this event.
+    pub fn visible_to(&self, who: &Principal) -> bool {
+        let in_scope = match self.community_id {
+            Some(c) => who.scope.all || who.scope.has_community(c),
+            None => who.scope.all,
+        };
+        if !in_scope {
+            return false;
+        }
+        match self.kind {
+            "warning" => self
+                .audience
+                .is_some_and(|a| Audience::seen_by(who.role).contains(&a)),
+            "alarm" | "patrol" => who.role.allows(Permission::ReadAlarms),
+            _ => who.role.allows(Permission::ReadDevices),
+        }
+    }
+}
+
+/// The broadcast channel.
+#[derive(Debug)]
+pub struct LiveFeed {
+    sender: broadcast::Sender<Arc<LiveEvent>>,
+}
+
+impl Default for LiveFeed {
+    fn default() -> Self {
+        LiveFeed {
+            sender: broadcast::channel(BACKLOG).0,
+        }
+    }
+}
+
+impl LiveFeed {
+    /// Publishes committed events (nobody listening is fine).
+    pub fn publish(&self, events: impl IntoIterator<Item = LiveEvent>) {
+        for event in events {
+            metrics::counter!("anfang_live_events_total", "kind" => event.kind).increment(1);
+            let _ = self.sender.send(Arc::new(event));
+        }
+    }
+
+    /// A new subscription, from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<LiveEvent>> {
+        self.sender.subscribe()
+    }
+}
+
+impl App {
+    /// The live feed.
+    pub fn live(&self) -> &LiveFeed {
+        &self.live
+    }
+
+    /// Subscribes `who` to the live feed: fails unless their role sees something live.
+    pub fn subscribe_live(&self, who: &Principal) -> crate::AppResult<broadcast::Receiver<Arc<LiveEvent>>> {
+        if !(who.role.allows(Permission::ReadDevices) || who.role.allows(Permission::ReadAlarms)) {
+            return Err(crate::AppError::Forbidden(format!(
+                "role {} has no live view",
+                who.role
+            )));
+        }
+        Ok(self.live.subscribe())
+    }
+}
