@@ -78,6 +78,23 @@ fn facts(row: &AlarmRow) -> Option<AlarmFacts> {
     })
 }
 
+/// The live event of an alarm raised at a device by a job.
+pub(crate) fn alarm_event(
+    id: i64,
+    kind: AlarmKind,
+    device: &DeviceRow,
+    zone: Option<&str>,
+    at: i64,
+) -> crate::live::LiveEvent {
+    crate::live::LiveEvent {
+        kind: "alarm",
+        community_id: device.community_id,
+        audience: None,
+        at,
+        data: json!({"id": id, "kind": kind.as_str(), "device_id": device.id, "device_name": device.name, "zone": zone}),
+    }
+}
+
 impl App {
     /// The alarm SLA in force.
     pub fn alarm_sla(&self) -> &AlarmSla {
@@ -396,6 +413,7 @@ impl App {
         }
         let mut tx = self.store.write().await?;
         let mut raised = 0;
+        let mut live = Vec::new();
         for id in candidates {
             // As it is now: it may have reported, or been alarmed, since the read.
             let Some(d) = tx.device(id).await? else { continue };
@@ -408,25 +426,28 @@ impl App {
                 continue;
             }
             let seen = d.last_seen_at.unwrap_or_default();
-            self.raise_alarm(
-                &mut tx,
-                &RaiseAlarm {
-                    kind: AlarmKind::DeviceOffline,
-                    reported: None,
-                    device_id: Some(d.id),
-                    community_id: None,
-                    place_id: None,
-                    zone: None,
-                    source: "offline",
-                    source_ref: Some(format!("last seen {seen}")),
-                    at: now,
-                    snapshot_key: None,
-                },
-            )
-            .await?;
+            let new = self
+                .raise_alarm(
+                    &mut tx,
+                    &RaiseAlarm {
+                        kind: AlarmKind::DeviceOffline,
+                        reported: None,
+                        device_id: Some(d.id),
+                        community_id: None,
+                        place_id: None,
+                        zone: None,
+                        source: "offline",
+                        source_ref: Some(format!("last seen {seen}")),
+                        at: now,
+                        snapshot_key: None,
+                    },
+                )
+                .await?;
+            live.push(alarm_event(new.alarm_id, AlarmKind::DeviceOffline, &d, None, now));
             raised += 1;
         }
         tx.commit().await?;
+        self.live.publish(live);
         Ok(raised)
     }
 

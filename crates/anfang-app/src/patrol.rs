@@ -352,6 +352,7 @@ impl App {
         }
         let mut tx = self.store.write().await?;
         let mut judged = 0;
+        let mut live = Vec::new();
         for (route, plan, start) in due {
             let end = plan.end_of(start);
             let scans: Vec<Scan> = tx
@@ -375,30 +376,42 @@ impl App {
             judged += 1;
             metrics::counter!("anfang_patrol_rounds_total", "status" => result.status()).increment(1);
             for problem in result.problems() {
-                self.raise_alarm(
-                    &mut tx,
-                    &crate::alarms::RaiseAlarm {
-                        kind: AlarmKind::PatrolMissed,
-                        reported: None,
-                        device_id: Some(problem.checkpoint),
-                        community_id: Some(route.community_id),
-                        place_id: None,
-                        zone: Some(format!(
-                            "{} 第{}点 {}",
-                            route.name,
-                            problem.seq + 1,
-                            problem.outcome.label_zh()
-                        )),
-                        source: "patrol",
-                        source_ref: Some(format!("round:{round_id}")),
-                        at: end,
-                        snapshot_key: None,
-                    },
-                )
-                .await?;
+                let zone = format!(
+                    "{} 第{}点 {}",
+                    route.name,
+                    problem.seq + 1,
+                    problem.outcome.label_zh()
+                );
+                let raised = self
+                    .raise_alarm(
+                        &mut tx,
+                        &crate::alarms::RaiseAlarm {
+                            kind: AlarmKind::PatrolMissed,
+                            reported: None,
+                            device_id: Some(problem.checkpoint),
+                            community_id: Some(route.community_id),
+                            place_id: None,
+                            zone: Some(zone.clone()),
+                            source: "patrol",
+                            source_ref: Some(format!("round:{round_id}")),
+                            at: end,
+                            snapshot_key: None,
+                        },
+                    )
+                    .await?;
+                if let Some(device) = tx.device(problem.checkpoint).await? {
+                    live.push(crate::alarms::alarm_event(
+                        raised.alarm_id,
+                        AlarmKind::PatrolMissed,
+                        &device,
+                        Some(&zone),
+                        end,
+                    ));
+                }
             }
         }
         tx.commit().await?;
+        self.live.publish(live);
         Ok(judged)
     }
 

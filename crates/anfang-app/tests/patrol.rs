@@ -147,6 +147,7 @@ async fn rounds_are_judged_alarmed_and_reported() {
     }
 
     // Nothing is judged before a round is over (plus the grace for late uploads).
+    let mut live = app.live().subscribe();
     clock.set_ms(nine + 44 * MINUTE);
     assert_eq!(app.judge_patrol_rounds().await.unwrap(), 0);
     clock.set_ms(nine + 45 * MINUTE);
@@ -158,6 +159,15 @@ async fn rounds_are_judged_alarmed_and_reported() {
         0,
         "each round is judged once"
     );
+    // Each patrol alarm went out on the live feed once committed.
+    let mut live_alarms = 0;
+    while let Ok(event) = live.try_recv() {
+        if event.kind == "alarm" && event.data["kind"] == "patrol_missed" {
+            assert_eq!(event.community_id, Some(community.id));
+            live_alarms += 1;
+        }
+    }
+    assert_eq!(live_alarms, 3);
 
     let day = clock.today_cst();
     let rounds = app.patrol_rounds(&guard, Some(community.id), day).await.unwrap();
