@@ -5,10 +5,12 @@
 //! Invariant: every person can always get a non-face credential; a face credential exists only
 //! while an active `face_access` consent does (a guardian's for under-14s).
 
+use crate::live::LiveEvent;
 use crate::policy::{CachedCredential, CachedDevice, PersonPolicy};
 use crate::{App, AppError, AppResult, Permission, Principal};
 use anfang_domain::access;
 pub use anfang_domain::access::{AccessDecision, Outcome, Reason};
+use anfang_domain::warning::WarningKind;
 use anfang_store::*;
 use base64::Engine;
 use serde_json::json;
@@ -885,16 +887,23 @@ impl App {
             tx.touch_device(device_id, now, None, None).await?;
         }
         tx.commit().await?;
-        self.live.publish(batch.iter().zip(&answers).filter(|(_, a)| a.status == AckStatus::Stored).map(|(item, _)| {
-            crate::live::LiveEvent {
-                kind: "access",
-                community_id: Some(item.record.community_id),
-                audience: None,
-                at: item.record.at,
-                data: json!({"device_id": item.device_id, "event_id": item.record.event_id, "credential": item.record.credential_kind,
-                    "outcome": item.record.outcome, "reason": item.record.reason, "person_id": item.record.person_id}),
-            }
-        }));
+        self.live.publish(
+            batch
+                .iter()
+                .zip(&answers)
+                .filter(|(_, a)| a.status == AckStatus::Stored)
+                .map(|(item, _)| {
+                    let r = &item.record;
+                    LiveEvent::access(
+                        Some(r.community_id),
+                        item.device_id,
+                        &r.event_id,
+                        r.at,
+                        &r.credential_kind,
+                        (&r.outcome, &r.reason),
+                    )
+                }),
+        );
         Ok(answers)
     }
 
@@ -919,14 +928,9 @@ impl App {
         // A device that was reported offline is back: its alarm closes itself.
         self.close_offline_alarm(&mut tx, device.id, now).await?;
         let mut library = None;
-        let mut live: Vec<crate::live::LiveEvent> = Vec::new();
-        let warned = |id: i64, kind: anfang_domain::warning::WarningKind| crate::live::LiveEvent {
-            kind: "warning",
-            community_id: device.community_id,
-            audience: Some(kind.audience()),
-            at: event.at_ms,
-            data: json!({"id": id, "kind": kind.as_str()}),
-        };
+        let mut live: Vec<LiveEvent> = Vec::new();
+        let warned =
+            |id: i64, kind: WarningKind| LiveEvent::warning(id, kind, device.community_id, event.at_ms, None);
         let (kind, decision) = match &event.kind {
             DeviceEventKind::Heartbeat {
                 firmware,
@@ -995,7 +999,7 @@ impl App {
                     .gate_watch_hits(&mut tx, community_id, plate, event.at_ms)
                     .await?
                 {
-                    live.push(warned(id, anfang_domain::warning::WarningKind::WatchHit));
+                    live.push(warned(id, WarningKind::WatchHit));
                 }
                 ("plate", Some(decision))
             }
@@ -1120,14 +1124,10 @@ impl App {
                         },
                     )
                     .await?;
-                live.push(crate::live::LiveEvent {
-                    kind: "alarm",
-                    community_id: device.community_id,
-                    audience: None,
-                    at: event.at_ms,
-                    data: json!({"id": raised.alarm_id, "kind": alarm_kind.as_str(), "repeat": raised.repeat,
-                        "device_id": device.id, "device_name": device.name, "zone": zone}),
-                });
+                let mut raised_event =
+                    LiveEvent::alarm(raised.alarm_id, alarm_kind, &device, zone.as_deref(), event.at_ms);
+                raised_event.data["repeat"] = json!(raised.repeat);
+                live.push(raised_event);
                 ("alarm", None)
             }
             DeviceEventKind::PatrolScan {
@@ -1152,7 +1152,7 @@ impl App {
                     .judge_passages(&mut tx, &device, &event.event_id, event.at_ms, *passages)
                     .await?
                 {
-                    live.push(warned(id, anfang_domain::warning::WarningKind::Tailgating));
+                    live.push(warned(id, WarningKind::Tailgating));
                 }
                 ("door_state", None)
             }
@@ -1180,9 +1180,16 @@ impl App {
         };
         tx.commit().await?;
         if let Some(d) = decision {
-            live.push(access_event(&device, &event.event_id, event.at_ms, kind, &d));
+            live.push(LiveEvent::access(
+                device.community_id,
+                device.id,
+                &event.event_id,
+                event.at_ms,
+                kind,
+                (d.outcome.as_str(), d.reason.as_str()),
+            ));
         } else if matches!(kind, "patrol_scan" | "booth_call") {
-            live.push(crate::live::LiveEvent {
+            live.push(LiveEvent {
                 kind: if kind == "booth_call" { "booth" } else { "patrol" },
                 community_id: device.community_id,
                 audience: None,
@@ -1225,24 +1232,6 @@ impl App {
         filter.device_id = device_id;
         let mut tx = self.store.read().await?;
         Ok(tx.list_access_records(&filter, page.to_page()?).await?)
-    }
-}
-
-/// The live event of a decision at a door or gate.
-fn access_event(
-    device: &DeviceRow,
-    event_id: &str,
-    at: i64,
-    kind: &str,
-    d: &AccessDecision,
-) -> crate::live::LiveEvent {
-    crate::live::LiveEvent {
-        kind: "access",
-        community_id: device.community_id,
-        audience: None,
-        at,
-        data: json!({"device_id": device.id, "device_name": device.name, "event_id": event_id,
-            "credential": if kind == "plate" { "plate" } else { kind }, "outcome": d.outcome.as_str(), "reason": d.reason.as_str()}),
     }
 }
 

@@ -78,23 +78,6 @@ fn facts(row: &AlarmRow) -> Option<AlarmFacts> {
     })
 }
 
-/// The live event of an alarm raised at a device by a job.
-pub(crate) fn alarm_event(
-    id: i64,
-    kind: AlarmKind,
-    device: &DeviceRow,
-    zone: Option<&str>,
-    at: i64,
-) -> crate::live::LiveEvent {
-    crate::live::LiveEvent {
-        kind: "alarm",
-        community_id: device.community_id,
-        audience: None,
-        at,
-        data: json!({"id": id, "kind": kind.as_str(), "device_id": device.id, "device_name": device.name, "zone": zone}),
-    }
-}
-
 impl App {
     /// The alarm SLA in force.
     pub fn alarm_sla(&self) -> &AlarmSla {
@@ -443,7 +426,13 @@ impl App {
                     },
                 )
                 .await?;
-            live.push(alarm_event(new.alarm_id, AlarmKind::DeviceOffline, &d, None, now));
+            live.push(crate::live::LiveEvent::alarm(
+                new.alarm_id,
+                AlarmKind::DeviceOffline,
+                &d,
+                None,
+                now,
+            ));
             raised += 1;
         }
         tx.commit().await?;

@@ -7,8 +7,10 @@
 //! allow: events carry their community and, for warnings, their audience.
 
 use crate::{App, Permission, Principal};
-use anfang_domain::warning::Audience;
-use serde_json::Value;
+use anfang_domain::alarm::AlarmKind;
+use anfang_domain::warning::{Audience, WarningKind};
+use anfang_store::DeviceRow;
+use serde_json::{Value, json};
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
@@ -31,6 +33,59 @@ pub struct LiveEvent {
 }
 
 impl LiveEvent {
+    /// A decision at a door or gate.
+    pub(crate) fn access(
+        community_id: Option<i64>,
+        device_id: i64,
+        event_id: &str,
+        at: i64,
+        credential: &str,
+        (outcome, reason): (&str, &str),
+    ) -> LiveEvent {
+        LiveEvent {
+            kind: "access",
+            community_id,
+            audience: None,
+            at,
+            data: json!({"device_id": device_id, "event_id": event_id, "credential": credential,
+                "outcome": outcome, "reason": reason}),
+        }
+    }
+
+    /// An alarm raised at a device.
+    pub(crate) fn alarm(
+        id: i64,
+        kind: AlarmKind,
+        device: &DeviceRow,
+        zone: Option<&str>,
+        at: i64,
+    ) -> LiveEvent {
+        LiveEvent {
+            kind: "alarm",
+            community_id: device.community_id,
+            audience: None,
+            at,
+            data: json!({"id": id, "kind": kind.as_str(), "device_id": device.id, "device_name": device.name, "zone": zone}),
+        }
+    }
+
+    /// A warning raised.
+    pub(crate) fn warning(
+        id: i64,
+        kind: WarningKind,
+        community_id: Option<i64>,
+        at: i64,
+        title: Option<&str>,
+    ) -> LiveEvent {
+        LiveEvent {
+            kind: "warning",
+            community_id,
+            audience: Some(kind.audience()),
+            at,
+            data: json!({"id": id, "kind": kind.as_str(), "title": title}),
+        }
+    }
+
     /// Whether `who` may see this event.
     pub fn visible_to(&self, who: &Principal) -> bool {
         let in_scope = match self.community_id {

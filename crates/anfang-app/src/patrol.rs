@@ -83,8 +83,8 @@ pub struct GuardDay {
     pub completion: anfang_domain::patrol::DailyCompletion,
 }
 
-/// Decodes a route's stored checkpoints.
-fn route_checkpoints(route: &PatrolRouteRow) -> AppResult<Vec<(i64, u32)>> {
+/// Decodes a route's stored checkpoints: (device id, minutes after the start), in order.
+pub fn route_checkpoints(route: &PatrolRouteRow) -> AppResult<Vec<(i64, u32)>> {
     serde_json::from_str(&route.checkpoints)
         .map_err(|e| AppError::Internal(format!("patrol route {}: {e}", route.id)))
 }
@@ -400,7 +400,7 @@ impl App {
                     )
                     .await?;
                 if let Some(device) = tx.device(problem.checkpoint).await? {
-                    live.push(crate::alarms::alarm_event(
+                    live.push(crate::live::LiveEvent::alarm(
                         raised.alarm_id,
                         AlarmKind::PatrolMissed,
                         &device,
@@ -500,17 +500,13 @@ impl App {
                     days.len() - 1
                 }
             };
-            let c = &mut days[i].completion;
             let n = |v: i64| u32::try_from(v).unwrap_or(0);
-            c.rounds += 1;
-            if round.status == "complete" {
-                c.complete += 1;
-            }
-            c.on_time += n(round.on_time);
-            c.late += n(round.late);
-            c.missed += n(round.missed);
-            c.out_of_order += n(round.out_of_order);
-            c.checkpoints += n(round.on_time + round.late + round.missed + round.out_of_order);
+            days[i].completion.add_counts([
+                n(round.on_time),
+                n(round.late),
+                n(round.missed),
+                n(round.out_of_order),
+            ]);
         }
         let mut tx = self.store.read().await?;
         for d in &mut days {

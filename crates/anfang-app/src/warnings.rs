@@ -59,17 +59,6 @@ fn audiences_of(who: &Principal) -> AppResult<&'static [Audience]> {
     Ok(seen)
 }
 
-/// The live event of a warning just raised.
-pub(crate) fn warning_event(id: i64, w: &NewWarning) -> crate::live::LiveEvent {
-    crate::live::LiveEvent {
-        kind: "warning",
-        community_id: w.community_id,
-        audience: Some(w.kind.audience()),
-        at: w.at,
-        data: json!({"id": id, "kind": w.kind.as_str(), "title": w.title, "subject": w.subject}),
-    }
-}
-
 fn audience_of(row: &WarningRow) -> Audience {
     WarningKind::parse(&row.kind)
         .map(WarningKind::audience)
@@ -304,7 +293,13 @@ impl App {
         let mut live = Vec::new();
         for w in &found {
             if let Some(id) = self.raise_warning(&mut tx, w).await? {
-                live.push(warning_event(id, w));
+                live.push(crate::live::LiveEvent::warning(
+                    id,
+                    w.kind,
+                    w.community_id,
+                    w.at,
+                    Some(&w.title),
+                ));
             }
         }
         tx.commit().await?;

@@ -299,16 +299,26 @@ pub struct DailyCompletion {
 impl DailyCompletion {
     /// Adds one judged round.
     pub fn add(&mut self, round: &RoundResult) {
+        let n = |o| u32::try_from(round.count(o)).unwrap_or(u32::MAX);
+        self.add_counts([
+            n(CheckpointOutcome::OnTime),
+            n(CheckpointOutcome::Late),
+            n(CheckpointOutcome::Missed),
+            n(CheckpointOutcome::OutOfOrder),
+        ]);
+    }
+
+    /// Adds one round as stored: its checkpoints on time, late, missed and out of order.
+    pub fn add_counts(&mut self, [on_time, late, missed, out_of_order]: [u32; 4]) {
         self.rounds += 1;
-        if round.status() == "complete" {
+        if late + missed + out_of_order == 0 {
             self.complete += 1;
         }
-        let n = |o| u32::try_from(round.count(o)).unwrap_or(u32::MAX);
-        self.checkpoints += u32::try_from(round.checkpoints.len()).unwrap_or(u32::MAX);
-        self.on_time += n(CheckpointOutcome::OnTime);
-        self.late += n(CheckpointOutcome::Late);
-        self.missed += n(CheckpointOutcome::Missed);
-        self.out_of_order += n(CheckpointOutcome::OutOfOrder);
+        self.checkpoints += on_time + late + missed + out_of_order;
+        self.on_time += on_time;
+        self.late += late;
+        self.missed += missed;
+        self.out_of_order += out_of_order;
     }
 
     /// Share of due checkpoints that were scanned at all (late or out of order included), 0–1.

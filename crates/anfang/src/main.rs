@@ -631,7 +631,7 @@ async fn sim_patrols(app: &anfang_app::App) -> anyhow::Result<Vec<sim::Wand>> {
             let Ok(times) = anfang_domain::patrol::RoundTimes::parse(&route.times) else {
                 continue;
             };
-            let ids: Vec<(i64, u32)> = serde_json::from_str(&route.checkpoints)?;
+            let ids = anfang_app::patrol::route_checkpoints(route)?;
             let mut checkpoints = Vec::new();
             for (id, offset) in ids {
                 if let Some(device) = tx.device(id).await? {

@@ -3,7 +3,7 @@
 //! arrive at Anfang; Anfang is restarted; once the superior takes uploads again every face
 //! arrives, in order, with its picture, and Anfang registered again after the restart.
 
-use crate::common::{add_camera, free_port, init, serve};
+use crate::common::{add_camera, free_port, init, register_camera, serve};
 use anfang_gat1400::{Challenge, Credentials};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
@@ -64,27 +64,6 @@ async fn faces(
         .collect();
     sup.received.lock().unwrap().extend(objects);
     axum::Json(json!({"ResponseStatusListObject": {"ResponseStatusObject": statuses}})).into_response()
-}
-
-/// The camera registers with Anfang, answering its digest challenge.
-async fn register_camera(http: &reqwest::Client, base: &str, camera: &str, secret: &str) {
-    let register_body = json!({"RegisterObject": {"DeviceID": camera}}).to_string();
-    let first = http
-        .post(format!("{base}/VIID/System/Register"))
-        .body(register_body.clone())
-        .send()
-        .await
-        .unwrap();
-    let challenge = Challenge::parse(first.headers()["www-authenticate"].to_str().unwrap()).unwrap();
-    let auth = challenge.answer("POST", "/VIID/System/Register", camera, secret, "c");
-    let registered = http
-        .post(format!("{base}/VIID/System/Register"))
-        .header("Authorization", auth)
-        .body(register_body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(registered.status(), 200);
 }
 
 async fn keepalive() -> axum::Json<Value> {

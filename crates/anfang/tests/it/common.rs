@@ -90,3 +90,25 @@ pub fn serve(data: &str, port: u16, env: &[(&str, String)]) -> Process {
     }
     child
 }
+
+/// The camera registers with Anfang, answering its digest challenge.
+pub async fn register_camera(http: &reqwest::Client, base: &str, camera: &str, secret: &str) {
+    let register_body = serde_json::json!({"RegisterObject": {"DeviceID": camera}}).to_string();
+    let first = http
+        .post(format!("{base}/VIID/System/Register"))
+        .body(register_body.clone())
+        .send()
+        .await
+        .unwrap();
+    let challenge =
+        anfang_gat1400::Challenge::parse(first.headers()["www-authenticate"].to_str().unwrap()).unwrap();
+    let auth = challenge.answer("POST", "/VIID/System/Register", camera, secret, "c");
+    let registered = http
+        .post(format!("{base}/VIID/System/Register"))
+        .header("Authorization", auth)
+        .body(register_body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), 200);
+}

@@ -2,7 +2,7 @@
 //! `tests/viid/conformance.py` (requests + its own HTTP Digest) against `anfang serve`, with a
 //! capture camera registered through the CLI. `.ci/run` installs `requests` from PyPI.
 
-use crate::common::{add_camera, free_port, init, serve};
+use crate::common::{add_camera, free_port, init, register_camera, serve};
 use std::process::Command;
 
 async fn get(http: &reqwest::Client, url: String, token: &str) -> serde_json::Value {
@@ -75,30 +75,6 @@ async fn an_independent_python_client_registers_keeps_alive_and_unregisters() {
 const PNG: &str =
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR42mOwylsKAAIzAU6YytWUAAAAAElFTkSuQmCC";
 
-/// Registers `camera` with its digest, as a camera would.
-async fn register(http: &reqwest::Client, base: &str, camera: &str, secret: &str) {
-    let body = serde_json::json!({"RegisterObject": {"DeviceID": camera}}).to_string();
-    let first = http
-        .post(format!("{base}/VIID/System/Register"))
-        .header("User-Identify", camera)
-        .body(body.clone())
-        .send()
-        .await
-        .unwrap();
-    let header = first.headers()["www-authenticate"].to_str().unwrap().to_string();
-    let challenge = anfang_gat1400::Challenge::parse(&header).unwrap();
-    let auth = challenge.answer("POST", "/VIID/System/Register", camera, secret, "c0ffee");
-    let answer = http
-        .post(format!("{base}/VIID/System/Register"))
-        .header("User-Identify", camera)
-        .header("Authorization", auth)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), 200);
-}
-
 #[tokio::test]
 async fn an_upload_flood_is_refused_with_retry_after_and_nothing_acknowledged_is_lost() {
     let dir = tempfile::tempdir().unwrap();
@@ -119,7 +95,7 @@ async fn an_upload_flood_is_refused_with_retry_after_and_nothing_acknowledged_is
     );
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
-    register(&http, &base, code, &secret).await;
+    register_camera(&http, &base, code, &secret).await;
     let batch = |round: u32, client: u32| {
         let faces: Vec<serde_json::Value> = (0..20)
             .map(|n| {
