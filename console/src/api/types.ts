@@ -86,6 +86,9 @@ export type AccessReason =
   | 'booth_unanswered'
   | 'outside_schedule'
   | 'monthly_pass'
+  | 'entry_check_denied'
+  | 'entry_check_warned'
+  | 'entry_check_unavailable'
 
 export type BoothCallStatus = 'ringing' | 'accepted' | 'denied' | 'timed_out' | 'abandoned'
 

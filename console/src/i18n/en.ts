@@ -404,6 +404,9 @@ const en: Messages<typeof zhCN> = {
       booth_unanswered: 'Booth call unanswered',
       outside_schedule: 'Outside duty schedule',
       monthly_pass: 'Monthly pass',
+      entry_check_denied: 'Entry check denied',
+      entry_check_warned: 'Entry check warning',
+      entry_check_unavailable: 'Entry check unavailable',
     },
     boothCallStatus: {
       ringing: 'Ringing',

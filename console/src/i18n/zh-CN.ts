@@ -401,6 +401,9 @@ export default {
       booth_unanswered: '岗亭呼叫无人接听',
       outside_schedule: '不在排班时段',
       monthly_pass: '月卡车辆',
+      entry_check_denied: '入口核验未通过',
+      entry_check_warned: '入口核验提醒',
+      entry_check_unavailable: '入口核验服务不可用',
     },
     boothCallStatus: {
       ringing: '呼叫中',

@@ -59,6 +59,9 @@ describe('access reason labels', () => {
         'booth_unanswered',
         'outside_schedule',
         'monthly_pass',
+        'entry_check_denied',
+        'entry_check_warned',
+        'entry_check_unavailable',
       ].sort(),
     )
   })

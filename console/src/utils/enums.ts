@@ -121,6 +121,9 @@ export const ACCESS_REASONS: readonly AccessReason[] = [
   'booth_unanswered',
   'outside_schedule',
   'monthly_pass',
+  'entry_check_denied',
+  'entry_check_warned',
+  'entry_check_unavailable',
 ]
 
 export const BOOTH_CALL_STATUSES: readonly BoothCallStatus[] = ['ringing', 'accepted', 'denied', 'timed_out', 'abandoned']

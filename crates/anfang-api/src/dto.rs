@@ -2347,3 +2347,137 @@ pub struct WarningActionRequest {
 #[serde(transparent)]
 #[schema(value_type = Object)]
 pub struct WarningRulesDto(pub anfang_app::warnings::WarningRules);
+
+/// A new notification channel.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateChannelRequest {
+    /// What you call it (1–60 characters).
+    pub name: String,
+    /// `webhook`, `sms` or `email` (SMS and e-mail need a gateway configured on the platform).
+    pub channel: String,
+    /// An `https://` URL (`http://` only to a local or private address), a mobile number or an
+    /// e-mail address.
+    pub address: String,
+    /// What it receives: `alarm` (raised and handled), `escalation` (SLA missed), `warning`
+    /// (early warnings you may see), `booth` (one-key calls).
+    pub kinds: Vec<String>,
+    /// Only alarms at least this severe: `critical`, `major` or `minor`.
+    pub min_severity: Option<String>,
+    /// The community (required unless you see every community).
+    pub community_id: Option<i64>,
+}
+
+/// A notification channel; the address masked.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChannelDto {
+    /// Id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// `webhook`, `sms`, `email`.
+    pub channel: String,
+    /// The address, masked.
+    pub address: String,
+    /// What it receives.
+    pub kinds: Vec<String>,
+    /// Only alarms at least this severe.
+    pub min_severity: Option<String>,
+    /// Its community (none: every community).
+    pub community_id: Option<i64>,
+    /// The role whose view it carries.
+    pub role: String,
+    /// Whether it receives events.
+    pub active: bool,
+    /// Who made it.
+    pub created_by: String,
+    /// When (ms).
+    pub created_at: i64,
+}
+
+impl From<anfang_app::notify::ChannelView> for ChannelDto {
+    fn from(v: anfang_app::notify::ChannelView) -> Self {
+        ChannelDto {
+            id: v.id,
+            name: v.name,
+            channel: v.channel.as_str().into(),
+            address: v.address,
+            kinds: v.kinds.iter().map(|k| k.as_str().to_string()).collect(),
+            min_severity: v.min_severity.map(|s| s.as_str().into()),
+            community_id: v.community_id,
+            role: v.role,
+            active: v.active,
+            created_by: v.created_by,
+            created_at: v.created_at,
+        }
+    }
+}
+
+/// A channel just made, with its webhook signing secret — shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedChannelDto {
+    /// The channel.
+    pub channel: ChannelDto,
+    /// The key of `X-Anfang-Signature` (webhooks): keep it, it is not shown again.
+    pub secret: Option<String>,
+}
+
+/// Stop or start a channel.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelActiveRequest {
+    /// Whether it receives events.
+    pub active: bool,
+}
+
+/// Paging of a delivery log.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryParams {
+    /// Page number, from 1.
+    pub page: Option<i64>,
+    /// Rows per page, 1–200.
+    pub page_size: Option<i64>,
+}
+
+/// One event queued for a channel, and how its delivery went.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryDto {
+    /// Id.
+    pub id: i64,
+    /// `alarm.raised`, `alarm.escalated`, `alarm.acknowledged`, `warning.raised`, `booth.call`, …
+    pub event: String,
+    /// The same on every attempt (`Idempotency-Key`).
+    pub idempotency_key: String,
+    /// `pending`, `delivered` or `dead` (given up).
+    pub state: String,
+    /// Attempts made.
+    pub attempts: i64,
+    /// The next attempt (ms), while pending.
+    pub next_attempt_at: Option<i64>,
+    /// The receiver's last HTTP status.
+    pub last_status: Option<i64>,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    /// Queued (ms).
+    pub created_at: i64,
+    /// Delivered (ms).
+    pub delivered_at: Option<i64>,
+}
+
+impl From<NotificationRow> for DeliveryDto {
+    fn from(n: NotificationRow) -> Self {
+        DeliveryDto {
+            id: n.id,
+            event: n.event,
+            idempotency_key: n.idempotency_key,
+            next_attempt_at: (n.state == "pending").then_some(n.next_attempt_at),
+            state: n.state,
+            attempts: n.attempts,
+            last_status: n.last_status,
+            last_error: n.last_error,
+            created_at: n.created_at,
+            delivered_at: n.delivered_at,
+        }
+    }
+}

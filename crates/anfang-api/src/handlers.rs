@@ -114,6 +114,9 @@ pub(crate) fn routes() -> Router<ApiState> {
         .route("/patrol/rounds", get(list_patrol_rounds))
         .route("/patrol/report", get(patrol_report))
         .route("/live", get(live))
+        .route("/notify/channels", get(list_channels).post(create_channel))
+        .route("/notify/channels/{id}/active", put(set_channel_active))
+        .route("/notify/channels/{id}/deliveries", get(channel_deliveries))
         .route("/warnings", get(list_warnings))
         .route("/warnings/{id}", get(get_warning))
         .route("/warnings/{id}/actions", post(act_on_warning))
@@ -2151,4 +2154,98 @@ impl Drop for Gauge {
     fn drop(&mut self) {
         metrics::gauge!("anfang_live_subscribers").decrement(1.0);
     }
+}
+
+/// Makes a notification channel carrying the caller's view: a webhook (its signing secret is
+/// in the answer, once), an SMS number or an e-mail address.
+#[utoipa::path(post, path = "/api/v1/notify/channels", tag = "alarms", security(("bearer" = [])),
+    request_body = CreateChannelRequest,
+    responses((status = 201, body = CreatedChannelDto), (status = 403, body = ErrorBody), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn create_channel(
+    State(s): State<ApiState>,
+    c: Caller,
+    Body(r): Body<CreateChannelRequest>,
+) -> ApiResult<(StatusCode, Json<CreatedChannelDto>)> {
+    use anfang_app::notify::{ChannelKind, EventKind};
+    let channel = ChannelKind::parse(&r.channel)
+        .map_err(|e| ApiError::from(anfang_app::AppError::field("channel", e)))?;
+    let kinds = r
+        .kinds
+        .iter()
+        .map(|k| EventKind::parse(k).map_err(|e| ApiError::from(anfang_app::AppError::field("kinds", e))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let min_severity = r
+        .min_severity
+        .as_deref()
+        .map(|s| {
+            anfang_app::alarms::Severity::parse(s)
+                .map_err(|e| ApiError::from(anfang_app::AppError::field("min_severity", e)))
+        })
+        .transpose()?;
+    let made = s
+        .app
+        .create_channel(
+            &c.principal,
+            &anfang_app::notify::NewChannel {
+                name: r.name,
+                channel,
+                address: r.address,
+                kinds,
+                min_severity,
+                community_id: r.community_id,
+            },
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedChannelDto {
+            channel: made.channel.into(),
+            secret: made.secret,
+        }),
+    ))
+}
+
+/// The notification channels the caller manages.
+#[utoipa::path(get, path = "/api/v1/notify/channels", tag = "alarms", security(("bearer" = [])),
+    responses((status = 200, body = ItemsDto<ChannelDto>), (status = 403, body = ErrorBody)))]
+pub async fn list_channels(State(s): State<ApiState>, c: Caller) -> ApiResult<Json<ItemsDto<ChannelDto>>> {
+    let channels = s.app.list_channels(&c.principal).await?;
+    Ok(Json(ItemsDto::of(channels, ChannelDto::from)))
+}
+
+/// Stops or starts a channel.
+#[utoipa::path(put, path = "/api/v1/notify/channels/{id}/active", tag = "alarms", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Channel id")), request_body = ChannelActiveRequest,
+    responses((status = 200, body = ChannelDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn set_channel_active(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Body(r): Body<ChannelActiveRequest>,
+) -> ApiResult<Json<ChannelDto>> {
+    let view = s.app.set_channel_active(&c.principal, id, r.active).await?;
+    Ok(Json(view.into()))
+}
+
+/// A channel's delivery log, newest first.
+#[utoipa::path(get, path = "/api/v1/notify/channels/{id}/deliveries", tag = "alarms", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Channel id"), DeliveryParams),
+    responses((status = 200, body = PageDto<DeliveryDto>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn channel_deliveries(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path(id): Path<i64>,
+    Query(p): Query<DeliveryParams>,
+) -> ApiResult<Json<PageDto<DeliveryDto>>> {
+    let page = PageRequest {
+        page: p.page.unwrap_or(1),
+        page_size: p.page_size.unwrap_or(reg::DEFAULT_PAGE_SIZE),
+    };
+    let rows = s.app.channel_deliveries(&c.principal, id, page).await?;
+    Ok(Json(PageDto {
+        total: rows.total,
+        page: page.page,
+        page_size: page.page_size,
+        items: rows.items.into_iter().map(DeliveryDto::from).collect(),
+    }))
 }

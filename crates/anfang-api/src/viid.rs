@@ -326,6 +326,7 @@ async fn upload(
                     record_id: object.record_id,
                     shot_at_ms: object.shot_at_ms,
                     plate: object.plate,
+                    event: object.event,
                     attributes_json: object.attributes.to_string(),
                     images: object.images.into_iter().map(|i| i.bytes).collect(),
                     content_hash: object.content_hash,

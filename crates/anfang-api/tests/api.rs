@@ -279,6 +279,9 @@ fn out_of_scope_body(method: &str, path: &str, b: &Seeded) -> Option<Value> {
         ("post", "/api/v1/patrol/routes") => json!({"community_id": b.community, "name": "x",
             "checkpoints": [{"device_id": b.device, "offset_minutes": 0}], "times": "1-7 08:00", "window_minutes": 30}),
         ("put", "/api/v1/patrol/routes/{id}/active") => json!({"active": false}),
+        ("post", "/api/v1/notify/channels") => json!({"name": "x", "channel": "webhook",
+            "address": "https://x.example.cn/hook", "kinds": ["alarm"], "community_id": b.community}),
+        ("put", "/api/v1/notify/channels/{id}/active") => json!({"active": false}),
         ("put", "/api/v1/communities/{id}/warning-rules") => json!({"vehicle": {"days": 1}}),
         ("post", "/api/v1/warnings/{id}/actions") => json!({"action": "close"}),
         ("post", "/api/v1/streets") => json!({"district_code": "370323", "code": "370323999", "name": "x"}),
@@ -446,6 +449,19 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
         let warnings = s.ok(&admin, Method::GET, "/api/v1/warnings", None).await;
         warnings["items"][0]["id"].as_i64().unwrap()
     };
+    let channel_b = s
+        .ok(
+            &admin,
+            Method::POST,
+            "/api/v1/notify/channels",
+            Some(
+                json!({"name": "小区2值班", "channel": "webhook", "address": "https://b.example.cn/hook",
+                "kinds": ["alarm", "warning"], "community_id": b.community}),
+            ),
+        )
+        .await["channel"]["id"]
+        .as_i64()
+        .unwrap();
     let deny_b = s
         .ok(
             &admin,
@@ -509,6 +525,7 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
                 p if p.starts_with("/api/v1/alarms/") => alarm_b,
                 p if p.starts_with("/api/v1/patrol/routes/") => route_b,
                 p if p.starts_with("/api/v1/warnings/") => warning_b,
+                p if p.starts_with("/api/v1/notify/channels/") => channel_b,
                 p if p.starts_with("/api/v1/access-records/") => record_b,
                 p if p.starts_with("/api/v1/parking-passes/") => pass_b,
                 p if p.starts_with("/api/v1/houses/") => b.house,
@@ -841,6 +858,7 @@ async fn watch_lists_are_police_only_and_every_read_is_audited() {
                 record_id: "v-1".into(),
                 shot_at_ms: None,
                 plate: Some("鲁C12345".into()),
+                event: None,
                 attributes_json: "{}".into(),
                 images: Vec::new(),
                 content_hash: "c1".into(),

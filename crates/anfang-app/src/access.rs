@@ -757,11 +757,13 @@ impl App {
     }
 
     /// Decides a presented credential at a device from the policy cache (a visitor pass reads
-    /// its pass): who it was, if known, and the decision. Writes nothing.
+    /// its pass): who it was, if known, and the decision — after the external status check at
+    /// entry when `check_entry` (a live decision, not a terminal's past one). Writes nothing.
     pub(crate) async fn decide_presented(
         &self,
         device: &CachedDevice,
         presented: &Presented,
+        check_entry: bool,
     ) -> AppResult<(Option<i64>, AccessDecision)> {
         if let Presented::Qr(payload) = presented
             && payload.trim().starts_with(crate::visitors::PASS_PREFIX)
@@ -780,6 +782,11 @@ impl App {
                 };
                 let denied = policy.denied_in.contains(&door.community_id);
                 let decision = access::decide(&policy.grants, door, self.clock.now_cst(), denied);
+                let decision = if check_entry {
+                    self.checked_at_entry(person_id, door, decision).await?
+                } else {
+                    decision
+                };
                 Ok((Some(person_id), decision))
             }
         }
@@ -812,7 +819,7 @@ impl App {
                 "the device is not assigned to a community yet",
             )
         })?;
-        let (person_id, decision) = self.decide_presented(&device, presented).await?;
+        let (person_id, decision) = self.decide_presented(&device, presented, true).await?;
         let snapshot_key = match event.image("snapshot") {
             Some(image) => Some(self.store_event_image(device.id, &event.event_id, image).await?),
             None => None,
@@ -1065,7 +1072,10 @@ impl App {
                     .cached_device(device_code)
                     .await?
                     .ok_or(AppError::NotFound { entity: "device" })?;
-                let (person_id, platform_decision) = self.decide_presented(&cached, presented).await?;
+                // A terminal's past decision is recorded, not re-asked of the status service.
+                let (person_id, platform_decision) = self
+                    .decide_presented(&cached, presented, decided_locally.is_none())
+                    .await?;
                 // A terminal that decided offline already acted; the record keeps what it did.
                 let (outcome, reason) = match decided_locally {
                     Some((outcome, reason)) => (*outcome, reason.clone()),
@@ -1124,10 +1134,13 @@ impl App {
                         },
                     )
                     .await?;
-                let mut raised_event =
-                    LiveEvent::alarm(raised.alarm_id, alarm_kind, &device, zone.as_deref(), event.at_ms);
-                raised_event.data["repeat"] = json!(raised.repeat);
-                live.push(raised_event);
+                live.push(LiveEvent::alarm(
+                    &raised,
+                    alarm_kind,
+                    &device,
+                    zone.as_deref(),
+                    event.at_ms,
+                ));
                 ("alarm", None)
             }
             DeviceEventKind::PatrolScan {
@@ -1178,7 +1191,6 @@ impl App {
         } else {
             None
         };
-        tx.commit().await?;
         if let Some(d) = decision {
             live.push(LiveEvent::access(
                 device.community_id,
@@ -1197,7 +1209,7 @@ impl App {
                 data: json!({"event": kind, "device_id": device.id, "device_name": device.name, "event_id": event.event_id}),
             });
         }
-        self.live.publish(live);
+        self.commit_events(tx, live).await?;
         Ok(DeviceAnswer {
             status: AckStatus::Stored,
             decision,

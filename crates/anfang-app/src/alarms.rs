@@ -48,6 +48,8 @@ pub struct Raised {
     pub alarm_id: i64,
     /// Whether it was merged into an open alarm (a repeat).
     pub repeat: bool,
+    /// Its severity now.
+    pub severity: Severity,
 }
 
 /// An alarm with its history.
@@ -109,6 +111,7 @@ impl App {
             return Ok(Raised {
                 alarm_id: open.id,
                 repeat: true,
+                severity: parse_severity(&open),
             });
         }
         let community_id = device.as_ref().and_then(|d| d.community_id).or(new.community_id);
@@ -187,6 +190,7 @@ impl App {
         Ok(Raised {
             alarm_id: id,
             repeat: false,
+            severity,
         })
     }
 
@@ -297,14 +301,18 @@ impl App {
                 json!({"state": alarm.state, "note": note, "dispatched_to": alarm.dispatched_to}),
             )
             .await?;
-        self.commit(tx, Some(&audit)).await?;
-        self.live.publish([crate::live::LiveEvent {
+        let event = crate::live::LiveEvent {
             kind: "alarm",
             community_id: alarm.community_id,
             audience: None,
-            at: self.clock.now_ms(),
-            data: json!({"id": alarm.id, "kind": alarm.kind, "state": alarm.state, "by": who.actor()}),
-        }]);
+            at: now,
+            data: json!({"id": alarm.id, "kind": alarm.kind, "severity": alarm.severity, "state": alarm.state,
+                "by": who.actor()}),
+        };
+        let queued = self.notify(&mut tx, std::slice::from_ref(&event)).await?;
+        self.commit(tx, Some(&audit)).await?;
+        self.outbox_ring(queued);
+        self.live.publish([event]);
         Ok(alarm)
     }
 
@@ -330,6 +338,7 @@ impl App {
         }
         let mut tx = self.store.write().await?;
         let mut escalated = Vec::new();
+        let mut live = Vec::new();
         for id in waiting.iter().map(|a| a.id) {
             // As it is now: someone may have acknowledged it since the read.
             let Some(mut alarm) = tx.alarm(id).await? else {
@@ -351,9 +360,22 @@ impl App {
             )
             .await?;
             metrics::counter!("anfang_alarms_escalated_total", "role" => role.as_str()).increment(1);
+            let device = match alarm.device_id {
+                Some(id) => tx.device(id).await?,
+                None => None,
+            };
+            live.push(crate::live::LiveEvent {
+                kind: "alarm",
+                community_id: alarm.community_id,
+                audience: None,
+                at: now,
+                data: json!({"id": alarm.id, "kind": alarm.kind, "severity": alarm.severity, "level": level,
+                    "escalated_to": role.as_str(), "device_id": alarm.device_id,
+                    "device_name": device.map(|d| d.name), "zone": alarm.zone}),
+            });
             escalated.push((alarm.id, role));
         }
-        tx.commit().await?;
+        self.commit_events(tx, live).await?;
         Ok(escalated)
     }
 
@@ -427,7 +449,7 @@ impl App {
                 )
                 .await?;
             live.push(crate::live::LiveEvent::alarm(
-                new.alarm_id,
+                &new,
                 AlarmKind::DeviceOffline,
                 &d,
                 None,
@@ -435,8 +457,7 @@ impl App {
             ));
             raised += 1;
         }
-        tx.commit().await?;
-        self.live.publish(live);
+        self.commit_events(tx, live).await?;
         Ok(raised)
     }
 

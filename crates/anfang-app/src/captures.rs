@@ -5,7 +5,9 @@
 //! listed within the caller's scope.
 
 use crate::cascade::Sends;
+use crate::live::LiveEvent;
 use crate::{App, AppError, AppResult, Permission, Principal};
+use anfang_domain::warning::WarningKind;
 use anfang_store::*;
 use serde_json::json;
 
@@ -22,6 +24,9 @@ pub struct NewCapture {
     pub shot_at_ms: Option<i64>,
     /// The plate, for vehicles.
     pub plate: Option<String>,
+    /// The analytics event the camera attached (GA/T 1400 `EventSort`, a behaviour), if any:
+    /// an alarm when it is one (`AlarmKind::from_video_event`).
+    pub event: Option<String>,
     /// Its fields without image data (JSON).
     pub attributes_json: String,
     /// Its pictures (bytes).
@@ -95,8 +100,10 @@ impl App {
             .await?
             .into_iter();
         let mut rows = Vec::with_capacity(batch.len());
+        let mut snapshots = Vec::with_capacity(batch.len());
         for (capture, camera) in batch.iter().zip(cameras) {
             let own: Vec<String> = keys.by_ref().take(capture.images.len()).collect();
+            snapshots.push(own.first().cloned());
             rows.push(NewCaptureRecord {
                 community_id: camera.community_id,
                 device_id: camera.id,
@@ -119,9 +126,38 @@ impl App {
         let watches = tx.plate_watches(&plates, now).await?;
         let mut outcomes = Vec::with_capacity(rows.len());
         let mut hits = 0u64;
-        for row in &rows {
+        let mut live = Vec::new();
+        for (i, row) in rows.iter().enumerate() {
             outcomes.push(match tx.insert_capture_record(row).await? {
                 Some(id) => {
+                    // A camera's analytics (an intrusion, a fight, loitering…) is an alarm with
+                    // the capture's picture; repeats within minutes merge.
+                    if let Some(kind) = batch[i]
+                        .event
+                        .as_deref()
+                        .and_then(anfang_domain::alarm::AlarmKind::from_video_event)
+                    {
+                        let raised = self
+                            .raise_alarm(
+                                &mut tx,
+                                &crate::alarms::RaiseAlarm {
+                                    kind,
+                                    reported: None,
+                                    device_id: Some(row.device_id),
+                                    community_id: row.community_id,
+                                    place_id: None,
+                                    zone: None,
+                                    source: "gat1400",
+                                    source_ref: Some(row.record_id.clone()),
+                                    at: row.shot_at,
+                                    snapshot_key: snapshots[i].clone(),
+                                },
+                            )
+                            .await?;
+                        if let Some(camera) = tx.device(row.device_id).await? {
+                            live.push(LiveEvent::alarm(&raised, kind, &camera, None, row.shot_at));
+                        }
+                    }
                     // Forwarded upward from the same commit: nothing acknowledged is lost.
                     self.enqueue_upward(&mut tx, Sends::Captures, &row.kind, &json!({"record": id}), now)
                         .await?;
@@ -141,7 +177,15 @@ impl App {
                             state: "to_confirm".into(),
                         };
                         let hit_id = tx.insert_watch_hit(&hit).await?;
-                        self.raise_watch_hit(&mut tx, hit_id, &hit).await?;
+                        if let Some(warning) = self.raise_watch_hit(&mut tx, hit_id, &hit).await? {
+                            live.push(LiveEvent::warning(
+                                warning,
+                                WarningKind::WatchHit,
+                                row.community_id,
+                                now,
+                                None,
+                            ));
+                        }
                         // The hit goes back to whoever placed the disposition.
                         if let Some(target) = entry.source.strip_prefix("viid:") {
                             let payload = json!({"entry": entry.id, "record": id});
@@ -160,7 +204,7 @@ impl App {
             tracing::info!(hits, "captures hit the police watch-list");
         }
         tx.touch_device(peer.id, now, None, None).await?;
-        tx.commit().await?;
+        self.commit_events(tx, live).await?;
         self.store.sync().await?;
         metrics::counter!("anfang_capture_records_total")
             .increment(outcomes.iter().filter(|o| **o == CaptureOutcome::Stored).count() as u64);

@@ -16,6 +16,7 @@ pub mod booth;
 pub mod captures;
 pub mod cascade;
 pub mod denylist;
+pub mod entry_check;
 mod error;
 pub mod excel;
 pub mod faces;
@@ -23,6 +24,7 @@ pub mod import;
 pub mod library;
 pub mod live;
 pub mod noplate;
+pub mod notify;
 pub mod parking;
 pub mod patrol;
 pub mod policy;
@@ -56,6 +58,8 @@ pub struct AppConfig {
     pub cascade_targets: Vec<cascade::UpwardTarget>,
     /// How fast alarms must be acknowledged and whom they escalate to.
     pub alarm_sla: anfang_domain::alarm::AlarmSla,
+    /// The message channels (SMS, e-mail) with a configured sender.
+    pub message_senders: Vec<anfang_domain::notify::ChannelKind>,
 }
 
 impl Default for AppConfig {
@@ -66,6 +70,7 @@ impl Default for AppConfig {
             lockout_secs: 15 * 60,
             cascade_targets: Vec::new(),
             alarm_sla: anfang_domain::alarm::AlarmSla::default(),
+            message_senders: Vec::new(),
         }
     }
 }
@@ -91,6 +96,12 @@ pub struct App {
     pub(crate) recognition: Option<Arc<recognition::Recognition>>,
     /// What just happened, for live views (published after commit).
     pub(crate) live: Arc<live::LiveFeed>,
+    /// Notification channels, cached for the hot path.
+    pub(crate) channels: Arc<notify::ChannelCache>,
+    /// Rung when the outbox has something new for the delivery worker.
+    pub(crate) outbox_signal: Arc<tokio::sync::Notify>,
+    /// The external status check at entry, when configured.
+    pub(crate) entry_check: Option<Arc<entry_check::EntryCheck>>,
 }
 
 /// Who is calling: an authenticated user with their role and resolved scope.
@@ -149,6 +160,9 @@ impl App {
             policy: Arc::new(policy::PolicyCache::new()),
             recognition: None,
             live: Arc::new(live::LiveFeed::default()),
+            channels: Arc::new(notify::ChannelCache::default()),
+            outbox_signal: Arc::new(tokio::sync::Notify::new()),
+            entry_check: None,
         }
     }
 

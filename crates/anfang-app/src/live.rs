@@ -6,8 +6,10 @@
 //! never holds memory or slows the writers. Each subscriber sees only what its role and scope
 //! allow: events carry their community and, for warnings, their audience.
 
+use crate::alarms::Raised;
 use crate::{App, Permission, Principal};
 use anfang_domain::alarm::AlarmKind;
+use anfang_domain::model::Role;
 use anfang_domain::warning::{Audience, WarningKind};
 use anfang_store::DeviceRow;
 use serde_json::{Value, json};
@@ -52,9 +54,9 @@ impl LiveEvent {
         }
     }
 
-    /// An alarm raised at a device.
+    /// An alarm raised at a device (or a repeat merged into it).
     pub(crate) fn alarm(
-        id: i64,
+        raised: &Raised,
         kind: AlarmKind,
         device: &DeviceRow,
         zone: Option<&str>,
@@ -65,7 +67,8 @@ impl LiveEvent {
             community_id: device.community_id,
             audience: None,
             at,
-            data: json!({"id": id, "kind": kind.as_str(), "device_id": device.id, "device_name": device.name, "zone": zone}),
+            data: json!({"id": raised.alarm_id, "kind": kind.as_str(), "severity": raised.severity.as_str(),
+                "repeat": raised.repeat, "device_id": device.id, "device_name": device.name, "zone": zone}),
         }
     }
 
@@ -92,15 +95,17 @@ impl LiveEvent {
             Some(c) => who.scope.all || who.scope.has_community(c),
             None => who.scope.all,
         };
-        if !in_scope {
-            return false;
-        }
+        in_scope && self.shown_to(who.role)
+    }
+
+    /// Whether `role` may see events of this kind (scope aside).
+    pub fn shown_to(&self, role: Role) -> bool {
         match self.kind {
             "warning" => self
                 .audience
-                .is_some_and(|a| Audience::seen_by(who.role).contains(&a)),
-            "alarm" | "patrol" => who.role.allows(Permission::ReadAlarms),
-            _ => who.role.allows(Permission::ReadDevices),
+                .is_some_and(|a| Audience::seen_by(role).contains(&a)),
+            "alarm" | "patrol" => role.allows(Permission::ReadAlarms),
+            _ => role.allows(Permission::ReadDevices),
         }
     }
 }

@@ -401,7 +401,7 @@ impl App {
                     .await?;
                 if let Some(device) = tx.device(problem.checkpoint).await? {
                     live.push(crate::live::LiveEvent::alarm(
-                        raised.alarm_id,
+                        &raised,
                         AlarmKind::PatrolMissed,
                         &device,
                         Some(&zone),
@@ -410,8 +410,7 @@ impl App {
                 }
             }
         }
-        tx.commit().await?;
-        self.live.publish(live);
+        self.commit_events(tx, live).await?;
         Ok(judged)
     }
 

@@ -660,6 +660,7 @@ impl App {
         row.distance = result.distance.map(f64::from);
         row.margin = result.margin.map(f64::from);
         row.id = tx.insert_capture_face(&row).await?;
+        let mut live = Vec::new();
         if let Some((entry_id, distance, margin)) = watch_hit {
             let hit = WatchHitRow {
                 id: 0,
@@ -672,11 +673,19 @@ impl App {
                 state: "to_confirm".into(),
             };
             let hit_id = tx.insert_watch_hit(&hit).await?;
-            self.raise_watch_hit(&mut tx, hit_id, &hit).await?;
+            if let Some(warning) = self.raise_watch_hit(&mut tx, hit_id, &hit).await? {
+                live.push(crate::live::LiveEvent::warning(
+                    warning,
+                    anfang_domain::warning::WarningKind::WatchHit,
+                    capture.community_id,
+                    now,
+                    None,
+                ));
+            }
             result.watch_entry_id = Some(entry_id);
             metrics::counter!("anfang_watch_hits_total").increment(1);
         }
-        tx.commit().await?;
+        self.commit_events(tx, live).await?;
         r.captures
             .write()
             .map_err(lock_error)?

@@ -302,9 +302,8 @@ impl App {
                 ));
             }
         }
-        tx.commit().await?;
         let raised = live.len();
-        self.live.publish(live);
+        self.commit_events(tx, live).await?;
         Ok(raised)
     }
 

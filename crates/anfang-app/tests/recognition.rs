@@ -148,6 +148,7 @@ async fn capture(w: &World, record_id: &str, jpeg: Vec<u8>) -> anfang_app::recog
                 record_id: record_id.into(),
                 shot_at_ms: None,
                 plate: None,
+                event: None,
                 attributes_json: "{}".into(),
                 images: vec![jpeg],
                 content_hash: hash,

@@ -77,6 +77,12 @@ pub enum Reason {
     OutsideSchedule,
     /// A car with a monthly (or longer) parking pass in its dates.
     MonthlyPass,
+    /// The external status check at entry answered "deny".
+    EntryCheckDenied,
+    /// The external status check at entry answered "warn": opened, staff told.
+    EntryCheckWarned,
+    /// The external status check did not answer in time (opened or denied as configured).
+    EntryCheckUnavailable,
 }
 
 impl Reason {
@@ -104,6 +110,9 @@ impl Reason {
         Reason::BoothUnanswered,
         Reason::OutsideSchedule,
         Reason::MonthlyPass,
+        Reason::EntryCheckDenied,
+        Reason::EntryCheckWarned,
+        Reason::EntryCheckUnavailable,
     ];
 
     /// The reason with this code.
@@ -136,6 +145,9 @@ impl Reason {
             Reason::BoothUnanswered => "booth_unanswered",
             Reason::OutsideSchedule => "outside_schedule",
             Reason::MonthlyPass => "monthly_pass",
+            Reason::EntryCheckDenied => "entry_check_denied",
+            Reason::EntryCheckWarned => "entry_check_warned",
+            Reason::EntryCheckUnavailable => "entry_check_unavailable",
         }
     }
 
@@ -161,6 +173,9 @@ impl Reason {
             Reason::BoothUnanswered => "无人应答，已转值班中心",
             Reason::OutsideSchedule => "不在排班时间内",
             Reason::MonthlyPass => "月卡车辆，欢迎",
+            Reason::EntryCheckDenied => "核验未通过，请联系工作人员",
+            Reason::EntryCheckWarned => "请配合工作人员核验",
+            Reason::EntryCheckUnavailable => "核验服务暂不可用",
         }
     }
 }
@@ -265,6 +280,57 @@ pub fn decide(grants: &[Grant], door: &Door, now: NaiveDateTime, deny_listed: bo
         best = decision;
     }
     best
+}
+
+/// What an external status check at entry answered (the documents' health-code docking,
+/// generalised): let in, let in and tell staff, or keep out; or no answer in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CheckVerdict {
+    /// Nothing against entry.
+    Pass,
+    /// Let in, with a warning.
+    Warn,
+    /// Keep out.
+    Deny,
+    /// No (usable) answer in time.
+    Unavailable,
+}
+
+impl CheckVerdict {
+    /// Reads a status service's answer tolerantly: `pass`/`allow`/`green`/`绿`,
+    /// `warn`/`yellow`/`黄`, `deny`/`block`/`red`/`红`; anything else is no usable answer.
+    pub fn parse(raw: &str) -> CheckVerdict {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "pass" | "allow" | "ok" | "green" | "绿" | "绿码" => CheckVerdict::Pass,
+            "warn" | "warning" | "yellow" | "黄" | "黄码" => CheckVerdict::Warn,
+            "deny" | "block" | "red" | "红" | "红码" => CheckVerdict::Deny,
+            _ => CheckVerdict::Unavailable,
+        }
+    }
+}
+
+/// Whether the status check applies at this door: people coming in through an entrance (not
+/// unit doors, which are inside the community).
+pub fn entry_checked(door: &Door) -> bool {
+    matches!(
+        door.kind,
+        PlaceKind::PedestrianEntrance | PlaceKind::VehicleEntrance | PlaceKind::GarageEntrance
+    )
+}
+
+/// A decision after the status check: only an opening can change; a warning opens with its own
+/// reason, a denial keeps out, and no answer opens or keeps out as configured (`fail_open`).
+pub fn apply_check(decision: AccessDecision, verdict: CheckVerdict, fail_open: bool) -> AccessDecision {
+    if decision.outcome != Outcome::Open {
+        return decision;
+    }
+    match verdict {
+        CheckVerdict::Pass => decision,
+        CheckVerdict::Warn => AccessDecision::open(Reason::EntryCheckWarned),
+        CheckVerdict::Deny => AccessDecision::deny(Reason::EntryCheckDenied),
+        CheckVerdict::Unavailable if fail_open => AccessDecision::open(Reason::EntryCheckUnavailable),
+        CheckVerdict::Unavailable => AccessDecision::deny(Reason::EntryCheckUnavailable),
+    }
 }
 
 /// Whether a grant can ever open this door (dates aside): what a terminal's library holds.
@@ -440,6 +506,41 @@ mod tests {
             assert_eq!(Reason::parse(reason.as_str()), Some(*reason));
             assert!(!reason.message_zh().is_empty());
         }
+    }
+
+    #[test]
+    fn the_status_check_changes_only_openings() {
+        let open = AccessDecision::open(Reason::Resident);
+        let denied = AccessDecision::deny(Reason::LeaseEnded);
+        assert_eq!(apply_check(open, CheckVerdict::Pass, false), open);
+        assert_eq!(
+            apply_check(open, CheckVerdict::Warn, false),
+            AccessDecision::open(Reason::EntryCheckWarned)
+        );
+        assert_eq!(
+            apply_check(open, CheckVerdict::Deny, true),
+            AccessDecision::deny(Reason::EntryCheckDenied)
+        );
+        assert_eq!(
+            apply_check(open, CheckVerdict::Unavailable, true),
+            AccessDecision::open(Reason::EntryCheckUnavailable)
+        );
+        assert_eq!(
+            apply_check(open, CheckVerdict::Unavailable, false),
+            AccessDecision::deny(Reason::EntryCheckUnavailable)
+        );
+        for verdict in [CheckVerdict::Deny, CheckVerdict::Warn, CheckVerdict::Unavailable] {
+            assert_eq!(
+                apply_check(denied, verdict, false),
+                denied,
+                "a refusal stays a refusal"
+            );
+        }
+        assert_eq!(CheckVerdict::parse(" GREEN "), CheckVerdict::Pass);
+        assert_eq!(CheckVerdict::parse("黄码"), CheckVerdict::Warn);
+        assert_eq!(CheckVerdict::parse("red"), CheckVerdict::Deny);
+        assert_eq!(CheckVerdict::parse("maybe"), CheckVerdict::Unavailable);
+        assert!(entry_checked(&GATE) && !entry_checked(&UNIT_DOOR));
     }
 
     #[test]

@@ -29,6 +29,8 @@ string_enum!(
     Crowding => ("crowding", "人员聚集"),
     /// 跌倒: a fall, from camera analytics.
     Fall => ("fall", "跌倒"),
+    /// 打架斗殴: a fight, from camera analytics.
+    Fighting => ("fighting", "打架斗殴"),
     /// 设备离线: a device stopped reporting.
     DeviceOffline => ("device_offline", "设备离线"),
     /// 巡更异常: a patrol checkpoint missed, late or out of order.
@@ -100,6 +102,8 @@ impl AlarmKind {
             AlarmKind::FireSmoke
         } else if has(&["sos", "panic", "emergency", "help", "求助", "紧急"]) {
             AlarmKind::Sos
+        } else if has(&["fight", "打架", "斗殴", "殴打"]) {
+            AlarmKind::Fighting
         } else if has(&["loiter", "徘徊"]) {
             AlarmKind::Loitering
         } else if has(&["climb", "攀爬", "翻越"]) {
@@ -127,11 +131,56 @@ impl AlarmKind {
         }
     }
 
+    /// An analytics event a camera attached to a capture — GA/T 1400 `EventSort`, a
+    /// two-digit video event type code of GA/T 2000.254-2019 (视频图像事件类型代码), or a
+    /// behaviour described in words — as the alarm it is. `None` for routine events (a vehicle
+    /// or person passing, traffic violations and jams, which are the traffic police's) and for
+    /// anything not recognised: an unknown code must not turn every capture into an alarm.
+    pub fn from_video_event(raw: &str) -> Option<AlarmKind> {
+        let code = raw.trim();
+        if code.is_empty() {
+            return None;
+        }
+        if code.bytes().all(|b| b.is_ascii_digit()) {
+            return match code.parse::<u32>().ok()? {
+                3 => Some(AlarmKind::Fighting),
+                4 | 7 | 9 => Some(AlarmKind::Other),
+                5 | 6 => Some(AlarmKind::PerimeterIntrusion),
+                8 => Some(AlarmKind::Loitering),
+                11 => Some(AlarmKind::Crowding),
+                // 01 vehicle passing, 02 person passing, 10 traffic violation, 12 congestion,
+                // and codes this table does not know.
+                _ => None,
+            };
+        }
+        match AlarmKind::from_device(code) {
+            AlarmKind::Other | AlarmKind::DeviceOffline | AlarmKind::PatrolMissed => None,
+            kind => Some(kind),
+        }
+    }
+
+    /// A GB/T 28181 alarm notification (`AlarmMethod`, and `AlarmType` under methods 2, 5 and
+    /// 6) as an alarm kind.
+    pub fn from_gb28181(method: u8, alarm_type: Option<u8>) -> AlarmKind {
+        match (method, alarm_type) {
+            // Telephone alarm: someone called for help.
+            (1, _) => AlarmKind::Sos,
+            // Device alarms: video loss and tampering; disk and temperature faults.
+            (2, Some(1 | 2)) => AlarmKind::DeviceTamper,
+            // Video analytics.
+            (5, Some(5 | 6)) => AlarmKind::PerimeterIntrusion,
+            (5, Some(8)) => AlarmKind::Loitering,
+            (5, Some(10)) => AlarmKind::Crowding,
+            (5, Some(11)) => AlarmKind::DeviceTamper,
+            _ => AlarmKind::Other,
+        }
+    }
+
     /// The severity an alarm of this kind has unless its source says more.
     pub fn default_severity(self) -> Severity {
         use AlarmKind::*;
         match self {
-            PerimeterIntrusion | DoorForced | FireSmoke | Sos | Fall => Severity::Critical,
+            PerimeterIntrusion | DoorForced | FireSmoke | Sos | Fall | Fighting => Severity::Critical,
             DeviceTamper | Climbing | Crowding => Severity::Major,
             DoorHeldOpen | Loitering | DeviceOffline | PatrolMissed | Other => Severity::Minor,
         }
@@ -385,7 +434,48 @@ mod tests {
         assert_eq!(AlarmKind::from_device("held_open"), AlarmKind::DoorHeldOpen);
         assert_eq!(AlarmKind::from_device("人员聚集"), AlarmKind::Crowding);
         assert_eq!(AlarmKind::from_device("fall_detection"), AlarmKind::Fall);
-        assert_eq!(AlarmKind::from_device("vendor_code_77"), AlarmKind::Other);
+        assert_eq!(AlarmKind::from_device("打架斗殴"), AlarmKind::Fighting);
+    }
+
+    #[test]
+    fn camera_analytics_events_become_alarms_and_routine_ones_do_not() {
+        // GA/T 2000.254 codes.
+        assert_eq!(AlarmKind::from_video_event("03"), Some(AlarmKind::Fighting));
+        assert_eq!(
+            AlarmKind::from_video_event("05"),
+            Some(AlarmKind::PerimeterIntrusion)
+        );
+        assert_eq!(
+            AlarmKind::from_video_event("6"),
+            Some(AlarmKind::PerimeterIntrusion)
+        );
+        assert_eq!(AlarmKind::from_video_event("08"), Some(AlarmKind::Loitering));
+        assert_eq!(AlarmKind::from_video_event(" 11 "), Some(AlarmKind::Crowding));
+        assert_eq!(AlarmKind::from_video_event("04"), Some(AlarmKind::Other));
+        for routine in ["01", "02", "10", "12", "0", "", "99"] {
+            assert_eq!(AlarmKind::from_video_event(routine), None, "{routine}");
+        }
+        // Words, as behaviour descriptions carry them.
+        assert_eq!(AlarmKind::from_video_event("攀爬围墙"), Some(AlarmKind::Climbing));
+        assert_eq!(
+            AlarmKind::from_video_event("Fall detected"),
+            Some(AlarmKind::Fall)
+        );
+        assert_eq!(AlarmKind::from_video_event("正常行走"), None);
+        assert_eq!(AlarmKind::from_video_event("offline"), None);
+    }
+
+    #[test]
+    fn gb28181_alarm_methods_and_types_are_mapped() {
+        assert_eq!(AlarmKind::from_gb28181(5, Some(6)), AlarmKind::PerimeterIntrusion);
+        assert_eq!(AlarmKind::from_gb28181(5, Some(5)), AlarmKind::PerimeterIntrusion);
+        assert_eq!(AlarmKind::from_gb28181(5, Some(8)), AlarmKind::Loitering);
+        assert_eq!(AlarmKind::from_gb28181(5, Some(10)), AlarmKind::Crowding);
+        assert_eq!(AlarmKind::from_gb28181(2, Some(2)), AlarmKind::DeviceTamper);
+        assert_eq!(AlarmKind::from_gb28181(2, Some(1)), AlarmKind::DeviceTamper);
+        assert_eq!(AlarmKind::from_gb28181(1, None), AlarmKind::Sos);
+        assert_eq!(AlarmKind::from_gb28181(5, Some(2)), AlarmKind::Other);
+        assert_eq!(AlarmKind::from_gb28181(6, Some(1)), AlarmKind::Other);
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod gb_code;
 pub mod id_number;
 pub mod mask;
 pub mod model;
+pub mod notify;
 pub mod parking;
 pub mod patrol;
 pub mod phone;

@@ -83,6 +83,10 @@ pub struct CaptureObject {
     pub shot_at_ms: Option<i64>,
     /// The plate, for vehicles.
     pub plate: Option<String>,
+    /// The analytics event the camera attached, as uploaded: an image's `EventSort` (a
+    /// GA/T 2000.254 video event type code), else a person's `BehaviorDescription` or
+    /// `Behavior`. Interpreted by the domain (`AlarmKind::from_video_event`).
+    pub event: Option<String>,
     /// Its pictures.
     pub images: Vec<SubImage>,
     /// The fields without image data.
@@ -239,6 +243,11 @@ pub fn read_object(kind: ObjectKind, value: Value) -> Result<CaptureObject, Obje
         }
         _ => None,
     };
+    let event = match kind {
+        ObjectKind::Image => text(fields, "EventSort"),
+        ObjectKind::Person => text(fields, "BehaviorDescription").or_else(|| text(fields, "Behavior")),
+        _ => None,
+    };
     let mut images = Vec::new();
     if kind == ObjectKind::Image {
         let Some(data) = map.get("Data").and_then(Value::as_str) else {
@@ -269,6 +278,7 @@ pub fn read_object(kind: ObjectKind, value: Value) -> Result<CaptureObject, Obje
         device_id,
         shot_at_ms,
         plate,
+        event,
         images,
         attributes,
         content_hash,

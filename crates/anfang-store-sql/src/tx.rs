@@ -382,6 +382,46 @@ fn alarm_action(r: &AnyRow) -> StoreResult<AlarmActionRow> {
         }
     ))
 }
+const CHANNEL_COLS: &str = "c.id, c.name, c.channel, c.address_enc, c.secret_enc, c.kinds, c.min_severity, c.role, \
+     c.community_id, c.active, c.created_by, c.created_at";
+fn notify_channel(r: &AnyRow) -> StoreResult<NotifyChannelRow> {
+    let active: i64 = r.try_get("active").map_err(map_err)?;
+    Ok(NotifyChannelRow {
+        id: r.try_get("id").map_err(map_err)?,
+        name: r.try_get("name").map_err(map_err)?,
+        channel: r.try_get("channel").map_err(map_err)?,
+        address_enc: r.try_get("address_enc").map_err(map_err)?,
+        secret_enc: r.try_get("secret_enc").map_err(map_err)?,
+        kinds: r.try_get("kinds").map_err(map_err)?,
+        min_severity: r.try_get("min_severity").map_err(map_err)?,
+        role: r.try_get("role").map_err(map_err)?,
+        community_id: r.try_get("community_id").map_err(map_err)?,
+        active: active != 0,
+        created_by: r.try_get("created_by").map_err(map_err)?,
+        created_at: r.try_get("created_at").map_err(map_err)?,
+    })
+}
+const NOTIFICATION_COLS: &str = "n.id, n.channel_id, n.event, n.idempotency_key, n.payload, n.state, n.attempts, \
+     n.next_attempt_at, n.last_status, n.last_error, n.created_at, n.delivered_at";
+fn notification(r: &AnyRow) -> StoreResult<NotificationRow> {
+    Ok(decode!(
+        r,
+        NotificationRow {
+            id,
+            channel_id,
+            event,
+            idempotency_key,
+            payload,
+            state,
+            attempts,
+            next_attempt_at,
+            last_status,
+            last_error,
+            created_at,
+            delivered_at
+        }
+    ))
+}
 const PATROL_ROUTE_COLS: &str = "r.id, r.community_id, r.name, r.checkpoints, r.times, r.guard_user_id, \
      r.window_minutes, r.tolerance_minutes, r.active, r.created_at, r.created_by";
 fn patrol_route(r: &AnyRow) -> StoreResult<PatrolRouteRow> {
@@ -1842,6 +1882,159 @@ impl Tx for SqlTx {
             },
         )
         .await
+    }
+
+    async fn insert_notify_channel(&mut self, new: &NotifyChannelRow) -> StoreResult<i64> {
+        let mut q = Q::new(
+            "INSERT INTO notify_channels (name, channel, address_enc, secret_enc, kinds, min_severity, role, \
+             community_id, active, created_by, created_at) VALUES (",
+        );
+        q.bind(&new.name)
+            .sql(", ")
+            .bind(&new.channel)
+            .sql(", ")
+            .bind(&new.address_enc)
+            .sql(", ")
+            .bind(&new.secret_enc)
+            .sql(", ")
+            .bind(&new.kinds)
+            .sql(", ")
+            .bind(&new.min_severity);
+        q.sql(", ")
+            .bind(&new.role)
+            .sql(", ")
+            .bind(new.community_id)
+            .sql(", ")
+            .bind(i64::from(new.active))
+            .sql(", ")
+            .bind(&new.created_by)
+            .sql(", ")
+            .bind(new.created_at)
+            .sql(") RETURNING id");
+        self.insert(&q, "notification channel").await
+    }
+
+    async fn notify_channel(&mut self, id: i64) -> StoreResult<Option<NotifyChannelRow>> {
+        let mut q = Q::new(&format!(
+            "SELECT {CHANNEL_COLS} FROM notify_channels c WHERE c.id = "
+        ));
+        q.bind(id);
+        self.one_as(&q, notify_channel).await
+    }
+
+    async fn list_notify_channels(&mut self, active_only: bool) -> StoreResult<Vec<NotifyChannelRow>> {
+        let mut q = Q::new(&format!(
+            "SELECT {CHANNEL_COLS} FROM notify_channels c WHERE 1 = 1"
+        ));
+        if active_only {
+            q.sql(" AND c.active = 1");
+        }
+        q.sql(" ORDER BY c.id");
+        self.all(&q).await?.iter().map(notify_channel).collect()
+    }
+
+    async fn set_notify_channel_active(&mut self, id: i64, active: bool) -> StoreResult<()> {
+        let mut q = Q::new("UPDATE notify_channels SET active = ");
+        q.bind(i64::from(active)).sql(" WHERE id = ").bind(id);
+        if self.exec(&q).await? == 0 {
+            return Err(StoreError::NotFound {
+                entity: "notification channel",
+            });
+        }
+        Ok(())
+    }
+
+    async fn insert_notification(&mut self, new: &NotificationRow) -> StoreResult<Option<i64>> {
+        let mut q = Q::new(
+            "INSERT INTO notifications (channel_id, event, idempotency_key, payload, state, attempts, \
+             next_attempt_at, last_status, last_error, created_at, delivered_at) VALUES (",
+        );
+        q.bind(new.channel_id)
+            .sql(", ")
+            .bind(&new.event)
+            .sql(", ")
+            .bind(&new.idempotency_key)
+            .sql(", ")
+            .bind(&new.payload)
+            .sql(", ")
+            .bind(&new.state)
+            .sql(", ")
+            .bind(new.attempts);
+        q.sql(", ")
+            .bind(new.next_attempt_at)
+            .sql(", ")
+            .bind(new.last_status)
+            .sql(", ")
+            .bind(&new.last_error)
+            .sql(", ")
+            .bind(new.created_at)
+            .sql(", ")
+            .bind(new.delivered_at)
+            .sql(") ON CONFLICT (channel_id, idempotency_key) DO NOTHING RETURNING id");
+        match self.one(&q).await? {
+            Some(row) => Ok(Some(row.try_get("id").map_err(map_err)?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn notification(&mut self, id: i64) -> StoreResult<Option<NotificationRow>> {
+        let mut q = Q::new(&format!(
+            "SELECT {NOTIFICATION_COLS} FROM notifications n WHERE n.id = "
+        ));
+        q.bind(id);
+        self.one_as(&q, notification).await
+    }
+
+    async fn due_notifications(&mut self, now: i64, limit: i64) -> StoreResult<Vec<NotificationRow>> {
+        let mut q = Q::new(&format!(
+            "SELECT {NOTIFICATION_COLS} FROM notifications n WHERE n.state = 'pending' AND n.next_attempt_at <= "
+        ));
+        q.bind(now)
+            .sql(" ORDER BY n.next_attempt_at, n.id LIMIT ")
+            .bind(limit);
+        self.all(&q).await?.iter().map(notification).collect()
+    }
+
+    async fn next_notification_due(&mut self) -> StoreResult<Option<i64>> {
+        let q = Q::new("SELECT MIN(n.next_attempt_at) AS due FROM notifications n WHERE n.state = 'pending'");
+        match self.one(&q).await? {
+            Some(row) => Ok(row.try_get("due").map_err(map_err)?),
+            None => Ok(None),
+        }
+    }
+
+    async fn update_notification(&mut self, row: &NotificationRow) -> StoreResult<()> {
+        let mut q = Q::new("UPDATE notifications SET state = ");
+        q.bind(&row.state)
+            .sql(", attempts = ")
+            .bind(row.attempts)
+            .sql(", next_attempt_at = ")
+            .bind(row.next_attempt_at)
+            .sql(", last_status = ")
+            .bind(row.last_status)
+            .sql(", last_error = ")
+            .bind(&row.last_error)
+            .sql(", delivered_at = ")
+            .bind(row.delivered_at)
+            .sql(" WHERE id = ")
+            .bind(row.id);
+        if self.exec(&q).await? == 0 {
+            return Err(StoreError::NotFound {
+                entity: "notification",
+            });
+        }
+        Ok(())
+    }
+
+    async fn list_notifications(
+        &mut self,
+        channel_id: i64,
+        page: Page,
+    ) -> StoreResult<Paged<NotificationRow>> {
+        let mut q = Q::new("FROM notifications n WHERE n.channel_id = ");
+        q.bind(channel_id);
+        self.paged(NOTIFICATION_COLS, &q, "n.id DESC", page, notification)
+            .await
     }
 
     async fn set_face_template(

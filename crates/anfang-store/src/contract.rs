@@ -25,6 +25,7 @@ pub async fn run_all(store: &dyn Store) {
     alarms_round_trip(store, &ids).await;
     patrol_round_trip(store, &ids).await;
     warnings_round_trip(store, &ids).await;
+    notifications_round_trip(store, &ids).await;
 }
 
 /// Ids created by [`hierarchy_round_trips`] for later checks.
@@ -1834,5 +1835,122 @@ async fn warnings_round_trip(store: &dyn Store, ids: &Ids) {
         "doors opened from 13 on: {seen:?}"
     );
     assert!(tx.stranger_sightings(0).await.unwrap().is_empty());
+    tx.commit().await.unwrap();
+}
+
+async fn notifications_round_trip(store: &dyn Store, ids: &Ids) {
+    let mut tx = store.write().await.unwrap();
+    let channel = NotifyChannelRow {
+        id: 0,
+        name: "值班室".into(),
+        channel: "webhook".into(),
+        address_enc: vec![1, 2, 3],
+        secret_enc: Some(vec![4, 5]),
+        kinds: "[\"alarm\"]".into(),
+        min_severity: Some("major".into()),
+        role: "property_manager".into(),
+        community_id: Some(ids.community_a),
+        active: true,
+        created_by: "user:pm".into(),
+        created_at: 1_000,
+    };
+    let id = tx.insert_notify_channel(&channel).await.unwrap();
+    let other = tx
+        .insert_notify_channel(&NotifyChannelRow {
+            channel: "sms".into(),
+            secret_enc: None,
+            min_severity: None,
+            community_id: None,
+            ..channel.clone()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        tx.notify_channel(id).await.unwrap().unwrap(),
+        NotifyChannelRow {
+            id,
+            ..channel.clone()
+        }
+    );
+    tx.set_notify_channel_active(other, false).await.unwrap();
+    let active: Vec<i64> = tx
+        .list_notify_channels(true)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(active, vec![id]);
+    assert_eq!(tx.list_notify_channels(false).await.unwrap().len(), 2);
+    assert!(matches!(
+        tx.set_notify_channel_active(9_999_999, true).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let queued = NotificationRow {
+        id: 0,
+        channel_id: id,
+        event: "alarm.raised".into(),
+        idempotency_key: "alarm:1:raised".into(),
+        payload: "{}".into(),
+        state: "pending".into(),
+        attempts: 0,
+        next_attempt_at: 1_000,
+        last_status: None,
+        last_error: None,
+        created_at: 1_000,
+        delivered_at: None,
+    };
+    let first = tx.insert_notification(&queued).await.unwrap().unwrap();
+    // The same event for the same channel is queued once; for another channel it is its own.
+    assert_eq!(tx.insert_notification(&queued).await.unwrap(), None);
+    let later = tx
+        .insert_notification(&NotificationRow {
+            idempotency_key: "alarm:2:raised".into(),
+            next_attempt_at: 5_000,
+            ..queued.clone()
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    tx.insert_notification(&NotificationRow {
+        channel_id: other,
+        ..queued.clone()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let due: Vec<i64> = tx
+        .due_notifications(2_000, 10)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|n| n.channel_id == id)
+        .map(|n| n.id)
+        .collect();
+    assert_eq!(due, vec![first]);
+    assert_eq!(tx.next_notification_due().await.unwrap(), Some(1_000));
+    let delivered = NotificationRow {
+        id: first,
+        state: "delivered".into(),
+        attempts: 2,
+        last_status: Some(200),
+        last_error: Some("503 once".into()),
+        delivered_at: Some(1_500),
+        ..queued.clone()
+    };
+    tx.update_notification(&delivered).await.unwrap();
+    assert_eq!(tx.notification(first).await.unwrap(), Some(delivered.clone()));
+    assert_eq!(tx.notification(9_999_999).await.unwrap(), None);
+    let log = tx.list_notifications(id, Page::ALL).await.unwrap();
+    assert_eq!(log.total, 2);
+    assert_eq!(log.items[0].id, later);
+    assert_eq!(log.items[1], delivered);
+    assert!(
+        tx.due_notifications(2_000, 10)
+            .await
+            .unwrap()
+            .iter()
+            .all(|n| n.id != first)
+    );
     tx.commit().await.unwrap();
 }

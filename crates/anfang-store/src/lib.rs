@@ -351,6 +351,31 @@ pub trait Tx: Send {
         since: i64,
         until: i64,
     ) -> StoreResult<Vec<(i64, String)>>;
+    // --- notifications ---
+    /// Adds a notification channel.
+    async fn insert_notify_channel(&mut self, new: &NotifyChannelRow) -> StoreResult<i64>;
+    /// One channel.
+    async fn notify_channel(&mut self, id: i64) -> StoreResult<Option<NotifyChannelRow>>;
+    /// Channels (active ones only when asked), by id.
+    async fn list_notify_channels(&mut self, active_only: bool) -> StoreResult<Vec<NotifyChannelRow>>;
+    /// Starts or stops a channel.
+    async fn set_notify_channel_active(&mut self, id: i64, active: bool) -> StoreResult<()>;
+    /// Queues an event for a channel; `None` when this key was queued for it before.
+    async fn insert_notification(&mut self, new: &NotificationRow) -> StoreResult<Option<i64>>;
+    /// One queued notification.
+    async fn notification(&mut self, id: i64) -> StoreResult<Option<NotificationRow>>;
+    /// Pending notifications due at `now`, oldest first.
+    async fn due_notifications(&mut self, now: i64, limit: i64) -> StoreResult<Vec<NotificationRow>>;
+    /// The earliest next attempt of a pending notification.
+    async fn next_notification_due(&mut self) -> StoreResult<Option<i64>>;
+    /// Saves an attempt's outcome (state, attempts, next attempt, status, error, delivery).
+    async fn update_notification(&mut self, row: &NotificationRow) -> StoreResult<()>;
+    /// A channel's notifications, newest first.
+    async fn list_notifications(
+        &mut self,
+        channel_id: i64,
+        page: Page,
+    ) -> StoreResult<Paged<NotificationRow>>;
     // --- recognition ---
     /// Stores the template of a face photo.
     async fn set_face_template(&mut self, photo_id: i64, model: &str, template_enc: &[u8])

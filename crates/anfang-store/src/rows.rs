@@ -1608,3 +1608,61 @@ pub struct StrangerSighting {
     /// When (ms).
     pub shot_at: i64,
 }
+
+/// A notification channel: a signed webhook, an SMS number or an e-mail address.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotifyChannelRow {
+    /// Id (ignored on insert).
+    pub id: i64,
+    /// What the owner calls it.
+    pub name: String,
+    /// `webhook`, `sms`, `email`.
+    pub channel: String,
+    /// The URL, number or address, sealed.
+    pub address_enc: Vec<u8>,
+    /// A webhook's signing secret, sealed.
+    pub secret_enc: Option<Vec<u8>>,
+    /// The event kinds it receives (JSON array: `alarm`, `warning`, `patrol`, `booth`).
+    pub kinds: String,
+    /// Only alarms at least this severe (`critical`, `major`, `minor`).
+    pub min_severity: Option<String>,
+    /// The owner's role when it was made: it receives only what that role may see.
+    pub role: String,
+    /// Its community (`None`: platform-wide, for owners who see all).
+    pub community_id: Option<i64>,
+    /// Whether it receives events.
+    pub active: bool,
+    /// Who made it.
+    pub created_by: String,
+    /// When (ms).
+    pub created_at: i64,
+}
+
+/// One event queued for one channel (the outbox).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotificationRow {
+    /// Id (ignored on insert).
+    pub id: i64,
+    /// The channel.
+    pub channel_id: i64,
+    /// `alarm.raised`, `alarm.escalated`, `warning.raised`, …
+    pub event: String,
+    /// The same for every attempt (receivers drop repeats by it).
+    pub idempotency_key: String,
+    /// The body (JSON).
+    pub payload: String,
+    /// `pending`, `delivered`, `dead`.
+    pub state: String,
+    /// Attempts made.
+    pub attempts: i64,
+    /// When the next attempt is due (ms).
+    pub next_attempt_at: i64,
+    /// The receiver's last HTTP status.
+    pub last_status: Option<i64>,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    /// Queued (ms).
+    pub created_at: i64,
+    /// Delivered (ms).
+    pub delivered_at: Option<i64>,
+}

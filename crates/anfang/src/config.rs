@@ -32,6 +32,97 @@ pub struct Config {
     /// The alarm centre.
     #[serde(default)]
     pub alarms: AlarmSettings,
+    /// Notifications (webhooks, SMS and e-mail gateways).
+    #[serde(default)]
+    pub notify: NotifySettings,
+    /// The external status check at entry.
+    #[serde(default)]
+    pub entry_check: EntryCheckConfig,
+}
+
+/// The external status check at entry (`[entry_check]`; off unless `url` is set).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct EntryCheckConfig {
+    /// The status service (`https://…`; plain `http://` only to a local or private address).
+    pub url: Option<String>,
+    /// The key of the ID hash, in hex (16 bytes or more), agreed with the service.
+    pub hash_key: Option<String>,
+    /// A bearer token the service expects, if any.
+    pub token: Option<String>,
+    /// Milliseconds the gate waits for an answer (default 800).
+    pub timeout_ms: u64,
+    /// Without an answer in time: `open` (default: residents are not locked out by a third
+    /// party's outage; the record says the check was unavailable) or `closed`.
+    pub on_timeout: String,
+    /// Seconds an answer is reused for the same person (default 300).
+    pub cache_secs: u64,
+}
+
+impl Default for EntryCheckConfig {
+    fn default() -> Self {
+        EntryCheckConfig {
+            url: None,
+            hash_key: None,
+            token: None,
+            timeout_ms: 800,
+            on_timeout: "open".into(),
+            cache_secs: 300,
+        }
+    }
+}
+
+/// Notifications (`[notify]`). Webhooks need nothing here (people add them in the console);
+/// SMS and e-mail leave through the operator's HTTP message gateway, when one is set.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotifySettings {
+    /// The gateway that sends SMS (`https://…`), if any.
+    pub sms_gateway: Option<String>,
+    /// The gateway that sends e-mail (`https://…`), if any.
+    pub email_gateway: Option<String>,
+    /// The key the gateway checks our signature with (required when a gateway is set).
+    pub gateway_secret: Option<String>,
+    /// Items sent at once (default 8).
+    pub concurrency: usize,
+    /// Seconds to wait for a receiver's answer (default 10).
+    pub timeout_secs: u64,
+}
+
+impl Default for NotifySettings {
+    fn default() -> Self {
+        NotifySettings {
+            sms_gateway: None,
+            email_gateway: None,
+            gateway_secret: None,
+            concurrency: 8,
+            timeout_secs: 10,
+        }
+    }
+}
+
+impl NotifySettings {
+    /// The channels with a sender, checked: a gateway needs a secret of 16 characters or more.
+    pub fn senders(&self) -> anyhow::Result<Vec<anfang_domain::notify::ChannelKind>> {
+        use anfang_domain::notify::ChannelKind;
+        let mut kinds = Vec::new();
+        for (kind, url) in [
+            (ChannelKind::Sms, &self.sms_gateway),
+            (ChannelKind::Email, &self.email_gateway),
+        ] {
+            if let Some(url) = url {
+                anfang_domain::notify::check_address(ChannelKind::Webhook, url)
+                    .map_err(|e| anyhow::anyhow!("[notify] {kind} gateway: {}", e.message))?;
+                if self.gateway_secret.as_deref().is_none_or(|s| s.len() < 16) {
+                    anyhow::bail!(
+                        "[notify] gateway_secret (16 characters or more) is required with a gateway"
+                    );
+                }
+                kinds.push(kind);
+            }
+        }
+        Ok(kinds)
+    }
 }
 
 /// The alarm centre (`[alarms]`).
@@ -367,6 +458,8 @@ impl Default for Config {
             cascade: Vec::new(),
             recognition: RecognitionSettings::default(),
             alarms: AlarmSettings::default(),
+            notify: NotifySettings::default(),
+            entry_check: EntryCheckConfig::default(),
         }
     }
 }

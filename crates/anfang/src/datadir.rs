@@ -350,6 +350,7 @@ pub async fn open_with(data_dir: &Path, config: &Config) -> anyhow::Result<App> 
         lockout_secs: config.auth.lockout_secs,
         cascade_targets: config.cascade.iter().map(crate::cascade::upward).collect(),
         alarm_sla: config.alarms.sla()?,
+        message_senders: config.notify.senders()?,
     };
     Ok(App::new(
         Arc::new(store),

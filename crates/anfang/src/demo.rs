@@ -100,6 +100,7 @@ pub async fn run(data_dir: &Path, listen: Option<&str>) -> anyhow::Result<()> {
         },
     };
     let addr = listener.local_addr()?;
+    let app = crate::prepared(app, &config).await?;
     let pipeline = anfang_pipeline::Pipeline::start(app.clone(), anfang_pipeline::PipelineConfig::default());
     // The demo never competes for the standard MQTT port: its embedded broker takes a free one.
     let free: std::net::SocketAddr = "127.0.0.1:0".parse()?;

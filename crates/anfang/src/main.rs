@@ -9,7 +9,9 @@ mod config;
 mod console;
 mod datadir;
 mod demo;
+mod entry_check;
 mod mqtt;
+mod notify;
 mod sim;
 mod sim_push;
 
@@ -315,7 +317,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Serve { data_dir, listen } => {
             let config = config::Config::load(&data_dir)?;
             let listen = listen.unwrap_or_else(|| config.server.listen.clone());
-            let app = datadir::open_with(&data_dir, &config).await?;
+            let app = prepared(datadir::open_with(&data_dir, &config).await?, &config).await?;
             let listener = bind(&listen, "server.listen").await?;
             let pipeline =
                 anfang_pipeline::Pipeline::start(app.clone(), anfang_pipeline::PipelineConfig::default());
@@ -875,6 +877,22 @@ async fn with_recognition(
     Ok(app)
 }
 
+/// The application with what the configuration adds (face recognition, the status check at
+/// entry): done before the pipeline and the transports take their copies of it.
+pub(crate) async fn prepared(
+    app: anfang_app::App,
+    config: &config::Config,
+) -> anyhow::Result<anfang_app::App> {
+    let app = with_recognition(app, &config.recognition).await?;
+    Ok(match entry_check::from_config(&config.entry_check)? {
+        Some(check) => {
+            tracing::info!("the external status check at entry is on");
+            app.with_entry_check(check)
+        }
+        None => app,
+    })
+}
+
 /// Serves until Ctrl-C / SIGTERM.
 async fn serve(
     app: anfang_app::App,
@@ -882,9 +900,9 @@ async fn serve(
     pipeline: anfang_pipeline::Pipeline,
     config: &config::Config,
 ) -> anyhow::Result<()> {
-    let app = with_recognition(app, &config.recognition).await?;
     start_jobs(&app, &config.booth, &config.alarms);
     cascade::spawn(&app, &config.cascade);
+    notify::spawn(&app, &config.notify)?;
     let router = anfang_api::router_limited(
         app,
         console::embedded(),

@@ -5,6 +5,7 @@ mod cascade;
 mod cli;
 mod common;
 mod mqtt;
+mod notify;
 mod offline;
 mod scenarios;
 mod tidy;

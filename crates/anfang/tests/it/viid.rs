@@ -173,3 +173,90 @@ async fn an_upload_flood_is_refused_with_retry_after_and_nothing_acknowledged_is
         "refusals are counted"
     );
 }
+
+#[tokio::test]
+async fn camera_analytics_in_uploads_raise_alarms_and_routine_captures_do_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    let data = data.to_str().unwrap();
+    let password = init(data);
+    let code = "34078100001190001004";
+    let secret = add_camera(data, code);
+    let port = free_port();
+    let _server = serve(data, port, &[("ANFANG_MQTT__MODE", "off".into())]);
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    register_camera(&http, &base, code, &secret).await;
+    let image = |n: u32, event_sort: &str| {
+        serde_json::json!({"ImageInfo": {"ImageID": format!("{code}02202406040945470000{n}"), "DeviceID": code,
+            "EventSort": event_sort, "ShotTime": "20240604094547"}, "Data": PNG})
+    };
+    // A tripwire crossing (GA/T 2000.254 code 05), a person passing (02), and a fight (03).
+    let images =
+        serde_json::json!({"ImageListObject": {"Image": [image(1, "05"), image(2, "02"), image(3, "03")]}});
+    let uploaded: serde_json::Value = http
+        .post(format!("{base}/VIID/Images"))
+        .header("User-Identify", code)
+        .body(images.to_string())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let statuses = uploaded["ResponseStatusListObject"]["ResponseStatusObject"]
+        .as_array()
+        .unwrap();
+    assert!(statuses.iter().all(|s| s["StatusCode"] == 0), "{uploaded}");
+    // A person the camera saw climbing, described in words.
+    let person = serde_json::json!({"PersonListObject": {"PersonObject": [{
+        "PersonID": format!("{code}02202406040945470000{}", 9), "DeviceID": code, "ShotTime": "20240604094550",
+        "BehaviorDescription": "翻越围墙",
+        "SubImageList": {"SubImageInfoObject": [{"Type": "14", "FileFormat": "Png", "Data": PNG}]}}]}});
+    let answer = http
+        .post(format!("{base}/VIID/Persons"))
+        .header("User-Identify", code)
+        .body(person.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+
+    let login: serde_json::Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": "admin", "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap();
+    let alarms = get(&http, format!("{base}/api/v1/alarms?page_size=50"), token).await;
+    let mut kinds: Vec<String> = alarms["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            assert_eq!(a["source"], "gat1400", "{a}");
+            assert_eq!(
+                a["has_snapshot"], true,
+                "the capture's picture comes with it: {a}"
+            );
+            a["kind"].as_str().unwrap().to_string()
+        })
+        .collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        vec!["climbing", "fighting", "perimeter_intrusion"],
+        "{alarms}"
+    );
+    let records = get(
+        &http,
+        format!("{base}/api/v1/capture-records?page_size=50"),
+        token,
+    )
+    .await;
+    assert_eq!(records["total"], 4, "every capture is kept, alarm or not");
+}
