@@ -651,6 +651,10 @@ impl App {
                 slot.insert(tx.notify_channel(item.channel_id).await?);
             }
             let Some(channel) = channels[&item.channel_id].as_ref() else {
+                // Its channel is gone: nothing can deliver it.
+                item.state = "dead".into();
+                item.last_error = Some("channel removed".into());
+                tx.update_notification(&item).await?;
                 continue;
             };
             item.next_attempt_at = now + LEASE_MS;
