@@ -1072,10 +1072,10 @@ impl App {
                     .cached_device(device_code)
                     .await?
                     .ok_or(AppError::NotFound { entity: "device" })?;
-                // A terminal's past decision is recorded, not re-asked of the status service.
-                let (person_id, platform_decision) = self
-                    .decide_presented(&cached, presented, decided_locally.is_none())
-                    .await?;
+                // Inside the write transaction: the external status check is not asked here (a
+                // live credential takes `decide_event`, before any transaction; a terminal's past
+                // decision is recorded as it was).
+                let (person_id, platform_decision) = self.decide_presented(&cached, presented, false).await?;
                 // A terminal that decided offline already acted; the record keeps what it did.
                 let (outcome, reason) = match decided_locally {
                     Some((outcome, reason)) => (*outcome, reason.clone()),

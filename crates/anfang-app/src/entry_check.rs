@@ -6,8 +6,10 @@
 //!
 //! The service is outside our control, so the door must not wait on it for long: the call has
 //! a short timeout, and what happens without an answer (open or closed) is configured per
-//! deployment. Answers are cached per person for a while, so a resident going in and out does
-//! not ask each time and a slow service is asked once. Only openings at entrances are checked
+//! deployment. Answers are cached per person and community for a while, so a resident going in
+//! and out does not ask each time; after the service fails to answer it is left alone for
+//! [`REST_MS`] (the fallback applies meanwhile), so an outage does not make every door — and the
+//! pipeline's workers — wait out the timeout in turn. Only openings at entrances are checked
 //! (not unit doors, not refusals); the decision's reason records the check's effect, so the
 //! access record and the live feed show it.
 //!
@@ -18,6 +20,7 @@ use anfang_domain::access::{AccessDecision, CheckVerdict, Door};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 /// A status service: answers for a person by the keyed hash of their ID number.
@@ -55,8 +58,13 @@ impl std::fmt::Debug for EntryCheckSettings {
 pub struct EntryCheck {
     service: Arc<dyn StatusService>,
     settings: EntryCheckSettings,
-    answers: moka::sync::Cache<i64, CheckVerdict>,
+    answers: moka::sync::Cache<(i64, i64), CheckVerdict>,
+    /// After a failure, the service is not asked again before this time (ms).
+    resting_until: AtomicI64,
 }
+
+/// How long the service rests after failing to answer.
+pub const REST_MS: i64 = 30_000;
 
 impl EntryCheck {
     /// A check against `service`.
@@ -69,6 +77,7 @@ impl EntryCheck {
             service,
             settings,
             answers,
+            resting_until: AtomicI64::new(0),
         }
     }
 }
@@ -104,15 +113,26 @@ impl App {
         {
             return Ok(decision);
         }
-        let verdict = match check.answers.get(&person_id) {
+        let key = (person_id, door.community_id);
+        let now = self.clock.now_ms();
+        let verdict = match check.answers.get(&key) {
             Some(cached) => {
                 metrics::counter!("anfang_entry_checks_total", "answer" => "cached").increment(1);
                 cached
             }
+            // The service just failed to answer: doors do not each wait out its timeout again
+            // (the pipeline's workers would all be waiting); the fallback applies until it is
+            // tried again.
+            None if now < check.resting_until.load(Ordering::Relaxed) => {
+                metrics::counter!("anfang_entry_checks_total", "answer" => "resting").increment(1);
+                CheckVerdict::Unavailable
+            }
             None => {
                 let verdict = self.ask(check, person_id, door.community_id).await?;
-                if verdict != CheckVerdict::Unavailable {
-                    check.answers.insert(person_id, verdict);
+                if verdict == CheckVerdict::Unavailable {
+                    check.resting_until.store(now + REST_MS, Ordering::Relaxed);
+                } else {
+                    check.answers.insert(key, verdict);
                 }
                 verdict
             }

@@ -193,7 +193,7 @@ pub fn verify(
     now_s: i64,
     tolerance_s: i64,
 ) -> bool {
-    if (now_s - timestamp_s).abs() > tolerance_s {
+    if now_s.abs_diff(timestamp_s) > tolerance_s.unsigned_abs() {
         return false;
     }
     let Some(expected) = sign(secret, timestamp_s, body)
@@ -657,20 +657,40 @@ impl App {
                 tx.update_notification(&item).await?;
                 continue;
             };
-            item.next_attempt_at = now + LEASE_MS;
-            tx.update_notification(&item).await?;
+            // Reserved only if still due: another worker may have taken it since the read.
+            if !tx.lease_notification(item.id, now, now + LEASE_MS).await? {
+                continue;
+            }
             if !channel.active {
                 continue;
             }
+            let opened = (|| -> AppResult<(ChannelKind, String, Option<String>)> {
+                Ok((
+                    ChannelKind::parse(&channel.channel).map_err(|e| AppError::Internal(e.message))?,
+                    self.vault.decrypt(ADDRESS_CONTEXT, &channel.address_enc)?,
+                    channel
+                        .secret_enc
+                        .as_ref()
+                        .map(|s| self.vault.decrypt(SECRET_CONTEXT, s))
+                        .transpose()?,
+                ))
+            })();
+            let (kind, address, secret) = match opened {
+                Ok(parts) => parts,
+                Err(e) => {
+                    // One unreadable channel must not block the outbox: its item is given up.
+                    tracing::warn!(id = item.id, error = %e, "notification channel unreadable");
+                    item.state = "dead".into();
+                    item.last_error = Some("channel unreadable".into());
+                    tx.update_notification(&item).await?;
+                    continue;
+                }
+            };
             out.push(Outgoing {
                 id: item.id,
-                channel: ChannelKind::parse(&channel.channel).map_err(|e| AppError::Internal(e.message))?,
-                address: self.vault.decrypt(ADDRESS_CONTEXT, &channel.address_enc)?,
-                secret: channel
-                    .secret_enc
-                    .as_ref()
-                    .map(|s| self.vault.decrypt(SECRET_CONTEXT, s))
-                    .transpose()?,
+                channel: kind,
+                address,
+                secret,
                 event: item.event,
                 idempotency_key: item.idempotency_key,
                 payload: item.payload,

@@ -45,6 +45,7 @@ impl StatusService for Service {
 
 struct Site {
     app: App,
+    clock: anfang_base::SimClock,
     gate: String,
     unit_door: String,
     community_code: String,
@@ -52,7 +53,8 @@ struct Site {
 
 /// A community with two residents (cards `CA0D0001`, `CA0D0002`), a gate terminal and a unit-door terminal.
 async fn site(dir: &std::path::Path, service: Arc<Service>, fail_open: bool) -> Site {
-    let app = common::app(dir, AppConfig::default())
+    let clock = anfang_base::SimClock::new(common::T0);
+    let app = common::app_at(dir, AppConfig::default(), clock.clone())
         .await
         .with_entry_check(EntryCheck::new(
             service,
@@ -179,6 +181,7 @@ async fn site(dir: &std::path::Path, service: Arc<Service>, fail_open: bool) -> 
     }
     Site {
         app,
+        clock,
         gate: codes[0].clone(),
         unit_door: codes[1].clone(),
         community_code: community.code,
@@ -279,8 +282,17 @@ async fn without_an_answer_in_time_the_gate_fails_as_configured() {
             started.elapsed() < Duration::from_secs(3),
             "the door did not wait for the service"
         );
-        // No answer is not cached: the next swipe asks again.
-        swipe(&site, &site.gate, "CA0D0001", "e2").await;
+        // While the service rests after failing, doors apply the fallback without waiting.
+        let started = std::time::Instant::now();
+        assert_eq!(swipe(&site, &site.gate, "CA0D0002", "e2").await, expected);
+        assert!(
+            started.elapsed() < Duration::from_millis(150),
+            "no wait while resting"
+        );
+        assert_eq!(service.asked.lock().unwrap().len(), 1);
+        // No answer is not cached: after the rest the service is asked again.
+        site.clock.advance_ms(anfang_app::entry_check::REST_MS);
+        swipe(&site, &site.gate, "CA0D0001", "e3").await;
         assert_eq!(service.asked.lock().unwrap().len(), 2);
     }
 }

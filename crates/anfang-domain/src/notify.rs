@@ -74,7 +74,14 @@ pub fn after_attempt(attempts: i64, status: Option<u16>, retry_after_ms: Option<
     if !retryable || attempts >= MAX_ATTEMPTS {
         return Next::GiveUp;
     }
-    let wait = retry_after_ms.map_or_else(|| backoff_ms(attempts), |asked| asked.clamp(1_000, MAX_RETRY_MS));
+    // A receiver's `Retry-After` is honoured, but never below a floor that doubles from a
+    // second: a proxy answering "retry after 1 s" through a restart must not use up every
+    // attempt within seconds.
+    let floor = (1_000_i64 << u32::try_from(attempts.clamp(1, 20) - 1).unwrap_or(19)).min(MAX_RETRY_MS);
+    let wait = retry_after_ms.map_or_else(
+        || backoff_ms(attempts),
+        |asked| asked.max(floor).clamp(1_000, MAX_RETRY_MS),
+    );
     Next::Retry(wait)
 }
 
@@ -100,7 +107,12 @@ pub fn check_address(kind: ChannelKind, raw: &str) -> Result<String, DomainError
                 .strip_prefix('[')
                 .and_then(|h| h.split(']').next())
                 .unwrap_or_else(|| host.split(':').next().unwrap_or_default());
-            if host_only.is_empty() || address.len() > 500 || address.chars().any(char::is_whitespace) {
+            // A backslash is a path separator to WHATWG URL parsers (`http://a\@10.0.0.1/` goes
+            // to `a`): refused, so the host checked here is the host connected to.
+            if host_only.is_empty()
+                || address.len() > 500
+                || address.chars().any(|c| c.is_whitespace() || c == '\\')
+            {
                 return Err(bad("a webhook address is an http(s) URL with a host"));
             }
             match scheme.to_ascii_lowercase().as_str() {
@@ -172,6 +184,8 @@ mod tests {
             after_attempt(1, Some(503), Some(i64::MAX)),
             Next::Retry(MAX_RETRY_MS)
         );
+        // "Retry after a second" is honoured at first, then the floor doubles.
+        assert_eq!(after_attempt(5, Some(503), Some(1_000)), Next::Retry(16_000));
         assert_eq!(after_attempt(1, Some(400), None), Next::GiveUp);
         assert_eq!(after_attempt(1, Some(401), None), Next::GiveUp);
         assert_eq!(after_attempt(1, Some(301), None), Next::GiveUp);
@@ -203,6 +217,10 @@ mod tests {
         assert_eq!(bad(ChannelKind::Webhook, "ftp://example.cn/"), "invalid_address");
         assert_eq!(bad(ChannelKind::Webhook, "https:///nohost"), "invalid_address");
         assert_eq!(bad(ChannelKind::Webhook, "example.cn"), "invalid_address");
+        assert_eq!(
+            bad(ChannelKind::Webhook, "http://public.example\\@10.0.0.1/"),
+            "invalid_address"
+        );
         assert_eq!(ok(ChannelKind::Sms, "138 0013 8000"), "13800138000");
         assert_eq!(bad(ChannelKind::Sms, "12345"), "invalid_address");
         assert_eq!(ok(ChannelKind::Email, "duty@wy.example.cn"), "duty@wy.example.cn");

@@ -1995,6 +1995,16 @@ impl Tx for SqlTx {
         self.all(&q).await?.iter().map(notification).collect()
     }
 
+    async fn lease_notification(&mut self, id: i64, now: i64, until: i64) -> StoreResult<bool> {
+        let mut q = Q::new("UPDATE notifications SET next_attempt_at = ");
+        q.bind(until)
+            .sql(" WHERE id = ")
+            .bind(id)
+            .sql(" AND state = 'pending' AND next_attempt_at <= ")
+            .bind(now);
+        Ok(self.exec(&q).await? == 1)
+    }
+
     async fn next_notification_due(&mut self) -> StoreResult<Option<i64>> {
         let q = Q::new("SELECT MIN(n.next_attempt_at) AS due FROM notifications n WHERE n.state = 'pending'");
         match self.one(&q).await? {

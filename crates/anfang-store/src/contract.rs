@@ -1929,6 +1929,15 @@ async fn notifications_round_trip(store: &dyn Store, ids: &Ids) {
         .collect();
     assert_eq!(due, vec![first]);
     assert_eq!(tx.next_notification_due().await.unwrap(), Some(1_000));
+    assert!(
+        !tx.lease_notification(later, 2_000, 9_000).await.unwrap(),
+        "not due yet"
+    );
+    assert!(tx.lease_notification(first, 2_000, 3_000).await.unwrap());
+    assert!(
+        !tx.lease_notification(first, 2_000, 3_000).await.unwrap(),
+        "taken once"
+    );
     let delivered = NotificationRow {
         id: first,
         state: "delivered".into(),

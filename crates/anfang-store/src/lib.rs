@@ -366,6 +366,9 @@ pub trait Tx: Send {
     async fn notification(&mut self, id: i64) -> StoreResult<Option<NotificationRow>>;
     /// Pending notifications due at `now`, oldest first.
     async fn due_notifications(&mut self, now: i64, limit: i64) -> StoreResult<Vec<NotificationRow>>;
+    /// Reserves a pending notification due at `now` until `until`; false when it is no longer
+    /// pending and due (another worker took it).
+    async fn lease_notification(&mut self, id: i64, now: i64, until: i64) -> StoreResult<bool>;
     /// The earliest next attempt of a pending notification.
     async fn next_notification_due(&mut self) -> StoreResult<Option<i64>>;
     /// Saves an attempt's outcome (state, attempts, next attempt, status, error, delivery).

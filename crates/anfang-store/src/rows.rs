@@ -1622,7 +1622,7 @@ pub struct NotifyChannelRow {
     pub address_enc: Vec<u8>,
     /// A webhook's signing secret, sealed.
     pub secret_enc: Option<Vec<u8>>,
-    /// The event kinds it receives (JSON array: `alarm`, `warning`, `patrol`, `booth`).
+    /// The event kinds it receives (JSON array: `alarm`, `escalation`, `warning`, `booth`).
     pub kinds: String,
     /// Only alarms at least this severe (`critical`, `major`, `minor`).
     pub min_severity: Option<String>,

@@ -69,7 +69,9 @@ async fn post(
             } else if e.is_connect() {
                 "could not connect".to_string()
             } else {
-                e.to_string()
+                // Without the URL: paths and queries often carry tokens, and this text is
+                // logged and shown in the delivery log.
+                e.without_url().to_string()
             }),
         },
     }
