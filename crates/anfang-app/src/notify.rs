@@ -287,14 +287,16 @@ fn wanted(channel: &NotifyChannelRow, kind: EventKind, event: &LiveEvent) -> boo
     }
 }
 
+/// Milliseconds as a China Standard Time (UTC+8) date-time.
+fn cst(ms: i64) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    let offset = chrono::FixedOffset::east_opt(8 * 3600)?;
+    chrono::DateTime::from_timestamp_millis(ms).map(|t| t.with_timezone(&offset))
+}
+
 /// Milliseconds as China Standard Time, RFC 3339.
 fn cst_rfc3339(ms: i64) -> String {
-    let cst = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| {
-            t.with_timezone(&cst)
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
-        })
+    cst(ms)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, false))
         .unwrap_or_default()
 }
 
@@ -302,9 +304,8 @@ fn cst_rfc3339(ms: i64) -> String {
 /// beyond what the event's own title carries.
 pub fn render_text(event_name: &str, event: &LiveEvent) -> (String, String) {
     let d = &event.data;
-    let cst = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
-    let when = chrono::DateTime::from_timestamp_millis(event.at)
-        .map(|t| t.with_timezone(&cst).format("%m-%d %H:%M").to_string())
+    let when = cst(event.at)
+        .map(|t| t.format("%m-%d %H:%M").to_string())
         .unwrap_or_default();
     let kind_zh = |raw: &Value| {
         raw.as_str()
@@ -751,9 +752,7 @@ fn mask_address(channel: ChannelKind, address: &str) -> String {
     match channel {
         ChannelKind::Webhook => {
             // Scheme and host only: paths and queries often carry tokens.
-            let (scheme, rest) = address.split_once("://").unwrap_or(("", address));
-            let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-            let host = host.rsplit('@').next().unwrap_or_default();
+            let (scheme, host) = anfang_domain::notify::url_authority(address).unwrap_or(("", ""));
             format!("{scheme}://{host}/…")
         }
         ChannelKind::Sms => anfang_domain::mask::mask_phone(address),

@@ -67,30 +67,7 @@ async fn site(dir: &std::path::Path, service: Arc<Service>, fail_open: bool) -> 
         ));
     let admin = common::user(&app, "admin", "district_admin", "district").await;
     let community = common::community(&app, &admin).await;
-    let building = app
-        .create_building(
-            &admin,
-            &CreateBuilding {
-                community_id: community.id,
-                number: "3".into(),
-                name: None,
-                floors: 6,
-                x: 1.0,
-                y: 1.0,
-            },
-        )
-        .await
-        .unwrap();
-    let unit = app
-        .create_unit(
-            &admin,
-            &CreateUnit {
-                building_id: building.id,
-                number: "2".into(),
-            },
-        )
-        .await
-        .unwrap();
+    let unit = common::unit(&app, &admin, community.id, "3").await;
     let house = app
         .create_house(
             &admin,

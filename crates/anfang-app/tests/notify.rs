@@ -9,8 +9,7 @@ mod common;
 use anfang_app::access::{DeviceEvent, DeviceEventKind};
 use anfang_app::alarms::Severity;
 use anfang_app::notify::{Attempt, NewChannel};
-use anfang_app::registry::{CreateDevice, PageRequest};
-use anfang_app::store::WatchEntryRow;
+use anfang_app::registry::PageRequest;
 use anfang_app::{App, AppConfig, AppError, Principal};
 use anfang_base::{Clock, SimClock};
 use anfang_domain::notify::{ChannelKind, EventKind, Next};
@@ -116,32 +115,24 @@ async fn each_channel_gets_what_it_asked_for_and_its_owner_may_see() {
         .unwrap();
     let (office, station, desk) = (office.channel.id, station.channel.id, desk.channel.id);
 
-    let (sensor, _) = app
-        .create_device(
-            Some(&admin),
-            &CreateDevice {
-                code: "37032300001340000001".into(),
-                kind: "perimeter_sensor".into(),
-                protocol: "mqtt".into(),
-                community_id: Some(community.id),
-                ..CreateDevice::default()
-            },
-        )
-        .await
-        .unwrap();
-    let (gate, _) = app
-        .create_device(
-            Some(&admin),
-            &CreateDevice {
-                code: "37032300001320000009".into(),
-                kind: "barrier_gate".into(),
-                protocol: "http_push".into(),
-                community_id: Some(community.id),
-                ..CreateDevice::default()
-            },
-        )
-        .await
-        .unwrap();
+    let sensor = common::device(
+        &app,
+        &admin,
+        "37032300001340000001",
+        "perimeter_sensor",
+        "mqtt",
+        community.id,
+    )
+    .await;
+    let gate = common::device(
+        &app,
+        &admin,
+        "37032300001320000009",
+        "barrier_gate",
+        "http_push",
+        community.id,
+    )
+    .await;
 
     // An intrusion (critical), its repeat a minute later, and a door held open (minor).
     app.device_event(&sensor.code, &event("a-1", T0, alarm("intrusion", None)))
@@ -166,27 +157,7 @@ async fn each_channel_gets_what_it_asked_for_and_its_owner_may_see() {
     );
 
     // A wanted plate at the gate: a warning for the police only.
-    {
-        let mut tx = app.store().write().await.unwrap();
-        tx.upsert_watch_entry(&WatchEntryRow {
-            id: 0,
-            source: "viid:police".into(),
-            external_id: "D-7".into(),
-            category: "motor_vehicle".into(),
-            plate: Some("鲁C7J597".into()),
-            title: "涉案车辆".into(),
-            status: "active".into(),
-            begin_at: 0,
-            end_at: i64::MAX,
-            body: "{}".into(),
-            image_keys: "[]".into(),
-            created_at: 0,
-            updated_at: 0,
-        })
-        .await
-        .unwrap();
-        tx.commit().await.unwrap();
-    }
+    common::watch_plate(&app, "鲁C7J597", "涉案车辆").await;
     app.device_event(
         &gate.code,
         &event(
@@ -278,19 +249,15 @@ async fn deliveries_retry_with_backoff_and_stop_when_refused() {
         .unwrap()
         .channel
         .id;
-    let (sensor, _) = app
-        .create_device(
-            Some(&admin),
-            &CreateDevice {
-                code: "37032300001340000001".into(),
-                kind: "perimeter_sensor".into(),
-                protocol: "mqtt".into(),
-                community_id: Some(community.id),
-                ..CreateDevice::default()
-            },
-        )
-        .await
-        .unwrap();
+    let sensor = common::device(
+        &app,
+        &admin,
+        "37032300001340000001",
+        "perimeter_sensor",
+        "mqtt",
+        community.id,
+    )
+    .await;
     app.device_event(&sensor.code, &event("a-1", T0, alarm("sos", None)))
         .await
         .unwrap();

@@ -78,30 +78,7 @@ async fn each_rule_fires_at_its_threshold_for_its_audience() {
     let pm = user(&app, "pm1", "property_manager", &scope).await;
     let resident = user(&app, "resident1", "resident", &scope).await;
 
-    let building = app
-        .create_building(
-            &admin,
-            &CreateBuilding {
-                community_id: community.id,
-                number: "1".into(),
-                name: None,
-                floors: 6,
-                x: 1.0,
-                y: 1.0,
-            },
-        )
-        .await
-        .unwrap();
-    let unit = app
-        .create_unit(
-            &admin,
-            &CreateUnit {
-                building_id: building.id,
-                number: "1".into(),
-            },
-        )
-        .await
-        .unwrap();
+    let unit = common::unit(&app, &admin, community.id, "1").await;
     let house = |number: &str| CreateHouse {
         unit_id: unit.id,
         number: number.into(),
@@ -163,20 +140,15 @@ async fn each_rule_fires_at_its_threshold_for_its_audience() {
 
     // Facts the cameras and gates would have left: a stranger seen three nights running and
     // another four times by day; a temporary car in for 8 days and one for 2.
-    let camera = app
-        .create_device(
-            Some(&admin),
-            &CreateDevice {
-                code: "37032300001320000007".into(),
-                kind: "face_capture_camera".into(),
-                protocol: "gat1400".into(),
-                community_id: Some(community.id),
-                ..CreateDevice::default()
-            },
-        )
-        .await
-        .unwrap()
-        .0;
+    let camera = common::device(
+        &app,
+        &admin,
+        "37032300001320000007",
+        "face_capture_camera",
+        "gat1400",
+        community.id,
+    )
+    .await;
     {
         let mut tx = app.store().write().await.unwrap();
         for (stranger_n, times) in [
@@ -506,40 +478,16 @@ async fn a_wanted_plate_at_a_gate_is_a_hit_for_the_police_to_confirm() {
     let scope = format!("community:{}", community.code);
     let guard = user(&app, "guard1", "guard", &scope).await;
     let police = user(&app, "police1", "community_police", &scope).await;
-    let (gate, _) = app
-        .create_device(
-            Some(&admin),
-            &CreateDevice {
-                code: "37032300001320000009".into(),
-                kind: "barrier_gate".into(),
-                protocol: "http_push".into(),
-                community_id: Some(community.id),
-                ..CreateDevice::default()
-            },
-        )
-        .await
-        .unwrap();
-    {
-        let mut tx = app.store().write().await.unwrap();
-        tx.upsert_watch_entry(&WatchEntryRow {
-            id: 0,
-            source: "viid:police".into(),
-            external_id: "D-7".into(),
-            category: "motor_vehicle".into(),
-            plate: Some("鲁C7J597".into()),
-            title: "涉案车辆".into(),
-            status: "active".into(),
-            begin_at: 0,
-            end_at: i64::MAX,
-            body: "{}".into(),
-            image_keys: "[]".into(),
-            created_at: 0,
-            updated_at: 0,
-        })
-        .await
-        .unwrap();
-        tx.commit().await.unwrap();
-    }
+    let gate = common::device(
+        &app,
+        &admin,
+        "37032300001320000009",
+        "barrier_gate",
+        "http_push",
+        community.id,
+    )
+    .await;
+    common::watch_plate(&app, "鲁C7J597", "涉案车辆").await;
     let read = |id: &str, plate: &str| DeviceEvent {
         event_id: id.into(),
         at_ms: T0,

@@ -93,16 +93,8 @@ pub fn check_address(kind: ChannelKind, raw: &str) -> Result<String, DomainError
     let bad = |why: &str| DomainError::new("invalid_address", why.to_string());
     match kind {
         ChannelKind::Webhook => {
-            let (scheme, rest) = address
-                .split_once("://")
-                .ok_or_else(|| bad("a webhook address is an http(s) URL"))?;
-            let host = rest
-                .split(['/', '?', '#'])
-                .next()
-                .unwrap_or_default()
-                .rsplit('@')
-                .next()
-                .unwrap_or_default();
+            let (scheme, host) =
+                url_authority(address).ok_or_else(|| bad("a webhook address is an http(s) URL"))?;
             let host_only = host
                 .strip_prefix('[')
                 .and_then(|h| h.split(']').next())
@@ -144,6 +136,14 @@ pub fn check_address(kind: ChannelKind, raw: &str) -> Result<String, DomainError
             }
         }
     }
+}
+
+/// A URL's scheme and the host (with its port) a client connects to: user information and
+/// everything from the path on dropped. `None` without `://`.
+pub fn url_authority(address: &str) -> Option<(&str, &str)> {
+    let (scheme, rest) = address.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    Some((scheme, authority.rsplit('@').next().unwrap_or_default()))
 }
 
 /// Loopback, private (RFC 1918), link-local or `localhost` names.

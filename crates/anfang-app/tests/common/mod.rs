@@ -103,3 +103,83 @@ pub async fn community_under(
     .await
     .unwrap()
 }
+
+/// A device `code` of `kind` speaking `protocol` in community `community_id`, registered by
+/// `admin`.
+pub async fn device(
+    app: &App,
+    admin: &Principal,
+    code: &str,
+    kind: &str,
+    protocol: &str,
+    community_id: i64,
+) -> anfang_app::store::DeviceRow {
+    app.create_device(
+        Some(admin),
+        &CreateDevice {
+            code: code.into(),
+            kind: kind.into(),
+            protocol: protocol.into(),
+            community_id: Some(community_id),
+            ..CreateDevice::default()
+        },
+    )
+    .await
+    .unwrap()
+    .0
+}
+
+/// Unit `number` of building `number` (6 floors) in community `community_id`.
+pub async fn unit(
+    app: &App,
+    admin: &Principal,
+    community_id: i64,
+    number: &str,
+) -> anfang_app::store::UnitRow {
+    let building = app
+        .create_building(
+            admin,
+            &CreateBuilding {
+                community_id,
+                number: number.into(),
+                name: None,
+                floors: 6,
+                x: 1.0,
+                y: 1.0,
+            },
+        )
+        .await
+        .unwrap();
+    app.create_unit(
+        admin,
+        &CreateUnit {
+            building_id: building.id,
+            number: number.into(),
+        },
+    )
+    .await
+    .unwrap()
+}
+
+/// An active police disposition (布控) on plate `plate`, as a superior would have placed it.
+pub async fn watch_plate(app: &App, plate: &str, title: &str) {
+    let mut tx = app.store().write().await.unwrap();
+    tx.upsert_watch_entry(&anfang_app::store::WatchEntryRow {
+        id: 0,
+        source: "viid:police".into(),
+        external_id: "D-7".into(),
+        category: "motor_vehicle".into(),
+        plate: Some(plate.into()),
+        title: title.into(),
+        status: "active".into(),
+        begin_at: 0,
+        end_at: i64::MAX,
+        body: "{}".into(),
+        image_keys: "[]".into(),
+        created_at: 0,
+        updated_at: 0,
+    })
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+}

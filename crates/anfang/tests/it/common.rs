@@ -112,3 +112,17 @@ pub async fn register_camera(http: &reqwest::Client, base: &str, camera: &str, s
         .unwrap();
     assert_eq!(registered.status(), 200);
 }
+
+/// Logs in as `admin` over the API; the bearer token.
+pub async fn login(http: &reqwest::Client, base: &str, password: &str) -> String {
+    let login: serde_json::Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": "admin", "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    login["token"].as_str().unwrap().to_string()
+}

@@ -3,7 +3,7 @@
 //! The receiver checks the HMAC signature with the secret the API showed once, and sees the
 //! same idempotency key on both attempts; the delivery log says delivered after two attempts.
 
-use crate::common::{Process, anfang, free_port, init, serve, value_after};
+use crate::common::{Process, anfang, free_port, init, login, serve, value_after};
 use axum::http::{HeaderMap, StatusCode};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use serde_json::{Value, json};
@@ -65,16 +65,7 @@ async fn an_alarm_reaches_a_signed_webhook_after_a_retry() {
     );
     let base = format!("http://127.0.0.1:{http_port}");
     let http = reqwest::Client::new();
-    let login: Value = http
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": "admin", "password": password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["token"].as_str().unwrap().to_string();
+    let token = login(&http, &base, &password).await;
 
     let (url, received) = receiver().await;
     let made = http

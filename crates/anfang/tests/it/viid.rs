@@ -2,7 +2,7 @@
 //! `tests/viid/conformance.py` (requests + its own HTTP Digest) against `anfang serve`, with a
 //! capture camera registered through the CLI. `.ci/run` installs `requests` from PyPI.
 
-use crate::common::{add_camera, free_port, init, register_camera, serve};
+use crate::common::{add_camera, free_port, init, login, register_camera, serve};
 use std::process::Command;
 
 async fn get(http: &reqwest::Client, url: String, token: &str) -> serde_json::Value {
@@ -41,16 +41,7 @@ async fn an_independent_python_client_registers_keeps_alive_and_unregisters() {
     assert!(text.contains("all checks passed"), "{text}");
     // What the camera uploaded is queryable: two vehicles and one face (stored once).
     let http = reqwest::Client::new();
-    let login: serde_json::Value = http
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&serde_json::json!({"username": "admin", "password": password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["token"].as_str().unwrap().to_string();
+    let token = login(&http, &base, &password).await;
     let records = get(
         &http,
         format!("{base}/api/v1/capture-records?page_size=50"),
@@ -148,16 +139,7 @@ async fn an_upload_flood_is_refused_with_retry_after_and_nothing_acknowledged_is
     assert!(refused > 0, "a flood against one slot met no refusal");
     assert!(acknowledged > 0);
     // Every face acknowledged is stored; nothing refused is.
-    let login: serde_json::Value = http
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&serde_json::json!({"username": "admin", "password": password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["token"].as_str().unwrap();
+    let token = &login(&http, &base, &password).await;
     let records = get(&http, format!("{base}/api/v1/capture-records?page_size=1"), token).await;
     assert_eq!(records["total"].as_u64(), Some(acknowledged), "{records}");
     let metrics = http
@@ -222,16 +204,7 @@ async fn camera_analytics_in_uploads_raise_alarms_and_routine_captures_do_not() 
         .unwrap();
     assert_eq!(answer.status(), 200);
 
-    let login: serde_json::Value = http
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&serde_json::json!({"username": "admin", "password": password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["token"].as_str().unwrap();
+    let token = &login(&http, &base, &password).await;
     let alarms = get(&http, format!("{base}/api/v1/alarms?page_size=50"), token).await;
     let mut kinds: Vec<String> = alarms["items"]
         .as_array()
