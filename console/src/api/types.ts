@@ -52,6 +52,7 @@ export type DeviceKind =
   | 'patrol_checkpoint'
   | 'patrol_reader'
   | 'smart_booth'
+  | 'plate_capture_camera'
 
 export type DeviceProtocol = 'mqtt' | 'http_push' | 'gat1400' | 'gb28181'
 

@@ -340,6 +340,7 @@ const en: Messages<typeof zhCN> = {
       patrol_checkpoint: 'Patrol checkpoint',
       patrol_reader: 'Patrol reader',
       smart_booth: 'Smart booth',
+      plate_capture_camera: 'Plate capture camera',
     },
     protocol: {
       mqtt: 'MQTT',

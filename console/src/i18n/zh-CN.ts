@@ -337,6 +337,7 @@ export default {
       patrol_checkpoint: '巡更点',
       patrol_reader: '巡更棒',
       smart_booth: '智能岗亭',
+      plate_capture_camera: '车牌抓拍机',
     },
     protocol: {
       mqtt: 'MQTT',

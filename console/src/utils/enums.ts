@@ -73,6 +73,7 @@ export const DEVICE_KINDS: readonly DeviceKind[] = [
   'patrol_checkpoint',
   'patrol_reader',
   'smart_booth',
+  'plate_capture_camera',
 ]
 
 export const DEVICE_PROTOCOLS: readonly DeviceProtocol[] = ['mqtt', 'http_push', 'gat1400', 'gb28181']

@@ -448,6 +448,8 @@ impl App {
                     },
                 )
                 .await?;
+            // The contractor is asked to repair it, against its SLA.
+            self.open_ticket_for(&mut tx, &d, "offline", now).await?;
             live.push(crate::live::LiveEvent::alarm(
                 &new,
                 AlarmKind::DeviceOffline,
@@ -478,6 +480,8 @@ impl App {
         alarm.closed_at = Some(now);
         alarm.closed_by = Some("system".into());
         tx.update_alarm(&alarm).await?;
+        self.close_ticket_for(tx, device_id, &["offline"], now, "the device reported again")
+            .await?;
         self.alarm_history(
             tx,
             alarm.id,

@@ -159,8 +159,15 @@ impl App {
                         }
                     }
                     // Forwarded upward from the same commit: nothing acknowledged is lost.
-                    self.enqueue_upward(&mut tx, Sends::Captures, &row.kind, &json!({"record": id}), now)
-                        .await?;
+                    self.enqueue_upward(
+                        &mut tx,
+                        Sends::Captures,
+                        &row.kind,
+                        &json!({"record": id}),
+                        now,
+                        Some(row.device_id),
+                    )
+                    .await?;
                     for entry in watches
                         .iter()
                         .filter(|w| w.plate.is_some() && w.plate == row.plate)
@@ -189,8 +196,14 @@ impl App {
                         // The hit goes back to whoever placed the disposition.
                         if let Some(target) = entry.source.strip_prefix("viid:") {
                             let payload = json!({"entry": entry.id, "record": id});
-                            tx.enqueue_cascade(target, "watch_hit", &payload.to_string(), now)
-                                .await?;
+                            tx.enqueue_cascade(
+                                target,
+                                "watch_hit",
+                                &payload.to_string(),
+                                now,
+                                Some(row.device_id),
+                            )
+                            .await?;
                         }
                         hits += 1;
                     }

@@ -139,7 +139,8 @@ fn payload_id(payload: &serde_json::Value, key: &str) -> Option<i64> {
 }
 
 impl App {
-    /// Queues `payload` for every target that is sent `what`, inside `tx`.
+    /// Queues `payload` for every target that is sent `what`, inside `tx`; `device_id` names
+    /// the device whose data it is (the networking rate counts the acknowledgement for it).
     pub(crate) async fn enqueue_upward(
         &self,
         tx: &mut Box<dyn Tx>,
@@ -147,10 +148,11 @@ impl App {
         kind: &str,
         payload: &serde_json::Value,
         at: i64,
+        device_id: Option<i64>,
     ) -> AppResult<()> {
         for target in &self.config.cascade_targets {
             if target.sends.contains(&what) {
-                tx.enqueue_cascade(&target.name, kind, &payload.to_string(), at)
+                tx.enqueue_cascade(&target.name, kind, &payload.to_string(), at, device_id)
                     .await?;
             }
         }
@@ -170,6 +172,7 @@ impl App {
             "door_record",
             &json!({"access": id}),
             new.at,
+            Some(new.device_id),
         )
         .await?;
         Ok(id)
@@ -189,6 +192,7 @@ impl App {
             "person_info",
             &json!({"person": person_id, "change": change}),
             at,
+            None,
         )
         .await
     }

@@ -7,6 +7,7 @@
 //! Invariant: every read and write is checked against the caller's role ([`Permission`]) and
 //! filtered by their scope ([`ResolvedScope`]); out-of-scope objects are reported as not found.
 
+pub mod acceptance;
 pub mod access;
 pub mod accesspoints;
 pub mod alarms;
@@ -23,11 +24,13 @@ pub mod faces;
 pub mod import;
 pub mod library;
 pub mod live;
+pub mod maintenance;
 pub mod noplate;
 pub mod notify;
 pub mod parking;
 pub mod patrol;
 pub mod policy;
+pub mod programme;
 pub mod recognition;
 pub mod registry;
 pub mod scope;

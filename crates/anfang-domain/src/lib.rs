@@ -16,6 +16,7 @@ pub mod parking;
 pub mod patrol;
 pub mod phone;
 pub mod plate;
+pub mod programme;
 pub mod schedule;
 pub mod scope;
 pub mod warning;

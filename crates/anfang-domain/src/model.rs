@@ -142,6 +142,8 @@ string_enum!(
     BarrierGate => ("barrier_gate", "道闸车牌识别"),
     /// 人脸抓拍机.
     FaceCaptureCamera => ("face_capture_camera", "人脸抓拍机"),
+    /// 车牌抓拍机 (roads in and out of open communities).
+    PlateCaptureCamera => ("plate_capture_camera", "车牌抓拍机"),
     /// 视频摄像机.
     VideoCamera => ("video_camera", "视频摄像机"),
     /// 硬盘录像机 with channels.
@@ -266,6 +268,14 @@ pub enum Permission {
     /// Set a community's early-warning thresholds (police and district administrators; who
     /// sees which warnings is `warning::Audience`).
     ConfigureWarnings,
+    /// Read the district programme: projects, compliance, networking, progress, assessment.
+    ReadProgramme,
+    /// Run the programme: projects and stages, funding, acceptance requests, tickets; district
+    /// settings (targets, formulas, weights) need the district scope as well.
+    ManageProgramme,
+    /// Sign an acceptance for a responsible department (public security, housing and
+    /// construction).
+    SignAcceptance,
 }
 
 impl Role {
@@ -274,11 +284,21 @@ impl Role {
         use Permission::*;
         use Role::*;
         match self {
-            DistrictAdmin => !matches!(permission, RevealPii | InviteVisitors | ReadWatchlists),
+            DistrictAdmin => !matches!(
+                permission,
+                RevealPii | InviteVisitors | ReadWatchlists | SignAcceptance
+            ),
             StreetOfficer => {
                 matches!(
                     permission,
-                    ReadTree | ReadPersons | WritePersons | ReadVehicles | ReadDevices | ReadAlarms
+                    ReadTree
+                        | ReadPersons
+                        | WritePersons
+                        | ReadVehicles
+                        | ReadDevices
+                        | ReadAlarms
+                        | ReadProgramme
+                        | ManageProgramme
                 )
             }
             CommunityPolice => matches!(
@@ -295,6 +315,8 @@ impl Role {
                     | ReadAlarms
                     | HandleAlarms
                     | ConfigureWarnings
+                    | ReadProgramme
+                    | SignAcceptance
             ),
             GridWorker => matches!(
                 permission,
@@ -312,14 +334,25 @@ impl Role {
                         | ReadAlarms
                         | HandleAlarms
                         | ConfigureWarnings
+                        | ReadProgramme
+                        | SignAcceptance
                 )
             }
-            PoliticalLegal => matches!(permission, ReadTree | ReadDevices | ReadAlarms),
-            HousingConstruction => matches!(permission, ReadTree | ReadDevices),
-            BigDataCentre => matches!(permission, ReadTree | ReadPersons | ReadVehicles | ReadDevices),
+            PoliticalLegal => matches!(
+                permission,
+                ReadTree | ReadDevices | ReadAlarms | ReadProgramme | ManageProgramme
+            ),
+            HousingConstruction => matches!(
+                permission,
+                ReadTree | ReadDevices | ReadProgramme | SignAcceptance
+            ),
+            BigDataCentre => matches!(
+                permission,
+                ReadTree | ReadPersons | ReadVehicles | ReadDevices | ReadProgramme
+            ),
             PropertyManager => !matches!(
                 permission,
-                ReadAudit | ManageUsers | ReadWatchlists | ConfigureWarnings
+                ReadAudit | ManageUsers | ReadWatchlists | ConfigureWarnings | SignAcceptance
             ),
             Guard => matches!(
                 permission,

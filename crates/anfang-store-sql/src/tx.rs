@@ -1588,8 +1588,10 @@ impl Tx for SqlTx {
         kind: &str,
         payload: &str,
         at: i64,
+        device_id: Option<i64>,
     ) -> StoreResult<i64> {
-        let mut q = Q::new("INSERT INTO cascade_queue (target, kind, payload, created_at) VALUES (");
+        let mut q =
+            Q::new("INSERT INTO cascade_queue (target, kind, payload, created_at, device_id) VALUES (");
         q.bind(target)
             .sql(", ")
             .bind(kind)
@@ -1597,6 +1599,8 @@ impl Tx for SqlTx {
             .bind(payload)
             .sql(", ")
             .bind(at)
+            .sql(", ")
+            .bind(device_id)
             .sql(") RETURNING id");
         self.insert(&q, "cascade item").await
     }
@@ -3659,6 +3663,547 @@ impl Tx for SqlTx {
         self.paged(AUDIT_COLS, &q, "seq DESC", page, audit).await
     }
 
+    async fn insert_build_project(&mut self, new: &BuildProjectRow) -> StoreResult<i64> {
+        let mut q = Q::new(
+            "INSERT INTO build_projects (community_id, funding_mode, planned_year, stage, stage_at, contractor, \
+             created_at) VALUES (",
+        );
+        q.bind(new.community_id)
+            .sql(", ")
+            .bind(&new.funding_mode)
+            .sql(", ")
+            .bind(new.planned_year)
+            .sql(", ")
+            .bind(&new.stage)
+            .sql(", ")
+            .bind(new.stage_at)
+            .sql(", ")
+            .bind(&new.contractor)
+            .sql(", ")
+            .bind(new.created_at)
+            .sql(") RETURNING id");
+        self.insert(&q, "build project").await
+    }
+
+    async fn build_project(&mut self, id: i64) -> StoreResult<Option<BuildProjectRow>> {
+        let mut q = Q::new(&format!("SELECT {PROJECT_COLS} FROM build_projects WHERE id = "));
+        q.bind(id);
+        self.one_as(&q, build_project).await
+    }
+
+    async fn build_projects(&mut self, community_ids: Option<&[i64]>) -> StoreResult<Vec<BuildProjectRow>> {
+        let mut q = Q::new(&format!("SELECT {PROJECT_COLS} FROM build_projects WHERE 1 = 1"));
+        if let Some(ids) = community_ids {
+            q.sql(" AND community_id IN (").bind_list(ids).sql(")");
+        }
+        q.sql(" ORDER BY id");
+        self.all(&q).await?.iter().map(build_project).collect()
+    }
+
+    async fn set_project_stage(
+        &mut self,
+        id: i64,
+        stage: &str,
+        at: i64,
+        contractor: Option<&str>,
+    ) -> StoreResult<()> {
+        let mut q = Q::new("UPDATE build_projects SET stage = ");
+        q.bind(stage).sql(", stage_at = ").bind(at);
+        if let Some(contractor) = contractor {
+            q.sql(", contractor = ").bind(contractor);
+        }
+        q.sql(" WHERE id = ").bind(id);
+        if self.exec(&q).await? == 0 {
+            return Err(StoreError::NotFound {
+                entity: "build project",
+            });
+        }
+        Ok(())
+    }
+
+    async fn insert_project_stage(&mut self, new: &ProjectStageRow) -> StoreResult<i64> {
+        let mut q = Q::new("INSERT INTO project_stages (project_id, stage, at, actor, note) VALUES (");
+        q.bind(new.project_id)
+            .sql(", ")
+            .bind(&new.stage)
+            .sql(", ")
+            .bind(new.at)
+            .sql(", ")
+            .bind(&new.actor)
+            .sql(", ")
+            .bind(&new.note)
+            .sql(") RETURNING id");
+        self.insert(&q, "project stage").await
+    }
+
+    async fn project_stages(&mut self, project_ids: Option<&[i64]>) -> StoreResult<Vec<ProjectStageRow>> {
+        let mut q = Q::new("SELECT id, project_id, stage, at, actor, note FROM project_stages WHERE 1 = 1");
+        if let Some(ids) = project_ids {
+            q.sql(" AND project_id IN (").bind_list(ids).sql(")");
+        }
+        q.sql(" ORDER BY at, id");
+        self.all(&q)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(decode!(
+                    r,
+                    ProjectStageRow {
+                        id,
+                        project_id,
+                        stage,
+                        at,
+                        actor,
+                        note
+                    }
+                ))
+            })
+            .collect()
+    }
+
+    async fn programme_setting(&mut self, district_code: &str, name: &str) -> StoreResult<Option<String>> {
+        let mut q = Q::new("SELECT body FROM programme_settings WHERE district_code = ");
+        q.bind(district_code).sql(" AND name = ").bind(name);
+        match self.one(&q).await? {
+            Some(row) => Ok(Some(row.try_get("body").map_err(map_err)?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn set_programme_setting(
+        &mut self,
+        district_code: &str,
+        name: &str,
+        body: &str,
+        at: i64,
+        actor: &str,
+    ) -> StoreResult<()> {
+        let mut q = Q::new(
+            "INSERT INTO programme_settings (district_code, name, body, updated_at, updated_by) VALUES (",
+        );
+        q.bind(district_code)
+            .sql(", ")
+            .bind(name)
+            .sql(", ")
+            .bind(body)
+            .sql(", ")
+            .bind(at)
+            .sql(", ")
+            .bind(actor)
+            .sql(
+                ") ON CONFLICT (district_code, name) DO UPDATE SET body = excluded.body, \
+                 updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+            );
+        self.exec(&q).await?;
+        Ok(())
+    }
+
+    async fn insert_funding_entry(&mut self, new: &FundingEntryRow) -> StoreResult<i64> {
+        let mut q = Q::new(
+            "INSERT INTO funding_entries (project_id, source, kind, amount_fen, note, at, actor) VALUES (",
+        );
+        q.bind(new.project_id)
+            .sql(", ")
+            .bind(&new.source)
+            .sql(", ")
+            .bind(&new.kind)
+            .sql(", ")
+            .bind(new.amount_fen)
+            .sql(", ")
+            .bind(&new.note)
+            .sql(", ")
+            .bind(new.at)
+            .sql(", ")
+            .bind(&new.actor)
+            .sql(") RETURNING id");
+        self.insert(&q, "funding entry").await
+    }
+
+    async fn funding_entries(&mut self, project_ids: Option<&[i64]>) -> StoreResult<Vec<FundingEntryRow>> {
+        let mut q = Q::new(
+            "SELECT id, project_id, source, kind, amount_fen, note, at, actor FROM funding_entries WHERE 1 = 1",
+        );
+        if let Some(ids) = project_ids {
+            q.sql(" AND project_id IN (").bind_list(ids).sql(")");
+        }
+        q.sql(" ORDER BY id");
+        self.all(&q)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(decode!(
+                    r,
+                    FundingEntryRow {
+                        id,
+                        project_id,
+                        source,
+                        kind,
+                        amount_fen,
+                        note,
+                        at,
+                        actor
+                    }
+                ))
+            })
+            .collect()
+    }
+
+    async fn insert_award(&mut self, new: &AwardRow) -> StoreResult<bool> {
+        let mut q =
+            Q::new("INSERT INTO awards (project_id, amount_fen, detail, status, computed_at) VALUES (");
+        q.bind(new.project_id)
+            .sql(", ")
+            .bind(new.amount_fen)
+            .sql(", ")
+            .bind(&new.detail)
+            .sql(", ")
+            .bind(&new.status)
+            .sql(", ")
+            .bind(new.computed_at)
+            .sql(") ON CONFLICT (project_id) DO NOTHING");
+        Ok(self.exec(&q).await? == 1)
+    }
+
+    async fn update_award(&mut self, row: &AwardRow) -> StoreResult<()> {
+        let mut q = Q::new("UPDATE awards SET status = ");
+        q.bind(&row.status)
+            .sql(", approved_at = ")
+            .bind(row.approved_at)
+            .sql(", approved_by = ")
+            .bind(&row.approved_by)
+            .sql(", paid_at = ")
+            .bind(row.paid_at)
+            .sql(", paid_by = ")
+            .bind(&row.paid_by)
+            .sql(", voucher = ")
+            .bind(&row.voucher)
+            .sql(" WHERE project_id = ")
+            .bind(row.project_id);
+        if self.exec(&q).await? == 0 {
+            return Err(StoreError::NotFound { entity: "award" });
+        }
+        Ok(())
+    }
+
+    async fn awards(&mut self, project_ids: Option<&[i64]>) -> StoreResult<Vec<AwardRow>> {
+        let mut q = Q::new(
+            "SELECT project_id, amount_fen, detail, status, computed_at, approved_at, approved_by, paid_at, \
+             paid_by, voucher FROM awards WHERE 1 = 1",
+        );
+        if let Some(ids) = project_ids {
+            q.sql(" AND project_id IN (").bind_list(ids).sql(")");
+        }
+        q.sql(" ORDER BY project_id");
+        self.all(&q)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(decode!(
+                    r,
+                    AwardRow {
+                        project_id,
+                        amount_fen,
+                        detail,
+                        status,
+                        computed_at,
+                        approved_at,
+                        approved_by,
+                        paid_at,
+                        paid_by,
+                        voucher
+                    }
+                ))
+            })
+            .collect()
+    }
+
+    async fn insert_acceptance(&mut self, new: &AcceptanceRow) -> StoreResult<i64> {
+        let mut q = Q::new(
+            "INSERT INTO acceptances (project_id, status, requested_at, requested_by, checklist, items, \
+             decided_at) VALUES (",
+        );
+        q.bind(new.project_id)
+            .sql(", ")
+            .bind(&new.status)
+            .sql(", ")
+            .bind(new.requested_at)
+            .sql(", ")
+            .bind(&new.requested_by)
+            .sql(", ")
+            .bind(&new.checklist)
+            .sql(", ")
+            .bind(&new.items)
+            .sql(", ")
+            .bind(new.decided_at)
+            .sql(") RETURNING id");
+        self.insert(&q, "acceptance").await
+    }
+
+    async fn acceptance(&mut self, id: i64) -> StoreResult<Option<AcceptanceRow>> {
+        let mut q = Q::new(&format!("SELECT {ACCEPTANCE_COLS} FROM acceptances WHERE id = "));
+        q.bind(id);
+        self.one_as(&q, acceptance).await
+    }
+
+    async fn acceptances(&mut self, project_id: i64) -> StoreResult<Vec<AcceptanceRow>> {
+        let mut q = Q::new(&format!(
+            "SELECT {ACCEPTANCE_COLS} FROM acceptances WHERE project_id = "
+        ));
+        q.bind(project_id).sql(" ORDER BY id DESC");
+        self.all(&q).await?.iter().map(acceptance).collect()
+    }
+
+    async fn update_acceptance(&mut self, row: &AcceptanceRow) -> StoreResult<()> {
+        let mut q = Q::new("UPDATE acceptances SET status = ");
+        q.bind(&row.status)
+            .sql(", checklist = ")
+            .bind(&row.checklist)
+            .sql(", items = ")
+            .bind(&row.items)
+            .sql(", decided_at = ")
+            .bind(row.decided_at)
+            .sql(" WHERE id = ")
+            .bind(row.id);
+        if self.exec(&q).await? == 0 {
+            return Err(StoreError::NotFound { entity: "acceptance" });
+        }
+        Ok(())
+    }
+
+    async fn insert_signoff(&mut self, new: &SignoffRow) -> StoreResult<()> {
+        let mut q = Q::new(
+            "INSERT INTO acceptance_signoffs (acceptance_id, party, decision, actor, at, note) VALUES (",
+        );
+        q.bind(new.acceptance_id)
+            .sql(", ")
+            .bind(&new.party)
+            .sql(", ")
+            .bind(&new.decision)
+            .sql(", ")
+            .bind(&new.actor)
+            .sql(", ")
+            .bind(new.at)
+            .sql(", ")
+            .bind(&new.note)
+            .sql(")");
+        self.exec(&q).await?;
+        Ok(())
+    }
+
+    async fn signoffs(&mut self, acceptance_id: i64) -> StoreResult<Vec<SignoffRow>> {
+        let mut q = Q::new(
+            "SELECT acceptance_id, party, decision, actor, at, note FROM acceptance_signoffs WHERE acceptance_id = ",
+        );
+        q.bind(acceptance_id).sql(" ORDER BY at, party");
+        self.all(&q)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(decode!(
+                    r,
+                    SignoffRow {
+                        acceptance_id,
+                        party,
+                        decision,
+                        actor,
+                        at,
+                        note
+                    }
+                ))
+            })
+            .collect()
+    }
+
+    async fn upsert_contractor(&mut self, row: &ContractorRow) -> StoreResult<()> {
+        let mut q = Q::new("INSERT INTO contractors (name, sla_hours, contact, updated_at) VALUES (");
+        q.bind(&row.name)
+            .sql(", ")
+            .bind(row.sla_hours)
+            .sql(", ")
+            .bind(&row.contact)
+            .sql(", ")
+            .bind(row.updated_at)
+            .sql(
+                ") ON CONFLICT (name) DO UPDATE SET sla_hours = excluded.sla_hours, contact = excluded.contact, \
+                 updated_at = excluded.updated_at",
+            );
+        self.exec(&q).await?;
+        Ok(())
+    }
+
+    async fn contractors(&mut self) -> StoreResult<Vec<ContractorRow>> {
+        let q = Q::new("SELECT name, sla_hours, contact, updated_at FROM contractors ORDER BY name");
+        self.all(&q)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(decode!(
+                    r,
+                    ContractorRow {
+                        name,
+                        sla_hours,
+                        contact,
+                        updated_at
+                    }
+                ))
+            })
+            .collect()
+    }
+
+    async fn insert_ticket(&mut self, new: &TicketRow) -> StoreResult<Option<i64>> {
+        let mut q = Q::new(
+            "INSERT INTO maintenance_tickets (device_id, community_id, contractor, reason, opened_at, due_at, \
+             resolved_at, resolved_by, note) VALUES (",
+        );
+        q.bind(new.device_id)
+            .sql(", ")
+            .bind(new.community_id)
+            .sql(", ")
+            .bind(&new.contractor)
+            .sql(", ")
+            .bind(&new.reason)
+            .sql(", ")
+            .bind(new.opened_at)
+            .sql(", ")
+            .bind(new.due_at)
+            .sql(", ")
+            .bind(new.resolved_at)
+            .sql(", ")
+            .bind(&new.resolved_by)
+            .sql(", ")
+            .bind(&new.note)
+            .sql(") ON CONFLICT (device_id) WHERE resolved_at IS NULL DO NOTHING RETURNING id");
+        match self.one(&q).await? {
+            Some(row) => Ok(Some(row.try_get("id").map_err(map_err)?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn open_ticket(&mut self, device_id: i64) -> StoreResult<Option<TicketRow>> {
+        let mut q = Q::new(&format!(
+            "SELECT {TICKET_COLS} FROM maintenance_tickets WHERE resolved_at IS NULL AND device_id = "
+        ));
+        q.bind(device_id);
+        self.one_as(&q, ticket).await
+    }
+
+    async fn ticket(&mut self, id: i64) -> StoreResult<Option<TicketRow>> {
+        let mut q = Q::new(&format!(
+            "SELECT {TICKET_COLS} FROM maintenance_tickets WHERE id = "
+        ));
+        q.bind(id);
+        self.one_as(&q, ticket).await
+    }
+
+    async fn resolve_ticket(&mut self, id: i64, at: i64, by: &str, note: &str) -> StoreResult<()> {
+        let mut q = Q::new("UPDATE maintenance_tickets SET resolved_at = ");
+        q.bind(at)
+            .sql(", resolved_by = ")
+            .bind(by)
+            .sql(", note = ")
+            .bind(note)
+            .sql(" WHERE resolved_at IS NULL AND id = ")
+            .bind(id);
+        if self.exec(&q).await? == 0 {
+            return Err(StoreError::Conflict {
+                detail: "the ticket is not open".into(),
+            });
+        }
+        Ok(())
+    }
+
+    async fn tickets(
+        &mut self,
+        community_ids: Option<&[i64]>,
+        since: i64,
+        until: i64,
+    ) -> StoreResult<Vec<TicketRow>> {
+        let mut q = Q::new(&format!(
+            "SELECT {TICKET_COLS} FROM maintenance_tickets WHERE opened_at < "
+        ));
+        q.bind(until)
+            .sql(" AND (resolved_at IS NULL OR resolved_at >= ")
+            .bind(since)
+            .sql(")");
+        if let Some(ids) = community_ids {
+            q.sql(" AND community_id IN (").bind_list(ids).sql(")");
+        }
+        q.sql(" ORDER BY opened_at DESC, id DESC");
+        self.all(&q).await?.iter().map(ticket).collect()
+    }
+
+    async fn device_days(&mut self, since: i64, until: i64) -> StoreResult<Vec<DeviceDayRow>> {
+        // Days in China Standard Time: (ms + 8 h) ÷ 1 day, integer division on both backends.
+        let mut q = Q::new("SELECT device_id, day, CAST(SUM(n) AS BIGINT) AS records FROM (");
+        let parts: [(&str, &str, &str); 6] = [
+            ("access_records", "device_id", "at"),
+            ("capture_records", "device_id", "received_at"),
+            ("parking_sessions", "entry_device_id", "entered_at"),
+            ("parking_sessions", "exit_device_id", "exited_at"),
+            ("patrol_scans", "reader_id", "at"),
+            ("booth_calls", "device_id", "created_at"),
+        ];
+        for (i, (table, device, at)) in parts.iter().enumerate() {
+            if i > 0 {
+                q.sql(" UNION ALL ");
+            }
+            q.sql(&format!(
+                "SELECT {device} AS device_id, ({at} + 28800000) / 86400000 AS day, COUNT(*) AS n \
+                 FROM {table} WHERE {device} IS NOT NULL AND {at} >= "
+            ))
+            .bind(since)
+            .sql(&format!(" AND {at} < "))
+            .bind(until)
+            .sql(&format!(" GROUP BY {device}, ({at} + 28800000) / 86400000"));
+        }
+        q.sql(") t GROUP BY device_id, day ORDER BY device_id, day");
+        self.all(&q)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(DeviceDayRow {
+                    device_id: r.try_get("device_id").map_err(map_err)?,
+                    day: r.try_get("day").map_err(map_err)?,
+                    records: r.try_get("records").map_err(map_err)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn acknowledged_devices(
+        &mut self,
+        targets: &[String],
+        since: i64,
+        until: i64,
+    ) -> StoreResult<Vec<(i64, i64)>> {
+        if targets.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q =
+            Q::new("SELECT device_id, MAX(delivered_at) AS last_at FROM cascade_queue WHERE target IN (");
+        for (i, t) in targets.iter().enumerate() {
+            if i > 0 {
+                q.sql(", ");
+            }
+            q.bind(t.as_str());
+        }
+        q.sql(") AND delivered_at >= ")
+            .bind(since)
+            .sql(" AND delivered_at < ")
+            .bind(until)
+            .sql(" AND device_id IS NOT NULL GROUP BY device_id ORDER BY device_id");
+        self.all(&q)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("device_id").map_err(map_err)?,
+                    r.try_get("last_at").map_err(map_err)?,
+                ))
+            })
+            .collect()
+    }
+
     async fn insert_report(&mut self, r: &NewReport) -> StoreResult<i64> {
         let mut q = Q::new("INSERT INTO import_reports (user_id, kind, content, created_at) VALUES (");
         q.bind(r.user_id)
@@ -3677,4 +4222,63 @@ impl Tx for SqlTx {
         q.bind(id);
         self.one_as(&q, report).await
     }
+}
+
+const PROJECT_COLS: &str =
+    "id, community_id, funding_mode, planned_year, stage, stage_at, contractor, created_at";
+
+fn build_project(r: &AnyRow) -> StoreResult<BuildProjectRow> {
+    Ok(decode!(
+        r,
+        BuildProjectRow {
+            id,
+            community_id,
+            funding_mode,
+            planned_year,
+            stage,
+            stage_at,
+            contractor,
+            created_at
+        }
+    ))
+}
+
+const ACCEPTANCE_COLS: &str =
+    "id, project_id, status, requested_at, requested_by, checklist, items, decided_at";
+
+fn acceptance(r: &AnyRow) -> StoreResult<AcceptanceRow> {
+    Ok(decode!(
+        r,
+        AcceptanceRow {
+            id,
+            project_id,
+            status,
+            requested_at,
+            requested_by,
+            checklist,
+            items,
+            decided_at
+        }
+    ))
+}
+
+const TICKET_COLS: &str =
+    "id, device_id, community_id, contractor, reason, opened_at, due_at, resolved_at, resolved_by, note";
+
+fn ticket(r: &AnyRow) -> StoreResult<TicketRow> {
+    Ok(decode!(
+        r,
+        TicketRow {
+            id,
+            device_id,
+            community_id,
+            contractor,
+            reason,
+            opened_at,
+            due_at,
+            resolved_at,
+            resolved_by,
+            note
+        }
+    ))
 }

@@ -26,6 +26,7 @@ pub async fn run_all(store: &dyn Store) {
     patrol_round_trip(store, &ids).await;
     warnings_round_trip(store, &ids).await;
     notifications_round_trip(store, &ids).await;
+    programme_round_trip(store, &ids).await;
 }
 
 /// Ids created by [`hierarchy_round_trips`] for later checks.
@@ -780,14 +781,16 @@ async fn access_control_round_trips(store: &dyn Store, ids: &Ids) {
         0
     );
     let first = tx
-        .enqueue_cascade("police", "face", "{\"record\":1}", 10)
+        .enqueue_cascade("police", "face", "{\"record\":1}", 10, None)
         .await
         .unwrap();
     let second = tx
-        .enqueue_cascade("police", "face", "{\"record\":2}", 11)
+        .enqueue_cascade("police", "face", "{\"record\":2}", 11, None)
         .await
         .unwrap();
-    tx.enqueue_cascade("bigdata", "face", "{}", 12).await.unwrap();
+    tx.enqueue_cascade("bigdata", "face", "{}", 12, None)
+        .await
+        .unwrap();
     tx.note_cascade_failure(&[first], "503").await.unwrap();
     let pending = tx.pending_cascade("police", 10).await.unwrap();
     assert_eq!(
@@ -1962,4 +1965,324 @@ async fn notifications_round_trip(store: &dyn Store, ids: &Ids) {
             .all(|n| n.id != first)
     );
     tx.commit().await.unwrap();
+}
+
+async fn programme_round_trip(store: &dyn Store, ids: &Ids) {
+    let mut tx = store.write().await.unwrap();
+    let device = tx
+        .device_by_code("37032300001320000001")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    // Projects and their stage history.
+    let project = BuildProjectRow {
+        id: 0,
+        community_id: ids.community_a,
+        funding_mode: "property_fund".into(),
+        planned_year: 2020,
+        stage: "planned".into(),
+        stage_at: 1_000,
+        contractor: None,
+        created_at: 1_000,
+    };
+    let p = tx.insert_build_project(&project).await.unwrap();
+    let q = tx
+        .insert_build_project(&BuildProjectRow {
+            community_id: ids.community_b,
+            ..project.clone()
+        })
+        .await
+        .unwrap();
+    tx.set_project_stage(p, "designed", 2_000, Some("承建甲"))
+        .await
+        .unwrap();
+    for (stage, at) in [("planned", 1_000), ("designed", 2_000)] {
+        tx.insert_project_stage(&ProjectStageRow {
+            id: 0,
+            project_id: p,
+            stage: stage.into(),
+            at,
+            actor: "user:admin".into(),
+            note: String::new(),
+        })
+        .await
+        .unwrap();
+    }
+    let got = tx.build_project(p).await.unwrap().unwrap();
+    assert_eq!(
+        (got.stage.as_str(), got.stage_at, got.contractor.as_deref()),
+        ("designed", 2_000, Some("承建甲"))
+    );
+    assert_eq!(
+        tx.build_projects(Some(&[ids.community_b])).await.unwrap()[0].id,
+        q
+    );
+    assert_eq!(tx.build_projects(None).await.unwrap().len(), 2);
+    let stages = tx.project_stages(Some(&[p])).await.unwrap();
+    assert_eq!(
+        stages.iter().map(|s| s.stage.as_str()).collect::<Vec<_>>(),
+        ["planned", "designed"]
+    );
+    assert!(tx.project_stages(Some(&[q])).await.unwrap().is_empty());
+    // Settings are replaced per district and name.
+    assert_eq!(tx.programme_setting("370303", "targets").await.unwrap(), None);
+    tx.set_programme_setting("370303", "targets", "[1]", 5, "user:a")
+        .await
+        .unwrap();
+    tx.set_programme_setting("370303", "targets", "[2]", 6, "user:b")
+        .await
+        .unwrap();
+    tx.set_programme_setting("370323", "targets", "[3]", 6, "user:b")
+        .await
+        .unwrap();
+    assert_eq!(
+        tx.programme_setting("370303", "targets")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("[2]")
+    );
+    // Funding and the award, stored once.
+    let line = FundingEntryRow {
+        id: 0,
+        project_id: p,
+        source: "property_company".into(),
+        kind: "actual".into(),
+        amount_fen: 12_345_600,
+        note: "第一笔".into(),
+        at: 7,
+        actor: "user:fin".into(),
+    };
+    tx.insert_funding_entry(&line).await.unwrap();
+    tx.insert_funding_entry(&FundingEntryRow {
+        project_id: q,
+        amount_fen: -5,
+        ..line.clone()
+    })
+    .await
+    .unwrap();
+    let lines = tx.funding_entries(Some(&[p])).await.unwrap();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0].amount_fen, 12_345_600);
+    assert_eq!(tx.funding_entries(None).await.unwrap().len(), 2);
+    let award = AwardRow {
+        project_id: p,
+        amount_fen: 1_000,
+        detail: "{}".into(),
+        status: "computed".into(),
+        computed_at: 8,
+        approved_at: None,
+        approved_by: None,
+        paid_at: None,
+        paid_by: None,
+        voucher: None,
+    };
+    assert!(tx.insert_award(&award).await.unwrap());
+    assert!(
+        !tx.insert_award(&AwardRow {
+            amount_fen: 9,
+            ..award.clone()
+        })
+        .await
+        .unwrap()
+    );
+    let paid = AwardRow {
+        status: "paid".into(),
+        paid_at: Some(9),
+        paid_by: Some("user:fin".into()),
+        voucher: Some("记-001".into()),
+        ..award.clone()
+    };
+    tx.update_award(&paid).await.unwrap();
+    assert_eq!(tx.awards(Some(&[p])).await.unwrap(), vec![paid]);
+    // An acceptance with one sign-off per party.
+    let acc = AcceptanceRow {
+        id: 0,
+        project_id: p,
+        status: "open".into(),
+        requested_at: 10,
+        requested_by: "user:pm".into(),
+        checklist: "[]".into(),
+        items: "[]".into(),
+        decided_at: None,
+    };
+    let a = tx.insert_acceptance(&acc).await.unwrap();
+    let signoff = SignoffRow {
+        acceptance_id: a,
+        party: "public_security".into(),
+        decision: "approve".into(),
+        actor: "user:police".into(),
+        at: 11,
+        note: String::new(),
+    };
+    tx.insert_signoff(&signoff).await.unwrap();
+    assert_eq!(tx.signoffs(a).await.unwrap(), vec![signoff.clone()]);
+    let decided = AcceptanceRow {
+        id: a,
+        status: "accepted".into(),
+        items: "[{\"code\":\"signage\"}]".into(),
+        decided_at: Some(12),
+        ..acc.clone()
+    };
+    tx.update_acceptance(&decided).await.unwrap();
+    assert_eq!(tx.acceptance(a).await.unwrap(), Some(decided.clone()));
+    assert_eq!(tx.acceptances(p).await.unwrap(), vec![decided]);
+    // Contractors and tickets: one open ticket per device.
+    let contractor = ContractorRow {
+        name: "承建甲".into(),
+        sla_hours: 24,
+        contact: "0533-1".into(),
+        updated_at: 1,
+    };
+    tx.upsert_contractor(&contractor).await.unwrap();
+    tx.upsert_contractor(&ContractorRow {
+        sla_hours: 48,
+        ..contractor.clone()
+    })
+    .await
+    .unwrap();
+    assert_eq!(tx.contractors().await.unwrap()[0].sla_hours, 48);
+    let ticket = TicketRow {
+        id: 0,
+        device_id: device,
+        community_id: ids.community_a,
+        contractor: "承建甲".into(),
+        reason: "offline".into(),
+        opened_at: 100,
+        due_at: 200,
+        resolved_at: None,
+        resolved_by: None,
+        note: String::new(),
+    };
+    let t = tx.insert_ticket(&ticket).await.unwrap().unwrap();
+    assert_eq!(tx.insert_ticket(&ticket).await.unwrap(), None);
+    assert_eq!(tx.open_ticket(device).await.unwrap().unwrap().id, t);
+    tx.resolve_ticket(t, 150, "system", "back online").await.unwrap();
+    assert!(matches!(
+        tx.resolve_ticket(t, 160, "system", "again").await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert_eq!(tx.open_ticket(device).await.unwrap(), None);
+    let t2 = tx
+        .insert_ticket(&TicketRow {
+            opened_at: 300,
+            due_at: 400,
+            ..ticket.clone()
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(tx.ticket(t).await.unwrap().unwrap().resolved_at, Some(150));
+    let window = |since, until| (since, until);
+    for ((since, until), expected) in [
+        (window(0, 120), vec![t]),
+        (window(160, 250), vec![]),
+        (window(160, 1_000), vec![t2]),
+        (window(0, 1_000), vec![t2, t]),
+    ] {
+        let got: Vec<i64> = tx
+            .tickets(Some(&[ids.community_a]), since, until)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(got, expected, "tickets in [{since}, {until})");
+    }
+    assert!(
+        tx.tickets(Some(&[ids.community_b]), 0, 1_000)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Business data per device and CST day, far from every other test's times.
+    let day0: i64 = 2_000_000_000_000 / 86_400_000 * 86_400_000 - 28_800_000; // a CST midnight
+    for (i, at) in [day0 + 1, day0 + 2, day0 + 86_400_000 + 5].iter().enumerate() {
+        tx.insert_access_record(&NewAccessRecord {
+            community_id: ids.community_a,
+            device_id: device,
+            event_id: format!("prog-{i}"),
+            person_id: None,
+            credential_kind: "card".into(),
+            outcome: "denied".into(),
+            reason: "unknown_credential".into(),
+            decided_locally: false,
+            snapshot_key: None,
+            at: *at,
+        })
+        .await
+        .unwrap();
+    }
+    let days = tx.device_days(day0, day0 + 2 * 86_400_000).await.unwrap();
+    let first = (day0 + 28_800_000) / 86_400_000;
+    assert_eq!(
+        days,
+        vec![
+            DeviceDayRow {
+                device_id: device,
+                day: first,
+                records: 2
+            },
+            DeviceDayRow {
+                device_id: device,
+                day: first + 1,
+                records: 1
+            }
+        ]
+    );
+    assert!(
+        tx.device_days(day0 + 2 * 86_400_000, day0 + 3 * 86_400_000)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Acknowledged upward items count for their device.
+    let up = tx
+        .enqueue_cascade("police-prog", "door_record", "{}", day0, Some(device))
+        .await
+        .unwrap();
+    tx.enqueue_cascade("police-prog", "person_info", "{}", day0, None)
+        .await
+        .unwrap();
+    let targets = vec!["police-prog".to_string()];
+    assert!(
+        tx.acknowledged_devices(&targets, day0, day0 + 10_000)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    tx.mark_cascade_delivered(&[up], day0 + 500).await.unwrap();
+    assert_eq!(
+        tx.acknowledged_devices(&targets, day0, day0 + 10_000)
+            .await
+            .unwrap(),
+        vec![(device, day0 + 500)]
+    );
+    assert!(
+        tx.acknowledged_devices(&targets, day0 + 501, day0 + 10_000)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        tx.acknowledged_devices(&[], day0, day0 + 10_000)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    tx.commit().await.unwrap();
+    // One project per community, one sign-off per party (each failure in its own transaction:
+    // PostgreSQL aborts the rest of one that failed).
+    let mut tx = store.write().await.unwrap();
+    assert!(matches!(
+        tx.insert_build_project(&project).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    drop(tx);
+    let mut tx = store.write().await.unwrap();
+    assert!(matches!(
+        tx.insert_signoff(&signoff).await,
+        Err(StoreError::Conflict { .. })
+    ));
 }

@@ -217,9 +217,16 @@ pub trait Tx: Send {
         until: Option<i64>,
         page: Page,
     ) -> StoreResult<Paged<CaptureRecordRow>>;
-    /// Queues something for a target.
-    async fn enqueue_cascade(&mut self, target: &str, kind: &str, payload: &str, at: i64)
-    -> StoreResult<i64>;
+    /// Queues something for a target; `device_id` names the device whose data it reports, so
+    /// the target's acknowledgement counts toward that device's networking.
+    async fn enqueue_cascade(
+        &mut self,
+        target: &str,
+        kind: &str,
+        payload: &str,
+        at: i64,
+        device_id: Option<i64>,
+    ) -> StoreResult<i64>;
     /// The oldest undelivered items of a target, in order.
     async fn pending_cascade(&mut self, target: &str, limit: i64) -> StoreResult<Vec<CascadeRow>>;
     /// Marks items delivered.
@@ -604,6 +611,91 @@ pub trait Tx: Send {
     async fn audit_after(&mut self, after: i64, limit: i64) -> StoreResult<Vec<AuditRow>>;
     /// Lists audit entries newest first.
     async fn list_audit(&mut self, page: Page) -> StoreResult<Paged<AuditRow>>;
+
+    // --- the district programme ---
+    /// Adds a community's build project.
+    async fn insert_build_project(&mut self, new: &BuildProjectRow) -> StoreResult<i64>;
+    /// One project.
+    async fn build_project(&mut self, id: i64) -> StoreResult<Option<BuildProjectRow>>;
+    /// Projects of these communities (all when `None`), by id.
+    async fn build_projects(&mut self, community_ids: Option<&[i64]>) -> StoreResult<Vec<BuildProjectRow>>;
+    /// Moves a project to a stage (and its contractor, when given).
+    async fn set_project_stage(
+        &mut self,
+        id: i64,
+        stage: &str,
+        at: i64,
+        contractor: Option<&str>,
+    ) -> StoreResult<()>;
+    /// Appends a step to a project's stage history.
+    async fn insert_project_stage(&mut self, new: &ProjectStageRow) -> StoreResult<i64>;
+    /// Stage history of these projects (all when `None`), oldest first.
+    async fn project_stages(&mut self, project_ids: Option<&[i64]>) -> StoreResult<Vec<ProjectStageRow>>;
+    /// A district's programme setting (`targets`, `award_formula`, `assessment_weights`,
+    /// `acceptance_rules`) as JSON.
+    async fn programme_setting(&mut self, district_code: &str, name: &str) -> StoreResult<Option<String>>;
+    /// Sets a programme setting.
+    async fn set_programme_setting(
+        &mut self,
+        district_code: &str,
+        name: &str,
+        body: &str,
+        at: i64,
+        actor: &str,
+    ) -> StoreResult<()>;
+    /// Adds a funding line.
+    async fn insert_funding_entry(&mut self, new: &FundingEntryRow) -> StoreResult<i64>;
+    /// Funding lines of these projects (all when `None`), oldest first.
+    async fn funding_entries(&mut self, project_ids: Option<&[i64]>) -> StoreResult<Vec<FundingEntryRow>>;
+    /// Stores a project's award; false when it has one already.
+    async fn insert_award(&mut self, new: &AwardRow) -> StoreResult<bool>;
+    /// Saves an award's status fields.
+    async fn update_award(&mut self, row: &AwardRow) -> StoreResult<()>;
+    /// Awards of these projects (all when `None`).
+    async fn awards(&mut self, project_ids: Option<&[i64]>) -> StoreResult<Vec<AwardRow>>;
+    /// Opens an acceptance.
+    async fn insert_acceptance(&mut self, new: &AcceptanceRow) -> StoreResult<i64>;
+    /// One acceptance.
+    async fn acceptance(&mut self, id: i64) -> StoreResult<Option<AcceptanceRow>>;
+    /// A project's acceptances, newest first.
+    async fn acceptances(&mut self, project_id: i64) -> StoreResult<Vec<AcceptanceRow>>;
+    /// Saves an acceptance's status, checklist, items and decision.
+    async fn update_acceptance(&mut self, row: &AcceptanceRow) -> StoreResult<()>;
+    /// Records a party's sign-off (one per party; a second is a conflict).
+    async fn insert_signoff(&mut self, new: &SignoffRow) -> StoreResult<()>;
+    /// An acceptance's sign-offs.
+    async fn signoffs(&mut self, acceptance_id: i64) -> StoreResult<Vec<SignoffRow>>;
+    /// Adds or changes a contractor.
+    async fn upsert_contractor(&mut self, row: &ContractorRow) -> StoreResult<()>;
+    /// Every contractor, by name.
+    async fn contractors(&mut self) -> StoreResult<Vec<ContractorRow>>;
+    /// Opens a ticket; `None` when the device has an open one.
+    async fn insert_ticket(&mut self, new: &TicketRow) -> StoreResult<Option<i64>>;
+    /// A device's open ticket.
+    async fn open_ticket(&mut self, device_id: i64) -> StoreResult<Option<TicketRow>>;
+    /// One ticket.
+    async fn ticket(&mut self, id: i64) -> StoreResult<Option<TicketRow>>;
+    /// Closes a ticket.
+    async fn resolve_ticket(&mut self, id: i64, at: i64, by: &str, note: &str) -> StoreResult<()>;
+    /// Tickets of these communities (all when `None`) open at some time in `[since, until)`
+    /// (opened before `until` and not resolved before `since`), newest first.
+    async fn tickets(
+        &mut self,
+        community_ids: Option<&[i64]>,
+        since: i64,
+        until: i64,
+    ) -> StoreResult<Vec<TicketRow>>;
+    /// Business data (access records, captures, plate reads, patrol scans, booth calls) per
+    /// device and CST day in `[since, until)`.
+    async fn device_days(&mut self, since: i64, until: i64) -> StoreResult<Vec<DeviceDayRow>>;
+    /// Devices whose queued data one of `targets` acknowledged in `[since, until)`, with the
+    /// last acknowledgement.
+    async fn acknowledged_devices(
+        &mut self,
+        targets: &[String],
+        since: i64,
+        until: i64,
+    ) -> StoreResult<Vec<(i64, i64)>>;
 
     // --- import reports ---
     /// Stores a generated import error report and returns its id.

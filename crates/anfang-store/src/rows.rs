@@ -1666,3 +1666,174 @@ pub struct NotificationRow {
     /// Delivered (ms).
     pub delivered_at: Option<i64>,
 }
+
+/// A community's build project (智慧安防建设项目).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuildProjectRow {
+    /// Id (ignored on insert).
+    pub id: i64,
+    /// The community (one project each).
+    pub community_id: i64,
+    /// Funding mode name.
+    pub funding_mode: String,
+    /// The year it is planned to be finished in.
+    pub planned_year: i64,
+    /// Current stage name.
+    pub stage: String,
+    /// When the current stage was reached (ms).
+    pub stage_at: i64,
+    /// The building contractor (承建单位), when chosen.
+    pub contractor: Option<String>,
+    /// Created (ms).
+    pub created_at: i64,
+}
+
+/// One step of a project's stage history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectStageRow {
+    /// Id (ignored on insert).
+    pub id: i64,
+    /// The project.
+    pub project_id: i64,
+    /// Stage reached.
+    pub stage: String,
+    /// When (ms).
+    pub at: i64,
+    /// Who (`user:NAME`, `system`).
+    pub actor: String,
+    /// Note.
+    pub note: String,
+}
+
+/// One line of a project's funding ledger.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FundingEntryRow {
+    /// Id (ignored on insert).
+    pub id: i64,
+    /// The project.
+    pub project_id: i64,
+    /// Source name.
+    pub source: String,
+    /// `planned` or `actual`.
+    pub kind: String,
+    /// Amount (fen; an actual correction may be negative).
+    pub amount_fen: i64,
+    /// Note (voucher number, what it paid for).
+    pub note: String,
+    /// When (ms).
+    pub at: i64,
+    /// Who.
+    pub actor: String,
+}
+
+/// A project's award (以奖代补), computed once at acceptance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AwardRow {
+    /// The project.
+    pub project_id: i64,
+    /// Amount (fen).
+    pub amount_fen: i64,
+    /// The formula, inputs and lines it was computed with (JSON).
+    pub detail: String,
+    /// `computed`, `approved`, `paid`.
+    pub status: String,
+    /// Computed (ms).
+    pub computed_at: i64,
+    /// Approved (ms) and by whom.
+    pub approved_at: Option<i64>,
+    /// Approver.
+    pub approved_by: Option<String>,
+    /// Paid (ms).
+    pub paid_at: Option<i64>,
+    /// Payer.
+    pub paid_by: Option<String>,
+    /// Payment voucher.
+    pub voucher: Option<String>,
+}
+
+/// An acceptance (验收) of a project.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AcceptanceRow {
+    /// Id (ignored on insert).
+    pub id: i64,
+    /// The project.
+    pub project_id: i64,
+    /// `open`, `accepted`, `rejected`.
+    pub status: String,
+    /// Requested (ms).
+    pub requested_at: i64,
+    /// By.
+    pub requested_by: String,
+    /// The live checks as last evaluated (JSON).
+    pub checklist: String,
+    /// The manual items (JSON).
+    pub items: String,
+    /// Decided (ms).
+    pub decided_at: Option<i64>,
+}
+
+/// A responsible party's sign-off on an acceptance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignoffRow {
+    /// The acceptance.
+    pub acceptance_id: i64,
+    /// `public_security` or `housing_construction`.
+    pub party: String,
+    /// `approve` or `reject`.
+    pub decision: String,
+    /// Who.
+    pub actor: String,
+    /// When (ms).
+    pub at: i64,
+    /// Note.
+    pub note: String,
+}
+
+/// A maintenance contractor with its repair SLA.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContractorRow {
+    /// Name (as on the devices).
+    pub name: String,
+    /// Hours to repair.
+    pub sla_hours: i64,
+    /// Contact (phone or duty line), shown to staff.
+    pub contact: String,
+    /// Updated (ms).
+    pub updated_at: i64,
+}
+
+/// A maintenance ticket on a device.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TicketRow {
+    /// Id (ignored on insert).
+    pub id: i64,
+    /// The device.
+    pub device_id: i64,
+    /// Its community.
+    pub community_id: i64,
+    /// The responsible contractor (empty when the device names none).
+    pub contractor: String,
+    /// `offline`, `silent`, `reported`.
+    pub reason: String,
+    /// Opened (ms).
+    pub opened_at: i64,
+    /// Repair due (ms).
+    pub due_at: i64,
+    /// Repaired (ms).
+    pub resolved_at: Option<i64>,
+    /// By whom (`system` when the device came back).
+    pub resolved_by: Option<String>,
+    /// Note.
+    pub note: String,
+}
+
+/// Business data of one device on one day (CST).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeviceDayRow {
+    /// The device.
+    pub device_id: i64,
+    /// Days since 1970-01-01 in CST.
+    pub day: i64,
+    /// Records that day.
+    pub records: i64,
+}

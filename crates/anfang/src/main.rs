@@ -779,6 +779,16 @@ fn start_jobs(app: &anfang_app::App, booth: &config::BoothConfig, alarms: &confi
                     Ok(n) => tracing::warn!(devices = n, "devices went silent: offline alarms raised"),
                     Err(e) => tracing::warn!(error = %e, "could not check for offline devices"),
                 }
+                if round.is_multiple_of(720) {
+                    // Alive but no business data for a day, after acceptance: a ticket.
+                    match sla_app.check_silent_devices().await {
+                        Ok((0, 0)) => {}
+                        Ok((opened, closed)) => {
+                            tracing::info!(opened, closed, "silent devices: maintenance tickets updated")
+                        }
+                        Err(e) => tracing::warn!(error = %e, "could not check for silent devices"),
+                    }
+                }
                 if round.is_multiple_of(60) {
                     match sla_app.evaluate_warnings().await {
                         Ok(0) => {}
