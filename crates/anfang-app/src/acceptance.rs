@@ -142,10 +142,12 @@ impl App {
             detail: format!("{}/{} 个点位达标", c.met(), c.required()),
         }];
         let pct = figures.total.networked_pct().unwrap_or(0.0);
+        let share_met = figures.total.networked as f64 * 100.0
+            >= rules.min_networked_pct * figures.total.installed as f64;
         checks.push(Check {
             code: "networked_share".into(),
             label: format!("设备联网率不低于{}%", rules.min_networked_pct),
-            passed: figures.total.installed > 0 && pct >= rules.min_networked_pct,
+            passed: figures.total.installed > 0 && share_met,
             detail: format!(
                 "{}/{} 台联网（{pct}%）",
                 figures.total.networked, figures.total.installed
@@ -153,7 +155,7 @@ impl App {
         });
         checks.push(Check {
             code: "data_flowing".into(),
-            label: format!("近{}天每天有业务数据", rules.data_days),
+            label: format!("近{}天（含当天）每天有业务数据", rules.data_days),
             passed: figures.data_days >= rules.data_days,
             detail: format!("{} 天有数据", figures.data_days),
         });
@@ -235,8 +237,19 @@ impl App {
         Ok(checks)
     }
 
-    async fn figures_for(&self, tx: &mut Box<dyn Tx>, community_id: i64) -> AppResult<CommunityFigures> {
-        let window = self.programme_window(DEFAULT_WINDOW_DAYS, None);
+    /// The community measured over the rules' days: whole CST days, today included, so "data
+    /// on every day" is `data_days` distinct days with data.
+    async fn figures_for(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        community_id: i64,
+        rules: &AcceptanceRules,
+    ) -> AppResult<CommunityFigures> {
+        let now = self.clock.now_ms();
+        let today =
+            (now + 28_800_000).div_euclid(crate::programme::DAY_MS) * crate::programme::DAY_MS - 28_800_000;
+        let mut window = self.programme_window(DEFAULT_WINDOW_DAYS, None);
+        window.since = today - (rules.data_days.max(1) - 1) * crate::programme::DAY_MS;
         self.measure(tx, Some(&BTreeSet::from([community_id])), window)
             .await?
             .communities
@@ -263,15 +276,11 @@ impl App {
                 ),
             });
         }
-        let figures = self.figures_for(&mut tx, project.community_id).await?;
+        let district = Self::district_of(&mut tx, project.community_id).await?;
         let rules = self
-            .programme_setting_of(
-                &mut tx,
-                &figures.district_code,
-                ACCEPTANCE_RULES,
-                AcceptanceRules::default(),
-            )
+            .programme_setting_of(&mut tx, &district, ACCEPTANCE_RULES, AcceptanceRules::default())
             .await?;
+        let figures = self.figures_for(&mut tx, project.community_id, &rules).await?;
         let checks = self.live_checks(&mut tx, &figures, &rules).await?;
         let items: Vec<ManualItem> = MANUAL_ITEMS
             .iter()
@@ -551,6 +560,13 @@ impl App {
             })?
             .ok_or(AppError::NotFound { entity: "attachment" })?;
         let bytes = self.vault.decrypt_bytes(&format!("attachment:{key}"), &sealed)?;
+        self.audit_now(
+            &who.actor(),
+            "programme.attachment_view",
+            &format!("acceptance:{id}"),
+            json!({"key": key}),
+        )
+        .await?;
         Ok((bytes, content_type))
     }
 
@@ -589,15 +605,11 @@ impl App {
             });
         }
         let now = self.clock.now_ms();
-        let figures = self.figures_for(&mut tx, project.community_id).await?;
+        let district = Self::district_of(&mut tx, project.community_id).await?;
         let rules = self
-            .programme_setting_of(
-                &mut tx,
-                &figures.district_code,
-                ACCEPTANCE_RULES,
-                AcceptanceRules::default(),
-            )
+            .programme_setting_of(&mut tx, &district, ACCEPTANCE_RULES, AcceptanceRules::default())
             .await?;
+        let figures = self.figures_for(&mut tx, project.community_id, &rules).await?;
         let checks = self.live_checks(&mut tx, &figures, &rules).await?;
         let items: Vec<ManualItem> = serde_json::from_str(&row.items).unwrap_or_default();
         if approve {

@@ -470,6 +470,9 @@ impl App {
         device_id: i64,
         now: i64,
     ) -> AppResult<()> {
+        // The repair ticket closes whether or not someone already closed the alarm.
+        self.close_ticket_for(tx, device_id, &["offline"], now, "the device reported again")
+            .await?;
         let Some(mut alarm) = tx
             .open_alarm(device_id, AlarmKind::DeviceOffline.as_str())
             .await?
@@ -480,8 +483,6 @@ impl App {
         alarm.closed_at = Some(now);
         alarm.closed_by = Some("system".into());
         tx.update_alarm(&alarm).await?;
-        self.close_ticket_for(tx, device_id, &["offline"], now, "the device reported again")
-            .await?;
         self.alarm_history(
             tx,
             alarm.id,

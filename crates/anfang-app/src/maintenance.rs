@@ -259,8 +259,8 @@ impl App {
         until: i64,
         open_only: bool,
     ) -> AppResult<Vec<TicketRow>> {
-        who.require(Permission::ReadProgramme)?;
-        let ids: Option<Vec<i64>> = (!who.scope.all).then(|| who.scope.communities.iter().copied().collect());
+        let scope = Self::programme_scope(who)?;
+        let ids: Option<Vec<i64>> = scope.map(|s| s.iter().copied().collect());
         let mut tx = self.store.read().await?;
         let rows = tx.tickets(ids.as_deref(), since, until).await?;
         Ok(rows
@@ -330,12 +330,7 @@ impl App {
         district: &str,
         month: &str,
     ) -> AppResult<Vec<StreetScore>> {
-        who.require(Permission::ReadProgramme)?;
-        if who.scope.houses.is_some() {
-            return Err(AppError::Forbidden(
-                "the programme is not shown to house scopes".into(),
-            ));
-        }
+        Self::programme_scope(who)?;
         let (start, end) = programme::month_bounds(month).map_err(|e| AppError::field("month", e))?;
         let now = self.clock.now_ms();
         if start > now {
@@ -349,6 +344,7 @@ impl App {
         let scope = (!who.scope.all).then_some(&who.scope.communities);
         let window = self.programme_window(crate::programme::DEFAULT_WINDOW_DAYS, Some(until));
         let mut tx = self.store.read().await?;
+        Self::check_district_scope(&mut tx, who, district).await?;
         let measured = self.measure(&mut tx, scope, window).await?;
         let weights: AssessmentWeights = self
             .programme_setting_of(
@@ -392,7 +388,9 @@ impl App {
             )
             .await?
             .items;
-        let tickets = tx.tickets(Some(&ids), start, end).await?;
+        // Every ticket due in the month so far: due = opened + SLA (≤ 720 h), so one repaired
+        // before the month began was resolved at most 30 days before it.
+        let tickets = tx.tickets(Some(&ids), start - 30 * DAY_MS, until).await?;
         let devices = tx
             .list_devices(
                 &Filter {
@@ -439,7 +437,7 @@ impl App {
         }
         for t in &tickets {
             // A ticket counts in the month it fell due (repaired or not by then).
-            if t.due_at < start || t.due_at >= end {
+            if t.due_at < start || t.due_at >= until {
                 continue;
             }
             if let Some(c) = street_of.get(&t.community_id)
@@ -449,7 +447,7 @@ impl App {
                 s.tickets_in_sla += u64::from(t.resolved_at.is_some_and(|r| r <= t.due_at));
             }
         }
-        for d in &devices {
+        for d in devices.iter().filter(|d| DeviceKind::parse(&d.kind).is_ok()) {
             if let Some(c) = d.community_id.and_then(|id| street_of.get(&id))
                 && let Some(s) = streets.get_mut(&c.street_code)
             {

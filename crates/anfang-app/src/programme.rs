@@ -557,8 +557,41 @@ impl App {
         })
     }
 
+    /// The district code of a community.
+    pub(crate) async fn district_of(tx: &mut Box<dyn Tx>, community_id: i64) -> AppResult<String> {
+        let community = tx
+            .community(community_id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "community" })?;
+        let streets = tx.list_streets(&Filter::default(), Page::ALL).await?.items;
+        streets
+            .into_iter()
+            .find(|s| s.id == community.street_id)
+            .map(|s| s.district_code)
+            .ok_or(AppError::NotFound { entity: "community" })
+    }
+
+    /// Fails with not-found unless the caller's scope reaches into `district` (a district-wide
+    /// scope reaches every one).
+    pub(crate) async fn check_district_scope(
+        tx: &mut Box<dyn Tx>,
+        who: &Principal,
+        district: &str,
+    ) -> AppResult<()> {
+        check_district(district)?;
+        if who.scope.all {
+            return Ok(());
+        }
+        for id in who.scope.communities.iter().copied() {
+            if Self::district_of(tx, id).await? == district {
+                return Ok(());
+            }
+        }
+        Err(AppError::NotFound { entity: "district" })
+    }
+
     /// The caller's communities (all when their scope is the district).
-    fn programme_scope(who: &Principal) -> AppResult<Option<&BTreeSet<i64>>> {
+    pub(crate) fn programme_scope(who: &Principal) -> AppResult<Option<&BTreeSet<i64>>> {
         who.require(Permission::ReadProgramme)?;
         if who.scope.houses.is_some() {
             return Err(AppError::Forbidden(
@@ -808,6 +841,7 @@ impl App {
     pub async fn programme_targets(&self, who: &Principal, district: &str) -> AppResult<Vec<TargetSpec>> {
         Self::programme_scope(who)?;
         let mut tx = self.store.read().await?;
+        Self::check_district_scope(&mut tx, who, district).await?;
         self.programme_setting_of(&mut tx, district, TARGETS, Vec::new())
             .await
     }
@@ -881,6 +915,7 @@ impl App {
     pub async fn award_formula(&self, who: &Principal, district: &str) -> AppResult<AwardFormula> {
         Self::programme_scope(who)?;
         let mut tx = self.store.read().await?;
+        Self::check_district_scope(&mut tx, who, district).await?;
         self.programme_setting_of(&mut tx, district, AWARD_FORMULA, AwardFormula::default())
             .await
     }
@@ -902,6 +937,7 @@ impl App {
     pub async fn assessment_weights(&self, who: &Principal, district: &str) -> AppResult<AssessmentWeights> {
         Self::programme_scope(who)?;
         let mut tx = self.store.read().await?;
+        Self::check_district_scope(&mut tx, who, district).await?;
         self.programme_setting_of(
             &mut tx,
             district,
@@ -928,6 +964,7 @@ impl App {
     pub async fn acceptance_rules(&self, who: &Principal, district: &str) -> AppResult<AcceptanceRules> {
         Self::programme_scope(who)?;
         let mut tx = self.store.read().await?;
+        Self::check_district_scope(&mut tx, who, district).await?;
         self.programme_setting_of(&mut tx, district, ACCEPTANCE_RULES, AcceptanceRules::default())
             .await
     }
@@ -967,6 +1004,7 @@ impl App {
         let scope = Self::programme_scope(who)?;
         let window = self.programme_window(DEFAULT_WINDOW_DAYS, None);
         let mut tx = self.store.read().await?;
+        Self::check_district_scope(&mut tx, who, district).await?;
         let measured = self.measure(&mut tx, scope, window).await?;
         let targets = self.targets_of(&mut tx, district).await?;
         Ok(progress_rows(
@@ -982,6 +1020,7 @@ impl App {
         let scope = Self::programme_scope(who)?;
         let window = self.programme_window(DEFAULT_WINDOW_DAYS, None);
         let mut tx = self.store.read().await?;
+        Self::check_district_scope(&mut tx, who, district).await?;
         let measured = self.measure(&mut tx, scope, window).await?;
         let targets = self.targets_of(&mut tx, district).await?;
         let year = cst_year(window.until);

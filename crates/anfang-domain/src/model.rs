@@ -352,7 +352,12 @@ impl Role {
             ),
             PropertyManager => !matches!(
                 permission,
-                ReadAudit | ManageUsers | ReadWatchlists | ConfigureWarnings | SignAcceptance
+                ReadAudit
+                    | ManageUsers
+                    | ReadWatchlists
+                    | ConfigureWarnings
+                    | ManageProgramme
+                    | SignAcceptance
             ),
             Guard => matches!(
                 permission,

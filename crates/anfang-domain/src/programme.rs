@@ -948,6 +948,15 @@ impl AwardFormula {
                 "award amounts are 0–100 000 000 yuan, in fen",
             ));
         }
+        let mut sources = self.share_of.clone();
+        sources.sort();
+        sources.dedup();
+        if sources.len() != self.share_of.len() {
+            return Err(DomainError::new(
+                "invalid_formula",
+                "a funding source appears twice in share_of",
+            ));
+        }
         if !(0..=10_000).contains(&self.share_bp) || !(0..=10_000).contains(&self.on_time_bonus_bp) {
             return Err(DomainError::new(
                 "invalid_formula",
@@ -997,12 +1006,14 @@ pub fn award(formula: &AwardFormula, inputs: &AwardInputs) -> Award {
         .per_place_fen
         .saturating_mul(inputs.required_places.max(0));
     lines.push((format!("按点位奖励（{}个点位）", inputs.required_places), places));
-    let spent: i64 = formula
+    let spent: i128 = formula
         .share_of
         .iter()
-        .map(|s| inputs.actual.get(s).copied().unwrap_or(0).max(0))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .map(|s| i128::from(inputs.actual.get(s).copied().unwrap_or(0).max(0)))
         .sum();
-    let share = (i128::from(spent) * i128::from(formula.share_bp) / 10_000) as i64;
+    let share = i64::try_from(spent * i128::from(formula.share_bp) / 10_000).unwrap_or(i64::MAX);
     lines.push((
         format!(
             "按实际投入比例奖励（{}.{:02}%）",
@@ -1016,7 +1027,7 @@ pub fn award(formula: &AwardFormula, inputs: &AwardInputs) -> Award {
         let bonus = (i128::from(subtotal) * i128::from(formula.on_time_bonus_bp) / 10_000) as i64;
         lines.push(("按期完成奖励".to_string(), bonus));
     }
-    let total: i64 = lines.iter().map(|(_, v)| *v).sum();
+    let total: i64 = lines.iter().fold(0i64, |acc, (_, v)| acc.saturating_add(*v));
     let amount = total.min(formula.cap_fen);
     if amount < total {
         lines.push(("封顶扣减".to_string(), amount - total));
