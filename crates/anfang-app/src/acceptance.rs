@@ -262,11 +262,7 @@ impl App {
     pub async fn request_acceptance(&self, who: &Principal, project_id: i64) -> AppResult<AcceptanceView> {
         who.require(Permission::ManageProgramme)?;
         let mut tx = self.store.write().await?;
-        let project = tx
-            .build_project(project_id)
-            .await?
-            .ok_or(AppError::NotFound { entity: "project" })?;
-        who.scope.check_whole_community(project.community_id, "project")?;
+        let project = Self::project_in_scope(&mut tx, who, project_id).await?;
         if project.stage != Stage::SelfChecked.as_str() {
             return Err(AppError::Conflict {
                 code: "invalid_stage_move",
@@ -398,11 +394,7 @@ impl App {
         who.require(Permission::ReadProgramme)?;
         let ids: Vec<i64> = {
             let mut tx = self.store.read().await?;
-            let project = tx
-                .build_project(project_id)
-                .await?
-                .ok_or(AppError::NotFound { entity: "project" })?;
-            who.scope.check_whole_community(project.community_id, "project")?;
+            Self::project_in_scope(&mut tx, who, project_id).await?;
             tx.acceptances(project_id).await?.iter().map(|a| a.id).collect()
         };
         let mut out = Vec::new();
@@ -729,11 +721,7 @@ impl App {
     pub async fn project_funding(&self, who: &Principal, project_id: i64) -> AppResult<Funding> {
         who.require(Permission::ReadProgramme)?;
         let mut tx = self.store.read().await?;
-        let project = tx
-            .build_project(project_id)
-            .await?
-            .ok_or(AppError::NotFound { entity: "project" })?;
-        who.scope.check_whole_community(project.community_id, "project")?;
+        Self::project_in_scope(&mut tx, who, project_id).await?;
         let lines = tx.funding_entries(Some(&[project_id])).await?;
         let mut planned = BTreeMap::new();
         let mut actual = BTreeMap::new();
@@ -791,11 +779,7 @@ impl App {
             ));
         }
         let mut tx = self.store.write().await?;
-        let project = tx
-            .build_project(project_id)
-            .await?
-            .ok_or(AppError::NotFound { entity: "project" })?;
-        who.scope.check_whole_community(project.community_id, "project")?;
+        Self::project_in_scope(&mut tx, who, project_id).await?;
         let id = tx
             .insert_funding_entry(&FundingEntryRow {
                 id: 0,

@@ -557,6 +557,34 @@ impl App {
         })
     }
 
+    /// A project the caller's scope covers as a whole community (not found otherwise).
+    pub(crate) async fn project_in_scope(
+        tx: &mut Box<dyn Tx>,
+        who: &Principal,
+        project_id: i64,
+    ) -> AppResult<BuildProjectRow> {
+        let project = tx
+            .build_project(project_id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "project" })?;
+        who.scope.check_whole_community(project.community_id, "project")?;
+        Ok(project)
+    }
+
+    /// A district's setting for a reader whose scope reaches the district.
+    async fn read_setting<T: for<'de> Deserialize<'de>>(
+        &self,
+        who: &Principal,
+        district: &str,
+        name: &str,
+        default: T,
+    ) -> AppResult<T> {
+        Self::programme_scope(who)?;
+        let mut tx = self.store.read().await?;
+        Self::check_district_scope(&mut tx, who, district).await?;
+        self.programme_setting_of(&mut tx, district, name, default).await
+    }
+
     /// The district code of a community.
     pub(crate) async fn district_of(tx: &mut Box<dyn Tx>, community_id: i64) -> AppResult<String> {
         let community = tx
@@ -710,11 +738,7 @@ impl App {
             Some(c) => Some(c.to_string()),
         };
         let mut tx = self.store.write().await?;
-        let project = tx
-            .build_project(project_id)
-            .await?
-            .ok_or(AppError::NotFound { entity: "project" })?;
-        who.scope.check_whole_community(project.community_id, "project")?;
+        let project = Self::project_in_scope(&mut tx, who, project_id).await?;
         let from = Stage::parse(&project.stage).map_err(|e| AppError::Internal(e.message))?;
         from.check_manual_move(to).map_err(|e| AppError::Conflict {
             code: e.code,
@@ -770,11 +794,7 @@ impl App {
     pub async fn project(&self, who: &Principal, project_id: i64) -> AppResult<ProjectDetail> {
         who.require(Permission::ReadProgramme)?;
         let mut tx = self.store.read().await?;
-        let project = tx
-            .build_project(project_id)
-            .await?
-            .ok_or(AppError::NotFound { entity: "project" })?;
-        who.scope.check_whole_community(project.community_id, "project")?;
+        let project = Self::project_in_scope(&mut tx, who, project_id).await?;
         let window = self.programme_window(DEFAULT_WINDOW_DAYS, None);
         let scope = BTreeSet::from([project.community_id]);
         let figures = self
@@ -839,11 +859,7 @@ impl App {
 
     /// A district's targets as entered.
     pub async fn programme_targets(&self, who: &Principal, district: &str) -> AppResult<Vec<TargetSpec>> {
-        Self::programme_scope(who)?;
-        let mut tx = self.store.read().await?;
-        Self::check_district_scope(&mut tx, who, district).await?;
-        self.programme_setting_of(&mut tx, district, TARGETS, Vec::new())
-            .await
+        self.read_setting(who, district, TARGETS, Vec::new()).await
     }
 
     fn require_district_manager(who: &Principal) -> AppResult<()> {
@@ -913,10 +929,7 @@ impl App {
 
     /// A district's award formula (the default until one is entered).
     pub async fn award_formula(&self, who: &Principal, district: &str) -> AppResult<AwardFormula> {
-        Self::programme_scope(who)?;
-        let mut tx = self.store.read().await?;
-        Self::check_district_scope(&mut tx, who, district).await?;
-        self.programme_setting_of(&mut tx, district, AWARD_FORMULA, AwardFormula::default())
+        self.read_setting(who, district, AWARD_FORMULA, AwardFormula::default())
             .await
     }
 
@@ -935,16 +948,8 @@ impl App {
 
     /// A district's assessment weights.
     pub async fn assessment_weights(&self, who: &Principal, district: &str) -> AppResult<AssessmentWeights> {
-        Self::programme_scope(who)?;
-        let mut tx = self.store.read().await?;
-        Self::check_district_scope(&mut tx, who, district).await?;
-        self.programme_setting_of(
-            &mut tx,
-            district,
-            ASSESSMENT_WEIGHTS,
-            AssessmentWeights::default(),
-        )
-        .await
+        self.read_setting(who, district, ASSESSMENT_WEIGHTS, AssessmentWeights::default())
+            .await
     }
 
     /// Sets a district's assessment weights.
@@ -962,10 +967,7 @@ impl App {
 
     /// A district's acceptance rules.
     pub async fn acceptance_rules(&self, who: &Principal, district: &str) -> AppResult<AcceptanceRules> {
-        Self::programme_scope(who)?;
-        let mut tx = self.store.read().await?;
-        Self::check_district_scope(&mut tx, who, district).await?;
-        self.programme_setting_of(&mut tx, district, ACCEPTANCE_RULES, AcceptanceRules::default())
+        self.read_setting(who, district, ACCEPTANCE_RULES, AcceptanceRules::default())
             .await
     }
 
