@@ -13,6 +13,7 @@ pub mod dto;
 mod error;
 mod handlers;
 mod openapi;
+pub mod programme;
 pub mod viid;
 
 pub use error::{ApiError, ErrorBody, status_of};
@@ -100,7 +101,9 @@ pub fn router_limited(
         viid: viid::ViidServer::with_upload_limit(viid::DEFAULT_SERVER_ID, viid_uploads),
     };
     let api = handlers::routes()
+        .merge(programme::routes())
         .merge(handlers::upload_routes().layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
+        .merge(programme::upload_routes().layer(DefaultBodyLimit::max(programme::ATTACHMENT_BODY_LIMIT)))
         .merge(
             Router::new()
                 .route(

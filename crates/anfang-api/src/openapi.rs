@@ -1,6 +1,6 @@
 //! The OpenAPI 3 document, generated from the handlers' annotations.
 
-use crate::handlers;
+use crate::{handlers, programme};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -31,6 +31,14 @@ use utoipa::{Modify, OpenApi};
         handlers::get_face, handlers::enroll_face, handlers::remove_face,
         handlers::import_template, handlers::import_sheet, handlers::import_report, handlers::export_sheet,
         handlers::list_audit, handlers::verify_audit,
+        programme::districts, programme::summary, programme::networking, programme::tasks, programme::progress,
+        programme::assessment, programme::create_project, programme::get_project, programme::move_project,
+        programme::list_acceptances, programme::request_acceptance, programme::get_funding, programme::add_funding,
+        programme::set_award_status, programme::get_acceptance, programme::record_item, programme::attach,
+        programme::get_attachment, programme::sign, programme::get_targets, programme::set_targets,
+        programme::get_formula, programme::set_formula, programme::get_weights, programme::set_weights,
+        programme::get_rules, programme::set_rules, programme::list_contractors, programme::set_contractor,
+        programme::list_tickets, programme::resolve_ticket, programme::maintenance, programme::export,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -46,6 +54,7 @@ use utoipa::{Modify, OpenApi};
         (name = "patrol", description = "Electronic patrol: routes, judged rounds and daily reports per guard"),
         (name = "import", description = "Spreadsheet import and export"),
         (name = "audit", description = "Audit log"),
+        (name = "programme", description = "District programme (智慧安防小区建设): build projects and stages, compliance, networking rate measured from live data, targets, acceptance, funding and award, street assessment, maintenance"),
     )
 )]
 pub struct ApiDoc;

@@ -338,6 +338,26 @@ fn out_of_scope_body(method: &str, path: &str, b: &Seeded) -> Option<Value> {
         ("post", "/api/v1/devices/{id}/assign") => json!({"community_id": b.community}),
         ("put", "/api/v1/devices/{id}/accepts") => json!({"accepts": ["face"]}),
         ("put", "/api/v1/devices/{id}/config") => json!({"heartbeat_secs": 30}),
+        ("post", "/api/v1/programme/projects") => json!({"community_id": b.community, "planned_year": 2026}),
+        ("post", "/api/v1/programme/projects/{id}/stages") => json!({"stage": "designed"}),
+        ("post", "/api/v1/programme/projects/{id}/funding") => {
+            json!({"source": "county_finance", "kind": "planned", "amount_fen": 100})
+        }
+        ("put", "/api/v1/programme/projects/{id}/award") => json!({"status": "approved"}),
+        ("put", "/api/v1/programme/acceptances/{id}/items/{code}") => json!({"note": "not mine"}),
+        ("post", "/api/v1/programme/acceptances/{id}/signoffs") => json!({"decision": "approve"}),
+        ("put", "/api/v1/programme/settings/targets") => json!({"items": []}),
+        ("put", "/api/v1/programme/settings/award-formula") => {
+            json!({"modes": [], "base_fen": 0, "per_place_fen": 0,
+            "share_bp": 0, "share_of": [], "on_time_bonus_bp": 0, "cap_fen": 0})
+        }
+        ("put", "/api/v1/programme/settings/assessment-weights") => json!({"coverage": 1, "networking": 1,
+            "alarm_sla": 1, "maintenance_sla": 1, "data_quality": 1}),
+        ("put", "/api/v1/programme/settings/acceptance-rules") => {
+            json!({"min_networked_pct": 50.0, "data_days": 3})
+        }
+        ("post", "/api/v1/programme/contractors") => json!({"name": "某维保公司", "sla_hours": 24}),
+        ("post", "/api/v1/programme/tickets/{id}/resolve") => json!({"note": "not mine"}),
         _ => return None,
     };
     Some(body)
@@ -495,6 +515,56 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
         .await["items"][0]["id"]
         .as_i64()
         .expect("the parking session in B left an access record");
+    let project_b = s
+        .ok(
+            &admin,
+            Method::POST,
+            "/api/v1/programme/projects",
+            Some(json!({"community_id": b.community, "planned_year": 2026})),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    for stage in ["designed", "tendered", "under_construction", "self_checked"] {
+        s.ok(
+            &admin,
+            Method::POST,
+            &format!("/api/v1/programme/projects/{project_b}/stages"),
+            Some(json!({"stage": stage, "contractor": "某建设公司"})),
+        )
+        .await;
+    }
+    let acceptance_b = s
+        .ok(
+            &admin,
+            Method::POST,
+            &format!("/api/v1/programme/projects/{project_b}/acceptances"),
+            None,
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let ticket_b = {
+        let mut tx = s.app.store().write().await.unwrap();
+        let id = tx
+            .insert_ticket(&anfang_app::store::TicketRow {
+                id: 0,
+                device_id: b.device,
+                community_id: b.community,
+                contractor: "小区2维保".into(),
+                reason: "offline".into(),
+                opened_at: s.clock_now(),
+                due_at: s.clock_now() + 3_600_000,
+                resolved_at: None,
+                resolved_by: None,
+                note: String::new(),
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        tx.commit().await.unwrap();
+        id
+    };
     let spec = s.ok(&admin, Method::GET, "/api/v1/openapi.json", None).await;
     // Operations that touch no community's data: logging in and out, reading oneself, and the
     // blank import template. Everything else must refuse.
@@ -533,6 +603,9 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
                 p if p.starts_with("/api/v1/vehicles/") => b.vehicle,
                 p if p.starts_with("/api/v1/devices/") => b.device,
                 p if p.starts_with("/api/v1/import/reports/") => report_of_admin,
+                p if p.starts_with("/api/v1/programme/projects/") => project_b,
+                p if p.starts_with("/api/v1/programme/acceptances/") => acceptance_b,
+                p if p.starts_with("/api/v1/programme/tickets/") => ticket_b,
                 p if p.contains("{id}") => {
                     panic!("{method} {path}: add its out-of-scope target to the scope matrix")
                 }
@@ -545,10 +618,26 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
                 .replace("{person_ref}", &b.person.to_string())
                 .replace("{which}", "snapshot")
                 .replace("{credential_id}", "1")
-                .replace("{payment_id}", "1");
+                .replace("{payment_id}", "1")
+                .replace("{code}", "signage")
+                .replace("{key}", "00ff");
             let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            let mut query = Vec::new();
             if params.iter().any(|p| p["name"] == "community_id") {
-                url.push_str(&format!("?community_id={}", b.community));
+                query.push(format!("community_id={}", b.community));
+            }
+            // District-wide reports and settings: the caller's district (its scope reaches
+            // into it); what comes back must hold nothing of B.
+            let district_wide = params.iter().any(|p| p["name"] == "district");
+            if district_wide {
+                query.push("district=370323".into());
+            }
+            if params.iter().any(|p| p["name"] == "name" && p["in"] == "query") {
+                query.push("name=photo.jpg".into());
+            }
+            if !query.is_empty() {
+                url.push('?');
+                url.push_str(&query.join("&"));
             }
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let (status, body) = if op.get("requestBody").is_some() && path.ends_with("/import/{kind}") {
@@ -565,6 +654,18 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
                 (st, resp.json::<Value>().await.unwrap_or(Value::Null))
             } else if path == "/api/v1/face-search" {
                 // The body is a photo; a property manager may not search by face at all.
+                let resp = s
+                    .http
+                    .request(m.clone(), format!("{}{url}", s.base))
+                    .bearer_auth(&pm)
+                    .header("content-type", "image/jpeg")
+                    .body(vec![0xFF, 0xD8, 0xFF, 0xD9])
+                    .send()
+                    .await
+                    .unwrap();
+                let st = resp.status();
+                (st, resp.json::<Value>().await.unwrap_or(Value::Null))
+            } else if path.ends_with("/attachments") {
                 let resp = s
                     .http
                     .request(m.clone(), format!("{}{url}", s.base))
@@ -594,7 +695,10 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
                 && method == "get"
                 && !url.contains('?')
                 && body.get("items").is_some();
-            if unfiltered_list {
+            let scoped_report = status == StatusCode::OK
+                && method == "get"
+                && (district_wide || (path.starts_with("/api/v1/programme/") && !path.contains('{')));
+            if unfiltered_list || scoped_report {
                 let text = body.to_string();
                 assert!(
                     !text.contains("小区2") && !text.contains("街道2") && !text.contains("370323002"),
@@ -610,7 +714,7 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
             checked += 1;
         }
     }
-    assert!(checked >= 56, "the matrix covered only {checked} operations");
+    assert!(checked >= 88, "the matrix covered only {checked} operations");
     // Nothing was written by the refused calls.
     let persons = s
         .ok(
@@ -2665,4 +2769,523 @@ async fn the_live_feed_shows_only_what_the_caller_may_see() {
     .await;
     let events = read_events(&mut stream, "alarm").await;
     assert_eq!(events.last().unwrap().1["state"], "acknowledged");
+}
+
+#[tokio::test]
+async fn the_programme_runs_over_http_from_project_to_rejected_acceptance() {
+    let s = Server::start().await;
+    let admin = admin_token(&s).await;
+    let a = seed(&s, &admin, 1).await;
+    let police = user_token(
+        &s,
+        &admin,
+        "police_a",
+        "community_police",
+        "community:370323001001",
+    )
+    .await;
+    let pm = user_token(&s, &admin, "pm_a", "property_manager", "community:370323001001").await;
+
+    // Targets are data: entered, read back, refused when malformed.
+    let targets = json!({"items": [
+        {"scope": "370323", "year": 2026, "segment": "all", "metric": "built", "percent": 100.0, "source": "沂源 §三"}
+    ]});
+    s.ok(
+        &admin,
+        Method::PUT,
+        "/api/v1/programme/settings/targets?district=370323",
+        Some(targets.clone()),
+    )
+    .await;
+    let read = s
+        .ok(
+            &pm,
+            Method::GET,
+            "/api/v1/programme/settings/targets?district=370323",
+            None,
+        )
+        .await;
+    assert_eq!(read["items"], targets["items"]);
+    let (status, bad) = s
+        .call(
+            Some(&admin),
+            Method::PUT,
+            "/api/v1/programme/settings/targets?district=370323",
+            Some(json!({"items": [{"scope": "370323", "year": 2026, "segment": "colour:red", "metric": "built", "percent": 50.0}]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    assert_eq!(bad["error"]["field"], "targets[0].segment", "{bad}");
+    let (status, bad) = s
+        .call(
+            Some(&admin),
+            Method::GET,
+            "/api/v1/programme/summary?district=37",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    assert_eq!(bad["error"]["code"], "invalid_district");
+    // A property manager reads the programme but does not run it.
+    let (status, _) = s
+        .call(
+            Some(&pm),
+            Method::POST,
+            "/api/v1/programme/projects",
+            Some(json!({"community_id": a.community, "planned_year": 2026})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let project = s
+        .ok(
+            &admin,
+            Method::POST,
+            "/api/v1/programme/projects",
+            Some(json!({"community_id": a.community, "planned_year": 2026, "note": "列入2026年计划"})),
+        )
+        .await;
+    let pid = project["id"].as_i64().unwrap();
+    assert_eq!(project["community"]["stage"], "planned");
+    assert_eq!(project["community"]["funding_mode"], "property_fund");
+    // Existing closed: its kit needs the unit door, the registered entrance and more; the seed
+    // has one door terminal without a place, so the compliance lists what is missing where.
+    let community = &project["community"];
+    assert!(!community["kit_complete"].as_bool().unwrap());
+    let gaps: Vec<&str> = community["needs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| !n["met"].as_bool().unwrap())
+        .map(|n| n["place"].as_str().unwrap())
+        .collect();
+    assert!(gaps.contains(&"南门"), "{community}");
+    assert_eq!(community["total"]["installed"], 1);
+    assert_eq!(community["total"]["networked"], 0);
+    assert_eq!(community["total"]["networked_pct"], 0.0);
+
+    // Skipping a stage, or jumping into acceptance by hand, is refused.
+    let (status, bad) = s
+        .call(
+            Some(&admin),
+            Method::POST,
+            &format!("/api/v1/programme/projects/{pid}/stages"),
+            Some(json!({"stage": "tendered"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{bad}");
+    for stage in ["designed", "tendered", "under_construction", "self_checked"] {
+        s.ok(
+            &admin,
+            Method::POST,
+            &format!("/api/v1/programme/projects/{pid}/stages"),
+            Some(json!({"stage": stage, "contractor": "沂源安防工程公司"})),
+        )
+        .await;
+    }
+    let detail = s
+        .ok(
+            &pm,
+            Method::GET,
+            &format!("/api/v1/programme/projects/{pid}"),
+            None,
+        )
+        .await;
+    let stages: Vec<&str> = detail["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["stage"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        stages,
+        [
+            "planned",
+            "designed",
+            "tendered",
+            "under_construction",
+            "self_checked"
+        ]
+    );
+    assert_eq!(detail["community"]["contractor"], "沂源安防工程公司");
+
+    // The task table and the summary show the same community, computed.
+    let tasks = s
+        .ok(
+            &admin,
+            Method::GET,
+            "/api/v1/programme/tasks?district=370323",
+            None,
+        )
+        .await;
+    let row = &tasks["items"][0];
+    assert_eq!(row["community"], "小区1");
+    assert_eq!(row["stage"], "self_checked");
+    assert_eq!(row["stage_label"], "已自检");
+    assert_eq!(row["required"], community["required"]);
+    assert_eq!(row["met"], community["met"]);
+    let summary = s
+        .ok(
+            &admin,
+            Method::GET,
+            "/api/v1/programme/summary?district=370323",
+            None,
+        )
+        .await;
+    assert_eq!(summary["communities"], 1);
+    assert_eq!(summary["by_stage"]["self_checked"], 1);
+    assert_eq!(summary["kit_complete"], 0);
+    assert_eq!(summary["total"]["installed"], 1);
+    let progress = s
+        .ok(
+            &admin,
+            Method::GET,
+            "/api/v1/programme/progress?district=370323",
+            None,
+        )
+        .await;
+    let district_2026 = progress["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| {
+            r["level"] == "district" && r["year"] == 2026 && r["segment"] == "all" && r["metric"] == "built"
+        })
+        .unwrap_or_else(|| panic!("{progress}"));
+    assert_eq!(district_2026["target_pct"], 100.0);
+    assert_eq!(district_2026["planned"], 1);
+    assert_eq!(district_2026["reached"], 0);
+    assert_eq!(district_2026["short_of_target"], 1);
+    // The workbooks hold the very rows of the JSON reports.
+    let sheet = xlsx_rows(&s, &admin, "/api/v1/programme/exports/tasks?district=370323").await;
+    assert_eq!(sheet.len(), 2 + 1, "title, header, one community");
+    assert_eq!(sheet[1][0], "街道");
+    assert_eq!(sheet[2][0], "街道1");
+    assert_eq!(sheet[2][1], row["code"].as_str().unwrap());
+    assert_eq!(sheet[2][2], "小区1");
+    assert!(sheet[2].contains(&"已自检".to_string()), "{:?}", sheet[2]);
+    assert!(sheet[2].contains(&row["required"].to_string()), "{:?}", sheet[2]);
+    let sheet = xlsx_rows(&s, &admin, "/api/v1/programme/exports/progress?district=370323").await;
+    assert_eq!(sheet.len(), 2 + progress["items"].as_array().unwrap().len());
+    let (status, bad) = s
+        .call(
+            Some(&admin),
+            Method::GET,
+            "/api/v1/programme/exports/progress",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    let (status, _) = s
+        .call(
+            Some(&admin),
+            Method::GET,
+            "/api/v1/programme/exports/budget?district=370323",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let net = s
+        .ok(&admin, Method::GET, "/api/v1/programme/networking?days=3", None)
+        .await;
+    assert_eq!(net["items"][0]["level"], "district");
+    assert_eq!(net["items"][0]["classes"]["access"]["installed"], 1);
+    let (status, _) = s
+        .call(
+            Some(&admin),
+            Method::GET,
+            "/api/v1/programme/networking?days=0",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // Acceptance: the live checks fail (kit missing, nothing networked); evidence is uploaded,
+    // then the verdict; the police reject and the project goes back to self-checked.
+    let acceptance = s
+        .ok(
+            &admin,
+            Method::POST,
+            &format!("/api/v1/programme/projects/{pid}/acceptances"),
+            None,
+        )
+        .await;
+    let aid = acceptance["id"].as_i64().unwrap();
+    let kit = acceptance["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == "kit_complete")
+        .unwrap();
+    assert_eq!(kit["passed"], false);
+    let (status, bad) = s
+        .call(
+            Some(&police),
+            Method::PUT,
+            &format!("/api/v1/programme/acceptances/{aid}/items/signage"),
+            Some(json!({"passed": true})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    assert_eq!(bad["error"]["code"], "attachment_required");
+    let photo = vec![0xFF, 0xD8, 0xFF, 0xE0, 9, 8, 7];
+    let upload = |content_type: &'static str, body: Vec<u8>| {
+        s.http
+            .post(format!(
+                "{}/api/v1/programme/acceptances/{aid}/items/signage/attachments?name=%E6%A0%87%E8%AF%86.jpg",
+                s.base
+            ))
+            .bearer_auth(&police)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    let resp = upload("image/gif", photo.clone()).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let resp = upload("image/jpeg", photo.clone()).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let view: Value = resp.json().await.unwrap();
+    let signage = &view["items"][0];
+    assert_eq!(signage["code"], "signage");
+    assert_eq!(signage["attachments"][0]["name"], "标识.jpg");
+    let url = signage["attachments"][0]["url"].as_str().unwrap().to_string();
+    let view = s
+        .ok(
+            &police,
+            Method::PUT,
+            &format!("/api/v1/programme/acceptances/{aid}/items/signage"),
+            Some(json!({"passed": true, "note": "出入口已设提示标识"})),
+        )
+        .await;
+    assert_eq!(view["items"][0]["passed"], true);
+    let got = s
+        .http
+        .get(format!("{}{url}", s.base))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status(), StatusCode::OK);
+    assert_eq!(got.headers()["content-type"], "image/jpeg");
+    assert_eq!(got.bytes().await.unwrap().to_vec(), photo);
+    // The property manager may read the acceptance but not sign it.
+    let (status, _) = s
+        .call(
+            Some(&pm),
+            Method::POST,
+            &format!("/api/v1/programme/acceptances/{aid}/signoffs"),
+            Some(json!({"decision": "approve"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = s
+        .call(
+            Some(&police),
+            Method::POST,
+            &format!("/api/v1/programme/acceptances/{aid}/signoffs"),
+            Some(json!({"decision": "maybe"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let rejected = s
+        .ok(
+            &police,
+            Method::POST,
+            &format!("/api/v1/programme/acceptances/{aid}/signoffs"),
+            Some(json!({"decision": "reject", "note": "南门未装人脸识别"})),
+        )
+        .await;
+    assert_eq!(rejected["status"], "rejected");
+    assert_eq!(rejected["signoffs"][0]["party"], "public_security");
+    let detail = s
+        .ok(
+            &admin,
+            Method::GET,
+            &format!("/api/v1/programme/projects/{pid}"),
+            None,
+        )
+        .await;
+    assert_eq!(detail["community"]["stage"], "self_checked");
+    let listed = s
+        .ok(
+            &pm,
+            Method::GET,
+            &format!("/api/v1/programme/projects/{pid}/acceptances"),
+            None,
+        )
+        .await;
+    assert_eq!(listed["items"][0]["id"], aid);
+
+    // Funding: lines per source, no award before acceptance.
+    let funding = s
+        .ok(
+            &admin,
+            Method::POST,
+            &format!("/api/v1/programme/projects/{pid}/funding"),
+            Some(json!({"source": "property_company", "kind": "actual", "amount_fen": 1_200_000, "note": "凭证 2026-118"})),
+        )
+        .await;
+    assert_eq!(funding["actual"]["property_company"], 1_200_000);
+    assert!(funding["award"].is_null());
+    let (status, _) = s
+        .call(
+            Some(&admin),
+            Method::PUT,
+            &format!("/api/v1/programme/projects/{pid}/award"),
+            Some(json!({"status": "paid"})),
+        )
+        .await;
+    // No award before acceptance.
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Settings round trips; the award formula's sources are checked.
+    let formula = s
+        .ok(
+            &admin,
+            Method::GET,
+            "/api/v1/programme/settings/award-formula?district=370323",
+            None,
+        )
+        .await;
+    assert_eq!(formula["base_fen"], 2_000_000);
+    let mut changed = formula.clone();
+    changed["share_of"] = json!(["property_company", "lottery"]);
+    let (status, bad) = s
+        .call(
+            Some(&admin),
+            Method::PUT,
+            "/api/v1/programme/settings/award-formula?district=370323",
+            Some(changed),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+    assert_eq!(bad["error"]["field"], "share_of");
+    let weights =
+        json!({"coverage": 40, "networking": 30, "alarm_sla": 10, "maintenance_sla": 10, "data_quality": 10});
+    s.ok(
+        &admin,
+        Method::PUT,
+        "/api/v1/programme/settings/assessment-weights?district=370323",
+        Some(weights.clone()),
+    )
+    .await;
+    let read = s
+        .ok(
+            &pm,
+            Method::GET,
+            "/api/v1/programme/settings/assessment-weights?district=370323",
+            None,
+        )
+        .await;
+    assert_eq!(read, weights);
+    let month = s
+        .ok(
+            &admin,
+            Method::GET,
+            "/api/v1/programme/assessment?district=370323&month=2026-11",
+            None,
+        )
+        .await;
+    let street = &month["items"][0];
+    let sheet = xlsx_rows(
+        &s,
+        &admin,
+        "/api/v1/programme/exports/assessment?district=370323&month=2026-11",
+    )
+    .await;
+    assert_eq!(sheet.len(), 3);
+    assert_eq!(sheet[2][0], "370323001");
+    assert_eq!(sheet[2][2], "2026-11");
+    assert_eq!(street["street_code"], "370323001");
+    assert_eq!(street["communities"], 1);
+    assert_eq!(street["built"], 0);
+    assert_eq!(street["coverage"], 0.0);
+    let (status, _) = s
+        .call(
+            Some(&admin),
+            Method::GET,
+            "/api/v1/programme/assessment?district=370323&month=2026-13",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // Contractors and tickets: a ticket is closed by hand with what was repaired.
+    s.ok(
+        &admin,
+        Method::POST,
+        "/api/v1/programme/contractors",
+        Some(json!({"name": "沂源维保", "sla_hours": 24, "contact": "0533-3200000"})),
+    )
+    .await;
+    let ticket = {
+        let mut tx = s.app.store().write().await.unwrap();
+        let id = tx
+            .insert_ticket(&anfang_app::store::TicketRow {
+                id: 0,
+                device_id: a.device,
+                community_id: a.community,
+                contractor: "沂源维保".into(),
+                reason: "offline".into(),
+                opened_at: s.clock_now(),
+                due_at: s.clock_now() + 24 * 3_600_000,
+                resolved_at: None,
+                resolved_by: None,
+                note: String::new(),
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        tx.commit().await.unwrap();
+        id
+    };
+    let open = s
+        .ok(&pm, Method::GET, "/api/v1/programme/tickets?open=true", None)
+        .await;
+    assert_eq!(open["items"][0]["id"], ticket);
+    s.clock.advance_ms(2 * 3_600_000);
+    let done = s
+        .ok(
+            &admin,
+            Method::POST,
+            &format!("/api/v1/programme/tickets/{ticket}/resolve"),
+            Some(json!({"note": "更换电源适配器"})),
+        )
+        .await;
+    assert!(done["resolved_at"].is_string());
+    let stats = s
+        .ok(&admin, Method::GET, "/api/v1/programme/maintenance", None)
+        .await;
+    assert_eq!(stats["items"][0]["contractor"], "沂源维保");
+    assert_eq!(stats["items"][0]["repaired"], 1);
+    assert_eq!(stats["items"][0]["breaches"], 0);
+    assert_eq!(stats["items"][0]["mean_repair_hours"], 2.0);
+}
+
+/// A workbook from `path`, read back as rows of cell texts.
+async fn xlsx_rows(s: &Server, token: &str, path: &str) -> Vec<Vec<String>> {
+    use calamine::{Reader, Xlsx};
+    let resp = s
+        .http
+        .get(format!("{}{path}", s.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK, "{path}");
+    assert!(
+        resp.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("filename*=UTF-8''"),
+        "{path}"
+    );
+    let bytes = resp.bytes().await.unwrap().to_vec();
+    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let name = book.sheet_names()[0].clone();
+    let range = book.worksheet_range(&name).unwrap();
+    range
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect()
 }

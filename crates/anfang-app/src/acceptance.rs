@@ -404,14 +404,16 @@ impl App {
         Ok(out)
     }
 
-    /// Records a manual item with its attachments (photos or PDF, sealed by the vault).
+    /// Records a manual item's verdict and note and adds attachments (photos or PDF, sealed by
+    /// the vault); a verdict or note left out keeps what was recorded, so evidence may be
+    /// uploaded first and the verdict given later. A pass needs evidence.
     pub async fn record_acceptance_item(
         &self,
         who: &Principal,
         id: i64,
         code: &str,
-        passed: bool,
-        note: &str,
+        passed: Option<bool>,
+        note: Option<&str>,
         attachments: Vec<Attachment>,
     ) -> AppResult<AcceptanceView> {
         if !who.role.allows(Permission::ManageProgramme) && !who.role.allows(Permission::SignAcceptance) {
@@ -419,7 +421,7 @@ impl App {
                 "recording acceptance items needs the programme or sign-off permission".into(),
             ));
         }
-        if note.chars().count() > 500 {
+        if note.is_some_and(|n| n.chars().count() > 500) {
             return Err(AppError::invalid(
                 "invalid_value",
                 "note",
@@ -469,13 +471,22 @@ impl App {
                     message: format!("the acceptance is {}", row.status),
                 });
             }
-        }
-        if passed && attachments.is_empty() {
-            return Err(AppError::invalid(
-                "attachment_required",
-                "attachments",
-                "a passed item needs its evidence: a photo or document",
-            ));
+            let items: Vec<ManualItem> = serde_json::from_str(&row.items).unwrap_or_default();
+            let item = items.iter().find(|i| i.code == code).ok_or_else(|| {
+                AppError::invalid(
+                    "invalid_item",
+                    "code",
+                    format!("'{code}' is not an item of this acceptance"),
+                )
+            })?;
+            // Evidence attached earlier counts: a photo may come first and the verdict later.
+            if passed == Some(true) && attachments.is_empty() && item.attachments.is_empty() {
+                return Err(AppError::invalid(
+                    "attachment_required",
+                    "attachments",
+                    "a passed item needs its evidence: a photo or document",
+                ));
+            }
         }
         // Files first (sealed), then the row: an orphan file is harmless, a row without its file is not.
         let mut stored = Vec::new();
@@ -507,8 +518,12 @@ impl App {
                 format!("'{code}' is not an item of this acceptance"),
             )
         })?;
-        item.passed = Some(passed);
-        item.note = note.trim().to_string();
+        if let Some(passed) = passed {
+            item.passed = Some(passed);
+        }
+        if let Some(note) = note {
+            item.note = note.trim().to_string();
+        }
         item.attachments.extend(stored);
         item.by = Some(who.actor());
         item.at = Some(self.clock.now_ms());

@@ -31,6 +31,7 @@ pub mod parking;
 pub mod patrol;
 pub mod policy;
 pub mod programme;
+pub mod programme_export;
 pub mod recognition;
 pub mod registry;
 pub mod scope;

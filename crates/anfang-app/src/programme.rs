@@ -9,14 +9,18 @@ use crate::cascade::Sends;
 use crate::{App, AppError, AppResult, Permission, Principal};
 use anfang_domain::model::{CommunityCategory, DeviceKind, PlaceKind, PropertyType};
 use anfang_domain::programme::{
-    self, AssessmentWeights, AwardFormula, Compliance, DeviceClass, DeviceUse, FundingMode, PoliceShare,
-    Segment, Site, SiteBuilding, SiteDevice, SitePlace, SiteUnit, Stage, Tally, Target, TargetMetric,
+    self, DeviceUse, PoliceShare, Segment, Site, SiteBuilding, SiteDevice, SitePlace, SiteUnit, Target,
 };
 use anfang_store::*;
 use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+pub use anfang_domain::programme::{
+    AssessmentWeights, AwardFormula, Capability, Compliance, DeviceClass, FundingMode, FundingSource,
+    Indicators, Need, Stage, Tally, TargetMetric,
+};
 
 /// A day in ms.
 pub const DAY_MS: i64 = 86_400_000;
@@ -261,7 +265,9 @@ pub struct ProgressRow {
     pub reached_pct: Option<f64>,
     /// Communities still needed to meet the stated target.
     pub short_of_target: Option<u64>,
-    /// For the current year: covered now (kit installed and networked, measured).
+    /// For the current year, measured now from the registry and the data that arrived: for
+    /// `built`, communities whose kit is installed; for `networked`, whose kit is installed and
+    /// networked (covered). Stages are what was declared; this is what is there.
     pub covered_now: Option<u64>,
 }
 
@@ -996,6 +1002,11 @@ impl App {
 
     /// The annex-style task table.
     pub async fn task_table(&self, who: &Principal, district: Option<&str>) -> AppResult<Vec<TaskRow>> {
+        if let Some(district) = district {
+            Self::programme_scope(who)?;
+            let mut tx = self.store.read().await?;
+            Self::check_district_scope(&mut tx, who, district).await?;
+        }
         let measured = self.programme_measured(who, None, None).await?;
         Ok(task_rows(&measured.communities, district))
     }

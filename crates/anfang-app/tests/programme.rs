@@ -373,7 +373,7 @@ async fn a_project_is_accepted_on_measured_checks_and_sign_offs_and_earns_its_aw
         bytes: vec![0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3],
     };
     let bare = app
-        .record_acceptance_item(&police, acceptance.id, "signage", true, "", Vec::new())
+        .record_acceptance_item(&police, acceptance.id, "signage", Some(true), None, Vec::new())
         .await;
     assert!(matches!(
         bare,
@@ -383,9 +383,16 @@ async fn a_project_is_accepted_on_measured_checks_and_sign_offs_and_earns_its_aw
         })
     ));
     for code in ["signage", "no_private_space", "as_built_documents"] {
-        app.record_acceptance_item(&police, acceptance.id, code, true, "现场核查", vec![photo()])
-            .await
-            .unwrap();
+        app.record_acceptance_item(
+            &police,
+            acceptance.id,
+            code,
+            Some(true),
+            Some("现场核查"),
+            vec![photo()],
+        )
+        .await
+        .unwrap();
     }
     let view = app.acceptance_view(&admin, acceptance.id).await.unwrap();
     let key = view.items[0].attachments[0].0.clone();
