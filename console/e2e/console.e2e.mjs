@@ -297,6 +297,78 @@ describe('Anfang console in Chromium', { timeout: 300_000 }, () => {
     await idNumber.waitFor({ state: 'hidden' })
   })
 
+  test('the district dashboard charts show what the programme API returns', async () => {
+    await openMenu(page, 'programme')
+    /** The options of the chart with this data-testid, once it has data. */
+    const chartOption = (testid) =>
+      until(`${testid} drawn`, () =>
+        page.getByTestId(testid).evaluate((el) => {
+          const option = el.__chart?.getOption()
+          return option && option.series?.length ? JSON.parse(JSON.stringify(option)) : null
+        }),
+      )
+    const api = (path) =>
+      page.evaluate(async (p) => {
+        const res = await fetch(`/api/v1${p}`, { headers: { Authorization: `Bearer ${localStorage.getItem('anfang.token')}` } })
+        if (!res.ok) throw new Error(`${p}: ${res.status}`)
+        return res.json()
+      }, path)
+    // The dashboard opens on the first district the caller sees.
+    const district = (await api('/programme/districts')).items[0].code
+    await until(`district ${district} selected`, async () =>
+      compact(await page.getByTestId('programme-district').textContent()).includes(district),
+    )
+    const summary = await api(`/programme/summary?district=${district}`)
+    const progress = (await api(`/programme/progress?district=${district}`)).items
+    assert.ok(summary.communities > 0, `the demo district ${district} has communities`)
+
+    // Stages: one bar per stage present, in order, with the API's counts.
+    const stages = await chartOption('chart-stages')
+    const order = ['planned', 'designed', 'tendered', 'under_construction', 'self_checked', 'acceptance_requested', 'accepted', 'networked', 'none']
+    const present = order.filter((s) => summary.by_stage[s] !== undefined)
+    assert.deepEqual(stages.series[0].data, present.map((s) => summary.by_stage[s]))
+    assert.equal(stages.series[0].data.reduce((a, b) => a + b, 0), summary.communities)
+
+    // Coverage by year: the stated target, the reached rate and the sum of the parts of the district's rows.
+    const coverage = await chartOption('chart-coverage')
+    const built = progress.filter((r) => r.level === 'district' && r.segment === 'all' && r.metric === 'built')
+    const years = coverage.xAxis[0].data
+    assert.ok(years.length > 0, 'some target years')
+    for (const [i, y] of years.entries()) {
+      const row = built.find((r) => String(r.year) === y)
+      if (!row) continue
+      assert.equal(coverage.series[0].data[i], row.target_pct, `target ${y}`)
+      assert.equal(coverage.series[1].data[i], row.reached_pct, `reached ${y}`)
+      assert.equal(coverage.series[2].data[i], row.sum_of_parts_pct, `sum of the parts ${y}`)
+    }
+
+    // Devices: installed / networked / active per class.
+    const devices = await chartOption('chart-devices')
+    const classes = ['access', 'vehicle', 'capture', 'video', 'alarm', 'patrol', 'booth'].filter((c) => summary.devices[c])
+    for (const [i, key] of ['installed', 'networked', 'active'].entries()) {
+      assert.deepEqual(devices.series[i].data, classes.map((c) => summary.devices[c][key]), key)
+    }
+    // Categories: the pie's values add up to the district's communities.
+    const categories = await chartOption('chart-categories')
+    assert.equal(categories.series[0].data.reduce((a, d) => a + d.value, 0), summary.communities)
+    const kpi = compact(await page.getByTestId('programme-kpi-communities').textContent())
+    assert.ok(kpi.endsWith(String(summary.communities)), `communities KPI ${kpi}`)
+    await page.waitForLoadState('networkidle')
+    await screenshot(page, 'programme-dashboard')
+
+    // The KPI links to the task table behind it, whose rows are the API's.
+    await page.getByTestId('programme-kpi-communities').click()
+    await page.waitForURL(/\/programme-tasks/)
+    const rows = await until('task rows', () => tableRows(page, 'tasks-table').then((r) => (r.length ? r : null)))
+    const tasks = (await api(`/programme/tasks?district=${district}`)).items
+    assert.equal(
+      compact(await page.getByTestId('tasks-count').textContent()),
+      `显示${tasks.length}个，共${tasks.length}个`,
+    )
+    assert.equal(rows[0][1], tasks[0].community)
+    await screenshot(page, 'programme-tasks')
+  })
+
   test('a community police officer logs in', async () => {
     await logout(page)
     await login(page, POLICE_USER, server.passwords[POLICE_USER])

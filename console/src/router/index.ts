@@ -83,6 +83,18 @@ const routes: RouteRecordRaw[] = [
         meta: { permission: BOOTH_CALLS_NEED, title: 'menu.boothCalls' },
       },
       {
+        path: 'programme',
+        name: 'programme',
+        component: () => import('@/views/ProgrammeView.vue'),
+        meta: { permission: 'read_programme', title: 'menu.programme' },
+      },
+      {
+        path: 'programme-tasks',
+        name: 'programme-tasks',
+        component: () => import('@/views/ProgrammeTasksView.vue'),
+        meta: { permission: 'read_programme', title: 'menu.programmeTasks' },
+      },
+      {
         path: 'import',
         name: 'import',
         component: () => import('@/views/ImportView.vue'),

@@ -129,6 +129,27 @@ export const ACCESS_REASONS: readonly AccessReason[] = [
 
 export const BOOTH_CALL_STATUSES: readonly BoothCallStatus[] = ['ringing', 'accepted', 'denied', 'timed_out', 'abandoned']
 
+/** A build project's stages, in order (the district programme). */
+export const STAGES: readonly string[] = [
+  'planned',
+  'designed',
+  'tendered',
+  'under_construction',
+  'self_checked',
+  'acceptance_requested',
+  'accepted',
+  'networked',
+]
+
+/** Device classes the networking rate is reported by. */
+export const DEVICE_CLASSES: readonly string[] = ['access', 'vehicle', 'capture', 'video', 'alarm', 'patrol', 'booth']
+
+/** How a community's build-out is funded. */
+export const FUNDING_MODES: readonly string[] = ['developer', 'property_fund', 'co_funded']
+
+/** What a target measures. */
+export const TARGET_METRICS: readonly string[] = ['built', 'networked']
+
 /** Every enum group with its values: the i18n messages must label each one (checked by a unit test). */
 export const ENUM_GROUPS = {
   role: ROLES,
@@ -149,6 +170,10 @@ export const ENUM_GROUPS = {
   accessOutcome: ACCESS_OUTCOMES,
   accessReason: ACCESS_REASONS,
   boothCallStatus: BOOTH_CALL_STATUSES,
+  stage: STAGES,
+  deviceClass: DEVICE_CLASSES,
+  fundingMode: FUNDING_MODES,
+  metric: TARGET_METRICS,
 } as const
 
 export type EnumGroup = keyof typeof ENUM_GROUPS

@@ -111,9 +111,19 @@ describe('permissions', () => {
       'devices',
       'access-records',
       'booth-calls',
+      'programme',
+      'programme-tasks',
       'import',
       'audit',
     ])
+  })
+  it('show the programme to government roles and property managers, let only the district side run it', () => {
+    for (const role of ['district_admin', 'street_officer', 'political_legal', 'housing_construction', 'property_manager']) {
+      expect(can(role, 'read_programme'), role).toBe(true)
+    }
+    for (const role of ['guard', 'resident', 'grid_worker', 'auditor']) expect(can(role, 'read_programme'), role).toBe(false)
+    expect(can('property_manager', 'manage_programme')).toBe(false)
+    expect(can('street_officer', 'manage_programme')).toBe(true)
   })
   it('open the booth calls to duty staff and residents, the access records to who reads persons', () => {
     expect(can('guard', 'manage_parking')).toBe(true)

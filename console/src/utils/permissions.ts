@@ -16,6 +16,8 @@ export type Permission =
   | 'manage_users'
   | 'invite_visitors'
   | 'manage_parking'
+  | 'read_programme'
+  | 'manage_programme'
 
 const ALL: readonly Permission[] = [
   'read_tree',
@@ -32,6 +34,8 @@ const ALL: readonly Permission[] = [
   'manage_users',
   'invite_visitors',
   'manage_parking',
+  'read_programme',
+  'manage_programme',
 ]
 
 function except(...denied: Permission[]): readonly Permission[] {
@@ -40,7 +44,15 @@ function except(...denied: Permission[]): readonly Permission[] {
 
 const GRANTS: Record<Role, readonly Permission[]> = {
   district_admin: except('reveal_pii', 'invite_visitors'),
-  street_officer: ['read_tree', 'read_persons', 'write_persons', 'read_vehicles', 'read_devices'],
+  street_officer: [
+    'read_tree',
+    'read_persons',
+    'write_persons',
+    'read_vehicles',
+    'read_devices',
+    'read_programme',
+    'manage_programme',
+  ],
   community_police: [
     'read_tree',
     'read_persons',
@@ -50,13 +62,14 @@ const GRANTS: Record<Role, readonly Permission[]> = {
     'write_vehicles',
     'read_devices',
     'import_export',
+    'read_programme',
   ],
   grid_worker: ['read_tree', 'read_persons', 'write_persons', 'reveal_pii', 'read_vehicles', 'import_export'],
-  station_officer: ['read_tree', 'read_persons', 'reveal_pii', 'read_vehicles', 'read_devices'],
-  political_legal: ['read_tree', 'read_devices'],
-  housing_construction: ['read_tree', 'read_devices'],
-  big_data_centre: ['read_tree', 'read_persons', 'read_vehicles', 'read_devices'],
-  property_manager: except('read_audit', 'manage_users'),
+  station_officer: ['read_tree', 'read_persons', 'reveal_pii', 'read_vehicles', 'read_devices', 'read_programme'],
+  political_legal: ['read_tree', 'read_devices', 'read_programme', 'manage_programme'],
+  housing_construction: ['read_tree', 'read_devices', 'read_programme'],
+  big_data_centre: ['read_tree', 'read_persons', 'read_vehicles', 'read_devices', 'read_programme'],
+  property_manager: except('read_audit', 'manage_users', 'manage_programme'),
   guard: ['read_tree', 'read_persons', 'read_vehicles', 'read_devices', 'invite_visitors', 'manage_parking'],
   resident: ['read_tree', 'read_persons', 'read_vehicles', 'invite_visitors'],
   auditor: ['read_audit'],
@@ -97,6 +110,8 @@ export const MENU: readonly MenuEntry[] = [
   { key: 'devices', path: '/devices', title: 'menu.devices', permission: 'read_devices' },
   { key: 'access-records', path: '/access-records', title: 'menu.accessRecords', permission: 'read_persons' },
   { key: 'booth-calls', path: '/booth-calls', title: 'menu.boothCalls', permission: BOOTH_CALLS_NEED },
+  { key: 'programme', path: '/programme', title: 'menu.programme', permission: 'read_programme' },
+  { key: 'programme-tasks', path: '/programme-tasks', title: 'menu.programmeTasks', permission: 'read_programme' },
   { key: 'import', path: '/import', title: 'menu.import', permission: 'import_export' },
   { key: 'audit', path: '/audit', title: 'menu.audit', permission: 'read_audit' },
 ]
