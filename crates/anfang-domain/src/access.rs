@@ -562,4 +562,41 @@ mod tests {
             Reason::Resident
         );
     }
+
+    /// Door access and property fees are separate by design: keeping a resident out over unpaid
+    /// fees is unlawful. The decision's inputs are named here field by field, so a fee, balance
+    /// or arrears input added to a grant or a door fails to compile this test rather than slip
+    /// in; and no reason code is about property fees (`fee_due` is a temporary-parking exit).
+    #[test]
+    fn arrears_are_no_input_of_the_decision() {
+        let Grant {
+            community_id: _,
+            unit_id: _,
+            role: _,
+            lease_start: _,
+            lease_end: _,
+            schedule: _,
+        } = grant(HouseRole::Owner, None);
+        let Door {
+            community_id: _,
+            kind: _,
+            unit_id: _,
+        } = UNIT_DOOR;
+        let fee_reasons: Vec<&str> = Reason::ALL
+            .iter()
+            .map(|r| r.as_str())
+            .filter(|code| code.contains("fee") || code.contains("arrear"))
+            .collect();
+        assert_eq!(fee_reasons, ["fee_due"]);
+        assert!(Reason::FeeDue.message_zh().contains("停车费"));
+        for role in [HouseRole::Owner, HouseRole::Family] {
+            let owner = [grant(role, None)];
+            for door in [&UNIT_DOOR, &GATE] {
+                assert_eq!(
+                    decide(&owner, door, noon("2026-11-23"), false),
+                    AccessDecision::open(Reason::Resident)
+                );
+            }
+        }
+    }
 }

@@ -7,6 +7,7 @@
 pub mod access;
 pub mod alarm;
 pub mod error;
+pub mod fees;
 pub mod gb_code;
 pub mod id_number;
 pub mod mask;

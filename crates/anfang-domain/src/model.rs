@@ -221,6 +221,8 @@ string_enum!(
     Resident => ("resident", "居民"),
     /// 审计员.
     Auditor => ("auditor", "审计员"),
+    /// 收费员: a property company's cashier, who takes property-fee payments.
+    Cashier => ("cashier", "收费员"),
 });
 
 /// Something a role may be allowed to do. Where it may do it is a separate question,
@@ -276,6 +278,17 @@ pub enum Permission {
     /// Sign an acceptance for a responsible department (public security, housing and
     /// construction).
     SignAcceptance,
+    /// Read property-fee bills, payments, receipts, arrears and fee reports (residents: their
+    /// own house's only, by their scope). Fees are the property company's business: police and
+    /// government roles do not see them.
+    ReadFees,
+    /// Set up fees: items and prices, discounts and exemptions, move-in/move-out, meter readings,
+    /// settings; generate and adjust bills; refund payments; send reminders; close any cashier's
+    /// day.
+    ManageFees,
+    /// Take payments (cash, transfer, online orders) with receipts, and close one's own cash
+    /// book at day end.
+    CollectFees,
 }
 
 impl Role {
@@ -286,7 +299,13 @@ impl Role {
         match self {
             DistrictAdmin => !matches!(
                 permission,
-                RevealPii | InviteVisitors | ReadWatchlists | SignAcceptance
+                RevealPii
+                    | InviteVisitors
+                    | ReadWatchlists
+                    | SignAcceptance
+                    | ReadFees
+                    | ManageFees
+                    | CollectFees
             ),
             StreetOfficer => {
                 matches!(
@@ -370,8 +389,12 @@ impl Role {
                     | ReadAlarms
                     | HandleAlarms
             ),
-            Resident => matches!(permission, ReadTree | ReadPersons | ReadVehicles | InviteVisitors),
+            Resident => matches!(
+                permission,
+                ReadTree | ReadPersons | ReadVehicles | InviteVisitors | ReadFees
+            ),
             Auditor => matches!(permission, ReadAudit),
+            Cashier => matches!(permission, ReadTree | ReadFees | CollectFees),
         }
     }
 }
@@ -408,5 +431,18 @@ mod tests {
         assert!(!Role::DistrictAdmin.allows(Permission::RevealPii));
         assert!(!Role::Guard.allows(Permission::RevealPii));
         assert!(Role::CommunityPolice.allows(Permission::RevealPii));
+    }
+
+    #[test]
+    fn fees_are_the_property_companys_and_residents_alone() {
+        use Permission::*;
+        let who =
+            |p: Permission| -> Vec<Role> { Role::ALL.iter().copied().filter(|r| r.allows(p)).collect() };
+        assert_eq!(
+            who(ReadFees),
+            vec![Role::PropertyManager, Role::Resident, Role::Cashier]
+        );
+        assert_eq!(who(CollectFees), vec![Role::PropertyManager, Role::Cashier]);
+        assert_eq!(who(ManageFees), vec![Role::PropertyManager]);
     }
 }

@@ -33,6 +33,9 @@ string_enum!(
     Warning => ("warning", "预警"),
     /// Booth calls (一键呼叫).
     Booth => ("booth", "一键呼叫"),
+    /// Property-fee reminders for houses in arrears (物业费催缴), for the property company's
+    /// own channels (which pass them on to the residents).
+    Fee => ("fee", "物业费催缴"),
 });
 
 /// Attempts before a message is given up.

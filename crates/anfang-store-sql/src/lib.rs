@@ -7,6 +7,7 @@
 //! half-way on a lock upgrade; readers use a separate pool and see WAL snapshots.
 
 pub mod baseline;
+mod fees;
 mod query;
 mod tx;
 

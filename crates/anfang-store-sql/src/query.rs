@@ -110,6 +110,17 @@ impl Q {
         self
     }
 
+    /// Appends `placeholder, placeholder, …` for values of any type (an insert's `VALUES`).
+    pub(crate) fn values(&mut self, values: impl IntoIterator<Item = Arg>) -> &mut Self {
+        for (i, v) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.sql(", ");
+            }
+            self.bind(v);
+        }
+        self
+    }
+
     /// Appends ` AND column IN (…)` when `ids` is a restriction.
     pub(crate) fn and_in(&mut self, column: &str, ids: Option<&Vec<i64>>) -> &mut Self {
         if let Some(ids) = ids {

@@ -13,6 +13,7 @@ macro_rules! decode {
         $ty { $($field: $row.try_get(stringify!($field)).map_err(map_err)?,)* }
     };
 }
+pub(crate) use decode;
 
 /// Maps a driver error to the store's error, classifying constraint violations as conflicts.
 pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
@@ -44,15 +45,15 @@ impl SqlTx {
         SqlTx { tx }
     }
 
-    async fn all(&mut self, q: &Q) -> StoreResult<Vec<AnyRow>> {
+    pub(crate) async fn all(&mut self, q: &Q) -> StoreResult<Vec<AnyRow>> {
         q.build().fetch_all(&mut *self.tx).await.map_err(map_err)
     }
 
-    async fn one(&mut self, q: &Q) -> StoreResult<Option<AnyRow>> {
+    pub(crate) async fn one(&mut self, q: &Q) -> StoreResult<Option<AnyRow>> {
         q.build().fetch_optional(&mut *self.tx).await.map_err(map_err)
     }
 
-    async fn exec(&mut self, q: &Q) -> StoreResult<u64> {
+    pub(crate) async fn exec(&mut self, q: &Q) -> StoreResult<u64> {
         q.build()
             .execute(&mut *self.tx)
             .await
@@ -61,13 +62,13 @@ impl SqlTx {
     }
 
     /// Runs an `INSERT … RETURNING id`.
-    async fn insert(&mut self, q: &Q, entity: &'static str) -> StoreResult<i64> {
+    pub(crate) async fn insert(&mut self, q: &Q, entity: &'static str) -> StoreResult<i64> {
         let row = self.one(q).await?.ok_or(StoreError::NotFound { entity })?;
         row.try_get::<i64, _>("id").map_err(map_err)
     }
 
     /// Runs `SELECT columns <from_where> ORDER BY … LIMIT … OFFSET …` and the matching count.
-    async fn paged<T>(
+    pub(crate) async fn paged<T>(
         &mut self,
         columns: &str,
         from_where: &Q,
@@ -748,7 +749,11 @@ fn report(r: &AnyRow) -> StoreResult<ReportRow> {
 }
 
 impl SqlTx {
-    async fn one_as<T>(&mut self, q: &Q, decode: fn(&AnyRow) -> StoreResult<T>) -> StoreResult<Option<T>> {
+    pub(crate) async fn one_as<T>(
+        &mut self,
+        q: &Q,
+        decode: fn(&AnyRow) -> StoreResult<T>,
+    ) -> StoreResult<Option<T>> {
         self.one(q).await?.as_ref().map(decode).transpose()
     }
 

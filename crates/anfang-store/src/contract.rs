@@ -27,6 +27,7 @@ pub async fn run_all(store: &dyn Store) {
     warnings_round_trip(store, &ids).await;
     notifications_round_trip(store, &ids).await;
     programme_round_trip(store, &ids).await;
+    fees_round_trip(store, &ids).await;
 }
 
 /// Ids created by [`hierarchy_round_trips`] for later checks.
@@ -2285,4 +2286,448 @@ async fn programme_round_trip(store: &dyn Store, ids: &Ids) {
         tx.insert_signoff(&signoff).await,
         Err(StoreError::Conflict { .. })
     ));
+}
+
+async fn fees_round_trip(store: &dyn Store, ids: &Ids) {
+    let mut tx = store.write().await.unwrap();
+    let house = tx.house(ids.house_a).await.unwrap().unwrap();
+    // Items and dated prices.
+    let item = FeeItemRow {
+        id: 0,
+        community_id: ids.community_a,
+        name: "物业管理费".into(),
+        kind: "property_management".into(),
+        active: true,
+        created_at: 1,
+        created_by: "user:pm".into(),
+    };
+    let i = tx.insert_fee_item(&item).await.unwrap();
+    let rent = tx
+        .insert_fee_item(&FeeItemRow {
+            name: "车位租金".into(),
+            kind: "parking_space_rent".into(),
+            ..item.clone()
+        })
+        .await
+        .unwrap();
+    tx.set_fee_item_active(rent, false).await.unwrap();
+    let items = tx.fee_items(ids.community_a).await.unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(
+        items[0],
+        FeeItemRow {
+            id: i,
+            ..item.clone()
+        }
+    );
+    assert!(!items[1].active, "an item can be left out of bills");
+    assert!(tx.fee_items(ids.community_b).await.unwrap().is_empty());
+    for (day, body) in [
+        ("2026-03-16", "{\"rate_fen\":200}"),
+        ("2026-01-01", "{\"rate_fen\":150}"),
+    ] {
+        tx.insert_fee_price(&FeePriceRow {
+            id: 0,
+            item_id: i,
+            effective_from: day.into(),
+            body: body.into(),
+            created_at: 2,
+            created_by: "user:pm".into(),
+        })
+        .await
+        .unwrap();
+    }
+    let prices = tx.fee_prices(&[i, rent]).await.unwrap();
+    assert_eq!(
+        prices
+            .iter()
+            .map(|p| p.effective_from.as_str())
+            .collect::<Vec<_>>(),
+        ["2026-01-01", "2026-03-16"],
+        "prices by item and day"
+    );
+    // Settings, terms, subscriptions, discounts and readings.
+    assert_eq!(tx.fee_settings(ids.community_a).await.unwrap(), None);
+    tx.set_fee_settings(ids.community_a, "{}", 3, "user:pm")
+        .await
+        .unwrap();
+    tx.set_fee_settings(ids.community_a, "{\"cycle\":\"quarter\"}", 4, "user:pm")
+        .await
+        .unwrap();
+    assert_eq!(
+        tx.fee_settings(ids.community_a).await.unwrap().as_deref(),
+        Some("{\"cycle\":\"quarter\"}")
+    );
+    let terms = FeeTermsRow {
+        house_id: ids.house_a,
+        billable_from: Some("2026-11-21".into()),
+        billable_until: None,
+        updated_at: 5,
+        updated_by: "user:pm".into(),
+    };
+    tx.set_fee_terms(&terms).await.unwrap();
+    let moved_out = FeeTermsRow {
+        billable_until: Some("2027-02-14".into()),
+        ..terms.clone()
+    };
+    tx.set_fee_terms(&moved_out).await.unwrap();
+    assert_eq!(tx.fee_terms(ids.community_a).await.unwrap(), vec![moved_out]);
+    assert!(tx.fee_terms(ids.community_b).await.unwrap().is_empty());
+    let sub = FeeSubscriptionRow {
+        id: 0,
+        item_id: rent,
+        house_id: ids.house_a,
+        label: "B-017".into(),
+        start_on: "2026-11-01".into(),
+        end_on: None,
+        created_at: 6,
+        created_by: "user:pm".into(),
+    };
+    let s = tx.insert_fee_subscription(&sub).await.unwrap();
+    assert_eq!(
+        tx.fee_subscriptions(ids.community_a).await.unwrap(),
+        vec![FeeSubscriptionRow { id: s, ..sub }]
+    );
+    let discount = FeeDiscountRow {
+        id: 0,
+        house_id: ids.house_a,
+        item_id: None,
+        off_bp: 10_000,
+        start_on: "2026-01-01".into(),
+        end_on: Some("2026-12-31".into()),
+        reason: "低保户减免".into(),
+        created_at: 7,
+        created_by: "user:pm".into(),
+    };
+    let d = tx.insert_fee_discount(&discount).await.unwrap();
+    assert_eq!(
+        tx.fee_discounts(ids.community_a, Some(ids.house_a))
+            .await
+            .unwrap(),
+        vec![FeeDiscountRow { id: d, ..discount }]
+    );
+    assert!(tx.fee_discounts(ids.community_b, None).await.unwrap().is_empty());
+    let reading = FeeReadingRow {
+        id: 0,
+        item_id: i,
+        period: "2026-11".into(),
+        target: "community".into(),
+        units: 1_234,
+        created_at: 8,
+        created_by: "user:pm".into(),
+    };
+    tx.insert_fee_reading(&reading).await.unwrap();
+    assert_eq!(
+        tx.fee_readings(ids.community_a, "2026-11").await.unwrap()[0].units,
+        1_234
+    );
+    assert!(
+        tx.fee_readings(ids.community_a, "2026-12")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // One bill per house and period.
+    let bill = FeeBillRow {
+        id: 0,
+        community_id: ids.community_a,
+        building_id: house.building_id,
+        house_id: ids.house_a,
+        period: "2026-11".into(),
+        period_start: "2026-11-01".into(),
+        period_end: "2026-11-30".into(),
+        due_on: "2026-12-01".into(),
+        amount_fen: 10_000,
+        adjusted_fen: 0,
+        paid_fen: 0,
+        lines: "[]".into(),
+        created_at: 9,
+        created_by: "system".into(),
+    };
+    let b = tx.insert_fee_bill(&bill).await.unwrap().unwrap();
+    assert_eq!(
+        tx.insert_fee_bill(&bill).await.unwrap(),
+        None,
+        "a second bill of a period"
+    );
+    let b2 = tx
+        .insert_fee_bill(&FeeBillRow {
+            period: "2026-12".into(),
+            period_start: "2026-12-01".into(),
+            period_end: "2026-12-31".into(),
+            ..bill.clone()
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    tx.insert_fee_adjustment(&FeeAdjustmentRow {
+        id: 0,
+        bill_id: b,
+        amount_fen: -500,
+        reason: "维修期间减收".into(),
+        actor: "user:pm".into(),
+        at: 10,
+    })
+    .await
+    .unwrap();
+    assert_eq!(tx.fee_adjustments(b).await.unwrap()[0].amount_fen, -500);
+    // Receipt numbers count per community and year from 1.
+    assert_eq!(tx.next_receipt_seq(ids.community_a, 2026).await.unwrap(), 1);
+    assert_eq!(tx.next_receipt_seq(ids.community_a, 2026).await.unwrap(), 2);
+    assert_eq!(tx.next_receipt_seq(ids.community_b, 2026).await.unwrap(), 1);
+    assert_eq!(tx.next_receipt_seq(ids.community_a, 2027).await.unwrap(), 1);
+    // An online order, the payment that settles it, its allocation and a refund.
+    let order = FeeOrderRow {
+        id: 0,
+        order_no: "FO-1".into(),
+        community_id: ids.community_a,
+        house_id: ids.house_a,
+        provider: "sim".into(),
+        amount_fen: 12_000,
+        status: "pending".into(),
+        created_at: 11,
+        created_by: "user:res".into(),
+        payment_id: None,
+    };
+    let o = tx.insert_fee_order(&order).await.unwrap();
+    let pay = FeePaymentRow {
+        id: 0,
+        community_id: ids.community_a,
+        house_id: ids.house_a,
+        receipt_no: "370323001001001-2026-000002".into(),
+        method: "online".into(),
+        amount_fen: 12_000,
+        refunded_fen: 0,
+        cashier: "online:sim".into(),
+        booked_on: "2026-11-23".into(),
+        paid_at: 12,
+        reference: None,
+        provider: Some("sim".into()),
+        transaction_id: Some("T-1".into()),
+        order_id: Some(o),
+        note: String::new(),
+    };
+    let p = tx.insert_fee_payment(&pay).await.unwrap();
+    assert!(tx.settle_fee_order(o, "paid", Some(p)).await.unwrap());
+    assert!(
+        !tx.settle_fee_order(o, "failed", None).await.unwrap(),
+        "settled once"
+    );
+    let settled = tx.fee_order_by_no("FO-1").await.unwrap().unwrap();
+    assert_eq!((settled.status.as_str(), settled.payment_id), ("paid", Some(p)));
+    assert_eq!(tx.fee_order(o).await.unwrap(), Some(settled));
+    assert_eq!(
+        tx.fee_payment_by_transaction("sim", "T-1")
+            .await
+            .unwrap()
+            .map(|p| p.id),
+        Some(p)
+    );
+    assert_eq!(tx.fee_payment_by_transaction("other", "T-1").await.unwrap(), None);
+    for (bill_id, amount) in [(b, 9_500), (b2, 2_500), (b2, -1_000)] {
+        tx.insert_fee_allocation(&FeeAllocationRow {
+            id: 0,
+            payment_id: p,
+            bill_id,
+            amount_fen: amount,
+            at: 12,
+        })
+        .await
+        .unwrap();
+    }
+    let paid = tx.fee_bill(b).await.unwrap().unwrap();
+    assert_eq!(
+        (paid.adjusted_fen, paid.paid_fen, paid.outstanding_fen()),
+        (-500, 9_500, 0)
+    );
+    assert_eq!(tx.fee_bill(b2).await.unwrap().unwrap().paid_fen, 1_500);
+    assert_eq!(tx.fee_allocations(Some(&[p]), None).await.unwrap().len(), 3);
+    assert_eq!(tx.fee_allocations(None, Some(&[b2])).await.unwrap().len(), 2);
+    tx.insert_fee_refund(&FeeRefundRow {
+        id: 0,
+        payment_id: p,
+        community_id: ids.community_a,
+        amount_fen: 1_000,
+        reason: "多缴退回".into(),
+        cashier: "user:pm".into(),
+        booked_on: "2026-11-24".into(),
+        at: 13,
+    })
+    .await
+    .unwrap();
+    assert_eq!(tx.fee_payment(p).await.unwrap().unwrap().refunded_fen, 1_000);
+    assert_eq!(tx.fee_refunds(Some(p), None, None, None).await.unwrap().len(), 1);
+    assert_eq!(
+        tx.fee_refunds(
+            None,
+            Some(ids.community_a),
+            Some("user:pm"),
+            Some(("2026-11-24", "2026-11-24"))
+        )
+        .await
+        .unwrap()
+        .len(),
+        1
+    );
+    assert!(
+        tx.fee_refunds(
+            None,
+            Some(ids.community_a),
+            None,
+            Some(("2026-11-23", "2026-11-23"))
+        )
+        .await
+        .unwrap()
+        .is_empty()
+    );
+    // Lists.
+    let open = FeeBillFilter {
+        community_id: Some(ids.community_a),
+        open_only: true,
+        ..FeeBillFilter::default()
+    };
+    let listed = tx.fee_bills(&open, Page::ALL).await.unwrap();
+    assert_eq!(listed.items.iter().map(|b| b.id).collect::<Vec<_>>(), vec![b2]);
+    let all = FeeBillFilter {
+        community_ids: Some(vec![ids.community_a]),
+        start_from: Some("2026-11-01".into()),
+        start_until: Some("2026-11-30".into()),
+        ..FeeBillFilter::default()
+    };
+    assert_eq!(tx.fee_bills(&all, Page::ALL).await.unwrap().total, 1);
+    let none = FeeBillFilter {
+        community_ids: Some(vec![]),
+        ..FeeBillFilter::default()
+    };
+    assert_eq!(tx.fee_bills(&none, Page::ALL).await.unwrap().total, 0);
+    let book = FeePaymentFilter {
+        community_id: Some(ids.community_a),
+        cashier: Some("online:sim".into()),
+        booked_from: Some("2026-11-23".into()),
+        booked_until: Some("2026-11-23".into()),
+        ..FeePaymentFilter::default()
+    };
+    assert_eq!(tx.fee_payments(&book, Page::ALL).await.unwrap().items[0].id, p);
+    let other_house = FeePaymentFilter {
+        house_ids: Some(vec![ids.house_b]),
+        ..FeePaymentFilter::default()
+    };
+    assert_eq!(tx.fee_payments(&other_house, Page::ALL).await.unwrap().total, 0);
+    // Cash books close once.
+    let closing = CashClosingRow {
+        community_id: ids.community_a,
+        cashier: "user:cashier".into(),
+        day: "2026-11-23".into(),
+        closed_at: 14,
+        closed_by: "user:cashier".into(),
+        totals: "{}".into(),
+    };
+    assert!(tx.close_cash_book(&closing).await.unwrap());
+    assert!(!tx.close_cash_book(&closing).await.unwrap());
+    assert_eq!(
+        tx.cash_closing(ids.community_a, "user:cashier", "2026-11-23")
+            .await
+            .unwrap(),
+        Some(closing.clone())
+    );
+    assert_eq!(
+        tx.cash_closing(ids.community_a, "user:cashier", "2026-11-24")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        tx.cash_closings(ids.community_a, "2026-11-23").await.unwrap(),
+        vec![closing]
+    );
+    // Reminders: the latest per house.
+    for at in [20, 30] {
+        tx.insert_fee_reminder(&FeeReminderRow {
+            id: 0,
+            community_id: ids.community_a,
+            house_id: ids.house_a,
+            overdue_fen: 1_500,
+            oldest_due_on: "2026-12-01".into(),
+            at,
+        })
+        .await
+        .unwrap();
+    }
+    assert_eq!(
+        tx.last_fee_reminders(ids.community_a).await.unwrap(),
+        vec![(ids.house_a, 30)]
+    );
+    // Parking income: the community's payments not refunded, by time.
+    let device = tx
+        .device_by_code("37032300001320000001")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let session = tx
+        .insert_parking_session(ids.community_a, "鲁C·FEE01", device, 1_000)
+        .await
+        .unwrap();
+    let kept = tx
+        .insert_parking_payment(session, 500, "cash", "user:guard", 1_100)
+        .await
+        .unwrap();
+    let back = tx
+        .insert_parking_payment(session, 700, "cash", "user:guard", 1_200)
+        .await
+        .unwrap();
+    tx.refund_parking_payment(back, 1_300).await.unwrap();
+    let income = tx.parking_income(ids.community_a, 1_000, 2_000).await.unwrap();
+    assert_eq!(income.iter().map(|p| p.id).collect::<Vec<_>>(), vec![kept]);
+    assert!(
+        tx.parking_income(ids.community_a, 1_101, 2_000)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        tx.parking_income(ids.community_b, 0, 2_000)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    tx.commit().await.unwrap();
+    // Conflicts, each in its own transaction.
+    let mut tx = store.write().await.unwrap();
+    assert!(matches!(
+        tx.insert_fee_item(&item).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    drop(tx);
+    let mut tx = store.write().await.unwrap();
+    assert!(matches!(
+        tx.insert_fee_payment(&pay).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    drop(tx);
+    let mut tx = store.write().await.unwrap();
+    let replay = FeePaymentRow {
+        receipt_no: "370323001001001-2026-000099".into(),
+        ..pay.clone()
+    };
+    assert!(
+        matches!(
+            tx.insert_fee_payment(&replay).await,
+            Err(StoreError::Conflict { .. })
+        ),
+        "a provider's transaction is recorded once"
+    );
+    drop(tx);
+    let mut tx = store.write().await.unwrap();
+    assert!(matches!(
+        tx.insert_fee_reading(&reading).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    drop(tx);
+    // A rolled-back payment gives its receipt number back.
+    let mut tx = store.write().await.unwrap();
+    assert_eq!(tx.next_receipt_seq(ids.community_a, 2026).await.unwrap(), 3);
+    drop(tx);
+    let mut tx = store.write().await.unwrap();
+    assert_eq!(tx.next_receipt_seq(ids.community_a, 2026).await.unwrap(), 3);
 }

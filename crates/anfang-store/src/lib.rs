@@ -6,8 +6,10 @@
 //! without [`Tx::commit`] rolls back, so a failed request writes nothing.
 
 pub mod contract;
+mod fees;
 mod rows;
 
+pub use fees::*;
 pub use rows::*;
 
 use async_trait::async_trait;
@@ -71,9 +73,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 }
 
 /// One transaction. Every method either succeeds or leaves the transaction usable only for
-/// rollback (drop); nothing is visible to others until [`Tx::commit`].
+/// rollback (drop); nothing is visible to others until [`Tx::commit`]. Property fees' operations
+/// come with it through the supertrait [`FeeTx`].
 #[async_trait]
-pub trait Tx: Send {
+pub trait Tx: FeeTx + Send {
     /// Makes every write of this transaction durable and visible.
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 
