@@ -29,6 +29,12 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
     ("anfang-protocol", &[], &["sqlx", "axum", "tokio"]),
     ("anfang-mqtt", &[], &["sqlx", "axum"]),
     ("anfang-gat1400", &[], &["sqlx", "axum", "tokio"]),
+    // GB/T 28181 runs its own SIP sockets (tokio) and shares the GA/T 1400 Digest arithmetic.
+    (
+        "anfang-gb28181",
+        &["anfang-base", "anfang-gat1400"],
+        &["sqlx", "axum"],
+    ),
     (
         "anfang-pipeline",
         &["anfang-app", "anfang-protocol"],
@@ -57,6 +63,7 @@ const LAYERS: &[(&str, &[&str], &[&str])] = &[
             "anfang-protocol",
             "anfang-mqtt",
             "anfang-gat1400",
+            "anfang-gb28181",
             "anfang-api",
             "anfang-vision",
         ],

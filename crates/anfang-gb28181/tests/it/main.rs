@@ -1,0 +1,9 @@
+//! Integration tests of the GB/T 28181 platform side against peers nobody here wrote: the
+//! `gb28181-rs` device library (register, keepalive, catalogue, device info and status,
+//! alarms, live INVITE with real PS/RTP over UDP and TCP) and SIPp scenarios
+//! (`tests/sipp/*.xml`: Digest, keepalive, a catalogue answer in GB2312, malformed messages,
+//! many devices at once). Everything binds 127.0.0.1 on free ports.
+
+mod gbrs;
+mod sipp;
+mod support;
