@@ -565,7 +565,7 @@ pub struct StreetScoreDto {
     pub alarm_sla: Option<f64>,
     /// Tickets repaired within their SLA.
     pub maintenance_sla: Option<f64>,
-    /// Devices placed and located ÷ installed.
+    /// Devices located on the site plan ÷ installed.
     pub data_quality: Option<f64>,
     /// The weighted score (0–100).
     pub score: Option<f64>,
@@ -585,7 +585,7 @@ pub struct StreetScoreDto {
     pub tickets: u64,
     /// Repaired in time.
     pub tickets_in_sla: u64,
-    /// Devices placed and located.
+    /// Devices located on the site plan.
     pub located: u64,
 }
 
@@ -1095,7 +1095,7 @@ pub struct WeightsDto {
     pub alarm_sla: u32,
     /// Tickets repaired within their SLA.
     pub maintenance_sla: u32,
-    /// Devices placed and located.
+    /// Devices located on the site plan.
     pub data_quality: u32,
 }
 

@@ -69,7 +69,7 @@ pub struct StreetScore {
     pub tickets: u64,
     /// Within SLA.
     pub tickets_in_sla: u64,
-    /// Devices placed and located.
+    /// Devices located on the site plan (coordinates entered).
     pub located: u64,
 }
 
@@ -451,7 +451,7 @@ impl App {
             if let Some(c) = d.community_id.and_then(|id| street_of.get(&id))
                 && let Some(s) = streets.get_mut(&c.street_code)
             {
-                s.located += u64::from(d.place_id.is_some() && d.x.is_some() && d.y.is_some());
+                s.located += u64::from(d.x.is_some() && d.y.is_some());
             }
         }
         let mut out: Vec<StreetScore> = streets.into_values().collect();
@@ -469,20 +469,26 @@ impl App {
     }
 }
 
-/// The `all`/`built` target of a year for a street: its own, else the district's.
+/// The `all`/`built` target of a year for a street: its own, else the district's; for a year
+/// past the last target entered, the last one carries forward (100 % by 2022 still holds in
+/// 2023).
 fn target_for(targets: &[Target], street: &str, district: &str, year: i32) -> Option<f64> {
-    let find = |scope: &str| {
+    let latest = |scope: &str, exact: bool| {
         targets
             .iter()
-            .find(|t| {
+            .filter(|t| {
                 t.scope == scope
-                    && t.year == year
+                    && (if exact { t.year == year } else { t.year <= year })
                     && t.segment == Segment::All
                     && t.metric == TargetMetric::Built
             })
+            .max_by_key(|t| t.year)
             .map(|t| t.percent)
     };
-    find(street).or_else(|| find(district))
+    latest(street, true)
+        .or_else(|| latest(district, true))
+        .or_else(|| latest(street, false))
+        .or_else(|| latest(district, false))
 }
 
 /// Maintenance statistics grouped by `key` (key, name) over `[since, until)`.

@@ -1052,7 +1052,7 @@ pub struct AssessmentWeights {
     pub alarm_sla: u32,
     /// Maintenance tickets repaired within the contractor's SLA.
     pub maintenance_sla: u32,
-    /// Devices placed and located on the site plan (what compliance is computed from).
+    /// Devices located on the site plan (what compliance and the relay coverage are computed from).
     pub data_quality: u32,
 }
 
@@ -1101,7 +1101,7 @@ pub struct Indicators {
     pub alarm_sla: Option<f64>,
     /// Tickets within SLA ÷ tickets due.
     pub maintenance_sla: Option<f64>,
-    /// Devices placed and located ÷ installed.
+    /// Devices located on the site plan ÷ installed.
     pub data_quality: Option<f64>,
 }
 

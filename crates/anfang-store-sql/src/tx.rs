@@ -4140,12 +4140,14 @@ impl Tx for SqlTx {
     async fn device_days(&mut self, since: i64, until: i64) -> StoreResult<Vec<DeviceDayRow>> {
         // Days in China Standard Time: (ms + 8 h) ÷ 1 day, integer division on both backends.
         let mut q = Q::new("SELECT device_id, day, CAST(SUM(n) AS BIGINT) AS records FROM (");
-        let parts: [(&str, &str, &str); 6] = [
+        // A patrol checkpoint is a passive tag: a scan of it is its data, as the reader's.
+        let parts: [(&str, &str, &str); 7] = [
             ("access_records", "device_id", "at"),
             ("capture_records", "device_id", "received_at"),
             ("parking_sessions", "entry_device_id", "entered_at"),
             ("parking_sessions", "exit_device_id", "exited_at"),
             ("patrol_scans", "reader_id", "at"),
+            ("patrol_scans", "checkpoint_id", "at"),
             ("booth_calls", "device_id", "created_at"),
         ];
         for (i, (table, device, at)) in parts.iter().enumerate() {

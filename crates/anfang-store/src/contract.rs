@@ -2238,6 +2238,30 @@ async fn programme_round_trip(store: &dyn Store, ids: &Ids) {
             .unwrap()
             .is_empty()
     );
+    // A patrol scan is data of the reader and of the checkpoint it read (here one device as both).
+    tx.insert_patrol_scan(&PatrolScanRow {
+        id: 0,
+        community_id: ids.community_a,
+        checkpoint_id: Some(device),
+        checkpoint_ref: "CP-P".into(),
+        reader_id: device,
+        guard_ref: "7".into(),
+        guard_user_id: None,
+        at: day0 + 2 * 86_400_000 + 10,
+        event_id: "prog-scan".into(),
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        tx.device_days(day0 + 2 * 86_400_000, day0 + 3 * 86_400_000)
+            .await
+            .unwrap(),
+        vec![DeviceDayRow {
+            device_id: device,
+            day: first + 2,
+            records: 2
+        }]
+    );
     // Acknowledged upward items count for their device.
     let up = tx
         .enqueue_cascade("police-prog", "door_record", "{}", day0, Some(device))

@@ -34,7 +34,8 @@ fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn load_vault(data_dir: &Path) -> anyhow::Result<Vault> {
+/// The vault of a data directory (its keys file).
+pub(crate) fn load_vault(data_dir: &Path) -> anyhow::Result<Vault> {
     let path = data_dir.join(KEYS_FILE);
     let text = std::fs::read_to_string(&path).with_context(|| format!("read {}", path.display()))?;
     let mut keys = [[0u8; 32]; 2];

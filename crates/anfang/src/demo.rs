@@ -4,7 +4,8 @@
 //! clearly synthetic names) and 鲁C vehicles — deterministic from a fixed seed, then served.
 //!
 //! Residents and vehicles go in through the real spreadsheet import, so the demo exercises
-//! the same path an operator uses.
+//! the same path an operator uses. The district programme (build projects, targets, a second,
+//! synthetic district, a week of device data) is `demo_programme`'s.
 
 use crate::{bind, config, datadir, serve};
 use anfang_app::excel::{self, SheetKind};
@@ -25,7 +26,10 @@ use std::path::Path;
 /// The seed every demo starts from.
 const SEED: u64 = 2020;
 /// Yiyuan County's administrative code.
-const DISTRICT: &str = "370323";
+pub(crate) const DISTRICT: &str = "370323";
+/// The annex community whose project is still under construction: two of its road points
+/// have no plate camera yet, so the programme shows a gap.
+pub(crate) const UNDER_CONSTRUCTION: &str = "巨源小区";
 
 /// A street of the demo: code, name, and its communities with their categories.
 type DemoStreet = (
@@ -91,6 +95,14 @@ pub async fn run(data_dir: &Path, listen: Option<&str>) -> anyhow::Result<()> {
         let started = std::time::Instant::now();
         extra_users = seed(&app, &admin).await?;
         println!("seeded in {:.1} s", started.elapsed().as_secs_f64());
+        println!(
+            "seeding the district programme (Yiyuan's annex projects, Zhangdian's 475 synthetic communities)…"
+        );
+        let started = std::time::Instant::now();
+        extra_users.extend(
+            crate::demo_programme::seed(&app, &admin, data_dir, config.alarms.offline_after_secs).await?,
+        );
+        println!("programme seeded in {:.1} s", started.elapsed().as_secs_f64());
     }
     let listener = match listen {
         Some(addr) => bind(addr, "--listen").await?,
@@ -101,6 +113,9 @@ pub async fn run(data_dir: &Path, listen: Option<&str>) -> anyhow::Result<()> {
     };
     let addr = listener.local_addr()?;
     let app = crate::prepared(app, &config).await?;
+    // Video and alarm devices the simulator does not drive keep reporting, as their keepalives
+    // would, so the networking rate measures something; the few that went offline stay so.
+    crate::demo_programme::spawn_keepalives(&app, config.alarms.offline_after_secs);
     let pipeline = anfang_pipeline::Pipeline::start(app.clone(), anfang_pipeline::PipelineConfig::default());
     // The demo never competes for the standard MQTT port: its embedded broker takes a free one.
     let free: std::net::SocketAddr = "127.0.0.1:0".parse()?;
@@ -161,7 +176,7 @@ fn code(centre: u32, type_code: u16, serial: u32) -> anyhow::Result<String> {
 }
 
 /// GB/T 28181 type code used for each device kind.
-fn type_code(kind: DeviceKind) -> u16 {
+pub(crate) fn type_code(kind: DeviceKind) -> u16 {
     match kind {
         DeviceKind::Nvr => 118,
         DeviceKind::VideoCamera => 131,
@@ -171,7 +186,7 @@ fn type_code(kind: DeviceKind) -> u16 {
     }
 }
 
-async fn seed(app: &App, admin: &Principal) -> anyhow::Result<Vec<(String, String)>> {
+pub(crate) async fn seed(app: &App, admin: &Principal) -> anyhow::Result<Vec<(String, String)>> {
     let mut rng = StdRng::seed_from_u64(SEED);
     let mut serial = 0u32;
     let mut people = 0u32;
@@ -247,6 +262,7 @@ async fn seed(app: &App, admin: &Principal) -> anyhow::Result<Vec<(String, Strin
             };
             let mut house_rows = Vec::new();
             let mut unit_ids = Vec::new();
+            let mut building_at = Vec::new();
             for b in 1..=buildings {
                 let building = app
                     .create_building(
@@ -261,6 +277,7 @@ async fn seed(app: &App, admin: &Principal) -> anyhow::Result<Vec<(String, Strin
                         },
                     )
                     .await?;
+                building_at.push((building.x, building.y));
                 for u in 1..=2 {
                     let unit = app
                         .create_unit(
@@ -316,6 +333,8 @@ async fn seed(app: &App, admin: &Principal) -> anyhow::Result<Vec<(String, Strin
                 community.id,
                 *category,
                 &unit_ids,
+                &building_at,
+                *name == UNDER_CONSTRUCTION,
                 street_index as u32,
                 &mut serial,
             )
@@ -589,12 +608,18 @@ async fn seed_patrol(
     Ok((login, password))
 }
 
+/// The places of a community and the devices its category's kit requires (GB/T 28181 codes
+/// under the street's centre code). `unfinished` leaves the plate cameras of all but the first
+/// road point out: the project is still being built.
+#[allow(clippy::too_many_arguments)]
 async fn seed_places_and_devices(
     app: &App,
     admin: &Principal,
     community_id: i64,
     category: CommunityCategory,
     units: &[(i64, u32, u32)],
+    buildings: &[(f64, f64)],
+    unfinished: bool,
     street_index: u32,
     serial: &mut u32,
 ) -> anyhow::Result<()> {
@@ -636,6 +661,12 @@ async fn seed_places_and_devices(
             None,
             vec![DeviceKind::BarrierGate],
         ));
+        // A new-built community's car park has a plate-recognition gate at its entrance.
+        let car_park = if category == CommunityCategory::NewBuilt {
+            vec![DeviceKind::FaceCaptureCamera, DeviceKind::BarrierGate]
+        } else {
+            vec![DeviceKind::FaceCaptureCamera]
+        };
         places.push((
             "car_park",
             "地面停车场".into(),
@@ -643,7 +674,7 @@ async fn seed_places_and_devices(
             250.0,
             false,
             None,
-            vec![DeviceKind::FaceCaptureCamera],
+            car_park,
         ));
         if category == CommunityCategory::NewBuilt {
             places.push((
@@ -698,7 +729,12 @@ async fn seed_places_and_devices(
             ));
         }
     } else {
+        // Face and plate capture at the roads in and out (the open category's kit).
         for (i, (x, y)) in [(0.0, 150.0), (200.0, 0.0), (400.0, 150.0)].iter().enumerate() {
+            let mut kinds = vec![DeviceKind::FaceCaptureCamera, DeviceKind::VideoCamera];
+            if !unfinished || i == 0 {
+                kinds.push(DeviceKind::PlateCaptureCamera);
+            }
             places.push((
                 "road_point",
                 format!("进出道路点位{}", i + 1),
@@ -706,7 +742,7 @@ async fn seed_places_and_devices(
                 *y,
                 false,
                 None,
-                vec![DeviceKind::FaceCaptureCamera, DeviceKind::VideoCamera],
+                kinds,
             ));
         }
     }
@@ -729,7 +765,7 @@ async fn seed_places_and_devices(
         for device in devices {
             *serial += 1;
             let protocol = match device {
-                DeviceKind::FaceCaptureCamera => "gat1400",
+                DeviceKind::FaceCaptureCamera | DeviceKind::PlateCaptureCamera => "gat1400",
                 DeviceKind::VideoCamera => "gb28181",
                 DeviceKind::BarrierGate | DeviceKind::SmartBooth => "http_push",
                 _ => "mqtt",
@@ -752,8 +788,9 @@ async fn seed_places_and_devices(
             cameras += 1;
         }
     }
-    // Video relayed between buildings and along roads, recorded by one NVR.
-    for i in 0..(units.len() as u32 / 2).max(3) {
+    // Video relayed between buildings and along roads (one camera on the road beside each
+    // building, well within the relay's reach), recorded by one NVR.
+    for (i, (x, y)) in buildings.iter().enumerate() {
         *serial += 1;
         let req = CreateDevice {
             code: code(street_index + 1, 131, *serial)?,
@@ -761,8 +798,8 @@ async fn seed_places_and_devices(
             kind: "video_camera".into(),
             protocol: "gb28181".into(),
             community_id: Some(community_id),
-            x: Some(30.0 + 50.0 * f64::from(i % 8)),
-            y: Some(40.0 + 100.0 * f64::from(i / 8)),
+            x: Some((x + 30.0).min(400.0)),
+            y: Some(*y),
             install_date: Some("2020-10-30".into()),
             ..CreateDevice::default()
         };

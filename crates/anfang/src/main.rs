@@ -9,6 +9,7 @@ mod config;
 mod console;
 mod datadir;
 mod demo;
+mod demo_programme;
 mod entry_check;
 mod mqtt;
 mod notify;
