@@ -21,6 +21,12 @@ pub mod entry_check;
 mod error;
 pub mod excel;
 pub mod faces;
+pub mod fee_bills;
+pub mod fee_cash_book;
+pub mod fee_online;
+pub mod fee_payments;
+pub mod fee_reports;
+pub mod fees;
 pub mod import;
 pub mod library;
 pub mod live;
@@ -106,6 +112,8 @@ pub struct App {
     pub(crate) outbox_signal: Arc<tokio::sync::Notify>,
     /// The external status check at entry, when configured.
     pub(crate) entry_check: Option<Arc<entry_check::EntryCheck>>,
+    /// Online-payment providers and the secrets their callbacks are signed with, by name.
+    pub(crate) payment_providers: Arc<fee_online::Providers>,
 }
 
 /// Who is calling: an authenticated user with their role and resolved scope.
@@ -167,6 +175,7 @@ impl App {
             channels: Arc::new(notify::ChannelCache::default()),
             outbox_signal: Arc::new(tokio::sync::Notify::new()),
             entry_check: None,
+            payment_providers: Arc::default(),
         }
     }
 

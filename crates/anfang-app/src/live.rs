@@ -22,7 +22,7 @@ pub const BACKLOG: usize = 512;
 /// One thing that happened.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LiveEvent {
-    /// `access`, `alarm`, `warning`, `patrol`, `booth`.
+    /// `access`, `alarm`, `warning`, `patrol`, `booth`, `fee`.
     pub kind: &'static str,
     /// Where (none: platform-wide).
     pub community_id: Option<i64>,
@@ -89,6 +89,19 @@ impl LiveEvent {
         }
     }
 
+    /// A reminder for a house in arrears (property fees): for whoever may read fees.
+    pub(crate) fn fee_reminder(id: i64, community_id: i64, at: i64, data: Value) -> LiveEvent {
+        let mut data = data;
+        data["id"] = json!(id);
+        LiveEvent {
+            kind: "fee",
+            community_id: Some(community_id),
+            audience: None,
+            at,
+            data,
+        }
+    }
+
     /// Whether `who` may see this event.
     pub fn visible_to(&self, who: &Principal) -> bool {
         let in_scope = match self.community_id {
@@ -105,6 +118,7 @@ impl LiveEvent {
                 .audience
                 .is_some_and(|a| Audience::seen_by(role).contains(&a)),
             "alarm" | "patrol" => role.allows(Permission::ReadAlarms),
+            "fee" => role.allows(Permission::ReadFees),
             _ => role.allows(Permission::ReadDevices),
         }
     }

@@ -256,6 +256,11 @@ fn outgoing(event: &LiveEvent) -> Option<(EventKind, String, String)> {
                 d["event_id"].as_str().unwrap_or_default()
             ),
         )),
+        "fee" => Some((
+            EventKind::Fee,
+            "fee.reminder".into(),
+            format!("fee_reminder:{}", id?),
+        )),
         _ => None,
     }
 }
@@ -356,6 +361,15 @@ pub fn render_text(event_name: &str, event: &LiveEvent) -> (String, String) {
         "booth.call" => (
             "一键呼叫".into(),
             format!("【安防】{place} 有人一键呼叫，{when}。"),
+        ),
+        "fee.reminder" => (
+            "物业费催缴".into(),
+            format!(
+                "【物业】{} 物业费已逾期 {} 元（最早 {} 到期），请及时缴纳。",
+                d["address"].as_str().unwrap_or_default(),
+                d["overdue_yuan"].as_str().unwrap_or_default(),
+                d["oldest_due_on"].as_str().unwrap_or_default()
+            ),
         ),
         other => {
             let state = other
@@ -480,6 +494,10 @@ impl App {
                 "kinds",
                 "say which events it receives",
             ));
+        }
+        if new.kinds.contains(&EventKind::Fee) {
+            // Fee reminders carry houses' arrears: only for those who may read fees.
+            who.require(Permission::ReadFees)?;
         }
         let address = anfang_domain::notify::check_address(new.channel, &new.address)
             .map_err(|e| AppError::field("address", e))?;
