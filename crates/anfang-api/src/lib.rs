@@ -11,6 +11,7 @@ mod auth;
 mod device_push;
 pub mod dto;
 mod error;
+pub mod fees;
 mod handlers;
 mod openapi;
 pub mod programme;
@@ -102,6 +103,7 @@ pub fn router_limited(
     };
     let api = handlers::routes()
         .merge(programme::routes())
+        .merge(fees::routes())
         .merge(handlers::upload_routes().layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
         .merge(programme::upload_routes().layer(DefaultBodyLimit::max(programme::ATTACHMENT_BODY_LIMIT)))
         .merge(

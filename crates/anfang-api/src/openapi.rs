@@ -1,6 +1,6 @@
 //! The OpenAPI 3 document, generated from the handlers' annotations.
 
-use crate::{handlers, programme};
+use crate::{fees, handlers, programme};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -39,6 +39,12 @@ use utoipa::{Modify, OpenApi};
         programme::get_formula, programme::set_formula, programme::get_weights, programme::set_weights,
         programme::get_rules, programme::set_rules, programme::list_contractors, programme::set_contractor,
         programme::list_tickets, programme::resolve_ticket, programme::maintenance, programme::export,
+        fees::list_items, fees::create_item, fees::set_price, fees::set_item_active, fees::get_settings,
+        fees::set_settings, fees::house_account, fees::set_terms, fees::subscribe, fees::add_discount,
+        fees::record_reading, fees::generate_bills, fees::list_bills, fees::get_bill, fees::adjust_bill,
+        fees::list_payments, fees::take_payment, fees::get_receipt, fees::refund, fees::create_order,
+        fees::get_order, fees::payment_callback, fees::arrears, fees::send_reminders, fees::collection,
+        fees::parking_income, fees::cash_book, fees::close_cash_book, fees::export,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -54,6 +60,7 @@ use utoipa::{Modify, OpenApi};
         (name = "patrol", description = "Electronic patrol: routes, judged rounds and daily reports per guard"),
         (name = "import", description = "Spreadsheet import and export"),
         (name = "audit", description = "Audit log"),
+        (name = "fees", description = "Property fees (物业费): fee items and prices, bills per house and period, payments with receipts, refunds, online payment by signed provider callbacks, arrears and reminders, collection and parking-income reports, the cashier's day. Fees never affect door access."),
         (name = "programme", description = "District programme (智慧安防小区建设): build projects and stages, compliance, networking rate measured from live data, targets, acceptance, funding and award, street assessment, maintenance"),
     )
 )]

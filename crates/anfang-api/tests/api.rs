@@ -14,6 +14,8 @@ use std::sync::Arc;
 
 /// 2026-11-01T00:00:00Z.
 const START_MS: i64 = 1_793_491_200_000;
+/// The simulated payment provider's callback secret.
+const SIM_SECRET: &[u8] = b"sim-provider-secret";
 
 struct Server {
     base: String,
@@ -39,7 +41,11 @@ impl Server {
             Arc::new(MemoryCheckpoint::default()),
             std::sync::Arc::new(anfang_app::faces::MemoryImages::default()),
             AppConfig::default(),
-        );
+        )
+        .with_payment_providers(vec![anfang_app::fee_online::PaymentProvider {
+            name: "sim".into(),
+            secret: SIM_SECRET.to_vec(),
+        }]);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let router = anfang_api::router(app.clone(), None);
@@ -132,6 +138,8 @@ struct Seeded {
     person: i64,
     vehicle: i64,
     device: i64,
+    /// A fee item of the community (set by tests that make one).
+    fee_item: i64,
 }
 
 async fn seed(s: &Server, admin: &str, n: u32) -> Seeded {
@@ -198,6 +206,7 @@ async fn seed(s: &Server, admin: &str, n: u32) -> Seeded {
         person: person["id"].as_i64().unwrap(),
         vehicle: vehicle["id"].as_i64().unwrap(),
         device: device["device"]["id"].as_i64().unwrap(),
+        fee_item: 0,
     }
 }
 
@@ -358,6 +367,28 @@ fn out_of_scope_body(method: &str, path: &str, b: &Seeded) -> Option<Value> {
         }
         ("post", "/api/v1/programme/contractors") => json!({"name": "某维保公司", "sla_hours": 24}),
         ("post", "/api/v1/programme/tickets/{id}/resolve") => json!({"note": "not mine"}),
+        ("post", "/api/v1/fees/items") => json!({"community_id": b.community, "name": "x", "kind": "fixed",
+            "rate_fen": 1, "effective_from": "2026-01-01"}),
+        ("post", "/api/v1/fees/items/{id}/prices") => json!({"effective_from": "2026-02-01", "rate_fen": 2}),
+        ("put", "/api/v1/fees/items/{id}/active") => json!({"active": false}),
+        ("put", "/api/v1/fees/settings") => json!({"cycle": "quarter"}),
+        ("put", "/api/v1/fees/houses/{id}/terms") => json!({"billable_from": "2026-01-01"}),
+        ("post", "/api/v1/fees/subscriptions") => {
+            json!({"item_id": b.fee_item, "house_id": b.house, "label": "x",
+            "start_on": "2026-01-01"})
+        }
+        ("post", "/api/v1/fees/discounts") => {
+            json!({"house_id": b.house, "off_bp": 100, "start_on": "2026-01-01",
+            "reason": "not mine"})
+        }
+        ("post", "/api/v1/fees/readings") => json!({"item_id": b.fee_item, "period": "2026-11", "units": 1}),
+        ("post", "/api/v1/fees/bills/generate") => json!({"community_id": b.community, "period": "2026-12"}),
+        ("post", "/api/v1/fees/bills/{id}/adjustments") => json!({"amount_fen": 1, "reason": "not mine"}),
+        ("post", "/api/v1/fees/payments") => json!({"house_id": b.house, "method": "cash", "amount_fen": 1}),
+        ("post", "/api/v1/fees/payments/{id}/refunds") => json!({"amount_fen": 1, "reason": "not mine"}),
+        ("post", "/api/v1/fees/orders") => json!({"house_id": b.house, "provider": "sim", "amount_fen": 1}),
+        ("post", "/api/v1/fees/reminders") => json!({"community_id": b.community}),
+        ("post", "/api/v1/fees/cash-book/close") => json!({"community_id": b.community}),
         _ => return None,
     };
     Some(body)
@@ -565,6 +596,70 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
         tx.commit().await.unwrap();
         id
     };
+    // B's fees, made by B's own property manager (administrators do not handle fees).
+    let mut b = b;
+    let pm_b = user_token(&s, &admin, "pm_b", "property_manager", "community:370323002001").await;
+    b.fee_item = s
+        .ok(
+            &pm_b,
+            Method::POST,
+            "/api/v1/fees/items",
+            Some(
+                json!({"community_id": b.community, "name": "小区2物业费", "kind": "utility", "rate_fen": 100,
+                "effective_from": "2026-01-01"}),
+            ),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    s.ok(
+        &pm_b,
+        Method::POST,
+        "/api/v1/fees/items",
+        Some(
+            json!({"community_id": b.community, "name": "小区2服务费", "kind": "fixed", "rate_fen": 5000,
+            "effective_from": "2026-01-01"}),
+        ),
+    )
+    .await;
+    s.ok(
+        &pm_b,
+        Method::POST,
+        "/api/v1/fees/bills/generate",
+        Some(json!({"community_id": b.community, "period": "2026-11"})),
+    )
+    .await;
+    let bill_b = s
+        .ok(
+            &pm_b,
+            Method::GET,
+            &format!("/api/v1/fees/bills?community_id={}", b.community),
+            None,
+        )
+        .await["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let payment_b = s
+        .ok(
+            &pm_b,
+            Method::POST,
+            "/api/v1/fees/payments",
+            Some(json!({"house_id": b.house, "method": "cash", "amount_fen": 6000})),
+        )
+        .await["payment"]["id"]
+        .as_i64()
+        .unwrap();
+    let order_b = s
+        .ok(
+            &pm_b,
+            Method::POST,
+            "/api/v1/fees/orders",
+            Some(json!({"house_id": b.house, "provider": "sim", "amount_fen": 100})),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let b = b;
     let spec = s.ok(&admin, Method::GET, "/api/v1/openapi.json", None).await;
     // Operations that touch no community's data: logging in and out, reading oneself, and the
     // blank import template. Everything else must refuse.
@@ -606,6 +701,11 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
                 p if p.starts_with("/api/v1/programme/projects/") => project_b,
                 p if p.starts_with("/api/v1/programme/acceptances/") => acceptance_b,
                 p if p.starts_with("/api/v1/programme/tickets/") => ticket_b,
+                p if p.starts_with("/api/v1/fees/items/") => b.fee_item,
+                p if p.starts_with("/api/v1/fees/houses/") => b.house,
+                p if p.starts_with("/api/v1/fees/bills/") => bill_b,
+                p if p.starts_with("/api/v1/fees/payments/") => payment_b,
+                p if p.starts_with("/api/v1/fees/orders/") => order_b,
                 p if p.contains("{id}") => {
                     panic!("{method} {path}: add its out-of-scope target to the scope matrix")
                 }
@@ -620,7 +720,11 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
                 .replace("{credential_id}", "1")
                 .replace("{payment_id}", "1")
                 .replace("{code}", "signage")
-                .replace("{key}", "00ff");
+                .replace("{key}", "00ff")
+                .replace("{provider}", "sim");
+            if path.starts_with("/api/v1/fees/exports/") {
+                url = url.replace("{report}", "arrears");
+            }
             let params = op["parameters"].as_array().cloned().unwrap_or_default();
             let mut query = Vec::new();
             if params.iter().any(|p| p["name"] == "community_id") {
@@ -679,6 +783,10 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
                 (st, resp.json::<Value>().await.unwrap_or(Value::Null))
             } else if path == "/api/v1/device-push/events" {
                 s.call(Some(&pm), m.clone(), &url, Some(json!({"v": 1}))).await
+            } else if path.starts_with("/api/v1/fees/payment-callbacks/") {
+                // A user's token is no provider's signature.
+                let body = json!({"transaction_id": "T-pm", "order_no": "FO-b", "amount_fen": 100, "status": "paid"});
+                s.call(Some(&pm), m.clone(), &url, Some(body)).await
             } else if op.get("requestBody").is_some() {
                 let body = out_of_scope_body(method, path, &b).unwrap_or_else(|| {
                     panic!("{method} {path}: add an out-of-scope request body to the scope matrix")
@@ -687,8 +795,11 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
             } else {
                 s.call(Some(&pm), m.clone(), &url, None).await
             };
-            // Device push is authenticated per device, not per user: a user's token is refused.
-            let device_only = path.starts_with("/api/v1/device-push/") && status == StatusCode::UNAUTHORIZED;
+            // Device push is authenticated per device, and payment callbacks per provider, not per
+            // user: a user's token is refused.
+            let device_only = (path.starts_with("/api/v1/device-push/")
+                || path.starts_with("/api/v1/fees/payment-callbacks/"))
+                && status == StatusCode::UNAUTHORIZED;
             let refused = status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND || device_only;
             // Lists without a filter answer 200 but must hold nothing of B.
             let unfiltered_list = status == StatusCode::OK
@@ -3288,4 +3399,385 @@ async fn xlsx_rows(s: &Server, token: &str, path: &str) -> Vec<Vec<String>> {
         .rows()
         .map(|r| r.iter().map(|c| c.to_string()).collect())
         .collect()
+}
+
+/// Posts a payment provider's callback signed with `secret` at `timestamp` (ms), as a provider
+/// would; returns the status and body.
+async fn provider_callback(s: &Server, secret: &[u8], timestamp: i64, body: &Value) -> (StatusCode, Value) {
+    let body = body.to_string();
+    let signature = anfang_protocol::sign(secret, timestamp, body.as_bytes());
+    let resp = s
+        .http
+        .post(format!("{}/api/v1/fees/payment-callbacks/sim", s.base))
+        .header(anfang_protocol::HEADER_TIMESTAMP, timestamp.to_string())
+        .header(anfang_protocol::HEADER_SIGNATURE, signature)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn property_fees_over_http_bills_payments_a_simulated_provider_and_the_day_end_lock() {
+    let s = Server::start().await;
+    let admin = admin_token(&s).await;
+    let a = seed(&s, &admin, 1).await;
+    let scope = "community:370323001001";
+    let pm = user_token(&s, &admin, "pm_a", "property_manager", scope).await;
+    let cashier = user_token(&s, &admin, "cashier_a", "cashier", scope).await;
+    let resident = user_token(&s, &admin, "res_a", "resident", &format!("house:{}", a.house)).await;
+    let police = user_token(&s, &admin, "police_a", "community_police", scope).await;
+    let c = a.community;
+    // Fee items: management by area and use; bad input answered precisely.
+    let item = s
+        .ok(&pm, Method::POST, "/api/v1/fees/items", Some(json!({"community_id": c, "name": "物业管理费",
+            "kind": "property_management", "rate_fen": 150, "use_rates": {"commercial": 300}, "effective_from": "2026-01-01"})))
+        .await;
+    assert_eq!(item["prices"][0]["use_rates"]["commercial"], 300);
+    for (body, code) in [
+        (
+            json!({"community_id": c, "name": "x", "kind": "fixed", "rate_fen": -1, "effective_from": "2026-01-01"}),
+            "invalid_price",
+        ),
+        (
+            json!({"community_id": c, "name": "x", "kind": "tax", "rate_fen": 1, "effective_from": "2026-01-01"}),
+            "invalid_fee_kind",
+        ),
+        (
+            json!({"community_id": c, "name": "x", "kind": "fixed", "rate_fen": 1, "effective_from": "2026-13-01"}),
+            "invalid_date",
+        ),
+        (
+            json!({"community_id": c, "name": "x", "kind": "fixed", "rate_fen": 1, "effective_from": "2026-01-01", "vat": 1}),
+            "invalid_body",
+        ),
+    ] {
+        let (status, v) = s
+            .call(Some(&pm), Method::POST, "/api/v1/fees/items", Some(body))
+            .await;
+        assert_eq!(
+            (status, v["error"]["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some(code)),
+            "{v}"
+        );
+    }
+    let (status, _) = s
+        .call(
+            Some(&police),
+            Method::GET,
+            &format!("/api/v1/fees/items?community_id={c}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "the police do not see fees");
+    // Bills for October and November (88.5 m² × 1.50), made once however often asked.
+    for period in ["2026-10", "2026-11"] {
+        let made = s
+            .ok(
+                &pm,
+                Method::POST,
+                "/api/v1/fees/bills/generate",
+                Some(json!({"community_id": c, "period": period})),
+            )
+            .await;
+        assert_eq!(made["created"], 1);
+        let again = s
+            .ok(
+                &pm,
+                Method::POST,
+                "/api/v1/fees/bills/generate",
+                Some(json!({"community_id": c, "period": period})),
+            )
+            .await;
+        assert_eq!(
+            (again["created"].as_i64(), again["existing"].as_i64()),
+            (Some(0), Some(1))
+        );
+    }
+    let bills = s
+        .ok(
+            &pm,
+            Method::GET,
+            &format!("/api/v1/fees/bills?community_id={c}&open=true"),
+            None,
+        )
+        .await;
+    assert_eq!(bills["total"], 2);
+    assert_eq!(bills["items"][0]["amount_fen"], 13_275);
+    let october = bills["items"][0]["id"].as_i64().unwrap();
+    let detail = s
+        .ok(
+            &resident,
+            Method::GET,
+            &format!("/api/v1/fees/bills/{october}"),
+            None,
+        )
+        .await;
+    assert_eq!(detail["lines"][0]["kind"], "property_management");
+    // October is a day overdue on 1 November.
+    let arrears = s
+        .ok(
+            &pm,
+            Method::GET,
+            &format!("/api/v1/fees/arrears?community_id={c}"),
+            None,
+        )
+        .await;
+    assert_eq!(arrears["totals"]["1_30"], 13_275);
+    assert_eq!(arrears["totals"]["not_due"], 13_275);
+    // A partial payment at the counter pays October, then part of November.
+    let receipt = s
+        .ok(
+            &cashier,
+            Method::POST,
+            "/api/v1/fees/payments",
+            Some(json!({"house_id": a.house, "method": "cash", "amount_fen": 20_000})),
+        )
+        .await;
+    assert_eq!(receipt["payment"]["receipt_no"], "370323001001-2026-000001");
+    assert_eq!(receipt["lines"][0]["period"], "2026-10");
+    assert_eq!(receipt["lines"][1]["amount_fen"], 6_725);
+    // The resident pays the rest online; the simulated provider confirms, twice.
+    let order = s
+        .ok(
+            &resident,
+            Method::POST,
+            "/api/v1/fees/orders",
+            Some(json!({"house_id": a.house, "provider": "sim"})),
+        )
+        .await;
+    assert_eq!(order["amount_fen"], 6_550);
+    let paid = json!({"transaction_id": "SIM-0001", "order_no": order["order_no"], "amount_fen": 6_550, "status": "paid"});
+    let now = s.clock_now();
+    let (status, first) = provider_callback(&s, SIM_SECRET, now, &paid).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(
+        (first["receipt_no"].as_str(), first["replay"].as_bool()),
+        (Some("370323001001-2026-000002"), Some(false))
+    );
+    for _ in 0..2 {
+        let (status, again) = provider_callback(&s, SIM_SECRET, now, &paid).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            (again["receipt_no"].clone(), again["replay"].as_bool()),
+            (first["receipt_no"].clone(), Some(true))
+        );
+    }
+    // A forged signature, a stale one and an unknown provider are refused and counted.
+    let (status, forged) = provider_callback(
+        &s,
+        b"guessed-secret",
+        now,
+        &json!({"transaction_id": "SIM-0002",
+        "order_no": order["order_no"], "amount_fen": 1, "status": "paid"}),
+    )
+    .await;
+    assert_eq!(
+        (status, forged["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("bad_signature"))
+    );
+    let (status, stale) = provider_callback(&s, SIM_SECRET, now - 10 * 60_000, &paid).await;
+    assert_eq!(
+        (status, stale["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("stale_timestamp"))
+    );
+    let (status, _) = s
+        .call(
+            None,
+            Method::POST,
+            "/api/v1/fees/payment-callbacks/paypal",
+            Some(paid.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let metrics = s
+        .http
+        .get(format!("{}/metrics", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("anfang_payment_callbacks_rejected_total{reason=\"bad_signature\"}")),
+        "{metrics}"
+    );
+    let account = s
+        .ok(
+            &resident,
+            Method::GET,
+            &format!("/api/v1/fees/houses/{}", a.house),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (
+            account["outstanding_fen"].as_i64(),
+            account["payments"].as_array().map(Vec::len)
+        ),
+        (Some(0), Some(2))
+    );
+    // A wrong amount is refused and records nothing.
+    let ahead = s
+        .ok(
+            &resident,
+            Method::POST,
+            "/api/v1/fees/orders",
+            Some(json!({"house_id": a.house, "provider": "sim", "amount_fen": 5_000})),
+        )
+        .await;
+    let short = json!({"transaction_id": "SIM-0003", "order_no": ahead["order_no"], "amount_fen": 4_000, "status": "paid"});
+    let (status, v) = provider_callback(&s, SIM_SECRET, now, &short).await;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("amount_mismatch"))
+    );
+    // Over-payment: the rest is the house's balance, and a refund gives it back.
+    let over = s
+        .ok(
+            &cashier,
+            Method::POST,
+            "/api/v1/fees/payments",
+            Some(json!({"house_id": a.house, "method": "transfer",
+            "amount_fen": 3_000, "reference": "ICBC-778"})),
+        )
+        .await;
+    assert_eq!(over["to_balance_fen"], 3_000);
+    let over_id = over["payment"]["id"].as_i64().unwrap();
+    let (status, _) = s
+        .call(
+            Some(&cashier),
+            Method::POST,
+            &format!("/api/v1/fees/payments/{over_id}/refunds"),
+            Some(json!({"amount_fen": 3_000, "reason": "多缴"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "refunds are the manager's");
+    let refunded = s
+        .ok(
+            &pm,
+            Method::POST,
+            &format!("/api/v1/fees/payments/{over_id}/refunds"),
+            Some(json!({"amount_fen": 3_000, "reason": "多缴退回"})),
+        )
+        .await;
+    assert_eq!(
+        (
+            refunded["payment"]["refunded_fen"].as_i64(),
+            refunded["to_balance_fen"].as_i64()
+        ),
+        (Some(3_000), Some(0))
+    );
+    // Parking income reads the parking module's own money.
+    s.ok(&pm, Method::POST, "/api/v1/parking-passes", Some(json!({"community_id": c, "plate_number": "鲁C8P801",
+        "holder_name": "月卡甲", "valid_from": "2026-11-01", "valid_until": "2026-11-30", "fee_cents": 30_000})))
+        .await;
+    let (_, session) = gate_and_entry(&s, &admin, c, "37032300001320000501", "鲁C7T701").await;
+    s.ok(
+        &pm,
+        Method::POST,
+        &format!("/api/v1/parking-sessions/{session}/payments"),
+        Some(json!({"method": "cash", "amount_cents": 500})),
+    )
+    .await;
+    let income = s
+        .ok(
+            &pm,
+            Method::GET,
+            &format!("/api/v1/fees/reports/parking-income?community_id={c}&year=2026"),
+            None,
+        )
+        .await;
+    let november = &income["items"][10];
+    assert_eq!(
+        (
+            november["month"].as_str(),
+            november["passes_fen"].as_i64(),
+            november["temporary_fen"].as_i64()
+        ),
+        (Some("2026-11"), Some(30_000), Some(500))
+    );
+    let collection = s
+        .ok(
+            &pm,
+            Method::GET,
+            &format!("/api/v1/fees/reports/collection?community_id={c}&year=2026"),
+            None,
+        )
+        .await;
+    let whole_october = collection["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["month"] == "2026-10" && r["building_id"].is_null())
+        .unwrap();
+    assert_eq!(whole_october["rate_pct"], 100.0);
+    // The cashier closes the day: later payments dated on it are refused; the next day takes them.
+    let book = s
+        .ok(
+            &cashier,
+            Method::POST,
+            "/api/v1/fees/cash-book/close",
+            Some(json!({"community_id": c})),
+        )
+        .await;
+    assert_eq!(
+        (book["cash_fen"].as_i64(), book["transfer_fen"].as_i64()),
+        (Some(20_000), Some(3_000))
+    );
+    let (status, v) = s
+        .call(
+            Some(&cashier),
+            Method::POST,
+            "/api/v1/fees/payments",
+            Some(json!({"house_id": a.house, "method": "cash", "amount_fen": 100})),
+        )
+        .await;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("cash_book_closed"))
+    );
+    s.ok(
+        &cashier,
+        Method::POST,
+        "/api/v1/fees/payments",
+        Some(json!({"house_id": a.house, "method": "cash",
+        "amount_fen": 100, "booked_on": "2026-11-02"})),
+    )
+    .await;
+    // Exports carry the JSON's rows.
+    let sheet = xlsx_rows(
+        &s,
+        &cashier,
+        &format!("/api/v1/fees/exports/cash-book?community_id={c}&day=2026-11-01"),
+    )
+    .await;
+    assert!(
+        sheet
+            .iter()
+            .any(|r| r.first().map(String::as_str) == Some("370323001001-2026-000001")),
+        "{sheet:?}"
+    );
+    let sheet = xlsx_rows(
+        &s,
+        &pm,
+        &format!("/api/v1/fees/exports/collection?community_id={c}&year=2026"),
+    )
+    .await;
+    assert_eq!(sheet[1][0], "月份");
+    let (status, _) = s
+        .call(
+            Some(&pm),
+            Method::GET,
+            &format!("/api/v1/fees/exports/budget?community_id={c}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }
