@@ -19,6 +19,7 @@
 //! passed in; the server reads it from an injected clock.
 
 pub mod auth;
+pub mod cascade;
 pub mod directory;
 pub mod id;
 pub mod live;
@@ -32,6 +33,7 @@ pub mod sdp;
 pub mod sip;
 pub mod transport;
 
+pub use cascade::{Cascade, CascadeConfig, CascadeStatus, MediaMode, SharedCatalogue, SharedChannel};
 pub use directory::{DeviceDirectory, Lookup, Report};
 pub use id::{BadId, GbId};
 pub use live::{LiveConfig, LiveStream, RtpReceiver};

@@ -17,9 +17,9 @@ use gb28181_rs::subscribe::DeviceNotifier;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const NVR: &str = "34020000001180000001";
+pub(crate) const NVR: &str = "34020000001180000001";
 const CAMERA: &str = "34020000001320000001";
-const CAMERA_2: &str = "34020000001320000002";
+pub(crate) const CAMERA_2: &str = "34020000001320000002";
 const WAIT: Duration = Duration::from_secs(20);
 
 fn nalu(nalu_type: u8, size: usize) -> Nalu {
@@ -53,20 +53,20 @@ async fn camera_feed(hub: Arc<MockFrameHub>) {
     }
 }
 
-struct Device {
+pub(crate) struct Device {
     server: ServerHandle,
     feed: tokio::task::JoinHandle<()>,
     notifier: Arc<DeviceNotifier>,
 }
 
 impl Device {
-    fn stop(&self) {
+    pub(crate) fn stop(&self) {
         self.server.abort();
         self.feed.abort();
     }
 }
 
-async fn start_device(platform_port: u16, password: &str, transport: Transport) -> Device {
+pub(crate) async fn start_device(platform_port: u16, password: &str, transport: Transport) -> Device {
     let config = Gb28181Config {
         enabled: true,
         platform_sip_address: "127.0.0.1".into(),

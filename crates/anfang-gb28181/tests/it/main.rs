@@ -4,6 +4,7 @@
 //! (`tests/sipp/*.xml`: Digest, keepalive, a catalogue answer in GB2312, malformed messages,
 //! many devices at once). Everything binds 127.0.0.1 on free ports.
 
+mod cascade;
 mod gbrs;
 mod sipp;
 mod support;

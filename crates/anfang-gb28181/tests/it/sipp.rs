@@ -10,7 +10,7 @@ use std::time::Duration;
 
 const NVR: &str = "34020000001180000001";
 
-fn sipp_installed() -> bool {
+pub(crate) fn sipp_installed() -> bool {
     let found = std::process::Command::new("sipp").arg("-v").output().is_ok();
     if !found {
         eprintln!("SKIPPED: `sipp` is not installed (apt-get install sip-tester; .ci/run does)");
@@ -18,7 +18,7 @@ fn sipp_installed() -> bool {
     found
 }
 
-fn scenario(name: &str) -> PathBuf {
+pub(crate) fn scenario(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/sipp")
         .join(name)
