@@ -263,7 +263,8 @@ describe('Anfang console in Chromium', { timeout: 300_000 }, () => {
     assert.equal(compact(await page.getByTestId('header-user').textContent()), '系统管理员')
     assert.equal(compact(await page.getByTestId('header-role').textContent()), '区级管理员')
     const communities = page.getByTestId('overview-count-communities')
-    await until('communities count = 16', async () => compact(await communities.textContent()) === '16')
+    // Yiyuan's 16 annex communities and Zhangdian's 475 synthetic ones (the programme's second district)
+    await until('communities count = 491', async () => compact(await communities.textContent()) === '491')
     for (const key of ['houses', 'persons', 'devices']) {
       const count = page.getByTestId(`overview-count-${key}`)
       const text = await until(`${key} count`, async () => {
