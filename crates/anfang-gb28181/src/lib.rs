@@ -20,6 +20,7 @@
 
 pub mod auth;
 pub mod cascade;
+pub mod catalog;
 pub mod directory;
 pub mod id;
 pub mod live;

@@ -12,6 +12,7 @@
 
 use crate::GbId;
 use crate::auth::{self, Credentials};
+use crate::catalog::{Assembled, Assembler};
 use crate::directory::{DeviceDirectory, Lookup, Report};
 use crate::manscdp::{self, CatalogItem, DeviceInfo, DeviceStatus, Message, Root};
 use crate::registry::{Change, DeviceState, OfflineReason, Peer, Registered, Registry, Transport};
@@ -139,20 +140,8 @@ pub struct PlaySession {
 /// Who waits for a catalogue: its items and whether it is complete.
 type CatalogWaiter = oneshot::Sender<(Vec<CatalogItem>, bool)>;
 
-/// Catalogue waiters registered before the first page: since when (ms), and who.
-type EarlyWaiters = (i64, Vec<CatalogWaiter>);
-
-/// A catalogue being reassembled.
-struct CatalogBuffer {
-    /// Items by id in arrival order.
-    items: Vec<CatalogItem>,
-    /// `SumNum` of the first page.
-    sum_num: usize,
-    /// When the first page arrived (ms).
-    started: i64,
-    /// Who waits for the result.
-    waiters: Vec<CatalogWaiter>,
-}
+/// The waiters of one catalogue and since when the first waited (ms).
+type CatalogWaiters = (i64, Vec<CatalogWaiter>);
 
 struct Inner {
     config: PlatformConfig,
@@ -163,10 +152,10 @@ struct Inner {
     registry: Mutex<Registry>,
     /// The next SN / CSeq.
     sn: AtomicU64,
-    /// Catalogues being reassembled, by (device, SN).
-    catalogs: Mutex<HashMap<(GbId, u64), CatalogBuffer>>,
-    /// Catalogue waiters that arrived before the first page, by (device, SN).
-    catalog_waiters: Mutex<HashMap<(GbId, u64), EarlyWaiters>>,
+    /// Catalogues being reassembled.
+    catalogs: Mutex<Assembler>,
+    /// Who waits for a catalogue, by (device, SN), with when they started waiting (ms).
+    catalog_waiters: Mutex<HashMap<(GbId, u64), CatalogWaiters>>,
     /// Queries waiting for a Response MESSAGE, by (device, cmd type lower case, SN).
     waiting: Mutex<HashMap<(String, String, u64), oneshot::Sender<Message>>>,
     /// Reports in order to the dispatcher.
@@ -217,7 +206,7 @@ impl Platform {
                 clock,
                 registry: Mutex::new(registry),
                 sn: AtomicU64::new(1),
-                catalogs: Mutex::new(HashMap::new()),
+                catalogs: Mutex::new(Assembler::default()),
                 catalog_waiters: Mutex::new(HashMap::new()),
                 waiting: Mutex::new(HashMap::new()),
                 reports,
@@ -313,19 +302,9 @@ impl Platform {
         let changes = self.inner.registry.lock().unwrap().sweep(now);
         self.report_changes(changes).await;
         let timeout = self.inner.config.query_timeout.as_millis() as i64;
-        let expired: Vec<((GbId, u64), CatalogBuffer)> = {
-            let mut catalogs = self.inner.catalogs.lock().unwrap();
-            let keys: Vec<(GbId, u64)> = catalogs
-                .iter()
-                .filter(|(_, b)| now - b.started >= timeout)
-                .map(|(k, _)| k.clone())
-                .collect();
-            keys.into_iter()
-                .filter_map(|k| catalogs.remove(&k).map(|b| (k, b)))
-                .collect()
-        };
-        for ((device, _), buffer) in expired {
-            self.finish_catalog(device, buffer, false).await;
+        let expired = self.inner.catalogs.lock().unwrap().expire(now, timeout);
+        for assembled in expired {
+            self.finish_catalog(assembled).await;
         }
         self.inner
             .catalog_waiters
@@ -567,46 +546,40 @@ impl Platform {
     }
 
     async fn catalog_page(&self, device: GbId, message: &Message, now: i64) {
-        let page = message.catalog();
-        let key = (device.clone(), message.sn);
-        let done = {
-            let mut catalogs = self.inner.catalogs.lock().unwrap();
-            let buffer = catalogs.entry(key.clone()).or_insert_with(|| CatalogBuffer {
-                items: Vec::new(),
-                sum_num: page.sum_num.unwrap_or(page.items.len()),
-                started: now,
-                waiters: Vec::new(),
-            });
-            if let Some((_, waiters)) = self.inner.catalog_waiters.lock().unwrap().remove(&key) {
-                buffer.waiters.extend(waiters);
-            }
-            for item in page.items {
-                match buffer.items.iter_mut().find(|i| i.device_id == item.device_id) {
-                    Some(existing) => *existing = item,
-                    None => buffer.items.push(item),
-                }
-            }
-            if buffer.items.len() >= buffer.sum_num {
-                catalogs.remove(&key)
-            } else {
-                None
-            }
-        };
-        if let Some(buffer) = done {
-            self.finish_catalog(device, buffer, true).await;
+        let done = self
+            .inner
+            .catalogs
+            .lock()
+            .unwrap()
+            .page(&device, message.sn, message.catalog(), now);
+        if let Some(assembled) = done {
+            self.finish_catalog(assembled).await;
         }
     }
 
-    async fn finish_catalog(&self, device: GbId, buffer: CatalogBuffer, complete: bool) {
+    async fn finish_catalog(&self, assembled: Assembled) {
+        let Assembled {
+            device,
+            sn,
+            items,
+            complete,
+            sum_num,
+        } = assembled;
         if !complete {
-            tracing::warn!(device = %device, got = buffer.items.len(), of = buffer.sum_num, "catalogue incomplete at the timeout");
+            tracing::warn!(device = %device, got = items.len(), of = sum_num, "catalogue incomplete at the timeout");
         }
-        for waiter in buffer.waiters {
-            let _ = waiter.send((buffer.items.clone(), complete));
+        let waiters = self
+            .inner
+            .catalog_waiters
+            .lock()
+            .unwrap()
+            .remove(&(device.clone(), sn));
+        for waiter in waiters.map(|(_, w)| w).unwrap_or_default() {
+            let _ = waiter.send((items.clone(), complete));
         }
         self.report(Report::Catalog {
             device,
-            items: buffer.items,
+            items,
             complete,
         })
         .await;

@@ -386,6 +386,28 @@ mod tests {
     }
 
     #[test]
+    fn the_gb28181_rs_variant_demuxes() {
+        // Stream map under 0xBB without the second version byte; PES header without its
+        // '10' byte, PTS and DTS, then one filler byte; a continuation PES without fields.
+        let mut ps = vec![0, 0, 1, 0xba, 0x44, 0, 4, 0, 4, 1, 0, 0, 3, 0xf8];
+        ps.extend_from_slice(&[0, 0, 1, 0xbb, 0, 11, 0x01, 0, 0, 0, 4, 0x24, 0xe0, 0, 0, 0, 0]);
+        let first = [0, 0, 0, 1, 0x26, 0x01, 0xaf];
+        ps.extend_from_slice(&[0, 0, 1, 0xe0, 0, (3 + 10 + first.len()) as u8, 0xc0, 10]);
+        ps.extend_from_slice(&pts_bytes(0x30, 7200));
+        ps.extend_from_slice(&pts_bytes(0x10, 7200));
+        ps.push(0);
+        ps.extend_from_slice(&first);
+        let rest = [0x55, 0x66];
+        ps.extend_from_slice(&[0, 0, 1, 0xe0, 0, (3 + rest.len()) as u8, 0, 0, 0]);
+        ps.extend_from_slice(&rest);
+        let mut d = PsDemuxer::new();
+        assert!(d.push(&ps).is_empty());
+        let au = d.flush().unwrap();
+        assert_eq!((au.codec, au.pts, au.key), (Codec::H265, Some(7200), true));
+        assert_eq!(au.data, [&first[..], &rest[..]].concat());
+    }
+
+    #[test]
     fn frames_cut_anywhere_come_back_whole() {
         let frames: Vec<(Vec<u8>, bool)> = (0..12)
             .map(|i| (frame(i % 5 == 0, 1000 + i * 9000), i % 5 == 0))
