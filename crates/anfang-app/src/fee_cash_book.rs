@@ -48,18 +48,19 @@ pub struct CashBook {
 }
 
 impl App {
-    /// Fails with `cash_book_closed` (409) when `cashier`'s day `day` is closed.
-    pub(crate) async fn check_book_open(
+    /// Counts an entry in `cashier`'s day `day`, or fails with `cash_book_closed` (409) when
+    /// the day is closed. Called before the entry is recorded, in its transaction: the book's
+    /// row orders the entry and a closing of the day, so neither misses the other.
+    pub(crate) async fn book_entry(
         &self,
         tx: &mut Box<dyn Tx>,
         community_id: i64,
         cashier: &str,
         day: NaiveDate,
     ) -> AppResult<()> {
-        if tx
-            .cash_closing(community_id, cashier, &day.to_string())
+        if !tx
+            .book_cash_entry(community_id, cashier, &day.to_string())
             .await?
-            .is_some()
         {
             let next = day.succ_opt().unwrap_or(day);
             return Err(AppError::Conflict {
@@ -201,21 +202,24 @@ impl App {
         cashier: &str,
         day: NaiveDate,
     ) -> AppResult<Option<AuditRow>> {
-        let book = self.cash_book_in(tx, community_id, cashier, day).await?;
-        let totals = serde_json::to_string(&book.totals).map_err(|e| AppError::Internal(e.to_string()))?;
+        // Closing first: it waits for entries in flight on the day, so the totals read next
+        // hold every entry the day will ever have.
         let closed = tx
-            .close_cash_book(&CashClosingRow {
+            .close_cash_book(
                 community_id,
-                cashier: cashier.to_string(),
-                day: day.to_string(),
-                closed_at: self.clock.now_ms(),
-                closed_by: actor.to_string(),
-                totals: totals.clone(),
-            })
+                cashier,
+                &day.to_string(),
+                self.clock.now_ms(),
+                actor,
+            )
             .await?;
         if !closed {
             return Ok(None);
         }
+        let book = self.cash_book_in(tx, community_id, cashier, day).await?;
+        let totals = serde_json::to_string(&book.totals).map_err(|e| AppError::Internal(e.to_string()))?;
+        tx.set_cash_book_totals(community_id, cashier, &day.to_string(), &totals)
+            .await?;
         Ok(Some(
             self.audit(
                 tx,

@@ -240,6 +240,10 @@ impl App {
             .filter(|o| o.provider == cb.provider)
             .ok_or(AppError::NotFound { entity: "order" })?;
         let actor = format!("provider:{}", cb.provider);
+        if !cb.paid && order.status == "failed" {
+            // The provider telling a failure again: the same answer.
+            return Ok(CallbackOutcome::Failed { order });
+        }
         if order.status != "pending" {
             return Err(AppError::Conflict {
                 code: "order_settled",
@@ -281,10 +285,9 @@ impl App {
             .ok_or(AppError::NotFound { entity: "house" })?;
         let cashier = format!("online:{}", cb.provider);
         let mut day = cst_day(self.clock.now_ms());
-        while tx
-            .cash_closing(house.community_id, &cashier, &day.to_string())
+        while !tx
+            .book_cash_entry(house.community_id, &cashier, &day.to_string())
             .await?
-            .is_some()
         {
             day = day.succ_opt().unwrap_or(day);
         }

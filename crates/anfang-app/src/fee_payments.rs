@@ -288,7 +288,7 @@ impl App {
         let mut tx = self.store.write().await?;
         let house = self.fee_house(who, &mut tx, req.house_id).await?;
         who.scope.check_whole_community(house.community_id, "house")?;
-        self.check_book_open(&mut tx, house.community_id, &who.actor(), day)
+        self.book_entry(&mut tx, house.community_id, &who.actor(), day)
             .await?;
         let draft = Draft {
             house: &house,
@@ -424,7 +424,7 @@ impl App {
                 ),
             });
         }
-        self.check_book_open(&mut tx, payment.community_id, &who.actor(), day)
+        self.book_entry(&mut tx, payment.community_id, &who.actor(), day)
             .await?;
         let allocations = tx.fee_allocations(Some(&[payment_id]), None).await?;
         let mut net: BTreeMap<i64, i64> = BTreeMap::new();
@@ -479,6 +479,14 @@ impl App {
                     "taken_back": back}),
             )
             .await?;
+        // A bill reopened by the refund is paid by whatever else the house paid ahead.
+        let audit = match self
+            .apply_balance(&mut tx, &who.actor(), payment.house_id)
+            .await?
+        {
+            Some(applied) => applied,
+            None => audit,
+        };
         let receipt = self.receipt_in(&mut tx, payment_id).await?;
         self.commit(tx, Some(&audit)).await?;
         Ok(receipt)

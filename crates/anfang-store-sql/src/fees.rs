@@ -97,17 +97,16 @@ fn order(r: &AnyRow) -> StoreResult<FeeOrderRow> {
 }
 
 fn closing(r: &AnyRow) -> StoreResult<CashClosingRow> {
-    Ok(decode!(
-        r,
-        CashClosingRow {
-            community_id,
-            cashier,
-            day,
-            closed_at,
-            closed_by,
-            totals
-        }
-    ))
+    let totals: Option<String> = r.try_get("totals").map_err(map_err)?;
+    let closed_by: Option<String> = r.try_get("closed_by").map_err(map_err)?;
+    Ok(CashClosingRow {
+        community_id: r.try_get("community_id").map_err(map_err)?,
+        cashier: r.try_get("cashier").map_err(map_err)?,
+        day: r.try_get("day").map_err(map_err)?,
+        closed_at: r.try_get("closed_at").map_err(map_err)?,
+        closed_by: closed_by.unwrap_or_default(),
+        totals: totals.unwrap_or_else(|| "{}".into()),
+    })
 }
 
 fn refund(r: &AnyRow) -> StoreResult<FeeRefundRow> {
@@ -759,21 +758,65 @@ impl FeeTx for SqlTx {
         Ok(self.exec(&q).await? == 1)
     }
 
-    async fn close_cash_book(&mut self, row: &CashClosingRow) -> StoreResult<bool> {
+    async fn book_cash_entry(&mut self, community_id: i64, cashier: &str, day: &str) -> StoreResult<bool> {
         let mut q = insert_into(
-            "fee_cash_closings",
-            CLOSING_COLS,
+            "fee_cash_books",
+            "community_id, cashier, day, entries",
+            vec![community_id.into(), cashier.into(), day.into(), 1_i64.into()],
+        );
+        q.sql(
+            " ON CONFLICT (community_id, cashier, day) DO UPDATE SET entries = fee_cash_books.entries + 1 \
+             WHERE fee_cash_books.closed_at IS NULL RETURNING entries",
+        );
+        Ok(self.one(&q).await?.is_some())
+    }
+
+    async fn close_cash_book(
+        &mut self,
+        community_id: i64,
+        cashier: &str,
+        day: &str,
+        at: i64,
+        by: &str,
+    ) -> StoreResult<bool> {
+        let mut q = insert_into(
+            "fee_cash_books",
+            "community_id, cashier, day, entries, closed_at, closed_by",
             vec![
-                row.community_id.into(),
-                (&row.cashier).into(),
-                (&row.day).into(),
-                row.closed_at.into(),
-                (&row.closed_by).into(),
-                (&row.totals).into(),
+                community_id.into(),
+                cashier.into(),
+                day.into(),
+                0_i64.into(),
+                at.into(),
+                by.into(),
             ],
         );
-        q.sql(" ON CONFLICT (community_id, cashier, day) DO NOTHING");
+        q.sql(
+            " ON CONFLICT (community_id, cashier, day) DO UPDATE SET closed_at = excluded.closed_at, \
+             closed_by = excluded.closed_by WHERE fee_cash_books.closed_at IS NULL",
+        );
         Ok(self.exec(&q).await? == 1)
+    }
+
+    async fn set_cash_book_totals(
+        &mut self,
+        community_id: i64,
+        cashier: &str,
+        day: &str,
+        totals: &str,
+    ) -> StoreResult<()> {
+        let mut q = Q::new("UPDATE fee_cash_books SET totals = ");
+        q.bind(totals)
+            .sql(" WHERE community_id = ")
+            .bind(community_id)
+            .sql(" AND cashier = ")
+            .bind(cashier)
+            .sql(" AND day = ")
+            .bind(day);
+        if self.exec(&q).await? == 0 {
+            return Err(StoreError::NotFound { entity: "cash book" });
+        }
+        Ok(())
     }
 
     async fn cash_closing(
@@ -783,7 +826,7 @@ impl FeeTx for SqlTx {
         day: &str,
     ) -> StoreResult<Option<CashClosingRow>> {
         let mut q = Q::new(&format!(
-            "SELECT {CLOSING_COLS} FROM fee_cash_closings WHERE community_id = "
+            "SELECT {CLOSING_COLS} FROM fee_cash_books WHERE closed_at IS NOT NULL AND community_id = "
         ));
         q.bind(community_id)
             .sql(" AND cashier = ")
@@ -795,7 +838,7 @@ impl FeeTx for SqlTx {
 
     async fn cash_closings(&mut self, community_id: i64, day: &str) -> StoreResult<Vec<CashClosingRow>> {
         let mut q = Q::new(&format!(
-            "SELECT {CLOSING_COLS} FROM fee_cash_closings WHERE community_id = "
+            "SELECT {CLOSING_COLS} FROM fee_cash_books WHERE closed_at IS NOT NULL AND community_id = "
         ));
         q.bind(community_id)
             .sql(" AND day = ")

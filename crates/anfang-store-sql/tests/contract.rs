@@ -58,7 +58,8 @@ async fn contract_on_postgres() {
         .expect("open postgres");
     anfang_store::contract::run_all(&store).await;
     store.close().await;
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {db}"))
+    // A closed connection's server process may not have exited yet: drop it with the database.
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
         .execute(&mut conn)
         .await
         .unwrap();

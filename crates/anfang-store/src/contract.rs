@@ -2637,32 +2637,64 @@ async fn fees_round_trip(store: &dyn Store, ids: &Ids) {
         ..FeePaymentFilter::default()
     };
     assert_eq!(tx.fee_payments(&other_house, Page::ALL).await.unwrap().total, 0);
-    // Cash books close once.
+    // Cash books: entries count while open; a closed day takes none and closes once.
+    let (book_c, book_d) = ("user:cashier", "2026-11-23");
+    assert!(tx.book_cash_entry(ids.community_a, book_c, book_d).await.unwrap());
+    assert!(tx.book_cash_entry(ids.community_a, book_c, book_d).await.unwrap());
+    assert_eq!(
+        tx.cash_closing(ids.community_a, book_c, book_d).await.unwrap(),
+        None
+    );
+    assert!(
+        tx.close_cash_book(ids.community_a, book_c, book_d, 14, "user:cashier")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !tx.close_cash_book(ids.community_a, book_c, book_d, 15, "user:pm")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !tx.book_cash_entry(ids.community_a, book_c, book_d).await.unwrap(),
+        "a closed day takes nothing"
+    );
+    tx.set_cash_book_totals(ids.community_a, book_c, book_d, "{\"net_fen\":1}")
+        .await
+        .unwrap();
     let closing = CashClosingRow {
         community_id: ids.community_a,
-        cashier: "user:cashier".into(),
-        day: "2026-11-23".into(),
+        cashier: book_c.into(),
+        day: book_d.into(),
         closed_at: 14,
         closed_by: "user:cashier".into(),
-        totals: "{}".into(),
+        totals: "{\"net_fen\":1}".into(),
     };
-    assert!(tx.close_cash_book(&closing).await.unwrap());
-    assert!(!tx.close_cash_book(&closing).await.unwrap());
     assert_eq!(
-        tx.cash_closing(ids.community_a, "user:cashier", "2026-11-23")
-            .await
-            .unwrap(),
+        tx.cash_closing(ids.community_a, book_c, book_d).await.unwrap(),
         Some(closing.clone())
     );
     assert_eq!(
-        tx.cash_closing(ids.community_a, "user:cashier", "2026-11-24")
+        tx.cash_closing(ids.community_a, book_c, "2026-11-24")
             .await
             .unwrap(),
         None
     );
+    // A day closed with nothing booked is closed all the same.
+    assert!(
+        tx.close_cash_book(ids.community_a, "user:pm", book_d, 16, "user:pm")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !tx.book_cash_entry(ids.community_a, "user:pm", book_d)
+            .await
+            .unwrap()
+    );
+    assert_eq!(tx.cash_closings(ids.community_a, book_d).await.unwrap().len(), 2);
     assert_eq!(
-        tx.cash_closings(ids.community_a, "2026-11-23").await.unwrap(),
-        vec![closing]
+        tx.cash_closings(ids.community_a, book_d).await.unwrap()[0],
+        closing
     );
     // Reminders: the latest per house.
     for at in [20, 30] {
@@ -2754,4 +2786,5 @@ async fn fees_round_trip(store: &dyn Store, ids: &Ids) {
     drop(tx);
     let mut tx = store.write().await.unwrap();
     assert_eq!(tx.next_receipt_seq(ids.community_a, 2026).await.unwrap(), 3);
+    tx.commit().await.unwrap();
 }

@@ -464,8 +464,28 @@ pub trait FeeTx: Send {
     async fn settle_fee_order(&mut self, id: i64, status: &str, payment_id: Option<i64>)
     -> StoreResult<bool>;
 
-    /// Closes a cash book; false when it was closed already.
-    async fn close_cash_book(&mut self, row: &CashClosingRow) -> StoreResult<bool>;
+    /// Counts an entry (a payment or refund) in a cashier's day, opening the book if need be;
+    /// false, changing nothing, when the day is closed. Call before recording the entry: the
+    /// book's row then orders the entry and the day's closing.
+    async fn book_cash_entry(&mut self, community_id: i64, cashier: &str, day: &str) -> StoreResult<bool>;
+    /// Closes a cashier's day (waiting for entries in flight on it); false when it was closed
+    /// already. Its totals are set after, by [`FeeTx::set_cash_book_totals`].
+    async fn close_cash_book(
+        &mut self,
+        community_id: i64,
+        cashier: &str,
+        day: &str,
+        at: i64,
+        by: &str,
+    ) -> StoreResult<bool>;
+    /// Keeps a closed day's totals (JSON).
+    async fn set_cash_book_totals(
+        &mut self,
+        community_id: i64,
+        cashier: &str,
+        day: &str,
+        totals: &str,
+    ) -> StoreResult<()>;
     /// A cash book's closing, if closed.
     async fn cash_closing(
         &mut self,
@@ -473,7 +493,7 @@ pub trait FeeTx: Send {
         cashier: &str,
         day: &str,
     ) -> StoreResult<Option<CashClosingRow>>;
-    /// The closings of a community's day.
+    /// The closed books of a community's day.
     async fn cash_closings(&mut self, community_id: i64, day: &str) -> StoreResult<Vec<CashClosingRow>>;
 
     /// Records a reminder.

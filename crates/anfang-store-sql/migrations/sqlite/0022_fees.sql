@@ -2,8 +2,8 @@
 -- community's fee settings, houses' move-in/move-out, parking-space subscriptions, discounts and
 -- exemptions, meter readings; bills (one per house and period) with their adjustments; payments
 -- with gap-free receipt numbers per community and year, their allocations to bills and their
--- refunds; online-payment orders (a provider's transaction is recorded once); cashiers' closed
--- days; reminders sent. Amounts are integer fen; dates are YYYY-MM-DD text.
+-- refunds; online-payment orders (a provider's transaction is recorded once); cashiers' days
+-- and their closing; reminders sent. Amounts are integer fen; dates are YYYY-MM-DD text.
 -- Keep in step with migrations/postgres/0022_fees.sql.
 
 CREATE TABLE fee_items (
@@ -171,13 +171,16 @@ CREATE TABLE fee_refunds (
 CREATE INDEX fee_refunds_payment ON fee_refunds(payment_id);
 CREATE INDEX fee_refunds_book ON fee_refunds(community_id, booked_on);
 
-CREATE TABLE fee_cash_closings (
+-- A cashier's day: every payment or refund booked on it counts itself here first, and closing
+-- sets closed_at on the same row, so an entry and the closing of its day never pass each other.
+CREATE TABLE fee_cash_books (
     community_id  INTEGER NOT NULL REFERENCES communities(id),
     cashier       TEXT NOT NULL,
     day           TEXT NOT NULL,
-    closed_at     INTEGER NOT NULL,
-    closed_by     TEXT NOT NULL,
-    totals        TEXT NOT NULL,
+    entries       INTEGER NOT NULL,
+    closed_at     INTEGER,
+    closed_by     TEXT,
+    totals        TEXT,
     PRIMARY KEY (community_id, cashier, day)
 );
 
