@@ -56,6 +56,9 @@ pub struct PlatformConfig {
     pub sweep_interval: Duration,
     /// Query DeviceInfo and Catalog after a fresh registration.
     pub query_on_register: bool,
+    /// Subscribe to a freshly registered device's alarms for this long (renewed at 4/5 of
+    /// it while the device stays registered); `None`: alarms only as devices MESSAGE them.
+    pub alarm_subscription: Option<Duration>,
 }
 
 impl PlatformConfig {
@@ -74,6 +77,7 @@ impl PlatformConfig {
             query_timeout: Duration::from_secs(10),
             sweep_interval: Duration::from_secs(1),
             query_on_register: true,
+            alarm_subscription: Some(Duration::from_secs(3600)),
         }
     }
 }
@@ -160,6 +164,8 @@ struct Inner {
     waiting: Mutex<HashMap<(String, String, u64), oneshot::Sender<Message>>>,
     /// Reports in order to the dispatcher.
     reports: mpsc::Sender<Report>,
+    /// Alarm subscriptions by device: when to renew (ms).
+    subscriptions: Mutex<HashMap<GbId, i64>>,
 }
 
 /// The running platform side (cheap to clone).
@@ -210,6 +216,7 @@ impl Platform {
                 catalog_waiters: Mutex::new(HashMap::new()),
                 waiting: Mutex::new(HashMap::new()),
                 reports,
+                subscriptions: Mutex::new(HashMap::new()),
                 config,
             }),
         };
@@ -302,6 +309,24 @@ impl Platform {
         let changes = self.inner.registry.lock().unwrap().sweep(now);
         self.report_changes(changes).await;
         let timeout = self.inner.config.query_timeout.as_millis() as i64;
+        let due: Vec<GbId> = {
+            let registry = self.inner.registry.lock().unwrap();
+            let mut subscriptions = self.inner.subscriptions.lock().unwrap();
+            subscriptions.retain(|device, _| registry.get(device).is_some());
+            subscriptions
+                .iter_mut()
+                .filter(|(_, renew_at)| **renew_at <= now)
+                .map(|(device, renew_at)| {
+                    // Not again until this renewal has had its chance.
+                    *renew_at = now + timeout * 2;
+                    device.clone()
+                })
+                .collect()
+        };
+        for device in due {
+            let me = self.clone();
+            tokio::spawn(async move { me.renew_alarm_subscription(device).await });
+        }
         let expired = self.inner.catalogs.lock().unwrap().expire(now, timeout);
         for assembled in expired {
             self.finish_catalog(assembled).await;
@@ -452,6 +477,7 @@ impl Platform {
             tokio::spawn(async move {
                 let _ = me.device_info(&device).await;
                 let _ = me.catalog(&device).await;
+                me.renew_alarm_subscription(device).await;
             });
         }
     }
@@ -749,6 +775,27 @@ impl Platform {
             Some(200..=299) => Ok(()),
             Some(code) => Err(PlatformError::Refused(code)),
             None => Err(PlatformError::BadAnswer("not a response")),
+        }
+    }
+
+    async fn renew_alarm_subscription(&self, device: GbId) {
+        let Some(duration) = self.inner.config.alarm_subscription else {
+            return;
+        };
+        let expires = duration.as_secs().clamp(30, u64::from(u32::MAX)) as u32;
+        let retry = match self.subscribe_alarms(&device, expires).await {
+            Ok(()) => i64::from(expires) * 800,
+            Err(e) => {
+                tracing::debug!(device = %device, error = %e, "alarm subscription refused; retrying later");
+                600_000
+            }
+        };
+        if self.inner.registry.lock().unwrap().get(&device).is_some() {
+            self.inner
+                .subscriptions
+                .lock()
+                .unwrap()
+                .insert(device, self.now() + retry);
         }
     }
 

@@ -5,6 +5,10 @@
 //! timers A/E) until any response arrives; over TCP it is sent once. Unparseable input is
 //! counted (`anfang_gb28181_rejected_total{reason}`) and dropped; a TCP stream that cannot be
 //! framed is closed. Nothing here panics on input.
+//!
+//! A request that arrives again (the peer retransmits because our answer was lost) is not
+//! handled twice: for 32 s (RFC 3261 timer J) its last answer is sent again, or, while it is
+//! still being handled, the repeat is dropped — so a retransmitted alarm is one alarm.
 
 use crate::registry::{Peer, Transport};
 use crate::sip::{self, SipMessage};
@@ -57,7 +61,12 @@ pub struct Endpoint {
     pending: Mutex<HashMap<String, Pending>>,
     /// Where arriving requests go.
     requests: mpsc::Sender<Incoming>,
+    /// Requests seen lately (server transactions) with when, and the last answer we sent.
+    answered: Mutex<HashMap<String, (tokio::time::Instant, Option<SipMessage>)>>,
 }
+
+/// How long a server transaction is remembered (RFC 3261 timer J, 64 × T1).
+const TRANSACTION_MEMORY: Duration = Duration::from_secs(32);
 
 impl std::fmt::Debug for Endpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -91,6 +100,7 @@ impl Endpoint {
                         tcp: Mutex::new(HashMap::new()),
                         pending: Mutex::new(HashMap::new()),
                         requests,
+                        answered: Mutex::new(HashMap::new()),
                     });
                     tokio::spawn(Arc::clone(&endpoint).read_udp());
                     tokio::spawn(Arc::clone(&endpoint).accept_tcp(listener));
@@ -207,6 +217,33 @@ impl Endpoint {
             }
         };
         if message.is_request() {
+            if message.method() != Some("ACK")
+                && let Some(key) = transaction_key(&message)
+            {
+                let now = tokio::time::Instant::now();
+                let repeat = {
+                    let mut answered = self.answered.lock().unwrap();
+                    if answered.len() > 4096 {
+                        answered.retain(|_, (at, _)| now.duration_since(*at) < TRANSACTION_MEMORY);
+                    }
+                    match answered.get(&key) {
+                        Some((at, answer)) if now.duration_since(*at) < TRANSACTION_MEMORY => {
+                            Some(answer.clone())
+                        }
+                        _ => {
+                            answered.insert(key, (now, None));
+                            None
+                        }
+                    }
+                };
+                if let Some(answer) = repeat {
+                    metrics::counter!("anfang_gb28181_retransmissions_total").increment(1);
+                    if let Some(answer) = answer {
+                        let _ = self.send(peer, &answer).await;
+                    }
+                    return;
+                }
+            }
             if self.requests.try_send(Incoming { message, peer }).is_err() {
                 reject("overloaded");
             }
@@ -229,6 +266,13 @@ impl Endpoint {
 
     /// Sends a message to a peer.
     pub async fn send(&self, peer: Peer, message: &SipMessage) -> Result<(), TransactionError> {
+        if !message.is_request()
+            && message.status().is_some_and(|c| c >= 200)
+            && let Some(key) = transaction_key(message)
+            && let Some(entry) = self.answered.lock().unwrap().get_mut(&key)
+        {
+            entry.1 = Some(message.clone());
+        }
         let bytes = message.to_bytes();
         match peer.transport {
             Transport::Udp => self

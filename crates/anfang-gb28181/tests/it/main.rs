@@ -6,5 +6,6 @@
 
 mod cascade;
 mod gbrs;
+mod raw;
 mod sipp;
 mod support;
