@@ -426,6 +426,32 @@ impl App {
         }
         self.book_entry(&mut tx, payment.community_id, &who.actor(), day)
             .await?;
+        // The refund first: it takes the payment's row (a concurrent refund of it waits), so
+        // what is read next is what this refund may take back.
+        let now = self.clock.now_ms();
+        let refund = tx
+            .insert_fee_refund(&FeeRefundRow {
+                id: 0,
+                payment_id,
+                community_id: payment.community_id,
+                amount_fen: amount,
+                reason: reason.clone(),
+                cashier: who.actor(),
+                booked_on: day.to_string(),
+                at: now,
+            })
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict { .. } => AppError::Conflict {
+                    code: "exceeds_payment",
+                    message: "the payment was refunded meanwhile; less is left to refund".into(),
+                },
+                other => other.into(),
+            })?;
+        let refunded_before = tx
+            .fee_payment(payment_id)
+            .await?
+            .map_or(payment.refunded_fen, |p| p.refunded_fen - amount);
         let allocations = tx.fee_allocations(Some(&[payment_id]), None).await?;
         let mut net: BTreeMap<i64, i64> = BTreeMap::new();
         for a in &allocations {
@@ -443,9 +469,9 @@ impl App {
                 amount_fen: fen,
             });
         }
-        let unallocated = refundable - paid.iter().map(|p| p.amount_fen).sum::<i64>();
+        let unallocated =
+            payment.amount_fen - refunded_before - paid.iter().map(|p| p.amount_fen).sum::<i64>();
         let (from_balance, back) = refund_plan(amount, unallocated, &paid);
-        let now = self.clock.now_ms();
         for (bill_id, fen) in &back {
             tx.insert_fee_allocation(&FeeAllocationRow {
                 id: 0,
@@ -456,18 +482,6 @@ impl App {
             })
             .await?;
         }
-        let refund = tx
-            .insert_fee_refund(&FeeRefundRow {
-                id: 0,
-                payment_id,
-                community_id: payment.community_id,
-                amount_fen: amount,
-                reason: reason.clone(),
-                cashier: who.actor(),
-                booked_on: day.to_string(),
-                at: now,
-            })
-            .await?;
         let audit = self
             .audit(
                 &mut tx,

@@ -125,6 +125,32 @@ fn refund(r: &AnyRow) -> StoreResult<FeeRefundRow> {
     ))
 }
 
+impl SqlTx {
+    /// Runs an update guarded by a condition on the row it changes: no row changed is a
+    /// conflict when the row exists (the guard refused), else not found. On PostgreSQL the
+    /// update waits for a concurrent writer of the row and re-checks the guard after it.
+    async fn guarded(
+        &mut self,
+        update: &Q,
+        entity: &'static str,
+        table: &str,
+        id: i64,
+        refused: &str,
+    ) -> StoreResult<()> {
+        if self.exec(update).await? == 1 {
+            return Ok(());
+        }
+        let mut q = Q::new(&format!("SELECT id FROM {table} WHERE id = "));
+        q.bind(id);
+        match self.one(&q).await? {
+            Some(_) => Err(StoreError::Conflict {
+                detail: refused.to_string(),
+            }),
+            None => Err(StoreError::NotFound { entity }),
+        }
+    }
+}
+
 /// `INSERT INTO table (columns) VALUES (…)` with `values` bound in order.
 fn insert_into(table: &str, columns: &str, values: Vec<Arg>) -> Q {
     let mut q = Q::new(&format!("INSERT INTO {table} ({columns}) VALUES ("));
@@ -484,6 +510,22 @@ impl FeeTx for SqlTx {
     }
 
     async fn insert_fee_adjustment(&mut self, new: &FeeAdjustmentRow) -> StoreResult<i64> {
+        // The guarded update first: it takes the bill's row, and re-checks after waiting.
+        let mut q = Q::new("UPDATE fee_bills SET adjusted_fen = adjusted_fen + ");
+        q.bind(new.amount_fen)
+            .sql(" WHERE id = ")
+            .bind(new.bill_id)
+            .sql(" AND amount_fen + adjusted_fen + ")
+            .bind(new.amount_fen)
+            .sql(" >= paid_fen");
+        self.guarded(
+            &q,
+            "fee bill",
+            "fee_bills",
+            new.bill_id,
+            "the bill would come to less than was paid",
+        )
+        .await?;
         let mut q = insert_into(
             "fee_adjustments",
             "bill_id, amount_fen, reason, actor, at",
@@ -496,15 +538,8 @@ impl FeeTx for SqlTx {
             ],
         );
         q.sql(" RETURNING id");
-        let id = self.insert(&q, "fee adjustment").await?;
-        let mut q = Q::new("UPDATE fee_bills SET adjusted_fen = adjusted_fen + ");
-        q.bind(new.amount_fen).sql(" WHERE id = ").bind(new.bill_id);
-        if self.exec(&q).await? == 0 {
-            return Err(StoreError::NotFound { entity: "fee bill" });
-        }
-        Ok(id)
+        self.insert(&q, "fee adjustment").await
     }
-
     async fn fee_adjustments(&mut self, bill_id: i64) -> StoreResult<Vec<FeeAdjustmentRow>> {
         let mut q =
             Q::new("SELECT id, bill_id, amount_fen, reason, actor, at FROM fee_adjustments WHERE bill_id = ");
@@ -613,6 +648,24 @@ impl FeeTx for SqlTx {
     }
 
     async fn insert_fee_allocation(&mut self, new: &FeeAllocationRow) -> StoreResult<i64> {
+        // A bill is never paid beyond its amount, nor below nothing.
+        let mut q = Q::new("UPDATE fee_bills SET paid_fen = paid_fen + ");
+        q.bind(new.amount_fen)
+            .sql(" WHERE id = ")
+            .bind(new.bill_id)
+            .sql(" AND paid_fen + ")
+            .bind(new.amount_fen)
+            .sql(" <= amount_fen + adjusted_fen AND paid_fen + ")
+            .bind(new.amount_fen)
+            .sql(" >= 0");
+        self.guarded(
+            &q,
+            "fee bill",
+            "fee_bills",
+            new.bill_id,
+            "the bill would be paid beyond its amount",
+        )
+        .await?;
         let mut q = insert_into(
             "fee_allocations",
             "payment_id, bill_id, amount_fen, at",
@@ -624,15 +677,8 @@ impl FeeTx for SqlTx {
             ],
         );
         q.sql(" RETURNING id");
-        let id = self.insert(&q, "fee allocation").await?;
-        let mut q = Q::new("UPDATE fee_bills SET paid_fen = paid_fen + ");
-        q.bind(new.amount_fen).sql(" WHERE id = ").bind(new.bill_id);
-        if self.exec(&q).await? == 0 {
-            return Err(StoreError::NotFound { entity: "fee bill" });
-        }
-        Ok(id)
+        self.insert(&q, "fee allocation").await
     }
-
     async fn fee_allocations(
         &mut self,
         payment_ids: Option<&[i64]>,
@@ -665,6 +711,22 @@ impl FeeTx for SqlTx {
     }
 
     async fn insert_fee_refund(&mut self, new: &FeeRefundRow) -> StoreResult<i64> {
+        // A payment is never refunded beyond its amount.
+        let mut q = Q::new("UPDATE fee_payments SET refunded_fen = refunded_fen + ");
+        q.bind(new.amount_fen)
+            .sql(" WHERE id = ")
+            .bind(new.payment_id)
+            .sql(" AND refunded_fen + ")
+            .bind(new.amount_fen)
+            .sql(" <= amount_fen");
+        self.guarded(
+            &q,
+            "fee payment",
+            "fee_payments",
+            new.payment_id,
+            "the payment would be refunded beyond its amount",
+        )
+        .await?;
         let mut q = insert_into(
             "fee_refunds",
             "payment_id, community_id, amount_fen, reason, cashier, booked_on, at",
@@ -679,17 +741,8 @@ impl FeeTx for SqlTx {
             ],
         );
         q.sql(" RETURNING id");
-        let id = self.insert(&q, "fee refund").await?;
-        let mut q = Q::new("UPDATE fee_payments SET refunded_fen = refunded_fen + ");
-        q.bind(new.amount_fen).sql(" WHERE id = ").bind(new.payment_id);
-        if self.exec(&q).await? == 0 {
-            return Err(StoreError::NotFound {
-                entity: "fee payment",
-            });
-        }
-        Ok(id)
+        self.insert(&q, "fee refund").await
     }
-
     async fn fee_refunds(
         &mut self,
         payment_id: Option<i64>,

@@ -2564,6 +2564,47 @@ async fn fees_round_trip(store: &dyn Store, ids: &Ids) {
         (paid.adjusted_fen, paid.paid_fen, paid.outstanding_fen()),
         (-500, 9_500, 0)
     );
+    // The running sums are guarded: no bill paid beyond its amount or below nothing, none
+    // adjusted below what was paid, no payment refunded beyond its amount.
+    for (bill_id, amount) in [(b, 1), (b2, -1_501)] {
+        let over = FeeAllocationRow {
+            id: 0,
+            payment_id: p,
+            bill_id,
+            amount_fen: amount,
+            at: 12,
+        };
+        assert!(matches!(
+            tx.insert_fee_allocation(&over).await,
+            Err(StoreError::Conflict { .. })
+        ));
+    }
+    let below = FeeAdjustmentRow {
+        id: 0,
+        bill_id: b,
+        amount_fen: -1,
+        reason: "x".into(),
+        actor: "user:pm".into(),
+        at: 12,
+    };
+    assert!(matches!(
+        tx.insert_fee_adjustment(&below).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert!(matches!(
+        tx.insert_fee_adjustment(&FeeAdjustmentRow {
+            bill_id: 999_999,
+            ..below.clone()
+        })
+        .await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert_eq!(
+        tx.fee_adjustments(b).await.unwrap().len(),
+        1,
+        "a refused change leaves no line"
+    );
+    assert_eq!(tx.fee_allocations(None, Some(&[b])).await.unwrap().len(), 1);
     assert_eq!(tx.fee_bill(b2).await.unwrap().unwrap().paid_fen, 1_500);
     assert_eq!(tx.fee_allocations(Some(&[p]), None).await.unwrap().len(), 3);
     assert_eq!(tx.fee_allocations(None, Some(&[b2])).await.unwrap().len(), 2);
@@ -2580,6 +2621,20 @@ async fn fees_round_trip(store: &dyn Store, ids: &Ids) {
     .await
     .unwrap();
     assert_eq!(tx.fee_payment(p).await.unwrap().unwrap().refunded_fen, 1_000);
+    let too_much = FeeRefundRow {
+        id: 0,
+        payment_id: p,
+        community_id: ids.community_a,
+        amount_fen: 11_001,
+        reason: "x".into(),
+        cashier: "user:pm".into(),
+        booked_on: "2026-11-24".into(),
+        at: 13,
+    };
+    assert!(matches!(
+        tx.insert_fee_refund(&too_much).await,
+        Err(StoreError::Conflict { .. })
+    ));
     assert_eq!(tx.fee_refunds(Some(p), None, None, None).await.unwrap().len(), 1);
     assert_eq!(
         tx.fee_refunds(

@@ -7,7 +7,10 @@
 //! [`FeeTx`] is a supertrait of [`crate::Tx`]: every transaction has these operations, and the
 //! contract suite checks them on every backend. The running sums a row carries (a bill's
 //! `adjusted_fen` and `paid_fen`, a payment's `refunded_fen`) are moved by the insert that
-//! records their cause, in the same transaction, so they never disagree with their ledgers.
+//! records their cause, in the same transaction, so they never disagree with their ledgers; and
+//! that update is guarded (a bill is never paid beyond its amount or adjusted below what was
+//! paid, a payment never refunded beyond its amount), re-checked after any concurrent writer of
+//! the row, so concurrent requests cannot break them either.
 
 use crate::{Page, Paged, ParkingPaymentRow, StoreResult};
 use async_trait::async_trait;
@@ -408,7 +411,8 @@ pub trait FeeTx: Send {
     async fn fee_bill(&mut self, id: i64) -> StoreResult<Option<FeeBillRow>>;
     /// Bills by the filter, oldest period first (then by id).
     async fn fee_bills(&mut self, filter: &FeeBillFilter, page: Page) -> StoreResult<Paged<FeeBillRow>>;
-    /// Records an adjustment and adds it to the bill's `adjusted_fen`.
+    /// Records an adjustment and adds it to the bill's `adjusted_fen`; a conflict when the bill
+    /// would come to less than was paid to it.
     async fn insert_fee_adjustment(&mut self, new: &FeeAdjustmentRow) -> StoreResult<i64>;
     /// A bill's adjustments, oldest first.
     async fn fee_adjustments(&mut self, bill_id: i64) -> StoreResult<Vec<FeeAdjustmentRow>>;
@@ -433,7 +437,7 @@ pub trait FeeTx: Send {
         page: Page,
     ) -> StoreResult<Paged<FeePaymentRow>>;
     /// Records part of a payment paid to (or taken back from) a bill and moves the bill's
-    /// `paid_fen`.
+    /// `paid_fen`; a conflict when the bill would be paid beyond its amount or below nothing.
     async fn insert_fee_allocation(&mut self, new: &FeeAllocationRow) -> StoreResult<i64>;
     /// The allocations of these payments (or of these bills), oldest first.
     async fn fee_allocations(
@@ -441,7 +445,8 @@ pub trait FeeTx: Send {
         payment_ids: Option<&[i64]>,
         bill_ids: Option<&[i64]>,
     ) -> StoreResult<Vec<FeeAllocationRow>>;
-    /// Records a refund and adds it to the payment's `refunded_fen`.
+    /// Records a refund and adds it to the payment's `refunded_fen`; a conflict beyond the
+    /// payment's amount.
     async fn insert_fee_refund(&mut self, new: &FeeRefundRow) -> StoreResult<i64>;
     /// Refunds of a payment, or of a community's cash book (cashier and day range), oldest
     /// first.
