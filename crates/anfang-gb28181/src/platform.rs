@@ -409,7 +409,7 @@ impl Platform {
                 .registry
                 .lock()
                 .unwrap()
-                .nonce_is_live(&credentials.nonce, now)
+                .nonce_is_live(&credentials.nonce, peer.addr, now)
             {
                 self.challenge(&request, peer, true, now).await;
                 return;
@@ -484,7 +484,11 @@ impl Platform {
 
     async fn challenge(&self, request: &SipMessage, peer: Peer, stale: bool, now: i64) {
         let nonce = sip::token() + &sip::token();
-        self.inner.registry.lock().unwrap().issue_nonce(&nonce, now);
+        self.inner
+            .registry
+            .lock()
+            .unwrap()
+            .issue_nonce(&nonce, peer.addr, now);
         let mut response = request.response(401, "Unauthorized", Some(&sip::token()), Some(peer.addr));
         let mut value = auth::challenge(&self.inner.config.domain, &nonce);
         if stale {

@@ -106,7 +106,8 @@ pub struct Registry {
     keepalive_timeout_ms: i64,
     nonce_ttl_ms: i64,
     devices: HashMap<GbId, DeviceState>,
-    nonces: HashMap<String, i64>,
+    /// Nonces we issued: when, and to which source address.
+    nonces: HashMap<String, (i64, SocketAddr)>,
 }
 
 impl Registry {
@@ -120,18 +121,20 @@ impl Registry {
         }
     }
 
-    /// Remembers a nonce just sent in a challenge (and forgets dead ones).
-    pub fn issue_nonce(&mut self, nonce: &str, now: i64) {
+    /// Remembers a nonce just sent in a challenge to `to` (and forgets dead ones).
+    pub fn issue_nonce(&mut self, nonce: &str, to: SocketAddr, now: i64) {
         let ttl = self.nonce_ttl_ms;
-        self.nonces.retain(|_, at| now - *at < ttl);
-        self.nonces.insert(nonce.to_string(), now);
+        self.nonces.retain(|_, (at, _)| now - *at < ttl);
+        self.nonces.insert(nonce.to_string(), (now, to));
     }
 
-    /// Whether we issued this nonce and it is still live.
-    pub fn nonce_is_live(&self, nonce: &str, now: i64) -> bool {
+    /// Whether we issued this nonce to `from` and it is still live. Binding the nonce to the
+    /// address it was sent to means a REGISTER captured on the wire cannot be replayed from
+    /// elsewhere to move the device's address; a device that really moved is challenged again.
+    pub fn nonce_is_live(&self, nonce: &str, from: SocketAddr, now: i64) -> bool {
         self.nonces
             .get(nonce)
-            .is_some_and(|at| now - at < self.nonce_ttl_ms)
+            .is_some_and(|(at, to)| *to == from && now - at < self.nonce_ttl_ms)
     }
 
     /// Records a successful REGISTER with `expires_s` > 0.
@@ -294,11 +297,13 @@ mod tests {
     }
 
     #[test]
-    fn nonces_live_for_their_ttl() {
+    fn nonces_live_for_their_ttl_at_their_address() {
         let mut r = Registry::new(1, 60_000);
-        r.issue_nonce("a", 0);
-        assert!(r.nonce_is_live("a", 59_999));
-        assert!(!r.nonce_is_live("a", 60_000));
-        assert!(!r.nonce_is_live("forged", 0));
+        let (here, there) = (peer(1).addr, peer(2).addr);
+        r.issue_nonce("a", here, 0);
+        assert!(r.nonce_is_live("a", here, 59_999));
+        assert!(!r.nonce_is_live("a", there, 1), "replayed from elsewhere");
+        assert!(!r.nonce_is_live("a", here, 60_000));
+        assert!(!r.nonce_is_live("forged", here, 0));
     }
 }

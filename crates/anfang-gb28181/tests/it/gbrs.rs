@@ -275,3 +275,31 @@ async fn a_wrong_password_and_an_unknown_device_do_not_register() {
     assert_eq!(platform.counts(), (0, 0));
     device.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gb28181_rs_device_over_tcp_registers_and_answers_the_catalogue() {
+    // The device dials our TCP port and runs REGISTER, keepalive and the queries over it.
+    let recorder = Recorder::knowing(&[NVR]);
+    let platform = support::start(support::config(), Arc::clone(&recorder), None).await;
+    let device = start_device(platform.local_addr().port(), PASSWORD, Transport::TcpOut).await;
+    let Report::Registered { peer, .. } = recorder.wait_for("registered", WAIT, is_registered).await else {
+        unreachable!()
+    };
+    assert_eq!(peer.transport, anfang_gb28181::Transport::Tcp);
+    let Report::Catalog { items, complete, .. } = recorder
+        .wait_for("catalogue", WAIT, |r| matches!(r, Report::Catalog { .. }))
+        .await
+    else {
+        unreachable!()
+    };
+    assert!(complete && items.iter().any(|i| i.device_id == CAMERA_2));
+    recorder
+        .wait_for("keepalive", WAIT, |r| matches!(r, Report::Keepalive { .. }))
+        .await;
+    let status = platform
+        .device_status(&GbId::parse(NVR).unwrap())
+        .await
+        .expect("device status over TCP");
+    assert!(status.online);
+    device.stop();
+}

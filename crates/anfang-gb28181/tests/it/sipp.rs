@@ -289,7 +289,7 @@ async fn two_hundred_sipp_devices_register_at_fifty_a_second() {
                     "-l",
                     "200",
                     "-d",
-                    "6000",
+                    "10000",
                 ],
             )
             .await
