@@ -102,6 +102,8 @@ pub struct FeeJobReport {
     pub reminders: usize,
     /// Cash books closed at day end.
     pub books_closed: usize,
+    /// Communities whose job failed (logged; the others went on).
+    pub failed: usize,
 }
 
 /// The months of `year` as `YYYY-MM`.
@@ -431,24 +433,42 @@ impl App {
         };
         let mut report = FeeJobReport::default();
         for community in communities {
-            let settings = {
-                let mut tx = self.store.read().await?;
-                if tx.fee_items(community.id).await?.is_empty() {
-                    continue;
+            // One community's failure (a broken row) does not hold up the others.
+            match self.fee_jobs_of(community.id, today).await {
+                Ok((bills, reminders, books)) => {
+                    report.bills_created += bills;
+                    report.reminders += reminders;
+                    report.books_closed += books;
                 }
-                self.settings_of(&mut tx, community.id).await?
-            };
-            if settings.auto_generate {
-                let period = Period::containing(settings.cycle, today);
-                report.bills_created += self
-                    .generate_bills_as(SYSTEM_ACTOR, community.id, period)
-                    .await?
-                    .created;
+                Err(e) => {
+                    report.failed += 1;
+                    tracing::warn!(community = community.id, error = %e, "fee job failed for a community");
+                }
             }
-            report.reminders += self.remind_as(SYSTEM_ACTOR, community.id).await?;
-            report.books_closed += self.close_past_books(community.id).await?;
         }
         Ok(report)
+    }
+
+    /// The fee job of one community: (bills made, reminders, books closed).
+    async fn fee_jobs_of(&self, community_id: i64, today: NaiveDate) -> AppResult<(usize, usize, usize)> {
+        let settings = {
+            let mut tx = self.store.read().await?;
+            if tx.fee_items(community_id).await?.is_empty() {
+                return Ok((0, 0, 0));
+            }
+            self.settings_of(&mut tx, community_id).await?
+        };
+        let bills = if settings.auto_generate {
+            let period = Period::containing(settings.cycle, today);
+            self.generate_bills_as(SYSTEM_ACTOR, community_id, period)
+                .await?
+                .created
+        } else {
+            0
+        };
+        let reminders = self.remind_as(SYSTEM_ACTOR, community_id).await?;
+        let books = self.close_past_books(community_id).await?;
+        Ok((bills, reminders, books))
     }
 
     /// A fee report as an .xlsx workbook holding the very rows of its JSON: `arrears`,
