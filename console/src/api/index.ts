@@ -2,25 +2,48 @@
 import { request, requestBlob } from './http'
 import type {
   AccessRecord,
+  Alarm,
+  AlarmActionRequest,
+  AlarmDetail,
+  AlarmStats,
   AuditEntry,
   BoothCall,
   BoothCallStatus,
   Building,
   Community,
   CommunityDetail,
+  Consent,
+  CreatedPass,
+  Credential,
   Device,
+  FaceSearchHit,
+  GuardDay,
   House,
   ImportKind,
   ImportResult,
+  Items,
   LoginResponse,
   Me,
   NewPerson,
+  NewPatrolRoute,
   NewVehicle,
+  NewVisitorPass,
   Page,
+  PatrolRound,
+  PatrolRoute,
   Person,
+  Place,
+  QrCode,
+  Stranger,
   Street,
   Unit,
   Vehicle,
+  VisitorPass,
+  WarningAction,
+  Warning,
+  WarningRules,
+  WatchEntry,
+  WatchHit,
 } from './types'
 
 export const XLSX_MIME = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
@@ -62,6 +85,7 @@ export const units = {
 export const houses = {
   list: (q: ListQuery & { community_id?: number | null; building_id?: number | null; unit_id?: number | null }) =>
     request<Page<House>>('GET', '/houses', { query: q }),
+  get: (id: number) => request<House>('GET', `/houses/${id}`),
 }
 
 export const persons = {
@@ -80,14 +104,97 @@ export const vehicles = {
   create: (body: NewVehicle) => request<Vehicle>('POST', '/vehicles', { json: body, silent: true }),
 }
 
+export const places = {
+  list: (q: ListQuery & { community_id?: number | null }) => request<Page<Place>>('GET', '/places', { query: q }),
+}
+
 export const devices = {
   list: (q: ListQuery & { community_id?: number | null; kind?: string | null }) =>
     request<Page<Device>>('GET', '/devices', { query: q }),
+  get: (id: number) => request<Device>('GET', `/devices/${id}`),
 }
 
 export const accessRecords = {
-  list: (q: ListQuery & { community_id?: number | null; person_id?: number | null; device_id?: number | null }) =>
-    request<Page<AccessRecord>>('GET', '/access-records', { query: q }),
+  list: (
+    q: ListQuery & {
+      community_id?: number | null
+      person_id?: number | null
+      device_id?: number | null
+      outcome?: string | null
+    },
+  ) => request<Page<AccessRecord>>('GET', '/access-records', { query: q }),
+  /** The picture kept with a record (audited by the server). */
+  snapshot: (id: number) => requestBlob('GET', `/access-records/${id}/snapshot`, `access-${id}.jpg`, { silent: true }),
+}
+
+export const alarms = {
+  /** Open ones first, most severe first, then newest. */
+  list: (
+    q: ListQuery & { state?: string | null; kind?: string | null; open?: boolean | null; since?: string; until?: string },
+  ) => request<Page<Alarm>>('GET', '/alarms', { query: q }),
+  get: (id: number) => request<AlarmDetail>('GET', `/alarms/${id}`),
+  /** Acknowledge, dispatch, resolve or mark false; 409 when the state does not allow the step. */
+  act: (id: number, body: AlarmActionRequest) => request<Alarm>('POST', `/alarms/${id}/actions`, { json: body }),
+  stats: (q: { community_id?: number | null; since?: string; until?: string } = {}) =>
+    request<AlarmStats>('GET', '/alarms/stats', { query: q }),
+}
+
+export const patrol = {
+  routes: (q: { community_id?: number | null } = {}) => request<Items<PatrolRoute>>('GET', '/patrol/routes', { query: q }),
+  /** Silent: the form shows field errors itself. */
+  createRoute: (body: NewPatrolRoute) => request<PatrolRoute>('POST', '/patrol/routes', { json: body, silent: true }),
+  setActive: (id: number, active: boolean) => request<void>('PUT', `/patrol/routes/${id}/active`, { json: { active } }),
+  rounds: (q: { community_id?: number | null; date?: string }) =>
+    request<Items<PatrolRound>>('GET', '/patrol/rounds', { query: q }),
+  /** The daily completion per guard (`date`: YYYY-MM-DD, local). */
+  report: (q: { community_id?: number | null; date?: string }) =>
+    request<Items<GuardDay>>('GET', '/patrol/report', { query: q }),
+}
+
+export const warnings = {
+  list: (q: ListQuery & { kind?: string | null; state?: string | null; open?: boolean | null }) =>
+    request<Page<Warning>>('GET', '/warnings', { query: q }),
+  get: (id: number) => request<Warning>('GET', `/warnings/${id}`),
+  act: (id: number, action: WarningAction, note?: string) =>
+    request<Warning>('POST', `/warnings/${id}/actions`, { json: { action, note: note || undefined } }),
+  rules: (communityId: number) => request<WarningRules>('GET', `/communities/${communityId}/warning-rules`),
+  setRules: (communityId: number, rules: WarningRules) =>
+    request<WarningRules>('PUT', `/communities/${communityId}/warning-rules`, { json: rules }),
+}
+
+export const watchlist = {
+  entries: (q: ListQuery & { status?: string | null }) => request<Page<WatchEntry>>('GET', '/watch-entries', { query: q }),
+  hits: (q: ListQuery & { entry_id?: number | null }) => request<Page<WatchHit>>('GET', '/watch-hits', { query: q }),
+  /** Search by image: the captures nearest the uploaded face (audited). */
+  faceSearch: (image: Blob, limit = 20) =>
+    request<FaceSearchHit[]>('POST', '/face-search', {
+      query: { limit },
+      body: image,
+      contentType: image.type || 'image/jpeg',
+    }),
+  strangers: (q: { min_sightings?: number } = {}) => request<Stranger[]>('GET', '/strangers', { query: q }),
+}
+
+export const visitors = {
+  list: (q: ListQuery & { community_id?: number | null; house_id?: number | null }) =>
+    request<Page<VisitorPass>>('GET', '/visitors', { query: q }),
+  /** Silent: the form shows field errors itself. */
+  invite: (body: NewVisitorPass) => request<CreatedPass>('POST', '/visitors', { json: body, silent: true }),
+}
+
+export const access = {
+  consents: (personId: number) => request<Consent[]>('GET', `/persons/${personId}/consents`, { silent: true }),
+  giveConsent: (personId: number, body: { given_by: 'self' | 'guardian'; guardian_name?: string }) =>
+    request<Consent>('POST', `/persons/${personId}/consents`, { json: body }),
+  revokeConsent: (personId: number, consentId: number) =>
+    request<void>('DELETE', `/persons/${personId}/consents/${consentId}`),
+  credentials: (personId: number) => request<Credential[]>('GET', `/persons/${personId}/credentials`, { silent: true }),
+  issueCredential: (personId: number, body: { kind: 'card' | 'pin'; value: string; valid_until?: string }) =>
+    request<Credential>('POST', `/persons/${personId}/credentials`, { json: body }),
+  revokeCredential: (personId: number, credentialId: number) =>
+    request<void>('DELETE', `/persons/${personId}/credentials/${credentialId}`),
+  /** A signed dynamic QR code for the person, valid five minutes. */
+  qr: (personId: number) => request<QrCode>('POST', `/persons/${personId}/qr`),
 }
 
 export const boothCalls = {

@@ -13,6 +13,7 @@ export type Role =
   | 'guard'
   | 'resident'
   | 'auditor'
+  | 'cashier'
 
 export type ScopeKind = 'district' | 'street' | 'community' | 'house'
 
@@ -133,10 +134,15 @@ export interface Street {
 
 export interface Place {
   id: number
+  community_id?: number
   kind: string
   name: string
   x: number
   y: number
+  /** A guard is on duty there. */
+  attended?: boolean
+  /** The unit a unit door serves. */
+  unit_id?: number | null
 }
 
 export interface Community {
@@ -253,7 +259,16 @@ export interface Device {
   y: number | null
   install_date: string | null
   contractor: string | null
+  /** Heard from within the last two minutes. */
   online: boolean
+  /** Last message from the device, RFC 3339. */
+  last_seen_at?: string | null
+  /** Firmware it reported. */
+  firmware?: string | null
+  /** Library version it applied. */
+  library_version?: number | null
+  /** Credential kinds it offers, when known. */
+  accepts?: string[] | null
 }
 
 export interface ImportRowError {
@@ -297,6 +312,8 @@ export interface AccessRecord {
   reason: string
   /** Decided by the terminal itself while it was offline. */
   decided_locally: boolean
+  /** A snapshot was kept (`/access-records/{id}/snapshot`). */
+  has_snapshot?: boolean
   at: string
 }
 
@@ -317,4 +334,307 @@ export interface BoothCall {
   answered_at: string | null
   answered_by: string | null
   note: string | null
+}
+
+/** An alarm of the alarm centre. Codes are kept as strings: a newer server may send more. */
+export interface Alarm {
+  id: number
+  community_id: number | null
+  device_id: number | null
+  place_id: number | null
+  /** An AlarmKind. */
+  kind: string
+  /** An AlarmSeverity. */
+  severity: string
+  /** An AlarmState. */
+  state: string
+  /** The zone, channel or door the device named. */
+  zone: string | null
+  /** `device`, `offline`, `patrol`, `rule`. */
+  source: string
+  raised_at: string
+  last_at: string
+  /** Repeats merged into it. */
+  repeats: number
+  /** Escalation level reached (0: the first role of the chain). */
+  level: number
+  acknowledged_at: string | null
+  acknowledged_by: string | null
+  dispatched_to: string | null
+  closed_at: string | null
+  closed_by: string | null
+  /** The nearest cameras (device ids), nearest first. */
+  cameras: number[]
+  has_snapshot: boolean
+}
+
+export type AlarmKind =
+  | 'perimeter_intrusion'
+  | 'door_forced'
+  | 'door_held_open'
+  | 'device_tamper'
+  | 'fire_smoke'
+  | 'sos'
+  | 'loitering'
+  | 'climbing'
+  | 'crowding'
+  | 'fall'
+  | 'fighting'
+  | 'device_offline'
+  | 'patrol_missed'
+  | 'other'
+
+export type AlarmSeverity = 'critical' | 'major' | 'minor'
+
+export type AlarmState = 'new' | 'acknowledged' | 'dispatched' | 'resolved' | 'false_alarm'
+
+export type AlarmActionKind = 'acknowledge' | 'dispatch' | 'resolve' | 'mark_false'
+
+/** One step in an alarm's history. */
+export interface AlarmStep {
+  at: string
+  /** `user:…` or `system`. */
+  actor: string
+  /** `raise`, `repeat`, `escalate`, or an AlarmActionKind. */
+  action: string
+  note: string | null
+}
+
+export interface AlarmDetail {
+  alarm: Alarm
+  actions: AlarmStep[]
+}
+
+export interface AlarmActionRequest {
+  action: AlarmActionKind
+  note?: string
+  dispatched_to?: string
+}
+
+export interface AlarmStats {
+  total: number
+  open_new: number
+  in_hand: number
+  resolved: number
+  false_alarms: number
+  within_sla: number
+  breached_sla: number
+  mean_ack_secs: number | null
+  by_kind: Record<string, number>
+}
+
+/** A list answered without paging. */
+export interface Items<T> {
+  items: T[]
+}
+
+export interface PatrolCheckpoint {
+  device_id: number
+  code: string
+  name: string
+  offset_minutes: number
+}
+
+export interface PatrolRoute {
+  id: number
+  community_id: number
+  name: string
+  checkpoints: PatrolCheckpoint[]
+  /** Round times, `DAYS HH:MM[,HH:MM…]`. */
+  times: string
+  guard_user_id: number | null
+  guard_name: string | null
+  window_minutes: number
+  tolerance_minutes: number
+  active: boolean
+}
+
+export interface NewPatrolRoute {
+  community_id: number
+  name: string
+  checkpoints: { device_id: number; offset_minutes: number }[]
+  times: string
+  guard_user_id?: number
+  window_minutes: number
+  tolerance_minutes?: number
+}
+
+/** One guard's patrol day. */
+export interface GuardDay {
+  guard_user_id: number | null
+  guard_name: string | null
+  rounds: number
+  complete: number
+  checkpoints: number
+  on_time: number
+  late: number
+  missed: number
+  out_of_order: number
+  /** Share of due checkpoints scanned at all, 0–1. */
+  completion: number
+}
+
+export interface PatrolRound {
+  id: number
+  route_id: number
+  community_id: number
+  guard_user_id: number | null
+  start_at: string
+  end_at: string
+  /** `complete`, `irregular`, `incomplete`. */
+  status: string
+  on_time: number
+  late: number
+  missed: number
+  out_of_order: number
+}
+
+export type WarningKind =
+  | 'watch_hit'
+  | 'frequent_stranger'
+  | 'elderly_unseen'
+  | 'group_rental'
+  | 'tenant_unregistered'
+  | 'vehicle_overstay'
+  | 'tailgating'
+
+export type WarningState = 'to_confirm' | 'open' | 'confirmed' | 'rejected' | 'closed'
+
+export type WarningAction = 'confirm' | 'reject' | 'close'
+
+export type WarningAudience = 'police' | 'welfare' | 'registry' | 'property'
+
+/** An early warning with its evidence. */
+export interface Warning {
+  id: number
+  community_id: number | null
+  /** A WarningKind. */
+  kind: string
+  /** A WarningAudience. */
+  audience: string
+  /** What it is about (`stranger:7`, `person:12`, `house:3`, `plate:…`, `device:9`, `watch_hit:4`). */
+  subject: string
+  title: string
+  /** The rule's measure. */
+  score: number | null
+  /** The events that are its evidence (objects of the rule's own shape). */
+  evidence: Record<string, unknown>[]
+  /** A WarningState. */
+  state: string
+  raised_at: string
+  updated_at: string
+  handled_by: string | null
+  handled_at: string | null
+  note: string | null
+  watch_hit_id: number | null
+}
+
+/** A community's early-warning thresholds: rule name → its settings (omitted values take the defaults). */
+export type WarningRules = Record<string, Record<string, number | boolean | string>>
+
+export interface WatchEntry {
+  id: number
+  source: string
+  external_id: string
+  /** person, motor_vehicle, non_motor_vehicle, keyword. */
+  category: string
+  plate: string | null
+  title: string
+  /** active or revoked. */
+  status: string
+  begin_at: string
+  end_at: string | null
+  images: number
+  disposition: unknown
+}
+
+export interface WatchHit {
+  id: number
+  entry_id: number
+  capture_record_id: number | null
+  community_id: number | null
+  at: string
+  distance: number | null
+  margin: number | null
+  /** `to_confirm`, `confirmed`, `rejected`. */
+  state: string
+}
+
+export interface FaceSearchHit {
+  capture_record_id: number
+  community_id: number | null
+  device_id: number
+  shot_at: string
+  /** Smaller is nearer; the same person typically below 0.5. */
+  distance: number
+}
+
+export interface Stranger {
+  id: number
+  community_id: number | null
+  sightings: number
+  first_seen: string
+  last_seen: string
+}
+
+export interface VisitorPass {
+  id: number
+  community_id: number
+  house_id: number
+  name: string
+  plate_number: string | null
+  valid_from: string
+  valid_until: string
+  created_by: string
+}
+
+export interface NewVisitorPass {
+  house_id: number
+  name: string
+  phone?: string
+  valid_from: string
+  valid_until: string
+  plate_number?: string
+}
+
+/** A pass just made, with the QR payload to render (shown once). */
+export interface CreatedPass {
+  pass: VisitorPass
+  qr_payload: string
+}
+
+export interface Consent {
+  id: number
+  person_id: number
+  purpose: string
+  given_by: string
+  guardian_name: string | null
+  recorded_by: string
+  given_at: string
+  revoked_at?: string | null
+}
+
+export interface Credential {
+  id: number
+  person_id: number
+  /** `card` or `pin`. */
+  kind: string
+  valid_until: string | null
+  revoked_at: string | null
+  created_at: string
+}
+
+/** A signed dynamic QR code, valid for five minutes. */
+export interface QrCode {
+  payload: string
+  expires_at: string
+}
+
+/** The kinds of event the live feed (`GET /live`) sends. */
+export type LiveKind = 'access' | 'alarm' | 'warning' | 'patrol' | 'booth' | 'fee' | 'lagged'
+
+/** One live event: its kind and its JSON object (with `community_id` and `at` added by the server). */
+export interface LiveEvent {
+  kind: string
+  data: Record<string, unknown>
 }

@@ -1,15 +1,15 @@
 // Routes of the console and the guard that sends signed-out users to the login page.
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import { useAuthStore } from '@/stores/auth'
-import { BOOTH_CALLS_NEED, type Need } from '@/utils/permissions'
+import { BOOTH_CALLS_NEED, LIVE_NEED, RESIDENT_NEED, WARNINGS_NEED, type Gate } from '@/utils/permissions'
 import { i18n } from '@/i18n'
 
 declare module 'vue-router' {
   interface RouteMeta {
     /** Reachable without a session. */
     public?: boolean
-    /** What the role must be allowed to open it (any one of a list). */
-    permission?: Need
+    /** What the role must be allowed to open it (any one of a list, or a test of the role). */
+    permission?: Gate
     /** i18n key of the page title. */
     title?: string
   }
@@ -21,6 +21,12 @@ const routes: RouteRecordRaw[] = [
     name: 'login',
     component: () => import('@/views/LoginView.vue'),
     meta: { public: true, title: 'login.submit' },
+  },
+  {
+    path: '/my-home',
+    name: 'my-home',
+    component: () => import('@/views/ResidentView.vue'),
+    meta: { permission: RESIDENT_NEED, title: 'menu.myHome' },
   },
   {
     path: '/',
@@ -69,6 +75,42 @@ const routes: RouteRecordRaw[] = [
         name: 'devices',
         component: () => import('@/views/DevicesView.vue'),
         meta: { permission: 'read_devices', title: 'menu.devices' },
+      },
+      {
+        path: 'live',
+        name: 'live',
+        component: () => import('@/views/LiveView.vue'),
+        meta: { permission: LIVE_NEED, title: 'menu.live' },
+      },
+      {
+        path: 'alarms',
+        name: 'alarms',
+        component: () => import('@/views/AlarmsView.vue'),
+        meta: { permission: 'read_alarms', title: 'menu.alarms' },
+      },
+      {
+        path: 'patrol',
+        name: 'patrol',
+        component: () => import('@/views/PatrolView.vue'),
+        meta: { permission: 'read_alarms', title: 'menu.patrol' },
+      },
+      {
+        path: 'warnings',
+        name: 'warnings',
+        component: () => import('@/views/WarningsView.vue'),
+        meta: { permission: WARNINGS_NEED, title: 'menu.warnings' },
+      },
+      {
+        path: 'watchlist',
+        name: 'watchlist',
+        component: () => import('@/views/WatchlistView.vue'),
+        meta: { permission: 'read_watchlists', title: 'menu.watchlist' },
+      },
+      {
+        path: 'face-search',
+        name: 'face-search',
+        component: () => import('@/views/FaceSearchView.vue'),
+        meta: { permission: 'read_watchlists', title: 'menu.faceSearch' },
       },
       {
         path: 'access-records',
@@ -131,6 +173,8 @@ router.beforeEach(async (to) => {
       if (!auth.isLoggedIn) return { name: 'login', query: { redirect: to.fullPath } }
     }
   }
+  // Residents land on their own page (a phone-sized view of their house) rather than the overview.
+  if (to.name === 'overview' && auth.role === 'resident') return { name: 'my-home' }
   if (to.meta.permission && !auth.can(to.meta.permission)) {
     return to.name === 'overview' ? true : { name: 'overview' }
   }

@@ -4,7 +4,7 @@ import { computed, ref } from 'vue'
 import { auth as authApi } from '@/api'
 import { clearToken, getToken, setToken } from '@/api/token'
 import type { Me } from '@/api/types'
-import { can as roleCan, type Need } from '@/utils/permissions'
+import { can as roleCan, type Gate } from '@/utils/permissions'
 
 export const useAuthStore = defineStore('auth', () => {
   const token = ref<string | null>(getToken())
@@ -14,7 +14,7 @@ export const useAuthStore = defineStore('auth', () => {
   const role = computed(() => user.value?.role ?? null)
 
   /** Whether the user's role may do `need` (any one of a list). */
-  function can(need: Need): boolean {
+  function can(need: Gate): boolean {
     return roleCan(role.value, need)
   }
 

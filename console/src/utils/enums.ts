@@ -31,6 +31,7 @@ export const ROLES: readonly Role[] = [
   'guard',
   'resident',
   'auditor',
+  'cashier',
 ]
 
 export const SCOPE_KINDS: readonly ScopeKind[] = ['district', 'street', 'community', 'house']
@@ -150,6 +151,74 @@ export const FUNDING_MODES: readonly string[] = ['developer', 'property_fund', '
 /** What a target measures. */
 export const TARGET_METRICS: readonly string[] = ['built', 'networked']
 
+/** Alarm kinds (anfang-domain `AlarmKind`); a newer server's kind shows as sent. */
+export const ALARM_KINDS: readonly string[] = [
+  'perimeter_intrusion',
+  'door_forced',
+  'door_held_open',
+  'device_tamper',
+  'fire_smoke',
+  'sos',
+  'loitering',
+  'climbing',
+  'crowding',
+  'fall',
+  'fighting',
+  'device_offline',
+  'patrol_missed',
+  'other',
+]
+
+export const ALARM_SEVERITIES: readonly string[] = ['critical', 'major', 'minor']
+
+/** An alarm's lifecycle: new → acknowledged → dispatched → resolved or false alarm. */
+export const ALARM_STATES: readonly string[] = ['new', 'acknowledged', 'dispatched', 'resolved', 'false_alarm']
+
+/** The steps of an alarm's history: the system's and the people's. */
+export const ALARM_STEPS: readonly string[] = [
+  'raise',
+  'repeat',
+  'escalate',
+  'acknowledge',
+  'dispatch',
+  'resolve',
+  'mark_false',
+]
+
+/** Where an alarm came from. */
+export const ALARM_SOURCES: readonly string[] = ['device', 'offline', 'patrol', 'rule']
+
+export const WARNING_KINDS: readonly string[] = [
+  'watch_hit',
+  'frequent_stranger',
+  'elderly_unseen',
+  'group_rental',
+  'tenant_unregistered',
+  'vehicle_overstay',
+  'tailgating',
+]
+
+export const WARNING_STATES: readonly string[] = ['to_confirm', 'open', 'confirmed', 'rejected', 'closed']
+
+export const WARNING_AUDIENCES: readonly string[] = ['police', 'welfare', 'registry', 'property']
+
+/** The early-warning rules of a community (the keys of its thresholds). */
+export const WARNING_RULES: readonly string[] = ['stranger', 'elderly', 'group_rental', 'tenant', 'vehicle', 'tailgating']
+
+/** A judged patrol round. */
+export const ROUND_STATUSES: readonly string[] = ['complete', 'irregular', 'incomplete']
+
+/** What the live feed sends. */
+export const LIVE_KINDS: readonly string[] = ['access', 'alarm', 'warning', 'patrol', 'booth', 'fee', 'lagged']
+
+/** What a police watch-list entry watches for. */
+export const WATCH_CATEGORIES: readonly string[] = ['person', 'motor_vehicle', 'non_motor_vehicle', 'keyword']
+
+export const WATCH_STATUSES: readonly string[] = ['active', 'revoked']
+
+/** A watch-list hit waits for a person to confirm it. */
+export const HIT_STATES: readonly string[] = ['to_confirm', 'confirmed', 'rejected']
+
 /** Every enum group with its values: the i18n messages must label each one (checked by a unit test). */
 export const ENUM_GROUPS = {
   role: ROLES,
@@ -174,6 +243,20 @@ export const ENUM_GROUPS = {
   deviceClass: DEVICE_CLASSES,
   fundingMode: FUNDING_MODES,
   metric: TARGET_METRICS,
+  alarmKind: ALARM_KINDS,
+  alarmSeverity: ALARM_SEVERITIES,
+  alarmState: ALARM_STATES,
+  alarmStep: ALARM_STEPS,
+  alarmSource: ALARM_SOURCES,
+  warningKind: WARNING_KINDS,
+  warningState: WARNING_STATES,
+  warningAudience: WARNING_AUDIENCES,
+  warningRule: WARNING_RULES,
+  roundStatus: ROUND_STATUSES,
+  liveKind: LIVE_KINDS,
+  watchCategory: WATCH_CATEGORIES,
+  watchStatus: WATCH_STATUSES,
+  hitState: HIT_STATES,
 } as const
 
 export type EnumGroup = keyof typeof ENUM_GROUPS

@@ -6,7 +6,8 @@ import { safeRedirect } from './redirect'
 import { changedKeys, fieldErrorOf } from './formErrors'
 import { formatDateTime, formatDetail } from './format'
 import { isXlsx } from './files'
-import { can, menuFor } from './permissions'
+import { can, handlesWarning, menuFor, PERMISSIONS, warningAudiences, type Permission } from './permissions'
+import { ROLES } from './enums'
 import { isExpired } from '@/api/token'
 import { fetchAll } from '@/api'
 import type { Page } from '@/api/types'
@@ -109,8 +110,12 @@ describe('permissions', () => {
       'persons',
       'vehicles',
       'devices',
+      'live',
       'access-records',
       'booth-calls',
+      'alarms',
+      'patrol',
+      'warnings',
       'programme',
       'programme-tasks',
       'import',
@@ -142,6 +147,72 @@ describe('permissions', () => {
     }
     expect(keys('guard')).toContain('access-records')
     expect(keys('political_legal')).not.toContain('access-records')
+  })
+})
+
+describe('permissions of the alarm centre, early warning and watch-lists', () => {
+  /** The roles that may do `p`, in the backend's `Role::ALL` order (as its tests list them). */
+  const who = (p: Permission) => ROLES.filter((r) => can(r, p))
+
+  it('grant every permission exactly to the roles Role::allows names', () => {
+    expect(who('read_watchlists')).toEqual(['community_police', 'station_officer'])
+    expect(who('read_alarms')).toEqual([
+      'district_admin',
+      'street_officer',
+      'community_police',
+      'grid_worker',
+      'station_officer',
+      'political_legal',
+      'property_manager',
+      'guard',
+    ])
+    expect(who('handle_alarms')).toEqual(['district_admin', 'community_police', 'station_officer', 'property_manager', 'guard'])
+    expect(who('manage_patrol')).toEqual(['district_admin', 'property_manager'])
+    expect(who('configure_warnings')).toEqual(['district_admin', 'community_police', 'station_officer'])
+    expect(who('sign_acceptance')).toEqual(['community_police', 'station_officer', 'housing_construction'])
+    expect(who('read_fees')).toEqual(['property_manager', 'resident', 'cashier'])
+    expect(who('collect_fees')).toEqual(['property_manager', 'cashier'])
+    expect(who('manage_fees')).toEqual(['property_manager'])
+    expect(who('read_audit')).toEqual(['district_admin', 'auditor'])
+    expect(PERMISSIONS).toHaveLength(25)
+    expect(can('cashier', 'read_tree')).toBe(true)
+    expect(can('cashier', 'read_persons')).toBe(false)
+  })
+
+  it('keep the watch-list pages and police warnings from property staff and administrators', () => {
+    const keys = (role: string) => menuFor(role).map((m) => m.key)
+    for (const role of ['community_police', 'station_officer']) {
+      expect(keys(role), role).toEqual(expect.arrayContaining(['watchlist', 'face-search', 'warnings', 'alarms', 'live']))
+    }
+    for (const role of ['property_manager', 'guard', 'district_admin', 'street_officer', 'resident', 'grid_worker']) {
+      expect(keys(role), role).not.toContain('watchlist')
+      expect(keys(role), role).not.toContain('face-search')
+    }
+    expect(warningAudiences('property_manager')).toEqual(['property'])
+    expect(warningAudiences('district_admin')).not.toContain('police')
+    expect(warningAudiences('community_police')).toContain('police')
+    expect(warningAudiences('resident')).toEqual([])
+    expect(keys('resident')).not.toContain('warnings')
+    expect(keys('resident')).toContain('my-home')
+    expect(keys('auditor')).toEqual(['overview', 'audit'])
+    expect(keys('cashier')).toEqual(['overview', 'communities', 'houses'])
+  })
+
+  it('let each role act only on the warnings its audience allows', () => {
+    expect(handlesWarning('community_police', 'police')).toBe(true)
+    expect(handlesWarning('grid_worker', 'welfare')).toBe(true)
+    expect(handlesWarning('grid_worker', 'property')).toBe(false)
+    expect(handlesWarning('property_manager', 'property')).toBe(true)
+    expect(handlesWarning('property_manager', 'police')).toBe(false)
+    expect(handlesWarning('district_admin', 'welfare')).toBe(false)
+  })
+
+  it('open the live view to whoever reads devices or alarms', () => {
+    const keys = (role: string) => menuFor(role).map((m) => m.key)
+    for (const role of ['guard', 'property_manager', 'grid_worker', 'housing_construction', 'big_data_centre']) {
+      expect(keys(role), role).toContain('live')
+    }
+    for (const role of ['resident', 'auditor', 'cashier']) expect(keys(role), role).not.toContain('live')
   })
 })
 

@@ -20,6 +20,13 @@ import ImportView from './ImportView.vue'
 import AuditView from './AuditView.vue'
 import AccessRecordsView from './AccessRecordsView.vue'
 import BoothCallsView from './BoothCallsView.vue'
+import AlarmsView from './AlarmsView.vue'
+import LiveView from './LiveView.vue'
+import PatrolView from './PatrolView.vue'
+import WarningsView from './WarningsView.vue'
+import WatchlistView from './WatchlistView.vue'
+import FaceSearchView from './FaceSearchView.vue'
+import ResidentView from './ResidentView.vue'
 import MainLayout from '@/layouts/MainLayout.vue'
 
 /** The HTML of `component` (teleported parts included) for a user with `role`, or signed out. */
@@ -67,14 +74,27 @@ describe('data-testid hooks', () => {
       'persons',
       'vehicles',
       'devices',
+      'live',
       'access-records',
       'booth-calls',
+      'alarms',
+      'patrol',
+      'warnings',
       'import',
       'audit',
     ]
     for (const key of keys) expect(html).toMatch(new RegExp(`<li[^>]*data-testid="menu-${key}"`))
     expectIds(html, ['app-menu', 'header-user', 'header-role', 'lang-switch', 'logout'])
     expect(html).toContain('区级管理员')
+  })
+
+  it('show the watch-list pages to police only', async () => {
+    const police = await render(MainLayout, 'community_police')
+    expectIds(police, ['menu-watchlist', 'menu-face-search', 'menu-warnings', 'menu-alarms', 'menu-live'])
+    const pm = await render(MainLayout, 'property_manager')
+    expectIds(pm, ['menu-alarms', 'menu-patrol', 'menu-warnings', 'menu-live'])
+    expect(pm).not.toContain('data-testid="menu-watchlist"')
+    expect(pm).not.toContain('data-testid="menu-face-search"')
   })
 
   it('leave out what an auditor may not open', async () => {
@@ -144,6 +164,54 @@ describe('data-testid hooks', () => {
       'access-records-refresh',
       'access-records-table',
       'access-records-pagination',
+    ])
+    expectIds(await render(AlarmsView, 'property_manager'), [
+      'alarms-stats',
+      'alarms-stat-total',
+      'alarms-stat-open',
+      'alarms-live-status',
+      'alarms-filter-state',
+      'alarms-filter-kind',
+      'alarms-filter-open',
+      'alarms-refresh',
+      'alarms-table',
+      'alarms-pagination',
+    ])
+    expectIds(await render(LiveView, 'property_manager'), [
+      'live-filter-community',
+      'live-status',
+      'live-pause',
+      'live-received',
+      'live-access-feed',
+      'live-event-feed',
+    ])
+    expectIds(await render(PatrolView, 'property_manager'), [
+      'patrol-filter-community',
+      'patrol-report-table',
+      'patrol-rounds-table',
+      'patrol-routes-table',
+      'patrol-route-create',
+    ])
+    expectIds(await render(WarningsView, 'community_police'), [
+      'warnings-filter-kind',
+      'warnings-filter-state',
+      'warnings-filter-open',
+      'warnings-table',
+      'warning-rules',
+      'warning-rules-community',
+    ])
+    expectIds(await render(WatchlistView, 'community_police'), ['watchlist-entries-table', 'watchlist-filter-status'])
+    expectIds(await render(FaceSearchView, 'community_police'), ['face-search-upload', 'face-search-submit', 'strangers-table'])
+    expectIds(await render(ResidentView, 'resident'), [
+      'resident-page',
+      'resident-house',
+      'resident-qr',
+      'resident-qr-show',
+      'resident-invite',
+      'resident-visitor-name',
+      'resident-invite-submit',
+      'resident-ways',
+      'logout',
     ])
     expectIds(await render(BoothCallsView, 'guard'), [
       'booth-calls-ringing-count',
