@@ -8,6 +8,8 @@
 use crate::gbrs::{CAMERA_2, NVR, start_device};
 use crate::sipp::{scenario, sipp_installed};
 use crate::support::{self, PASSWORD, Recorder};
+use anfang_gb28181::Transport as SipTransport;
+use anfang_gb28181::manscdp::Alarm;
 use anfang_gb28181::ps::PsDemuxer;
 use anfang_gb28181::{Cascade, CascadeConfig, GbId, MediaMode, Report, SharedCatalogue, SharedChannel, rtp};
 use gb28181_rs::config::Transport;
@@ -55,11 +57,13 @@ async fn a_sipp_superior_registers_us_reads_the_catalogue_and_plays_a_camera_dir
     if !sipp_installed() {
         return;
     }
-    for mode in [
-        MediaMode::Direct,
-        MediaMode::Relay {
-            media_ip: [127, 0, 0, 1].into(),
-        },
+    let relay = MediaMode::Relay {
+        media_ip: [127, 0, 0, 1].into(),
+    };
+    for (mode, signalling) in [
+        (MediaMode::Direct, SipTransport::Udp),
+        (relay, SipTransport::Udp),
+        (MediaMode::Direct, SipTransport::Tcp),
     ] {
         let recorder = Recorder::knowing(&[NVR]);
         let platform = support::start(support::config(), Arc::clone(&recorder), None).await;
@@ -117,6 +121,14 @@ async fn a_sipp_superior_registers_us_reads_the_catalogue_and_plays_a_camera_dir
                 &media_port.to_string(),
             ])
             .args([
+                "-t",
+                if signalling == SipTransport::Tcp {
+                    "t1"
+                } else {
+                    "u1"
+                },
+            ])
+            .args([
                 "-nostdin",
                 "-trace_err",
                 "-trace_msg",
@@ -127,7 +139,7 @@ async fn a_sipp_superior_registers_us_reads_the_catalogue_and_plays_a_camera_dir
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
             .kill_on_drop(true);
-        let sipp = sipp.spawn().expect("sipp runs");
+        let mut sipp = sipp.spawn().expect("sipp runs");
         tokio::time::sleep(Duration::from_millis(300)).await;
 
         let mut config = CascadeConfig::new(
@@ -140,9 +152,35 @@ async fn a_sipp_superior_registers_us_reads_the_catalogue_and_plays_a_camera_dir
         config.keepalive_interval = Duration::from_secs(1);
         config.catalog_page = 1;
         config.media = mode.clone();
+        config.transport = signalling;
         let cascade = Cascade::start(config, Arc::new(Shared(Arc::clone(&recorder))), platform.clone())
             .await
             .unwrap();
+
+        // Once registered, an alarm goes up.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while !cascade.status().registered {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{mode:?}/{signalling:?}: not registered upward: {:?}; sipp: {:?}",
+                cascade.status(),
+                sipp.try_wait(),
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let alarm = Alarm {
+            device_id: CAMERA_2.into(),
+            priority: 1,
+            method: 5,
+            time: "2026-11-23T12:00:00".into(),
+            description: "周界入侵".into(),
+            alarm_type: Some(6),
+            ..Alarm::default()
+        };
+        cascade
+            .forward_alarm(&alarm)
+            .await
+            .expect("the superior took the alarm");
 
         let output = tokio::time::timeout(Duration::from_secs(60), sipp.wait_with_output())
             .await
@@ -161,7 +199,7 @@ async fn a_sipp_superior_registers_us_reads_the_catalogue_and_plays_a_camera_dir
         }
         assert!(
             output.status.success(),
-            "{mode:?}: the superior's scenario failed: {errors}"
+            "{mode:?}/{signalling:?}: the superior's scenario failed: {errors}"
         );
 
         // The police saw the camera: real frames with their SSRC.
@@ -208,7 +246,8 @@ async fn a_sipp_superior_registers_us_reads_the_catalogue_and_plays_a_camera_dir
                 && messages.contains("<DeviceName>Anfang</DeviceName>")
         );
         let status = cascade.status();
-        assert!(status.registered, "{status:?}");
+        // (The superior has gone by now; over TCP the link notices at once.)
+        assert!(status.registrations >= 1 && status.keepalives >= 1, "{status:?}");
         assert_eq!(status.catalog_pages, 2, "one item per page");
         assert_eq!(status.streams, 0, "ended by BYE");
         cascade.stop().await;
