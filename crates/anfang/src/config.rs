@@ -38,6 +38,39 @@ pub struct Config {
     /// The external status check at entry.
     #[serde(default)]
     pub entry_check: EntryCheckConfig,
+    /// Property fees.
+    #[serde(default)]
+    pub fees: FeesConfig,
+}
+
+/// Property fees (`[fees]`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct FeesConfig {
+    /// Online payment providers that may call `/api/v1/fees/payment-callbacks/{name}`; each is
+    /// given a generated secret in the data directory's `payment_keys` file (0600) the first
+    /// time it is configured, which the provider signs its callbacks with.
+    pub payment_providers: Vec<String>,
+}
+
+impl FeesConfig {
+    /// Checks the provider names (they are path segments and key names).
+    pub fn validate(&self) -> anyhow::Result<()> {
+        for name in &self.payment_providers {
+            anyhow::ensure!(
+                anfang_app::fee_online::valid_provider_name(name),
+                "[fees] payment_providers: {name:?} must be 1–32 of a-z, 0-9, _ and -"
+            );
+        }
+        let mut names = self.payment_providers.clone();
+        names.sort();
+        names.dedup();
+        anyhow::ensure!(
+            names.len() == self.payment_providers.len(),
+            "[fees] payment_providers: a provider is named twice"
+        );
+        Ok(())
+    }
 }
 
 /// The external status check at entry (`[entry_check]`; off unless `url` is set).
@@ -460,6 +493,7 @@ impl Default for Config {
             alarms: AlarmSettings::default(),
             notify: NotifySettings::default(),
             entry_check: EntryCheckConfig::default(),
+            fees: FeesConfig::default(),
         }
     }
 }
@@ -527,6 +561,12 @@ ack_within_secs = [60, 300, 1800]
 escalate_to = ["guard", "property_manager", "community_police"]
 # A device silent this long raises a device_offline alarm.
 offline_after_secs = 600
+
+[fees]
+# Online payment providers allowed to call /api/v1/fees/payment-callbacks/NAME (names of a-z,
+# 0-9, _ and -). Each gets a secret generated into the payment_keys file (0600) beside this
+# one the first time it is listed here; give it to the provider, who signs callbacks with it.
+payment_providers = []
 
 # Superior GA/T 1400 platforms (视图库) that capture records are forwarded to, in order, through
 # a durable queue per target. One table per target:
@@ -596,6 +636,7 @@ impl Config {
         for target in &config.cascade {
             target.validate()?;
         }
+        config.fees.validate()?;
         Ok(config)
     }
 

@@ -34,6 +34,62 @@ fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The online payment providers' secrets file inside the data directory (0600).
+pub const PAYMENT_KEYS_FILE: &str = "payment_keys";
+
+/// The configured payment providers with their secrets; a provider configured for the first
+/// time is given a generated secret, appended to the payment keys file (created 0600).
+pub(crate) fn payment_providers(
+    data_dir: &Path,
+    names: &[String],
+) -> anyhow::Result<Vec<anfang_app::fee_online::PaymentProvider>> {
+    let path = data_dir.join(PAYMENT_KEYS_FILE);
+    let mut known: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+    if path.exists() {
+        let text = std::fs::read_to_string(&path).with_context(|| format!("read {}", path.display()))?;
+        for line in text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        {
+            let (name, value) = line
+                .split_once('=')
+                .context("payment keys file: expected name = hex")?;
+            known.insert(
+                name.trim().to_string(),
+                value.trim().trim_matches('"').to_string(),
+            );
+        }
+    }
+    let missing: Vec<&String> = names.iter().filter(|n| !known.contains_key(*n)).collect();
+    if !missing.is_empty() {
+        let mut text = if path.exists() {
+            std::fs::read_to_string(&path)?
+        } else {
+            "# Anfang online payment providers' callback secrets (HMAC-SHA256). Give each to its provider only.\n"
+                .to_string()
+        };
+        for name in missing {
+            let secret = hex::encode(anfang_base::random_bytes(32));
+            text.push_str(&format!("{name} = {secret}\n"));
+            known.insert(name.clone(), secret);
+            tracing::info!(provider = %name, file = %path.display(), "generated a payment callback secret");
+        }
+        // Rewritten through a new 0600 file, then moved over the old one.
+        let tmp = data_dir.join(format!("{PAYMENT_KEYS_FILE}.new"));
+        let _ = std::fs::remove_file(&tmp);
+        write_private(&tmp, &text)?;
+        std::fs::rename(&tmp, &path).with_context(|| format!("replace {}", path.display()))?;
+    }
+    Ok(names
+        .iter()
+        .map(|name| anfang_app::fee_online::PaymentProvider {
+            name: name.clone(),
+            secret: known[name].clone().into_bytes(),
+        })
+        .collect())
+}
+
 /// The vault of a data directory (its keys file).
 pub(crate) fn load_vault(data_dir: &Path) -> anyhow::Result<Vault> {
     let path = data_dir.join(KEYS_FILE);
@@ -353,6 +409,7 @@ pub async fn open_with(data_dir: &Path, config: &Config) -> anyhow::Result<App> 
         alarm_sla: config.alarms.sla()?,
         message_senders: config.notify.senders()?,
     };
+    let providers = payment_providers(data_dir, &config.fees.payment_providers)?;
     Ok(App::new(
         Arc::new(store),
         Arc::new(anfang_base::SystemClock),
@@ -360,7 +417,8 @@ pub async fn open_with(data_dir: &Path, config: &Config) -> anyhow::Result<App> 
         Arc::new(FileCheckpoint::new(data_dir.join(CHECKPOINT_FILE))),
         Arc::new(FileImages::new(data_dir.join(IMAGES_DIR))),
         app_config,
-    ))
+    )
+    .with_payment_providers(providers))
 }
 
 /// A URL with any password replaced, for messages.
@@ -463,5 +521,39 @@ mod tests {
             );
         }
         assert!(write_private(&path, "y").is_err(), "never overwritten");
+    }
+
+    #[test]
+    fn payment_providers_get_a_private_secret_once() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(payment_providers(dir.path(), &[]).unwrap().is_empty());
+        assert!(
+            !dir.path().join(PAYMENT_KEYS_FILE).exists(),
+            "no file without a provider"
+        );
+        let first = payment_providers(dir.path(), &["unionpay".into()]).unwrap();
+        assert_eq!(first[0].name, "unionpay");
+        assert_eq!(first[0].secret.len(), 64, "32 random bytes in hex");
+        // Listed again with another: the first keeps its secret, the second gets its own.
+        let both = payment_providers(dir.path(), &["unionpay".into(), "alipay".into()]).unwrap();
+        assert_eq!(both[0].secret, first[0].secret);
+        assert_ne!(both[1].secret, first[0].secret);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join(PAYMENT_KEYS_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let bad = crate::config::FeesConfig {
+            payment_providers: vec!["Union Pay".into()],
+        };
+        assert!(bad.validate().is_err());
+        let twice = crate::config::FeesConfig {
+            payment_providers: vec!["a".into(), "a".into()],
+        };
+        assert!(twice.validate().is_err());
     }
 }

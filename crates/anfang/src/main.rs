@@ -796,6 +796,21 @@ fn start_jobs(app: &anfang_app::App, booth: &config::BoothConfig, alarms: &confi
                         Ok(n) => tracing::info!(warnings = n, "early-warning rules raised warnings"),
                         Err(e) => tracing::warn!(error = %e, "could not evaluate the early-warning rules"),
                     }
+                    // Property fees: the period's bills where a community generates them, due
+                    // reminders, and last week's cash books left open (each idempotent).
+                    match sla_app.run_fee_jobs().await {
+                        Ok(r) if r.bills_created + r.reminders + r.books_closed + r.failed > 0 => {
+                            tracing::info!(
+                                bills = r.bills_created,
+                                reminders = r.reminders,
+                                books_closed = r.books_closed,
+                                failed = r.failed,
+                                "fee jobs ran"
+                            )
+                        }
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "could not run the fee jobs"),
+                    }
                 }
                 match sla_app.judge_patrol_rounds().await {
                     Ok(0) => {}
