@@ -444,6 +444,22 @@ impl Cascade {
                     }
                 }
             }
+            // The superior is gone: what we played to it has no viewer any more.
+            self.end_all().await;
+        }
+    }
+
+    async fn end_all(&self) {
+        let streams: Vec<Upstream> = self
+            .inner
+            .streams
+            .lock()
+            .unwrap()
+            .drain()
+            .map(|(_, s)| s)
+            .collect();
+        for stream in streams {
+            self.end(stream).await;
         }
     }
 

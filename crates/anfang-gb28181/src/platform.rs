@@ -881,6 +881,8 @@ impl Platform {
             return Err(PlatformError::Refused(code));
         }
         if session.answer.port == 0 && session.answer.transport != MediaTransport::TcpActive {
+            // Accepted but unusable: end the dialog the device thinks is open.
+            let _ = self.bye(&session).await;
             return Err(PlatformError::BadAnswer("no media line"));
         }
         let offered = ssrc_text.parse::<u64>().ok().map(|v| v as u32);
