@@ -33,7 +33,7 @@ use anfang_app::store::{
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -1790,21 +1790,9 @@ pub async fn export(
             p.cashier.as_deref(),
         )
         .await?;
-    let encoded =
-        percent_encoding::utf8_percent_encode(&format!("{name}.xlsx"), percent_encoding::NON_ALPHANUMERIC)
-            .to_string();
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"fees-{report}.xlsx\"; filename*=UTF-8''{encoded}"),
-            ),
-        ],
+    Ok(crate::handlers::xlsx_named(
+        &format!("fees-{report}"),
+        Some(&name),
         bytes,
-    )
-        .into_response())
+    ))
 }

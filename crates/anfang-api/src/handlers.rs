@@ -175,16 +175,25 @@ fn paged<R, D: From<R>>(rows: Paged<R>, p: &ListParams) -> Json<PageDto<D>> {
 }
 
 fn xlsx(name: &str, bytes: Vec<u8>) -> Response {
+    xlsx_named(name, None, bytes)
+}
+
+/// An .xlsx download named `ascii` (`.xlsx` added), with `display` (a Chinese name) as the
+/// RFC 6266 `filename*` beside it when given.
+pub(crate) fn xlsx_named(ascii: &str, display: Option<&str>, bytes: Vec<u8>) -> Response {
+    let mut disposition = format!("attachment; filename=\"{ascii}.xlsx\"");
+    if let Some(display) = display {
+        let file = format!("{display}.xlsx");
+        let encoded = percent_encoding::utf8_percent_encode(&file, percent_encoding::NON_ALPHANUMERIC);
+        disposition.push_str(&format!("; filename*=UTF-8''{encoded}"));
+    }
     (
         [
             (
                 header::CONTENT_TYPE,
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
             ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}.xlsx\""),
-            ),
+            (header::CONTENT_DISPOSITION, disposition),
         ],
         bytes,
     )
@@ -733,7 +742,8 @@ pub async fn set_person_house(
     Ok(Json(s.app.set_person_house(&c.principal, id, &req).await?.into()))
 }
 
-fn ms_of(field: &str, value: Option<&str>) -> ApiResult<Option<i64>> {
+/// An optional RFC 3339 time as ms (400 `invalid_time` naming `field` when malformed).
+pub(crate) fn ms_of(field: &str, value: Option<&str>) -> ApiResult<Option<i64>> {
     value
         .map(|v| {
             chrono::DateTime::parse_from_rfc3339(v)

@@ -1734,20 +1734,7 @@ pub async fn set_contractor(
 }
 
 fn period(s: &ApiState, p: &PeriodParams) -> ApiResult<(i64, i64)> {
-    let parse = |field: &str, v: Option<&str>| -> ApiResult<Option<i64>> {
-        v.map(|v| {
-            chrono::DateTime::parse_from_rfc3339(v)
-                .map(|t| t.timestamp_millis())
-                .map_err(|_| {
-                    ApiError::from(AppError::invalid(
-                        "invalid_time",
-                        field,
-                        format!("'{v}' is not an RFC 3339 time"),
-                    ))
-                })
-        })
-        .transpose()
-    };
+    let parse = crate::handlers::ms_of;
     let until = parse("until", p.until.as_deref())?.unwrap_or(s.app.clock().now_ms() + 1);
     let since = parse("since", p.since.as_deref())?.unwrap_or(until - 30 * prog::DAY_MS);
     if since >= until {
@@ -1865,22 +1852,9 @@ pub async fn export(
             ));
         }
     };
-    // RFC 6266 `filename*`: the Chinese name percent-encoded, an ASCII fallback beside it.
-    let encoded =
-        percent_encoding::utf8_percent_encode(&format!("{name}.xlsx"), percent_encoding::NON_ALPHANUMERIC)
-            .to_string();
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"programme-{report}.xlsx\"; filename*=UTF-8''{encoded}"),
-            ),
-        ],
+    Ok(crate::handlers::xlsx_named(
+        &format!("programme-{report}"),
+        Some(&name),
         bytes,
-    )
-        .into_response())
+    ))
 }
