@@ -48,6 +48,20 @@ pub(crate) fn parse_day(field: &str, value: &str) -> AppResult<NaiveDate> {
         .map_err(|_| AppError::invalid("invalid_date", field, "a date is YYYY-MM-DD"))
 }
 
+/// `start_on` and an optional `end_on` (not before it), as entered.
+fn day_range(start_on: &str, end_on: Option<&str>) -> AppResult<(NaiveDate, Option<NaiveDate>)> {
+    let start = parse_day("start_on", start_on)?;
+    let end = end_on.map(|d| parse_day("end_on", d)).transpose()?;
+    if end.is_some_and(|e| e < start) {
+        return Err(AppError::invalid(
+            "invalid_date",
+            "end_on",
+            "end_on is on or after start_on",
+        ));
+    }
+    Ok((start, end))
+}
+
 /// A stored date (written by this module, so a bad one is a broken invariant).
 pub(crate) fn stored_day(value: &str) -> AppResult<NaiveDate> {
     NaiveDate::parse_from_str(value, "%Y-%m-%d")
@@ -529,19 +543,7 @@ impl App {
     ) -> AppResult<FeeSubscriptionRow> {
         who.require(Permission::ManageFees)?;
         let label = required_text("label", &req.label, 32)?;
-        let start = parse_day("start_on", &req.start_on)?;
-        let end = req
-            .end_on
-            .as_deref()
-            .map(|d| parse_day("end_on", d))
-            .transpose()?;
-        if end.is_some_and(|e| e < start) {
-            return Err(AppError::invalid(
-                "invalid_date",
-                "end_on",
-                "end_on is on or after start_on",
-            ));
-        }
+        let (start, end) = day_range(&req.start_on, req.end_on.as_deref())?;
         let mut tx = self.store.write().await?;
         let item = self.scoped_item(who, &mut tx, req.item_id).await?;
         if item.kind != FeeKind::ParkingSpaceRent.as_str() {
@@ -591,19 +593,7 @@ impl App {
                 "off_bp is 1 to 10,000 basis points (10,000: exempt)",
             ));
         }
-        let start = parse_day("start_on", &req.start_on)?;
-        let end = req
-            .end_on
-            .as_deref()
-            .map(|d| parse_day("end_on", d))
-            .transpose()?;
-        if end.is_some_and(|e| e < start) {
-            return Err(AppError::invalid(
-                "invalid_date",
-                "end_on",
-                "end_on is on or after start_on",
-            ));
-        }
+        let (start, end) = day_range(&req.start_on, req.end_on.as_deref())?;
         let mut tx = self.store.write().await?;
         let house = self.fee_house(who, &mut tx, req.house_id).await?;
         who.scope.check_whole_community(house.community_id, "house")?;
