@@ -575,27 +575,7 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
         .await["id"]
         .as_i64()
         .unwrap();
-    let ticket_b = {
-        let mut tx = s.app.store().write().await.unwrap();
-        let id = tx
-            .insert_ticket(&anfang_app::store::TicketRow {
-                id: 0,
-                device_id: b.device,
-                community_id: b.community,
-                contractor: "小区2维保".into(),
-                reason: "offline".into(),
-                opened_at: s.clock_now(),
-                due_at: s.clock_now() + 3_600_000,
-                resolved_at: None,
-                resolved_by: None,
-                note: String::new(),
-            })
-            .await
-            .unwrap()
-            .unwrap();
-        tx.commit().await.unwrap();
-        id
-    };
+    let ticket_b = offline_ticket(&s, b.device, b.community, "小区2维保", 3_600_000).await;
     // B's fees, made by B's own property manager (administrators do not handle fees).
     let mut b = b;
     let pm_b = user_token(&s, &admin, "pm_b", "property_manager", "community:370323002001").await;
@@ -3329,27 +3309,7 @@ async fn the_programme_runs_over_http_from_project_to_rejected_acceptance() {
         Some(json!({"name": "沂源维保", "sla_hours": 24, "contact": "0533-3200000"})),
     )
     .await;
-    let ticket = {
-        let mut tx = s.app.store().write().await.unwrap();
-        let id = tx
-            .insert_ticket(&anfang_app::store::TicketRow {
-                id: 0,
-                device_id: a.device,
-                community_id: a.community,
-                contractor: "沂源维保".into(),
-                reason: "offline".into(),
-                opened_at: s.clock_now(),
-                due_at: s.clock_now() + 24 * 3_600_000,
-                resolved_at: None,
-                resolved_by: None,
-                note: String::new(),
-            })
-            .await
-            .unwrap()
-            .unwrap();
-        tx.commit().await.unwrap();
-        id
-    };
+    let ticket = offline_ticket(&s, a.device, a.community, "沂源维保", 24 * 3_600_000).await;
     let open = s
         .ok(&pm, Method::GET, "/api/v1/programme/tickets?open=true", None)
         .await;
@@ -3780,4 +3740,28 @@ async fn property_fees_over_http_bills_payments_a_simulated_provider_and_the_day
         )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// An open offline ticket on `device` of `community` for `contractor`, due `within_ms` from now
+/// (what a device going offline opens), written straight to the store.
+async fn offline_ticket(s: &Server, device: i64, community: i64, contractor: &str, within_ms: i64) -> i64 {
+    let mut tx = s.app.store().write().await.unwrap();
+    let id = tx
+        .insert_ticket(&anfang_app::store::TicketRow {
+            id: 0,
+            device_id: device,
+            community_id: community,
+            contractor: contractor.into(),
+            reason: "offline".into(),
+            opened_at: s.clock_now(),
+            due_at: s.clock_now() + within_ms,
+            resolved_at: None,
+            resolved_by: None,
+            note: String::new(),
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    tx.commit().await.unwrap();
+    id
 }
