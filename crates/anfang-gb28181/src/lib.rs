@@ -22,6 +22,7 @@ pub mod auth;
 pub mod cascade;
 pub mod catalog;
 pub mod directory;
+pub mod fmp4;
 pub mod id;
 pub mod live;
 pub mod manscdp;
@@ -36,6 +37,7 @@ pub mod transport;
 
 pub use cascade::{Cascade, CascadeConfig, CascadeStatus, MediaMode, SharedCatalogue, SharedChannel};
 pub use directory::{DeviceDirectory, Lookup, Report};
+pub use fmp4::{Fmp4Muxer, InitSegment, Segment};
 pub use id::{BadId, GbId};
 pub use live::{LiveConfig, LiveStream, RtpReceiver};
 pub use media::{BuiltinMedia, MediaServer};
