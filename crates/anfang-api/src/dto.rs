@@ -1397,6 +1397,15 @@ impl From<CredentialRow> for CredentialDto {
     }
 }
 
+/// A PIN the platform drew (`POST /persons/{id}/pin`): its digits are shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IssuedPinDto {
+    /// The credential (the person's previous PIN is revoked).
+    pub credential: CredentialDto,
+    /// The six digits, never shown again.
+    pub pin: String,
+}
+
 /// A dynamic QR code.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct QrDto {

@@ -63,6 +63,7 @@ pub(crate) fn routes() -> Router<ApiState> {
             delete(revoke_credential),
         )
         .route("/persons/{id}/qr", post(qr_code))
+        .route("/persons/{id}/pin", post(issue_pin))
         .route("/deny-list", get(list_deny_list).post(add_to_deny_list))
         .route("/deny-list/{id}", delete(remove_from_deny_list))
         .route(
@@ -1248,6 +1249,25 @@ pub async fn issue_credential(
     Ok((
         StatusCode::CREATED,
         Json(s.app.issue_credential(&c.principal, id, &req).await?.into()),
+    ))
+}
+
+/// Draw a fresh six-digit PIN for a person (shown once; their previous PIN is revoked): staff
+/// for their community, a resident for a member of their own household.
+#[utoipa::path(post, path = "/api/v1/persons/{id}/pin", tag = "access", security(("bearer" = [])), params(("id" = i64, Path, description = "Person id")),
+    responses((status = 201, body = IssuedPinDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn issue_pin(
+    State(s): State<ApiState>,
+    c: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<(StatusCode, Json<IssuedPinDto>)> {
+    let (credential, pin) = s.app.issue_pin(&c.principal, id).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(IssuedPinDto {
+            credential: credential.into(),
+            pin,
+        }),
     ))
 }
 

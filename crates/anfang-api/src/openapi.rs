@@ -18,7 +18,7 @@ use utoipa::{Modify, OpenApi};
         handlers::list_grids, handlers::create_grid, handlers::list_organisations, handlers::create_organisation,
         handlers::list_persons, handlers::get_person, handlers::create_person, handlers::set_person_house,
         handlers::list_consents, handlers::give_consent, handlers::revoke_consent, handlers::list_credentials,
-        handlers::issue_credential, handlers::revoke_credential, handlers::qr_code, handlers::list_access_records, handlers::access_record_snapshot, handlers::booth_call_photo,
+        handlers::issue_credential, handlers::issue_pin, handlers::revoke_credential, handlers::qr_code, handlers::list_access_records, handlers::access_record_snapshot, handlers::booth_call_photo,
         handlers::list_deny_list, handlers::add_to_deny_list, handlers::remove_from_deny_list,
         handlers::list_visitors, handlers::invite_visitor,
         handlers::list_booth_calls, handlers::accept_booth_call, handlers::deny_booth_call,

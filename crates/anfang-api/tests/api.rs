@@ -3765,3 +3765,161 @@ async fn offline_ticket(s: &Server, device: i64, community: i64, contractor: &st
     tx.commit().await.unwrap();
     id
 }
+
+#[tokio::test]
+async fn a_resident_chooses_consent_and_a_pin_for_their_household_only() {
+    let s = Server::start().await;
+    let admin = admin_token(&s).await;
+    let a = seed(&s, &admin, 1).await;
+    let b = seed(&s, &admin, 2).await;
+    // Another household in A: a house of its own with a person in it.
+    let neighbour_house = s
+        .ok(&admin, Method::POST, "/api/v1/houses", Some(json!({"unit_id": a.unit, "number": "902", "floor": 9, "area_m2": 80.0, "use": "owner_occupied"})))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let neighbour = s
+        .ok(&admin, Method::POST, "/api/v1/persons", Some(json!({"community_id": a.community, "name": "邻居", "gender": "male", "id_type": "resident_id",
+            "id_number": resident_id("37032319850101003"), "population_type": "registered", "house_id": neighbour_house, "role": "owner"})))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let resident = user_token(&s, &admin, "res_a", "resident", &format!("house:{}", a.house)).await;
+    let me = a.person;
+
+    // Their own household: consent given, listed, withdrawn; a drawn PIN replaces the last.
+    let (status, list) = s
+        .call(
+            Some(&resident),
+            Method::GET,
+            &format!("/api/v1/persons/{me}/consents"),
+            None,
+        )
+        .await;
+    assert_eq!((status, list.as_array().map(Vec::len)), (StatusCode::OK, Some(0)));
+    let consent = s
+        .ok(
+            &resident,
+            Method::POST,
+            &format!("/api/v1/persons/{me}/consents"),
+            Some(json!({"given_by": "self"})),
+        )
+        .await;
+    assert_eq!(consent["recorded_by"], "user:res_a");
+    let first = s
+        .ok(
+            &resident,
+            Method::POST,
+            &format!("/api/v1/persons/{me}/pin"),
+            None,
+        )
+        .await;
+    let pin = first["pin"].as_str().unwrap();
+    assert!(pin.len() == 6 && pin.chars().all(|c| c.is_ascii_digit()), "{pin}");
+    let second = s
+        .ok(
+            &resident,
+            Method::POST,
+            &format!("/api/v1/persons/{me}/pin"),
+            None,
+        )
+        .await;
+    let credentials = s
+        .ok(
+            &resident,
+            Method::GET,
+            &format!("/api/v1/persons/{me}/credentials"),
+            None,
+        )
+        .await;
+    let active: Vec<i64> = credentials
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] == "pin" && c["revoked_at"].is_null())
+        .map(|c| c["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        active,
+        vec![second["credential"]["id"].as_i64().unwrap()],
+        "one PIN at a time"
+    );
+    assert!(
+        credentials.to_string().find(pin).is_none(),
+        "the digits are never listed"
+    );
+    let (status, _) = s
+        .call(
+            Some(&resident),
+            Method::DELETE,
+            &format!("/api/v1/persons/{me}/consents/{}", consent["id"]),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let consents = s
+        .ok(
+            &resident,
+            Method::GET,
+            &format!("/api/v1/persons/{me}/consents"),
+            None,
+        )
+        .await;
+    assert!(!consents[0]["revoked_at"].is_null(), "withdrawn: {consents}");
+    // Cards and chosen digits stay with the property office.
+    let (status, _) = s
+        .call(
+            Some(&resident),
+            Method::POST,
+            &format!("/api/v1/persons/{me}/credentials"),
+            Some(json!({"kind": "pin", "value": "4321"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Anyone else — the neighbour next door, a person of another community — is not found,
+    // and nothing is written for them.
+    for other in [neighbour, b.person] {
+        for (method, path, body) in [
+            (Method::GET, format!("/api/v1/persons/{other}/consents"), None),
+            (
+                Method::POST,
+                format!("/api/v1/persons/{other}/consents"),
+                Some(json!({"given_by": "self"})),
+            ),
+            (
+                Method::DELETE,
+                format!("/api/v1/persons/{other}/consents/1"),
+                None,
+            ),
+            (Method::GET, format!("/api/v1/persons/{other}/credentials"), None),
+            (
+                Method::DELETE,
+                format!("/api/v1/persons/{other}/credentials/1"),
+                None,
+            ),
+            (Method::POST, format!("/api/v1/persons/{other}/pin"), None),
+            (Method::GET, format!("/api/v1/persons/{other}/face"), None),
+        ] {
+            let (status, _) = s.call(Some(&resident), method.clone(), &path, body).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}");
+        }
+        let consents = s
+            .ok(
+                &admin,
+                Method::GET,
+                &format!("/api/v1/persons/{other}/consents"),
+                None,
+            )
+            .await;
+        let credentials = s
+            .ok(
+                &admin,
+                Method::GET,
+                &format!("/api/v1/persons/{other}/credentials"),
+                None,
+            )
+            .await;
+        assert_eq!((consents, credentials), (json!([]), json!([])));
+    }
+}

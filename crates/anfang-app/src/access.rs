@@ -330,17 +330,49 @@ impl App {
         Ok(person)
     }
 
+    /// Loads a person whose consent and ways in the caller may see (`write` = change): staff
+    /// (`ReadPersons`, `WritePersons` to change) for persons of a whole community in scope; a
+    /// resident (house scope, `InviteVisitors` to change) for the members of their own household
+    /// only — anyone else is not found, as if they did not exist.
+    pub(crate) async fn self_service_person(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        who: &Principal,
+        id: i64,
+        write: bool,
+    ) -> AppResult<PersonRow> {
+        who.require(Permission::ReadPersons)?;
+        let Some(mine) = &who.scope.houses else {
+            if write {
+                who.require(Permission::WritePersons)?;
+            }
+            return self.managed_person(tx, who, id).await;
+        };
+        if write && !who.role.allows(Permission::WritePersons) {
+            who.require(Permission::InviteVisitors)?;
+        }
+        let person = tx
+            .person(id)
+            .await?
+            .ok_or(AppError::NotFound { entity: "person" })?;
+        let houses = tx.person_houses(&[id]).await?;
+        if !houses.iter().any(|h| mine.contains(&h.house_id)) {
+            return Err(AppError::NotFound { entity: "person" });
+        }
+        Ok(person)
+    }
+
     /// Records a consent to face recognition. Persons under 14 (by their ID number's birth
-    /// date) need a guardian's consent.
+    /// date) need a guardian's consent. Staff for their community; a resident for their own
+    /// household.
     pub async fn give_face_consent(
         &self,
         who: &Principal,
         person_id: i64,
         req: &GiveConsent,
     ) -> AppResult<ConsentRow> {
-        who.require(Permission::WritePersons)?;
         let mut tx = self.store.write().await?;
-        let person = self.managed_person(&mut tx, who, person_id).await?;
+        let person = self.self_service_person(&mut tx, who, person_id, true).await?;
         let guardian_name = crate::registry::opt_text("guardian_name", req.guardian_name.as_deref(), 64)?;
         match req.given_by.as_str() {
             "self" => {
@@ -414,11 +446,11 @@ impl App {
         Ok(row)
     }
 
-    /// Revokes a consent: from now on the person's face opens nothing.
+    /// Revokes a consent: from now on the person's face opens nothing, and the photo and its
+    /// template go with it. Staff for their community; a resident for their own household.
     pub async fn revoke_consent(&self, who: &Principal, person_id: i64, consent_id: i64) -> AppResult<()> {
-        who.require(Permission::WritePersons)?;
         let mut tx = self.store.write().await?;
-        let person = self.managed_person(&mut tx, who, person_id).await?;
+        let person = self.self_service_person(&mut tx, who, person_id, true).await?;
         if !tx.consents(person_id).await?.iter().any(|c| c.id == consent_id) {
             return Err(AppError::NotFound { entity: "consent" });
         }
@@ -444,11 +476,10 @@ impl App {
         Ok(())
     }
 
-    /// A person's consents.
+    /// A person's consents (staff for their community; a resident for their household).
     pub async fn consents(&self, who: &Principal, person_id: i64) -> AppResult<Vec<ConsentRow>> {
-        who.require(Permission::ReadPersons)?;
         let mut tx = self.store.read().await?;
-        self.managed_person(&mut tx, who, person_id).await?;
+        self.self_service_person(&mut tx, who, person_id, false).await?;
         Ok(tx.consents(person_id).await?)
     }
 
@@ -501,24 +532,88 @@ impl App {
         Ok(row)
     }
 
-    /// A person's credentials.
+    /// A fresh PIN the platform draws for a person (6 digits, shown once), replacing the PIN
+    /// they had: the non-face way in a resident can take for a member of their own household
+    /// without the property office (staff may do it too). The resident never chooses the digits,
+    /// so nobody learns from a refusal which PINs are taken.
+    pub async fn issue_pin(&self, who: &Principal, person_id: i64) -> AppResult<(CredentialRow, String)> {
+        let mut tx = self.store.write().await?;
+        let person = self.self_service_person(&mut tx, who, person_id, true).await?;
+        let mut drawn = None;
+        for _ in 0..8 {
+            let bytes = anfang_base::random_bytes(4);
+            let n = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) % 1_000_000;
+            let pin = format!("{n:06}");
+            let index = self.credential_index("pin", &pin);
+            if tx.credential_by_index("pin", &index).await?.is_none() {
+                drawn = Some((pin, index));
+                break;
+            }
+        }
+        let (pin, index) = drawn.ok_or_else(|| AppError::Conflict {
+            code: "credential_in_use",
+            message: "no free PIN was drawn; try again".into(),
+        })?;
+        let now = self.clock.now_ms();
+        let replaced: Vec<i64> = tx
+            .credentials(person_id)
+            .await?
+            .into_iter()
+            .filter(|c| c.kind == "pin" && c.revoked_at.is_none())
+            .map(|c| c.id)
+            .collect();
+        for id in &replaced {
+            tx.revoke_credential(*id, now).await?;
+        }
+        let id = tx
+            .insert_credential(&NewCredential {
+                person_id,
+                kind: "pin".into(),
+                value_index: index,
+                value_enc: Some(self.vault.encrypt("credential_value", &pin)?),
+                valid_from: None,
+                valid_until: None,
+                now_ms: now,
+            })
+            .await?;
+        self.library_changed(&mut tx, person.community_id, person_id)
+            .await?;
+        let audit = self
+            .audit(
+                &mut tx,
+                &who.actor(),
+                "credential.issue",
+                &format!("person:{person_id}"),
+                json!({"kind": "pin", "credential": id, "drawn": true, "replaced": replaced}),
+            )
+            .await?;
+        let row = tx
+            .credentials(person_id)
+            .await?
+            .into_iter()
+            .find(|c| c.id == id)
+            .ok_or(AppError::NotFound { entity: "credential" })?;
+        self.commit(tx, Some(&audit)).await?;
+        Ok((row, pin))
+    }
+
+    /// A person's credentials (staff for their community; a resident for their household).
     pub async fn credentials(&self, who: &Principal, person_id: i64) -> AppResult<Vec<CredentialRow>> {
-        who.require(Permission::ReadPersons)?;
         let mut tx = self.store.read().await?;
-        self.managed_person(&mut tx, who, person_id).await?;
+        self.self_service_person(&mut tx, who, person_id, false).await?;
         Ok(tx.credentials(person_id).await?)
     }
 
-    /// Revokes a credential.
+    /// Revokes a credential (staff for their community; a resident for their household, e.g.
+    /// a lost card).
     pub async fn revoke_credential(
         &self,
         who: &Principal,
         person_id: i64,
         credential_id: i64,
     ) -> AppResult<()> {
-        who.require(Permission::WritePersons)?;
         let mut tx = self.store.write().await?;
-        let person = self.managed_person(&mut tx, who, person_id).await?;
+        let person = self.self_service_person(&mut tx, who, person_id, true).await?;
         if !tx
             .credentials(person_id)
             .await?

@@ -210,9 +210,8 @@ impl App {
 
     /// A person's enrolled photo (its record, not the image).
     pub async fn face_photo(&self, who: &Principal, person_id: i64) -> AppResult<FacePhotoRow> {
-        who.require(Permission::ReadPersons)?;
         let mut tx = self.store.read().await?;
-        self.managed_person(&mut tx, who, person_id).await?;
+        self.self_service_person(&mut tx, who, person_id, false).await?;
         tx.face_photo(person_id)
             .await?
             .ok_or(AppError::NotFound { entity: "face photo" })
