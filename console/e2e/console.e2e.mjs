@@ -7,6 +7,7 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
+import { createHmac } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -223,9 +224,68 @@ async function apiAs(baseUrl, username, password) {
   }
 }
 
+/**
+ * Posts one device-protocol message as an HTTP-push device (its code and secret), signed as a real device signs
+ * (hex HMAC-SHA256 of "<timestamp_ms>\n<body>"); returns the HTTP status and the ack.
+ */
+async function devicePush(baseUrl, device, type, body) {
+  const message = JSON.stringify({
+    v: 1,
+    id: `e2e-${type}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`,
+    type,
+    at: new Date().toISOString(),
+    device: device.code,
+    body,
+  })
+  const ts = Date.now()
+  const signature = createHmac('sha256', device.secret).update(`${ts}\n${message}`).digest('hex')
+  const res = await fetch(new URL('api/v1/device-push/events', baseUrl), {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/json',
+      'X-Anfang-Device': device.code,
+      'X-Anfang-Timestamp': String(ts),
+      'X-Anfang-Signature': signature,
+    },
+    body: message,
+  })
+  const text = await res.text()
+  return { status: res.status, body: text ? JSON.parse(text) : null }
+}
+
+/**
+ * A picture as a booth camera or card reader would send it: drawn on a canvas in the page (a silhouette and a
+ * caption) and encoded there as a real JPEG; returns the base64 data.
+ */
+function drawnJpeg(page, caption, background) {
+  return page.evaluate(
+    ({ caption, background }) => {
+      const canvas = document.createElement('canvas')
+      canvas.width = 240
+      canvas.height = 300
+      const g = canvas.getContext('2d')
+      g.fillStyle = background
+      g.fillRect(0, 0, 240, 300)
+      g.fillStyle = '#5b6b7c'
+      g.beginPath()
+      g.arc(120, 110, 52, 0, Math.PI * 2)
+      g.fill()
+      g.beginPath()
+      g.ellipse(120, 270, 95, 80, 0, Math.PI, 0)
+      g.fill()
+      g.fillStyle = '#1f2d3d'
+      g.font = '20px sans-serif'
+      g.textAlign = 'center'
+      g.fillText(caption, 120, 30)
+      return canvas.toDataURL('image/jpeg', 0.85).split(',')[1]
+    },
+    { caption, background },
+  )
+}
+
 /** A valid 18-character resident ID number (GB 11643 check character) in the demo's region. */
-function residentId(seq) {
-  const first17 = `370323${'19900101'}${String(seq % 1000).padStart(3, '0')}`
+function residentId(seq, born = '19900101') {
+  const first17 = `370323${born}${String(seq % 1000).padStart(3, '0')}`
   const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
   const sum = [...first17].reduce((acc, d, i) => acc + Number(d) * weights[i], 0)
   return first17 + '10X98765432'[sum % 11]
@@ -259,7 +319,21 @@ describe('Anfang console in Chromium', { timeout: 300_000 }, () => {
   process.once('exit', killOnExit)
 
   /** Set up through the API before the browser starts: ids the test navigates to, and the resident's login. */
-  const fixture = { pmCommunityId: 0, otherCommunityId: 0, houseId: 0, residentPassword: '', allCommunities: 0 }
+  const fixture = {
+    pmCommunityId: 0,
+    otherCommunityId: 0,
+    houseId: 0,
+    /** The house as a visitor names it at the booth: building-unit-house. */
+    houseRef: '',
+    residentPassword: '',
+    allCommunities: 0,
+    /** A smart booth the admin registers (HTTP push) in the manager's community: its code and secret. */
+    booth: { code: '', secret: '', id: 0 },
+    /** An adult of the resident's household (made by the admin), and a person of another community. */
+    memberId: 0,
+    memberName: '',
+    otherPersonId: 0,
+  }
 
   before(async () => {
     server = await startServer()
@@ -277,6 +351,46 @@ describe('Anfang console in Chromium', { timeout: 300_000 }, () => {
     })
     assert.equal(made.status, 201, `resident user: ${JSON.stringify(made.body)}`)
     fixture.residentPassword = made.body.password
+    fixture.memberName = `住户本人${Date.now() % 10000}`
+    const member = await admin('POST', '/persons', {
+      community_id: fixture.pmCommunityId,
+      name: fixture.memberName,
+      gender: 'female',
+      id_type: 'resident_id',
+      id_number: residentId(Date.now() % 1000, '19850505'),
+      population_type: 'registered',
+      house_id: fixture.houseId,
+      role: 'owner',
+    })
+    assert.equal(member.status, 201, `household member: ${JSON.stringify(member.body)}`)
+    fixture.memberId = member.body.id
+    const stranger = await admin('POST', '/persons', {
+      community_id: fixture.otherCommunityId,
+      name: '他人（测试）',
+      gender: 'male',
+      id_type: 'resident_id',
+      id_number: residentId(Date.now() % 1000, '19800808'),
+      population_type: 'registered',
+    })
+    assert.equal(stranger.status, 201, `a person of another community: ${JSON.stringify(stranger.body)}`)
+    fixture.otherPersonId = stranger.body.id
+    const house = (await admin('GET', `/houses/${fixture.houseId}`)).body
+    const buildings = (await admin('GET', `/buildings?community_id=${fixture.pmCommunityId}&page_size=100`)).body.items
+    const units = (await admin('GET', `/units?community_id=${fixture.pmCommunityId}&page_size=100`)).body.items
+    const building = buildings.find((b) => b.id === house.building_id)
+    const unit = units.find((u) => u.id === house.unit_id)
+    assert.ok(building && unit, `the house's building and unit: ${JSON.stringify(house)}`)
+    fixture.houseRef = `${building.number}-${unit.number}-${house.number}`
+    // A booth is commissioned as an installer would: registered by the admin, its secret shown once.
+    const booth = await admin('POST', '/devices', {
+      code: `3703230100132099${String(Date.now() % 10000).padStart(4, '0')}`,
+      name: '东门智能岗亭（测试）',
+      kind: 'smart_booth',
+      protocol: 'http_push',
+      community_id: fixture.pmCommunityId,
+    })
+    assert.equal(booth.status, 201, `booth: ${JSON.stringify(booth.body)}`)
+    fixture.booth = { code: booth.body.device.code, secret: booth.body.secret, id: booth.body.device.id }
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -595,30 +709,89 @@ describe('Anfang console in Chromium', { timeout: 300_000 }, () => {
     await screenshot(page, '06-access-records-pm')
   })
 
-  test('the property manager opens the booth calls console', async () => {
+  test('a visitor calls from the smart booth: the call rings with their details and pictures, the manager accepts and the gate opens', async () => {
     await openMenu(page, 'booth-calls')
-    // ringing calls only by default; there may be none at this moment
+    // ringing calls only by default
     const rows = await tableRows(page, 'booth-calls-table')
     for (const cells of rows) assert.ok(cells.some((c) => compact(c) === '呼叫中'), `a ringing call: ${JSON.stringify(cells)}`)
     const count = page.getByTestId('booth-calls-ringing-count')
     await until('the ringing count', async () => /^待接听\d+$/.test(compact(await count.textContent())))
-    await screenshot(page, '07-booth-calls-pm')
-    // A visitor may be ringing at the simulated booth just now (they come every few minutes): answer them.
-    const ringing = (await pageApi(page, '/booth-calls?kind=ringing&page_size=1')).body.items[0]
-    if (ringing) {
-      await page.getByTestId('booth-calls-refresh').click()
-      const accept = page.getByTestId(`booth-call-accept-${ringing.id}`)
-      if (await accept.isVisible().catch(() => false)) {
-        await accept.click()
-        const answered = await until('the call answered', async () => {
-          const res = await pageApi(page, '/booth-calls?page_size=20')
-          const call = res.body.items.find((c) => c.id === ringing.id)
-          return call && call.status !== 'ringing' ? call : null
-        })
-        // accepted, or timed out/abandoned just before the click
-        assert.ok(['accepted', 'timed_out', 'abandoned'].includes(answered.status), `call status ${answered.status}`)
-      }
+
+    // The visitor presses the call key: the booth sends their card's details and photo and its camera's picture.
+    const visitor = `赵访客${Date.now() % 10000}`
+    const [cardPhoto, snapshot] = [
+      await drawnJpeg(page, '身份证照片', '#f5f0e6'),
+      await drawnJpeg(page, '岗亭抓拍', '#dde8f0'),
+    ]
+    const pushed = await devicePush(server.url, fixture.booth, 'booth_call', {
+      house_ref: fixture.houseRef,
+      visitor: {
+        name: visitor,
+        id_number: residentId(Date.now() % 1000),
+        card_photo: { format: 'jpeg', data: cardPhoto },
+        snapshot: { format: 'jpeg', data: snapshot },
+      },
+    })
+    assert.equal(pushed.status, 200, `booth_call pushed: ${JSON.stringify(pushed.body)}`)
+    const call = await until('the call in the API', async () => {
+      const res = await pageApi(page, '/booth-calls?kind=ringing&page_size=50')
+      return res.body.items.find((c) => c.visitor_name === visitor) ?? null
+    })
+    assert.equal(call.house_id, fixture.houseId, 'the house the visitor named is resolved')
+    assert.ok(call.has_card_photo && call.has_snapshot, 'both pictures are kept')
+
+    // It rings on screen: the panel shows the newest ringing call (a simulated visitor could ring just after).
+    const panel = page.getByTestId('booth-call-ringing')
+    await until('the call rings on screen', async () =>
+      compact(await panel.getByTestId('booth-call-ringing-visitor').textContent()) === visitor,
+    )
+    assert.equal(compact(await panel.getByTestId('booth-call-ringing-house').textContent()), fixture.houseRef)
+    assert.ok(compact(await panel.textContent()).includes('翡翠山景小区'), 'the community is named')
+    for (const which of ['booth-call-ringing-card-photo', 'booth-call-ringing-snapshot']) {
+      await until(`${which} shown`, async () => {
+        const size = await panel
+          .getByTestId(which)
+          .locator('img')
+          .evaluate((img) => (img.complete ? img.naturalWidth : 0))
+          .catch(() => 0)
+        return size === 240
+      })
     }
+    await page.waitForTimeout(300) // the picture's fade-in
+    await screenshot(page, '07-booth-call-ringing-pm')
+
+    const stillOurs = compact(await panel.getByTestId('booth-call-ringing-visitor').textContent()) === visitor
+    await (stillOurs ? panel.getByTestId('booth-call-ringing-accept') : page.getByTestId(`booth-call-accept-${call.id}`)).click()
+    // The outcome through the API: the call answered by the manager...
+    const answered = await until('the call accepted', async () => {
+      const res = await pageApi(page, '/booth-calls?page_size=50')
+      const c = res.body.items.find((x) => x.id === call.id)
+      return c && c.status !== 'ringing' ? c : null
+    })
+    assert.equal(answered.status, 'accepted')
+    assert.equal(answered.answered_by, `user:${PM_USER}`)
+    assert.ok(answered.answered_at, 'answered at a time')
+    // ...the booth hears "open" with its next ack, as an HTTP-push device does...
+    const heard = await devicePush(server.url, fixture.booth, 'heartbeat', { firmware: 'e2e 1.0', library_version: 0 })
+    assert.equal(heard.status, 200)
+    assert.equal(heard.body?.command?.action, 'open', `the gate command: ${JSON.stringify(heard.body)}`)
+    // ...and the opening is an access record of the booth.
+    const record = await until('the access record of the call', async () => {
+      const res = await pageApi(page, `/access-records?device_id=${fixture.booth.id}&page_size=20`)
+      return res.body.items.find((r) => r.outcome === 'open') ?? null
+    })
+    assert.equal(record.community_id, fixture.pmCommunityId)
+    await until('the panel stops ringing for it', async () =>
+      (await panel.count()) === 0 ||
+      compact(await panel.getByTestId('booth-call-ringing-visitor').textContent()) !== visitor,
+    )
+    await page.getByTestId('booth-calls-filter-status').click()
+    await pickOption(page, '已放行')
+    const done = await until('the accepted call listed', () =>
+      tableRows(page, 'booth-calls-table').then((r) => r.find((cells) => cells.includes(visitor)) ?? null),
+    )
+    assert.ok(done.some((c) => compact(c) === '已放行'), `accepted in ${JSON.stringify(done)}`)
+    await screenshot(page, '07-booth-calls-pm')
   })
 
   test('the property manager creates a person through the form', async () => {
@@ -748,7 +921,6 @@ describe('Anfang console in Chromium', { timeout: 300_000 }, () => {
     assert.ok((await page.getByTestId('resident-member').count()) > 0, 'the household is listed')
     await page.getByTestId('resident-qr-show').click()
     await page.getByTestId('resident-qr-code').waitFor()
-    assert.ok((await page.getByTestId('resident-gap').count()) === 1, 'the consent and card gap is explained')
     await page.getByTestId('resident-visitor-name').fill('王访客')
     await page.getByTestId('resident-invite-submit').click()
     const dialog = page.getByTestId('resident-pass-dialog')
@@ -765,6 +937,55 @@ describe('Anfang console in Chromium', { timeout: 300_000 }, () => {
     await dialog.waitFor({ state: 'hidden' })
     await page.evaluate(() => window.scrollTo(0, 0))
     await screenshot(page, 'resident-home')
+    await page.setViewportSize({ width: 1440, height: 900 })
+  })
+
+  test('a resident on a phone gives and withdraws face consent and draws a PIN, for their household only', async () => {
+    await page.setViewportSize({ width: 375, height: 812 })
+    const ways = page.getByTestId('resident-ways')
+    await ways.scrollIntoViewIfNeeded()
+    // the household's access records are on the page too
+    await page.getByTestId('resident-records').waitFor({ state: 'attached' })
+    await ways.getByTestId('resident-ways-member').click()
+    await pickOption(page, fixture.memberName)
+    const give = ways.getByTestId('resident-consent-give')
+    await give.waitFor()
+    assert.equal(await page.getByTestId('resident-gap').count(), 0, 'the resident may manage their own ways in')
+    await give.click()
+    await ways.getByTestId('resident-consent-active').waitFor()
+    const consents = (await pageApi(page, `/persons/${fixture.memberId}/consents`)).body
+    const active = consents.filter((c) => !c.revoked_at)
+    assert.equal(active.length, 1, `one active consent: ${JSON.stringify(consents)}`)
+    assert.equal(active[0].recorded_by, `user:${RESIDENT_USER}`)
+    assert.equal(active[0].given_by, 'self')
+
+    await ways.getByTestId('resident-pin-draw').click()
+    const digits = compact(await ways.getByTestId('resident-pin-digits').textContent({ timeout: UI_TIMEOUT_MS }))
+    assert.match(digits, /^\d{6}$/, `a six-digit PIN: ${digits}`)
+    const credentials = (await pageApi(page, `/persons/${fixture.memberId}/credentials`)).body
+    assert.equal(credentials.filter((c) => c.kind === 'pin' && !c.revoked_at).length, 1, 'one PIN')
+    assert.ok(!JSON.stringify(credentials).includes(digits), 'the digits are not listed again')
+    assert.equal(await ways.getByTestId('resident-credential').count(), 1, 'the PIN is listed')
+    await ways.scrollIntoViewIfNeeded()
+    await screenshot(page, 'resident-ways-in')
+
+    await ways.getByTestId('resident-consent-withdraw').click()
+    await page.locator('.resident-withdraw-box .el-button--primary').click()
+    await ways.getByTestId('resident-consent-none').waitFor()
+    const after = (await pageApi(page, `/persons/${fixture.memberId}/consents`)).body
+    assert.ok(after.every((c) => c.revoked_at), `withdrawn: ${JSON.stringify(after)}`)
+    assert.equal((await pageApi(page, `/persons/${fixture.memberId}/face`)).status, 404, 'no face photo outlives the consent')
+
+    // Nobody else's: a person of another community is not found.
+    for (const path of ['consents', 'credentials']) {
+      assert.equal((await pageApi(page, `/persons/${fixture.otherPersonId}/${path}`)).status, 404, path)
+    }
+    const foreign = await pageApi(page, `/persons/${fixture.otherPersonId}/consents`, {
+      method: 'POST',
+      body: JSON.stringify({ given_by: 'self' }),
+    })
+    assert.equal(foreign.status, 404)
+    assert.equal((await pageApi(page, `/persons/${fixture.otherPersonId}/pin`, { method: 'POST' })).status, 404)
     await page.setViewportSize({ width: 1440, height: 900 })
   })
 

@@ -2,6 +2,8 @@
 import { request, requestBlob } from './http'
 import type {
   AccessRecord,
+  FacePhoto,
+  IssuedPin,
   Alarm,
   AlarmActionRequest,
   AlarmDetail,
@@ -195,6 +197,10 @@ export const access = {
     request<void>('DELETE', `/persons/${personId}/credentials/${credentialId}`),
   /** A signed dynamic QR code for the person, valid five minutes. */
   qr: (personId: number) => request<QrCode>('POST', `/persons/${personId}/qr`),
+  /** A six-digit PIN the platform draws (shown once; the person's previous PIN is revoked). */
+  drawPin: (personId: number) => request<IssuedPin>('POST', `/persons/${personId}/pin`),
+  /** The enrolled face photo's record (404: none). */
+  face: (personId: number) => request<FacePhoto>('GET', `/persons/${personId}/face`, { silent: true }),
 }
 
 export const boothCalls = {
@@ -206,6 +212,9 @@ export const boothCalls = {
   /** Refuse a ringing call, with an optional note (at most 64 characters). */
   deny: (id: number, message?: string) =>
     request<BoothCall>('POST', `/booth-calls/${id}/deny`, { json: { message: message || undefined } }),
+  /** The visitor's live `snapshot` or the ID card's `card_photo` (each view is audited). */
+  photo: (id: number, which: 'snapshot' | 'card_photo') =>
+    requestBlob('GET', `/booth-calls/${id}/photos/${which}`, `booth-${id}-${which}.jpg`, { silent: true }),
 }
 
 export const transfer = {

@@ -328,6 +328,10 @@ export interface BoothCall {
   house_ref: string | null
   /** The house it names, when resolved. */
   house_id: number | null
+  /** The booth sent the ID card's photo (`…/photos/card_photo`, duty staff only). */
+  has_card_photo?: boolean
+  /** The booth sent a live snapshot of the visitor (`…/photos/snapshot`). */
+  has_snapshot?: boolean
   /** A BoothCallStatus. */
   status: string
   created_at: string
@@ -622,6 +626,25 @@ export interface Credential {
   valid_until: string | null
   revoked_at: string | null
   created_at: string
+}
+
+/** An enrolled face photo's record (the image itself goes only to terminals). */
+export interface FacePhoto {
+  id: number
+  person_id: number
+  sha256: string
+  format: string
+  width: number
+  height: number
+  size_bytes: number
+  uploaded_by: string
+  uploaded_at: string
+}
+
+/** A PIN the platform drew: its digits are shown this once. */
+export interface IssuedPin {
+  credential: Credential
+  pin: string
 }
 
 /** A signed dynamic QR code, valid for five minutes. */
