@@ -42,6 +42,7 @@ pub mod recognition;
 pub mod registry;
 pub mod scope;
 pub mod vault;
+pub mod video;
 pub mod visitors;
 pub mod warnings;
 
@@ -114,6 +115,8 @@ pub struct App {
     pub(crate) entry_check: Option<Arc<entry_check::EntryCheck>>,
     /// Online-payment providers and the secrets their callbacks are signed with, by name.
     pub(crate) payment_providers: Arc<fee_online::Providers>,
+    /// GB/T 28181 presence: registered devices and their catalogues' channels.
+    pub(crate) video: Arc<video::VideoPresence>,
 }
 
 /// Who is calling: an authenticated user with their role and resolved scope.
@@ -176,6 +179,7 @@ impl App {
             outbox_signal: Arc::new(tokio::sync::Notify::new()),
             entry_check: None,
             payment_providers: Arc::default(),
+            video: Arc::default(),
         }
     }
 

@@ -41,6 +41,153 @@ pub struct Config {
     /// Property fees.
     #[serde(default)]
     pub fees: FeesConfig,
+    /// GB/T 28181 video networking (SIP): cameras and NVRs register here; superiors above.
+    #[serde(default)]
+    pub gb28181: Gb28181Config,
+}
+
+/// GB/T 28181 video networking (`[gb28181]`, `docs/design/gb28181.md`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Gb28181Config {
+    /// Whether `serve` runs the SIP platform (the demo always does, on a free loopback port
+    /// unless this is set).
+    pub enabled: bool,
+    /// Where SIP listens, UDP and TCP on one port.
+    pub listen: String,
+    /// Our 20-digit platform id (type 200); empty: derived from the registry's district,
+    /// `DDDDDD00` + `00` + `200` + `0000001`, or `34020000002000000001` before any street.
+    pub id: String,
+    /// Our 10-digit SIP domain and Digest realm; empty: the id's first ten digits.
+    pub domain: String,
+    /// The address written in Via/Contact and SDP when the bound one is not reachable
+    /// (a `0.0.0.0` bind, NAT); empty: the bound one.
+    pub advertised_ip: String,
+    /// Refuse (403) ids that are not `gb28181` devices in the registry.
+    pub strict: bool,
+    /// Offline after this many seconds without a keepalive.
+    pub keepalive_timeout_secs: u64,
+    /// The longest registration granted (s).
+    pub max_expires: u32,
+    /// Superior platforms we register with as a lower platform (`[[gb28181.superiors]]`).
+    pub superiors: Vec<Gb28181Superior>,
+}
+
+impl Default for Gb28181Config {
+    fn default() -> Self {
+        Gb28181Config {
+            enabled: false,
+            listen: "0.0.0.0:5060".into(),
+            id: String::new(),
+            domain: String::new(),
+            advertised_ip: String::new(),
+            strict: true,
+            keepalive_timeout_secs: 180,
+            max_expires: 3600,
+            superiors: Vec::new(),
+        }
+    }
+}
+
+/// A superior video platform (`[[gb28181.superiors]]`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Gb28181Superior {
+    /// A short name (logs).
+    pub name: String,
+    /// Its 20-digit id.
+    pub id: String,
+    /// Its 10-digit domain (realm); empty: its id's first ten digits.
+    #[serde(default)]
+    pub domain: String,
+    /// Its SIP address, `ip:port`.
+    pub address: String,
+    /// `udp` (default) or `tcp`.
+    #[serde(default = "default_sip_transport")]
+    pub transport: String,
+    /// Our 20-digit id toward it (it assigns it).
+    pub local_id: String,
+    /// The Digest username, when it is not `local_id`.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// The Digest password it gave us.
+    pub password: String,
+    /// Seconds between keepalives (default 60).
+    #[serde(default = "default_sip_keepalive")]
+    pub keepalive_secs: u64,
+    /// `relay` (default: video is received here and relayed, for cameras it cannot reach)
+    /// or `direct` (cameras send to it themselves).
+    #[serde(default = "default_sip_media")]
+    pub media: String,
+}
+
+fn default_sip_transport() -> String {
+    "udp".into()
+}
+fn default_sip_keepalive() -> u64 {
+    60
+}
+fn default_sip_media() -> String {
+    "relay".into()
+}
+
+impl Gb28181Config {
+    /// Checks ids, addresses and the values with a fixed set.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let gb = |what: &str, id: &str| {
+            anyhow::ensure!(
+                anfang_gb28181::GbId::parse(id).is_ok(),
+                "gb28181.{what} = {id:?} is not a 20-digit GB/T 28181 id"
+            );
+            Ok(())
+        };
+        anyhow::ensure!(
+            self.listen.parse::<std::net::SocketAddr>().is_ok(),
+            "gb28181.listen = {:?} is not an address:port",
+            self.listen
+        );
+        if !self.id.is_empty() {
+            gb("id", &self.id)?;
+        }
+        anyhow::ensure!(
+            self.domain.is_empty()
+                || (self.domain.len() == 10 && self.domain.bytes().all(|b| b.is_ascii_digit())),
+            "gb28181.domain = {:?} is not 10 digits",
+            self.domain
+        );
+        anyhow::ensure!(
+            self.advertised_ip.is_empty() || self.advertised_ip.parse::<std::net::IpAddr>().is_ok(),
+            "gb28181.advertised_ip = {:?} is not an IP address",
+            self.advertised_ip
+        );
+        anyhow::ensure!(
+            self.keepalive_timeout_secs > 0,
+            "gb28181.keepalive_timeout_secs must be positive"
+        );
+        for s in &self.superiors {
+            let name = &s.name;
+            gb(&format!("superiors.{name}.id"), &s.id)?;
+            gb(&format!("superiors.{name}.local_id"), &s.local_id)?;
+            anyhow::ensure!(
+                s.address.parse::<std::net::SocketAddr>().is_ok(),
+                "gb28181.superiors.{name}.address = {:?} is not ip:port",
+                s.address
+            );
+            anyhow::ensure!(
+                matches!(s.transport.as_str(), "udp" | "tcp"),
+                "gb28181.superiors.{name}.transport must be udp or tcp"
+            );
+            anyhow::ensure!(
+                matches!(s.media.as_str(), "relay" | "direct"),
+                "gb28181.superiors.{name}.media must be relay or direct"
+            );
+            anyhow::ensure!(
+                s.keepalive_secs > 0,
+                "gb28181.superiors.{name}.keepalive_secs must be positive"
+            );
+        }
+        Ok(())
+    }
 }
 
 /// Property fees (`[fees]`).
@@ -494,6 +641,7 @@ impl Default for Config {
             notify: NotifySettings::default(),
             entry_check: EntryCheckConfig::default(),
             fees: FeesConfig::default(),
+            gb28181: Gb28181Config::default(),
         }
     }
 }
@@ -568,6 +716,35 @@ offline_after_secs = 600
 # one the first time it is listed here; give it to the provider, who signs callbacks with it.
 payment_providers = []
 
+[gb28181]
+# GB/T 28181 video networking: cameras and NVRs (devices of protocol gb28181, their secret as
+# SIP password) register here over SIP, UDP and TCP on one port. `anfang demo` always runs it
+# (on a free loopback port unless enabled here).
+enabled = false
+listen = "0.0.0.0:5060"
+# Our 20-digit platform id and 10-digit domain (the Digest realm). Empty: derived from the
+# registry's district (DDDDDD00 00 200 0000001) and the id's first ten digits.
+id = ""
+domain = ""
+# The address devices are told to use when the bound one is not reachable (0.0.0.0, NAT).
+advertised_ip = ""
+# Refuse ids that are not gb28181 devices of the registry.
+strict = true
+# A device silent this many seconds is offline (a device_offline alarm at once).
+keepalive_timeout_secs = 180
+max_expires = 3600
+# Superior video platforms (the police's, the district's) we register with; one table each:
+# [[gb28181.superiors]]
+# name = "police"
+# id = "37030000002000000001"
+# domain = "3703000000"
+# address = "10.1.2.3:5060"
+# transport = "udp"                 # or "tcp"
+# local_id = "37032300002000000001" # our id toward it, as it assigned
+# password = "..."
+# keepalive_secs = 60
+# media = "relay"                   # or "direct": cameras send to it themselves
+
 # Superior GA/T 1400 platforms (视图库) that capture records are forwarded to, in order, through
 # a durable queue per target. One table per target:
 # [[cascade]]
@@ -604,6 +781,7 @@ fn configures(key: &str) -> bool {
         "mqtt__",
         "booth__",
         "recognition__",
+        "gb28181__",
     ]
     .iter()
     .any(|section| key.starts_with(section))
@@ -637,6 +815,7 @@ impl Config {
             target.validate()?;
         }
         config.fees.validate()?;
+        config.gb28181.validate()?;
         Ok(config)
     }
 

@@ -120,10 +120,19 @@ pub async fn run(data_dir: &Path, listen: Option<&str>) -> anyhow::Result<()> {
     // The demo never competes for the standard MQTT port: its embedded broker takes a free one.
     let free: std::net::SocketAddr = "127.0.0.1:0".parse()?;
     let devices = crate::mqtt::start(&app, &pipeline, &config.mqtt, Some(free)).await?;
+    // GB/T 28181: on a free loopback port unless `[gb28181]` is enabled with its own address.
+    let sip_listen = (!config.gb28181.enabled).then_some(free);
+    let video = crate::video::start(&app, &pipeline, &config.gb28181, sip_listen).await?;
     println!("Anfang demo at http://{addr}/  (API docs: http://{addr}/api/docs)");
     if let Some(devices) = &devices {
         println!("devices: {devices}");
     }
+    println!(
+        "video: sip://{} (GB/T 28181, platform id {}, domain {})",
+        video.sip_addr(),
+        video.platform_id(),
+        video.domain()
+    );
     println!("admin password: {admin_password}");
     for (user, password) in &extra_users {
         println!("demo user {user} password: {password}");

@@ -15,6 +15,7 @@ mod mqtt;
 mod notify;
 mod sim;
 mod sim_push;
+mod video;
 
 use anfang_app::excel::SheetKind;
 use anyhow::Context;
@@ -323,9 +324,21 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             let pipeline =
                 anfang_pipeline::Pipeline::start(app.clone(), anfang_pipeline::PipelineConfig::default());
             let devices = mqtt::start(&app, &pipeline, &config.mqtt, None).await?;
+            let video = match config.gb28181.enabled {
+                true => Some(video::start(&app, &pipeline, &config.gb28181, None).await?),
+                false => None,
+            };
             println!("listening on http://{}", listener.local_addr()?);
             if let Some(devices) = devices {
                 println!("devices: {devices}");
+            }
+            if let Some(video) = &video {
+                println!(
+                    "video: sip://{} (GB/T 28181, platform id {}, domain {})",
+                    video.sip_addr(),
+                    video.platform_id(),
+                    video.domain()
+                );
             }
             serve(app, listener, pipeline, &config).await?;
         }
