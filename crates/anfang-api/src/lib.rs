@@ -15,6 +15,7 @@ pub mod fees;
 mod handlers;
 mod openapi;
 pub mod programme;
+pub mod video_live;
 pub mod viid;
 
 pub use error::{ApiError, ErrorBody, status_of};
@@ -104,6 +105,7 @@ pub fn router_limited(
     let api = handlers::routes()
         .merge(programme::routes())
         .merge(fees::routes())
+        .merge(video_live::routes())
         .merge(handlers::upload_routes().layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
         .merge(programme::upload_routes().layer(DefaultBodyLimit::max(programme::ATTACHMENT_BODY_LIMIT)))
         .merge(

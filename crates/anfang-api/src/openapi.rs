@@ -1,6 +1,6 @@
 //! The OpenAPI 3 document, generated from the handlers' annotations.
 
-use crate::{fees, handlers, programme};
+use crate::{fees, handlers, programme, video_live};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -45,6 +45,7 @@ use utoipa::{Modify, OpenApi};
         fees::list_payments, fees::take_payment, fees::get_receipt, fees::refund, fees::create_order,
         fees::get_order, fees::payment_callback, fees::arrears, fees::send_reminders, fees::collection,
         fees::parking_income, fees::cash_book, fees::close_cash_book, fees::export,
+        video_live::live_ticket, video_live::live,
     ),
     modifiers(&BearerAuth),
     tags(

@@ -701,7 +701,8 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
                 .replace("{payment_id}", "1")
                 .replace("{code}", "signage")
                 .replace("{key}", "00ff")
-                .replace("{provider}", "sim");
+                .replace("{provider}", "sim")
+                .replace("{device_id}", &b.device.to_string());
             if path.starts_with("/api/v1/fees/exports/") {
                 url = url.replace("{report}", "arrears");
             }
@@ -715,6 +716,11 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
             let district_wide = params.iter().any(|p| p["name"] == "district");
             if district_wide {
                 query.push("district=370323".into());
+            }
+            // Live video is authenticated by a single-use ticket, not the bearer token.
+            let ticketed = path.ends_with("/live");
+            if ticketed {
+                query.push("ticket=forged".into());
             }
             if params.iter().any(|p| p["name"] == "name" && p["in"] == "query") {
                 query.push("name=photo.jpg".into());
@@ -779,7 +785,8 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
             // user: a user's token is refused.
             let device_only = (path.starts_with("/api/v1/device-push/")
                 || path.starts_with("/api/v1/fees/payment-callbacks/"))
-                && status == StatusCode::UNAUTHORIZED;
+                && status == StatusCode::UNAUTHORIZED
+                || (ticketed && status == StatusCode::UNAUTHORIZED);
             let refused = status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND || device_only;
             // Lists without a filter answer 200 but must hold nothing of B.
             let unfiltered_list = status == StatusCode::OK

@@ -43,6 +43,7 @@ pub mod registry;
 pub mod scope;
 pub mod vault;
 pub mod video;
+pub mod video_live;
 pub mod visitors;
 pub mod warnings;
 
@@ -117,6 +118,10 @@ pub struct App {
     pub(crate) payment_providers: Arc<fee_online::Providers>,
     /// GB/T 28181 presence: registered devices and their catalogues' channels.
     pub(crate) video: Arc<video::VideoPresence>,
+    /// Live video of cameras, when the binary runs GB/T 28181 ([`App::with_live_video`]).
+    pub(crate) live_video: Option<Arc<dyn video_live::LiveVideo>>,
+    /// Outstanding single-use live-video tickets.
+    pub(crate) live_tickets: Arc<video_live::LiveTickets>,
 }
 
 /// Who is calling: an authenticated user with their role and resolved scope.
@@ -180,6 +185,8 @@ impl App {
             entry_check: None,
             payment_providers: Arc::default(),
             video: Arc::default(),
+            live_video: None,
+            live_tickets: Arc::default(),
         }
     }
 

@@ -123,6 +123,8 @@ pub async fn run(data_dir: &Path, listen: Option<&str>) -> anyhow::Result<()> {
     // GB/T 28181: on a free loopback port unless `[gb28181]` is enabled with its own address.
     let sip_listen = (!config.gb28181.enabled).then_some(free);
     let video = crate::video::start(&app, &pipeline, &config.gb28181, sip_listen).await?;
+    let live = crate::video_live::LiveHub::new(&app, video.platform.clone(), video.platform.advertised_ip());
+    let app = app.with_live_video(std::sync::Arc::new(live));
     println!("Anfang demo at http://{addr}/  (API docs: http://{addr}/api/docs)");
     if let Some(devices) = &devices {
         println!("devices: {devices}");
@@ -155,6 +157,32 @@ pub async fn run(data_dir: &Path, listen: Option<&str>) -> anyhow::Result<()> {
         println!("simulating {} guards walking patrol routes", wands.len());
         crate::sim::spawn_patrols("127.0.0.1", port, wands);
     }
+    // Every community's NVR (or its cameras) registers over GB/T 28181 with real H.264 video.
+    let pattern = crate::sim_gb::encode_pattern()?;
+    println!(
+        "encoded the cameras' H.264 test pattern ({} frames {}x{}) in {} ms",
+        pattern.frames.len(),
+        crate::sim_gb::WIDTH,
+        crate::sim_gb::HEIGHT,
+        pattern.encode_time.as_millis()
+    );
+    let gb_devices = crate::sim_gb::demo_devices(&app).await?;
+    println!(
+        "simulating {} GB/T 28181 devices (NVRs with their cameras)",
+        gb_devices.len()
+    );
+    let mut sip = video.sip_addr();
+    if sip.ip().is_unspecified() {
+        sip.set_ip(std::net::IpAddr::from([127, 0, 0, 1]));
+    }
+    let _gb_devices = crate::sim_gb::spawn_devices(
+        gb_devices,
+        sip,
+        video.domain().to_string(),
+        60,
+        crate::sim_gb::ReplaySource(crate::sim_gb::Replay::new(std::sync::Arc::new(pattern))),
+        std::time::Duration::from_secs(20),
+    );
     // Gates and booths push over HTTP to the demo's own server.
     let lanes = crate::sim_lanes(&app, 8).await?;
     println!(

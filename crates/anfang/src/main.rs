@@ -14,8 +14,10 @@ mod entry_check;
 mod mqtt;
 mod notify;
 mod sim;
+mod sim_gb;
 mod sim_push;
 mod video;
+mod video_live;
 
 use anfang_app::excel::SheetKind;
 use anyhow::Context;
@@ -340,6 +342,17 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                     video.domain()
                 );
             }
+            let app = match &video {
+                Some(video) => {
+                    let live = video_live::LiveHub::new(
+                        &app,
+                        video.platform.clone(),
+                        video.platform.advertised_ip(),
+                    );
+                    app.with_live_video(std::sync::Arc::new(live))
+                }
+                None => app,
+            };
             serve(app, listener, pipeline, &config).await?;
         }
         Command::Demo { data_dir, listen } => demo::run(&data_dir, listen.as_deref()).await?,
