@@ -171,6 +171,11 @@ const en: Messages<typeof zhCN> = {
     created: 'Vehicle registered',
   },
   devices: {
+    liveView: 'Live video',
+    liveConnecting: 'Connecting…',
+    livePlaying: 'Playing',
+    liveUnsupported: 'This browser cannot play',
+    liveFailed: 'The stream failed or the camera did not answer',
     lastSeen: 'Last heard',
     firmware: 'Firmware',
     accepts: 'Credentials',

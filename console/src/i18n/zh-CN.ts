@@ -168,6 +168,11 @@ export default {
     created: '车辆已登记',
   },
   devices: {
+    liveView: '实时视频',
+    liveConnecting: '正在连接…',
+    livePlaying: '播放中',
+    liveUnsupported: '浏览器不支持该视频格式',
+    liveFailed: '视频中断或摄像机未响应',
     lastSeen: '最后通信',
     firmware: '固件',
     accepts: '支持凭证',

@@ -15,6 +15,7 @@ pub mod fees;
 mod handlers;
 mod openapi;
 pub mod programme;
+pub mod video;
 pub mod video_live;
 pub mod viid;
 
@@ -106,6 +107,7 @@ pub fn router_limited(
         .merge(programme::routes())
         .merge(fees::routes())
         .merge(video_live::routes())
+        .merge(video::routes())
         .merge(handlers::upload_routes().layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
         .merge(programme::upload_routes().layer(DefaultBodyLimit::max(programme::ATTACHMENT_BODY_LIMIT)))
         .merge(

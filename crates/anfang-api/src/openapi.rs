@@ -1,6 +1,6 @@
 //! The OpenAPI 3 document, generated from the handlers' annotations.
 
-use crate::{fees, handlers, programme, video_live};
+use crate::{fees, handlers, programme, video, video_live};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -45,6 +45,7 @@ use utoipa::{Modify, OpenApi};
         fees::list_payments, fees::take_payment, fees::get_receipt, fees::refund, fees::create_order,
         fees::get_order, fees::payment_callback, fees::arrears, fees::send_reminders, fees::collection,
         fees::parking_income, fees::cash_book, fees::close_cash_book, fees::export,
+        video::presence, video::community_video,
         video_live::live_ticket, video_live::live,
     ),
     modifiers(&BearerAuth),
@@ -62,6 +63,7 @@ use utoipa::{Modify, OpenApi};
         (name = "import", description = "Spreadsheet import and export"),
         (name = "audit", description = "Audit log"),
         (name = "fees", description = "Property fees (物业费): fee items and prices, bills per house and period, payments with receipts, refunds, online payment by signed provider callbacks, arrears and reminders, collection and parking-income reports, the cashier's day. Fees never affect door access."),
+        (name = "video", description = "GB/T 28181 video networking: registered devices and online cameras per community, each device's and camera's state now, live view of a camera"),
         (name = "programme", description = "District programme (智慧安防小区建设): build projects and stages, compliance, networking rate measured from live data, targets, acceptance, funding and award, street assessment, maintenance"),
     )
 )]

@@ -9,4 +9,5 @@ mod notify;
 mod offline;
 mod scenarios;
 mod tidy;
+mod video;
 mod viid;
