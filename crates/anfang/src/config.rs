@@ -846,6 +846,32 @@ mod tests {
     }
 
     #[test]
+    fn gb28181_sections_parse_and_are_checked() {
+        let base = "[server]\nlisten='127.0.0.1:1'\n[database]\nurl='sqlite:x'\n[auth]\nsession_ttl_secs=1\nlockout_threshold=1\nlockout_secs=1\n";
+        let text = format!(
+            "{base}[gb28181]\nenabled=true\nid='37032300002000000001'\nkeepalive_timeout_secs=30\n\
+             [[gb28181.superiors]]\nname='police'\nid='37030000002000000001'\naddress='10.1.2.3:5060'\n\
+             local_id='37032300002000000002'\npassword='p'\ntransport='tcp'\n"
+        );
+        let c: Config = toml::from_str(&text).unwrap();
+        c.gb28181.validate().unwrap();
+        assert_eq!(c.gb28181.listen, "0.0.0.0:5060", "defaults fill the rest");
+        let police = &c.gb28181.superiors[0];
+        assert_eq!((police.media.as_str(), police.keepalive_secs), ("relay", 60));
+        let mut bad = c.gb28181.clone();
+        bad.superiors[0].transport = "sctp".into();
+        assert!(bad.validate().is_err());
+        let mut bad = c.gb28181.clone();
+        bad.id = "3703".into();
+        assert!(bad.validate().is_err());
+        let mut bad = c.gb28181.clone();
+        bad.domain = "37032300".into();
+        assert!(bad.validate().is_err());
+        assert!(toml::from_str::<Config>(&format!("{base}[gb28181]\nport=5060\n")).is_err());
+        assert!(configures("GB28181__LISTEN"));
+    }
+
+    #[test]
     fn only_section_variables_configure() {
         assert!(
             configures("SERVER__LISTEN") && configures("database__url") && configures("AUTH__LOCKOUT_SECS")

@@ -366,9 +366,8 @@ impl RegistryCatalogue {
             if d.protocol != "gb28181" || !shared_kind {
                 continue;
             }
-            if !communities.contains_key(&community_id) {
-                let c = tx.community(community_id).await?;
-                communities.insert(community_id, c);
+            if let std::collections::hash_map::Entry::Vacant(e) = communities.entry(community_id) {
+                e.insert(tx.community(community_id).await?);
             }
             let Some(Some(c)) = communities.get(&community_id) else {
                 continue;

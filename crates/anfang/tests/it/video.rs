@@ -3,9 +3,14 @@
 //! it registers with the NVR's secret as Digest password, its catalogue's camera channels
 //! become cameras of the community, the presence API and `/metrics` count it registered and
 //! its cameras online, its alarm NOTIFY lands in the alarm centre, and when it stops its
-//! keepalives the NVR goes offline with a `device_offline` alarm at once.
+//! keepalives the NVR goes offline with a `device_offline` alarm at once. A superior
+//! platform (this workspace's own platform side, run by the test as the police would run
+//! theirs) sees Anfang register upward with Digest and reads the registry's GB cameras and
+//! NVRs from its catalogue.
 
 use crate::common::{init, login, serve};
+use anfang_base::SystemClock;
+use anfang_gb28181::{DeviceDirectory, GbId, Lookup, Platform, PlatformConfig, Report};
 use gb28181_rs::config::{CatalogChannel, Gb28181Config, Transport};
 use gb28181_rs::mock::MockFrameHub;
 use gb28181_rs::server::Gb28181Server;
@@ -19,6 +24,39 @@ const NVR: &str = "34020000001180000001";
 const CAMERA: &str = "34020000001320000001";
 const EAST_GATE: &str = "34020000001320000002";
 const COMMUNITY: &str = "370323001001";
+const SUPERIOR: &str = "37030000002000000001";
+const LOWER: &str = "37032300002000000009";
+const POLICE_PASSWORD: &str = "police-2026";
+
+/// The superior's directory: it knows Anfang (as `LOWER`) with the password it assigned.
+struct Police;
+
+#[async_trait::async_trait]
+impl DeviceDirectory for Police {
+    async fn lookup(&self, device: &GbId) -> Lookup {
+        if device.as_str() == LOWER {
+            Lookup::Known {
+                password: Some(POLICE_PASSWORD.into()),
+            }
+        } else {
+            Lookup::Unknown
+        }
+    }
+
+    async fn report(&self, _report: Report) {}
+}
+
+/// The police's platform on a free loopback port.
+async fn police_platform() -> Platform {
+    let mut config = PlatformConfig::new(GbId::parse(SUPERIOR).unwrap());
+    config.bind = "127.0.0.1:0".parse().unwrap();
+    config.query_on_register = false;
+    config.alarm_subscription = None;
+    config.query_timeout = Duration::from_secs(5);
+    Platform::start(config, Arc::new(Police), Arc::new(SystemClock))
+        .await
+        .unwrap()
+}
 
 /// A port free for both UDP and TCP (SIP takes both).
 fn free_sip_port() -> u16 {
@@ -96,6 +134,15 @@ async fn a_gb28181_nvr_registers_networks_its_cameras_alarms_and_goes_offline() 
     let data = dir.path().join("d");
     let data = data.to_str().unwrap();
     let password = init(data);
+    // Anfang is a lower platform of the police: one [[gb28181.superiors]] table.
+    let police = police_platform().await;
+    let mut config = std::fs::read_to_string(format!("{data}/anfang.toml")).unwrap();
+    config.push_str(&format!(
+        "\n[[gb28181.superiors]]\nname = \"police\"\nid = \"{SUPERIOR}\"\naddress = \"{}\"\n\
+         local_id = \"{LOWER}\"\npassword = \"{POLICE_PASSWORD}\"\nkeepalive_secs = 1\n",
+        police.local_addr()
+    ));
+    std::fs::write(format!("{data}/anfang.toml"), config).unwrap();
     let port = crate::common::free_port();
     let sip = free_sip_port();
     let _server = serve(
@@ -240,6 +287,38 @@ async fn a_gb28181_nvr_registers_networks_its_cameras_alarms_and_goes_offline() 
         (&east["online"], &east["parent"], &east["channel_status"]),
         (&json!(true), &json!(NVR), &json!("ON"))
     );
+
+    // The police registered us and read our catalogue: the NVR and its camera, under the NVR,
+    // in the community's county, online.
+    let lower = GbId::parse(LOWER).unwrap();
+    let mut registered = false;
+    for _ in 0..150 {
+        if police.devices().iter().any(|d| d.id == lower && d.online) {
+            registered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(registered, "Anfang registered with the police platform");
+    let (items, complete) = police.catalog(&lower).await.expect("our catalogue");
+    assert!(complete);
+    let shared = |code: &str| {
+        items
+            .iter()
+            .find(|i| i.device_id == code)
+            .unwrap_or_else(|| panic!("{code} shared: {items:?}"))
+    };
+    let (nvr_item, east_item) = (shared(NVR), shared(EAST_GATE));
+    assert_eq!((nvr_item.name.as_str(), nvr_item.parental), ("北区录像机", true));
+    assert_eq!(
+        (
+            east_item.name.as_str(),
+            east_item.parent_id.as_str(),
+            east_item.civil_code.as_str()
+        ),
+        ("东门入口", NVR, "370323")
+    );
+    assert!(east_item.online);
 
     // /metrics counts the community.
     let metrics = api.metrics().await;
