@@ -955,6 +955,8 @@ impl App {
         let mut first_answers: HashMap<(i64, &str), &str> = HashMap::new();
         let mut touched = BTreeSet::new();
         let mut answers = Vec::with_capacity(batch.len());
+        // The ids of the records stored, in the order of the stored answers.
+        let mut record_ids = Vec::with_capacity(batch.len());
         for item in batch {
             let key = (item.device_id, item.row.event_id.as_str());
             let earlier = match first_answers.get(&key) {
@@ -973,7 +975,8 @@ impl App {
                 });
                 continue;
             }
-            self.store_access_record(&mut tx, &item.record).await?;
+            let record_id = self.store_access_record(&mut tx, &item.record).await?;
+            record_ids.push(record_id);
             tx.insert_device_event(&item.row).await?;
             first_answers.insert(key, &item.row.answer);
             touched.insert(item.device_id);
@@ -994,17 +997,8 @@ impl App {
                 .iter()
                 .zip(&answers)
                 .filter(|(_, a)| a.status == AckStatus::Stored)
-                .map(|(item, _)| {
-                    let r = &item.record;
-                    LiveEvent::access(
-                        Some(r.community_id),
-                        item.device_id,
-                        &r.event_id,
-                        r.at,
-                        &r.credential_kind,
-                        (&r.outcome, &r.reason),
-                    )
-                }),
+                .zip(&record_ids)
+                .map(|((item, _), id)| LiveEvent::access(&item.record, *id)),
         );
         Ok(answers)
     }
@@ -1031,6 +1025,8 @@ impl App {
         self.close_offline_alarm(&mut tx, device.id, now).await?;
         let mut library = None;
         let mut live: Vec<LiveEvent> = Vec::new();
+        // The access record stored for a decision, for the live feed.
+        let mut stored: Option<(NewAccessRecord, i64)> = None;
         let warned =
             |id: i64, kind: WarningKind| LiveEvent::warning(id, kind, device.community_id, event.at_ms, None);
         let (kind, decision) = match &event.kind {
@@ -1076,27 +1072,23 @@ impl App {
                         },
                     )
                     .await?;
-                self.store_access_record(
-                    &mut tx,
-                    &NewAccessRecord {
-                        community_id,
-                        device_id: device.id,
-                        event_id: event.event_id.clone(),
-                        person_id: owner,
-                        credential_kind: "plate".into(),
-                        outcome: decision.outcome.as_str().into(),
-                        reason: decision.reason.as_str().into(),
-                        decided_locally: false,
-                        snapshot_key: match event.image("snapshot") {
-                            Some(image) => {
-                                Some(self.store_event_image(device.id, &event.event_id, image).await?)
-                            }
-                            None => None,
-                        },
-                        at: event.at_ms,
+                let record = NewAccessRecord {
+                    community_id,
+                    device_id: device.id,
+                    event_id: event.event_id.clone(),
+                    person_id: owner,
+                    credential_kind: "plate".into(),
+                    outcome: decision.outcome.as_str().into(),
+                    reason: decision.reason.as_str().into(),
+                    decided_locally: false,
+                    snapshot_key: match event.image("snapshot") {
+                        Some(image) => Some(self.store_event_image(device.id, &event.event_id, image).await?),
+                        None => None,
                     },
-                )
-                .await?;
+                    at: event.at_ms,
+                };
+                let record_id = self.store_access_record(&mut tx, &record).await?;
+                stored = Some((record, record_id));
                 for id in self
                     .gate_watch_hits(&mut tx, community_id, plate, event.at_ms)
                     .await?
@@ -1179,27 +1171,23 @@ impl App {
                         platform_decision.reason.as_str().to_string(),
                     ),
                 };
-                self.store_access_record(
-                    &mut tx,
-                    &NewAccessRecord {
-                        community_id,
-                        device_id: device.id,
-                        event_id: event.event_id.clone(),
-                        person_id,
-                        credential_kind: presented.kind().into(),
-                        outcome: outcome.as_str().into(),
-                        reason,
-                        decided_locally: decided_locally.is_some(),
-                        snapshot_key: match event.image("snapshot") {
-                            Some(image) => {
-                                Some(self.store_event_image(device.id, &event.event_id, image).await?)
-                            }
-                            None => None,
-                        },
-                        at: event.at_ms,
+                let record = NewAccessRecord {
+                    community_id,
+                    device_id: device.id,
+                    event_id: event.event_id.clone(),
+                    person_id,
+                    credential_kind: presented.kind().into(),
+                    outcome: outcome.as_str().into(),
+                    reason,
+                    decided_locally: decided_locally.is_some(),
+                    snapshot_key: match event.image("snapshot") {
+                        Some(image) => Some(self.store_event_image(device.id, &event.event_id, image).await?),
+                        None => None,
                     },
-                )
-                .await?;
+                    at: event.at_ms,
+                };
+                let record_id = self.store_access_record(&mut tx, &record).await?;
+                stored = Some((record, record_id));
                 (
                     "credential",
                     decided_locally.is_none().then_some(platform_decision),
@@ -1286,15 +1274,8 @@ impl App {
         } else {
             None
         };
-        if let Some(d) = decision {
-            live.push(LiveEvent::access(
-                device.community_id,
-                device.id,
-                &event.event_id,
-                event.at_ms,
-                kind,
-                (d.outcome.as_str(), d.reason.as_str()),
-            ));
+        if let (Some(_), Some((record, record_id))) = (decision, &stored) {
+            live.push(LiveEvent::access(record, *record_id));
         } else if matches!(kind, "patrol_scan" | "booth_call") {
             live.push(LiveEvent {
                 kind: if kind == "booth_call" { "booth" } else { "patrol" },

@@ -35,22 +35,19 @@ pub struct LiveEvent {
 }
 
 impl LiveEvent {
-    /// A decision at a door or gate.
-    pub(crate) fn access(
-        community_id: Option<i64>,
-        device_id: i64,
-        event_id: &str,
-        at: i64,
-        credential: &str,
-        (outcome, reason): (&str, &str),
-    ) -> LiveEvent {
+    /// A decision at a door or gate, with its stored access record: the record's id (for its
+    /// snapshot, fetched through the audited snapshot endpoint), whether a snapshot was kept and
+    /// whether the person is known — never the person's name, which the record list masks per
+    /// role.
+    pub(crate) fn access(record: &anfang_store::NewAccessRecord, record_id: i64) -> LiveEvent {
         LiveEvent {
             kind: "access",
-            community_id,
+            community_id: Some(record.community_id),
             audience: None,
-            at,
-            data: json!({"device_id": device_id, "event_id": event_id, "credential": credential,
-                "outcome": outcome, "reason": reason}),
+            at: record.at,
+            data: json!({"device_id": record.device_id, "event_id": record.event_id, "record_id": record_id,
+                "credential": record.credential_kind, "outcome": record.outcome, "reason": record.reason,
+                "identified": record.person_id.is_some(), "has_snapshot": record.snapshot_key.is_some()}),
         }
     }
 

@@ -9,6 +9,7 @@ mod config;
 mod console;
 mod datadir;
 mod demo;
+mod demo_faces;
 mod demo_programme;
 mod entry_check;
 mod mqtt;
@@ -465,7 +466,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                 "simulating {} terminals against mqtt://{host}:{port}; Ctrl-C stops",
                 list.len()
             );
-            sim::spawn_terminals(&host, port, list, pace.max(0.05));
+            sim::spawn_terminals(&host, port, list, pace.max(0.05), None);
             let sensors = sim_sensors(&app, usize::MAX).await?;
             println!("simulating {} perimeter sensors and alarm buttons", sensors.len());
             sim::spawn_sensors(&host, port, sensors, alarm_minutes.max(0.01));

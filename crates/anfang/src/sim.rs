@@ -4,10 +4,18 @@
 //! residents' cards at a daily rhythm, and when the platform does not answer in time it decides
 //! by itself from its library — refusing a tenant whose lease ended — and keeps resending the
 //! event, marked `decided_locally`, until it is acknowledged (back-fill).
+//!
+//! With a [`FaceSim`], terminals are face terminals too: for each face in their library they
+//! fetch the enrolled photo (signed, as a real terminal does) and embed it with the dlib models;
+//! now and then a passer-by stands before one of them, and the terminal matches the capture 1:N
+//! against its library — a match is sent as a `face` credential with its `person_ref` and the
+//! snapshot, a stranger opens nothing and is not reported (the protocol's terminals report only
+//! the faces they recognised).
 
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use serde_json::{Value, json};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// How long a terminal waits for an ack before deciding by itself.
@@ -30,6 +38,38 @@ struct Pending {
     at: String,
     sent: tokio::time::Instant,
     decided_locally: bool,
+}
+
+/// The largest distance a simulated terminal takes for the same face (dlib's usual 0.6,
+/// tightened as the platform does for small galleries).
+const FACE_THRESHOLD: f32 = 0.5;
+
+/// One passer-by a face terminal's camera may see.
+#[derive(Debug, Clone)]
+pub struct Passer {
+    /// The snapshot (JPEG) sent with a recognised face.
+    pub snapshot: Vec<u8>,
+    /// The face the camera found in it (embedded once: the same picture comes back).
+    pub embedding: Option<anfang_vision::Embedding>,
+}
+
+/// Face terminals for the demo.
+#[derive(Clone)]
+pub struct FaceSim {
+    /// The platform's address for fetching enrolled photos (`http://host:port`).
+    pub base: String,
+    /// The dlib models the terminals embed photos with.
+    pub pool: anfang_vision::FacePool,
+    /// The passers-by, in turn.
+    pub passers: Arc<Vec<Passer>>,
+}
+
+/// The faces' shared state: which terminals hold faces (they take turns before the camera) and
+/// the embeddings of enrolled photos already computed, by photo digest.
+#[derive(Default)]
+struct FaceShared {
+    ready: Mutex<BTreeSet<String>>,
+    templates: Mutex<HashMap<String, anfang_vision::Embedding>>,
 }
 
 /// Activity by local hour (UTC+8): busy mornings and evenings, quiet nights.
@@ -115,6 +155,8 @@ fn run_id() -> u64 {
 fn connect(host: String, port: u16, code: &str, secret: String) -> (AsyncClient, rumqttc::EventLoop) {
     let mut options = MqttOptions::new(code, host, port);
     options.set_credentials(code, secret);
+    // Face events carry a snapshot: more than rumqttc's 10 KiB default.
+    options.set_max_packet_size(1 << 20, 1 << 20);
     options.set_keep_alive(Duration::from_secs(30));
     let (client, mut events) = AsyncClient::new(options, 64);
     let mut network = rumqttc::NetworkOptions::new();
@@ -123,17 +165,119 @@ fn connect(host: String, port: u16, code: &str, secret: String) -> (AsyncClient,
     (client, events)
 }
 
-/// Runs simulated terminals against the broker at `host:port` until the process ends.
-pub fn spawn_terminals(host: &str, port: u16, terminals: Vec<(String, String)>, busy_seconds: f64) {
+/// Runs simulated terminals against the broker at `host:port` until the process ends; with
+/// `faces`, a passer-by stands before one of the terminals holding faces every `face_seconds`.
+pub fn spawn_terminals(
+    host: &str,
+    port: u16,
+    terminals: Vec<(String, String)>,
+    busy_seconds: f64,
+    faces: Option<(FaceSim, f64)>,
+) {
     let run = run_id();
+    let shared = Arc::new(FaceShared::default());
+    let (turns, _) = tokio::sync::broadcast::channel::<String>(16);
+    if let Some((_, face_seconds)) = &faces {
+        let (turns, shared, every) = (turns.clone(), shared.clone(), *face_seconds);
+        tokio::spawn(async move {
+            // Soon after the libraries arrive, then every `every` seconds, round the terminals.
+            let mut n = 0usize;
+            loop {
+                let next = {
+                    let ready = shared.ready.lock().map(|r| r.iter().cloned().collect::<Vec<_>>());
+                    ready
+                        .ok()
+                        .filter(|r| !r.is_empty())
+                        .map(|r| r[n % r.len()].clone())
+                };
+                match next {
+                    Some(code) => {
+                        n += 1;
+                        let _ = turns.send(code);
+                        tokio::time::sleep(Duration::from_secs_f64(every)).await;
+                    }
+                    None => tokio::time::sleep(Duration::from_secs(1)).await,
+                }
+            }
+        });
+    }
     for (index, (code, secret)) in terminals.into_iter().enumerate() {
         let host = host.to_string();
+        let faces = faces.as_ref().map(|(sim, _)| Faces {
+            sim: sim.clone(),
+            shared: shared.clone(),
+            turns: turns.subscribe(),
+        });
         tokio::spawn(async move {
-            terminal(host, port, code, secret, run, index as u64, busy_seconds).await;
+            terminal(host, port, code, secret, run, index as u64, busy_seconds, faces).await;
         });
     }
 }
 
+/// A terminal's share of the face simulation.
+struct Faces {
+    sim: FaceSim,
+    shared: Arc<FaceShared>,
+    turns: tokio::sync::broadcast::Receiver<String>,
+}
+
+/// The enrolled photo of `person_ref` as a terminal fetches it (the request path signed with
+/// the device secret), embedded; cached by digest across terminals.
+async fn face_template(
+    faces: (FaceSim, Arc<FaceShared>),
+    code: String,
+    secret: String,
+    person_ref: String,
+    digest: String,
+) -> Option<anfang_vision::Embedding> {
+    let (sim, shared) = faces;
+    if let Some(known) = shared.templates.lock().ok()?.get(&digest) {
+        return Some(*known);
+    }
+    let path = format!("/api/v1/device-push/faces/{person_ref}");
+    let ts = chrono::Utc::now().timestamp_millis();
+    let signature = anfang_protocol::sign(secret.as_bytes(), ts, path.as_bytes());
+    let response = reqwest::Client::new()
+        .get(format!("{}{path}", sim.base))
+        .header(anfang_protocol::HEADER_DEVICE, &code)
+        .header(anfang_protocol::HEADER_TIMESTAMP, ts.to_string())
+        .header(anfang_protocol::HEADER_SIGNATURE, signature)
+        .send()
+        .await
+        .ok()?;
+    if !response.status().is_success() {
+        tracing::warn!(device = %code, person_ref, status = %response.status(), "simulated terminal: no face photo");
+        return None;
+    }
+    let bytes = response.bytes().await.ok()?.to_vec();
+    let embedding = sim
+        .pool
+        .run(move |engine| {
+            anfang_vision::decode(&bytes, anfang_vision::Limits::default())
+                .ok()
+                .and_then(|image| anfang_vision::face::largest_face(engine, &image))
+                .map(|f| f.embedding)
+        })
+        .await
+        .ok()??;
+    shared.templates.lock().ok()?.insert(digest, embedding);
+    Some(embedding)
+}
+
+/// The closest face of the library to `seen`, if it is close enough to be the same person.
+fn match_face(
+    library: &HashMap<String, anfang_vision::Embedding>,
+    seen: &anfang_vision::Embedding,
+) -> Option<String> {
+    library
+        .iter()
+        .map(|(person, e)| (person, e.distance(seen)))
+        .filter(|(_, d)| *d < FACE_THRESHOLD)
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(person, _)| person.clone())
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn terminal(
     host: String,
     port: u16,
@@ -142,8 +286,15 @@ async fn terminal(
     run: u64,
     index: u64,
     busy_seconds: f64,
+    mut faces: Option<Faces>,
 ) {
-    let (client, mut events) = connect(host, port, &code, secret);
+    let (client, mut events) = connect(host, port, &code, secret.clone());
+    // Faces: person_ref → the embedding of their enrolled photo; digests asked for.
+    let mut face_library: HashMap<String, anfang_vision::Embedding> = HashMap::new();
+    let mut face_digests: HashMap<String, String> = HashMap::new();
+    let (fetched_tx, mut fetched) =
+        tokio::sync::mpsc::channel::<(String, String, Option<anfang_vision::Embedding>)>(16);
+    let mut seen: usize = 0;
     let up = anfang_protocol::up_topic(&code);
     let mut library: HashMap<String, Entry> = HashMap::new();
     let mut version: u64 = 0;
@@ -183,8 +334,40 @@ async fn terminal(
                         if command["from_version"] == 0 {
                             library.clear();
                         }
+                        if command["from_version"] == 0 {
+                            face_library.clear();
+                            face_digests.clear();
+                        }
                         for change in command["changes"].as_array().into_iter().flatten() {
                             apply_change(&mut library, change);
+                            if let Some(faces) = &faces
+                                && let Some(person_ref) = change["person_ref"].as_str()
+                            {
+                                let digest = change["credentials"].as_array().into_iter().flatten()
+                                    .find(|c| c["kind"] == "face")
+                                    .and_then(|c| c["value"].as_str());
+                                match digest {
+                                    Some(digest) if face_digests.get(person_ref).map(String::as_str) != Some(digest) => {
+                                        face_digests.insert(person_ref.to_string(), digest.to_string());
+                                        let job = (faces.sim.clone(), faces.shared.clone());
+                                        let (code, secret, person_ref, digest) =
+                                            (code.clone(), secret.clone(), person_ref.to_string(), digest.to_string());
+                                        let fetched_tx = fetched_tx.clone();
+                                        tokio::spawn(async move {
+                                            let e = face_template(job, code, secret, person_ref.clone(), digest.clone()).await;
+                                            let _ = fetched_tx.send((person_ref, digest, e)).await;
+                                        });
+                                    }
+                                    Some(_) => {}
+                                    None => {
+                                        face_digests.remove(person_ref);
+                                        face_library.remove(person_ref);
+                                    }
+                                }
+                            }
+                        }
+                        if let Some(faces) = &faces {
+                            set_ready(&faces.shared, &code, !face_library.is_empty());
                         }
                         version = command["to_version"].as_u64().unwrap_or(version);
                         let ack = json!({"v": 1, "id": next_id(), "type": "library_ack", "at": now_rfc3339(), "device": code, "body": {"version": version}});
@@ -223,6 +406,46 @@ async fn terminal(
                 };
                 pending.insert(id, Pending { body, at, sent, decided_locally: false });
             }
+            Some((person_ref, digest, embedding)) = fetched.recv() => {
+                // Only the photo still in the library counts.
+                if face_digests.get(&person_ref) == Some(&digest) {
+                    match embedding {
+                        Some(e) => face_library.insert(person_ref, e),
+                        None => face_library.remove(&person_ref),
+                    };
+                }
+                if let Some(faces) = &faces {
+                    set_ready(&faces.shared, &code, !face_library.is_empty());
+                }
+            }
+            turn = async { faces.as_mut().expect("guarded").turns.recv().await }, if faces.is_some() => {
+                let (Ok(turn), Some(faces)) = (turn, &faces) else { continue };
+                if turn != code || faces.sim.passers.is_empty() {
+                    continue;
+                }
+                let passer = &faces.sim.passers[seen % faces.sim.passers.len()];
+                seen += 1;
+                let Some(person_ref) = passer.embedding.as_ref().and_then(|e| match_face(&face_library, e)) else {
+                    // A stranger, or no face in view: the door stays shut and nothing is reported.
+                    tracing::debug!(device = %code, "simulated terminal: a face it does not know");
+                    continue;
+                };
+                use base64::Engine as _;
+                let snapshot = json!({"format": "jpeg", "data": base64::engine::general_purpose::STANDARD.encode(&passer.snapshot)});
+                let id = next_id();
+                let body = json!({"kind": "face", "person_ref": person_ref, "snapshot": snapshot});
+                let at = now_rfc3339();
+                let message = json!({"v": 1, "id": id, "type": "credential", "at": at, "device": code, "body": body});
+                let sent = if subscribed {
+                    let _ = client.try_publish(up.clone(), QoS::AtLeastOnce, false, message.to_string());
+                    tokio::time::Instant::now()
+                } else {
+                    tokio::time::Instant::now()
+                        .checked_sub(ANSWER_TIMEOUT)
+                        .unwrap_or_else(tokio::time::Instant::now)
+                };
+                pending.insert(id, Pending { body, at, sent, decided_locally: false });
+            }
             _ = resend.tick() => {
                 let now_ms = chrono::Utc::now().timestamp_millis();
                 for (id, p) in pending.iter_mut() {
@@ -232,7 +455,9 @@ async fn terminal(
                     if !p.decided_locally {
                         // No answer: decide from the library, as the door must open or not now.
                         let value = p.body["value"].as_str().unwrap_or_default();
+                        let face = p.body["person_ref"].as_str().filter(|r| face_library.contains_key(*r));
                         let (outcome, reason) = match library.get(value) {
+                            _ if face.is_some() => ("open", "offline_library_match"),
                             Some(entry) if in_window(entry, now_ms) => ("open", "offline_library_match"),
                             Some(_) => ("deny", "offline_outside_validity"),
                             None => ("deny", "not_in_library"),
@@ -249,6 +474,17 @@ async fn terminal(
                     let _ = client.try_publish(up.clone(), QoS::AtLeastOnce, false, message.to_string());
                 }
             }
+        }
+    }
+}
+
+/// Marks the terminal `code` as holding faces (it then takes turns before the camera) or not.
+fn set_ready(shared: &FaceShared, code: &str, ready: bool) {
+    if let Ok(mut set) = shared.ready.lock() {
+        if ready {
+            set.insert(code.to_string());
+        } else {
+            set.remove(code);
         }
     }
 }
