@@ -189,6 +189,11 @@ impl Fmp4Muxer {
     /// Takes one access unit; returns the init segment (before the first frame) and the
     /// previous frame's fragment, now that its duration is known.
     pub fn push(&mut self, unit: &AccessUnit) -> Result<Vec<Segment>, Fmp4Error> {
+        // Before the PS stream map names the codec (a session that opened mid-GOP: cameras
+        // send the map with key frames), the units are P frames nobody could decode: skipped.
+        if unit.codec == Codec::Unknown {
+            return Ok(Vec::new());
+        }
         if unit.codec != Codec::H264 {
             return Err(Fmp4Error::Codec(unit.codec));
         }
@@ -576,7 +581,7 @@ mod tests {
     }
 
     #[test]
-    fn h265_and_garbage_are_refused_or_ignored() {
+    fn h265_is_refused_and_garbage_or_unmapped_units_ignored() {
         let mut muxer = Fmp4Muxer::new();
         let h265 = AccessUnit {
             codec: Codec::H265,
@@ -584,6 +589,14 @@ mod tests {
             data: vec![0, 0, 0, 1, 0x40, 1],
             key: true,
         };
+        // Units before the stream map (codec unknown) are skipped, not refused.
+        let unmapped = AccessUnit {
+            codec: Codec::Unknown,
+            pts: Some(0),
+            data: vec![0, 0, 0, 1, 0x41, 0x9a],
+            key: false,
+        };
+        assert!(muxer.push(&unmapped).unwrap().is_empty());
         let e = muxer.push(&h265).unwrap_err();
         assert_eq!(e.code(), "fmp4_codec");
         let junk = AccessUnit {

@@ -10,4 +10,5 @@ mod offline;
 mod scenarios;
 mod tidy;
 mod video;
+mod video_live;
 mod viid;
