@@ -1,8 +1,9 @@
 //! GB/T 28181 presence over a real store and a simulated clock: SIP passwords only for
 //! `gb28181` devices, a catalogue creating the missing cameras (audited, existing ones kept),
 //! keepalives moving `last_seen_at` at most once a minute for the NVR and its ON cameras,
-//! "went offline" raising one `device_offline` alarm at once and "online" resolving it, and
-//! the per-community read scoped to the caller.
+//! the programme's networking rate counting the cameras listed ON, "went offline" raising one
+//! `device_offline` alarm at once and "online" resolving it, and the per-community read scoped
+//! to the caller.
 
 mod common;
 
@@ -12,6 +13,7 @@ use anfang_app::store::{AlarmFilter, Page};
 use anfang_app::video::{ChannelEvent, GbChannel, GbRegistration};
 use anfang_app::{AppConfig, AppError};
 use anfang_base::SimClock;
+use anfang_domain::programme::DeviceClass;
 use common::{T0, user};
 
 const NVR: &str = "37032300001180000001";
@@ -200,6 +202,12 @@ async fn presence_catalogues_keepalives_and_offline_alarms() {
         app.video_presence().device(NVR).unwrap().last_keepalive,
         Some(T0 + 61_000)
     );
+
+    // The programme's networking rate reads it: the NVR and its two ON cameras are networked,
+    // the OFF one is installed only.
+    clock.set_ms(T0 + 62_000);
+    let video = app.community_figures(&admin, community.id).await.unwrap().devices[&DeviceClass::Video];
+    assert_eq!((video.installed, video.networked, video.active), (4, 3, 3));
 
     // A status change: the west gate comes on.
     app.gb_catalog_change(
