@@ -238,15 +238,21 @@ impl Directory {
             (device.as_str().to_string(), Some(alarm.device_id.clone()))
         };
         let now = self.app.clock().now_ms();
+        let at = alarm_time(&alarm.time);
+        // A retransmission repeats the alarm's time: one alarm. Without a readable time each
+        // report is its own.
+        let when = match at {
+            Some(ms) => ms.to_string(),
+            None => format!("r{now}"),
+        };
         let event = anfang_app::access::DeviceEvent {
             event_id: format!(
-                "gb28181:{}:{}:{}:{}",
+                "gb28181:{}:{when}:{}:{}",
                 alarm.device_id,
-                alarm.time,
                 alarm.method,
                 alarm.alarm_type.unwrap_or(0)
             ),
-            at_ms: alarm_time(&alarm.time).unwrap_or(now),
+            at_ms: at.unwrap_or(now),
             kind: anfang_app::access::DeviceEventKind::Alarm {
                 kind: kind.as_str().to_string(),
                 zone,
