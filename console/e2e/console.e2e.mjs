@@ -993,3 +993,103 @@ describe('Anfang console in Chromium', { timeout: 300_000 }, () => {
     assert.deepEqual(pageErrors.map(String), [])
   })
 })
+
+// ---------------------------------------------------------------------------------------------------------------
+// Live video: a GB/T 28181 camera of the manager's community, played in the browser
+
+describe('Live video of a GB/T 28181 camera in Chromium', { timeout: 300_000 }, () => {
+  /** @type {Awaited<ReturnType<typeof startServer>> | undefined} */
+  let server
+  /** @type {import('playwright-core').Browser | undefined} */
+  let browser
+  /** @type {import('playwright-core').Page} */
+  let page
+  const pageErrors = []
+  const killOnExit = () => server?.proc.kill('SIGKILL')
+  process.once('exit', killOnExit)
+
+  before(async () => {
+    server = await startServer()
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
+    })
+    const context = await browser.newContext({ baseURL: server.url, locale: 'zh-CN', viewport: { width: 1440, height: 900 } })
+    context.setDefaultTimeout(UI_TIMEOUT_MS)
+    page = await context.newPage()
+    page.on('pageerror', (err) => pageErrors.push(err))
+  })
+
+  after(async () => {
+    try {
+      await browser?.close()
+    } finally {
+      await stopServer(server)
+      process.removeListener('exit', killOnExit)
+    }
+  })
+
+  test('the property manager opens 实时视频 on a camera whose NVR registered, and the video plays', async () => {
+    const pm = await apiAs(server.url, PM_USER, server.passwords[PM_USER])
+    const community = (await pm('GET', '/communities')).body.items.find((c) => c.code === PM_COMMUNITY)
+    // The demo's NVRs register over SIP within its first 20 s; their cameras then show online.
+    const cameras = new Set(
+      (await pm('GET', `/devices?community_id=${community.id}&kind=video_camera&page_size=100`)).body.items
+        .filter((d) => d.protocol === 'gb28181')
+        .map((d) => d.code),
+    )
+    const online = await until(
+      'a camera of the community online over GB/T 28181',
+      async () => {
+        const items = (await pm('GET', `/communities/${community.id}/video`)).body.items
+        const codes = items.filter((d) => d.online && cameras.has(d.code)).map((d) => d.code)
+        return codes.length > 0 ? new Set(codes) : null
+      },
+      90_000,
+    )
+
+    await page.goto(server.url)
+    await login(page, PM_USER, server.passwords[PM_USER])
+    await openMenu(page, 'devices')
+    await page.getByTestId('devices-filter-kind').click()
+    await pickOption(page, '视频摄像机')
+    await page.getByTestId('devices-search').click()
+    const rows = await until('cameras listed', async () => {
+      const r = await tableRows(page, 'devices-table')
+      return r.length > 0 && r.every((cells) => cells.some((c) => cameras.has(c))) ? r : null
+    })
+    const index = rows.findIndex((cells) => cells.some((c) => online.has(c)))
+    assert.ok(index >= 0, `an online camera on the first page: ${JSON.stringify(rows.map((r) => r[0]))}`)
+    const row = page.getByTestId('devices-table').locator('.el-table__body-wrapper tbody tr.el-table__row').nth(index)
+    await row.getByTestId('device-live').click()
+
+    const status = page.getByTestId('live-status')
+    await until('the player playing', async () => (await status.getAttribute('data-status')) === 'playing', 30_000)
+    assert.match(compact(await status.textContent()), /video\/mp4;codecs="avc1\./)
+    const video = page.getByTestId('live-video')
+    const sample = () =>
+      video.evaluate((v) => ({
+        time: v.currentTime,
+        buffered: v.buffered.length ? v.buffered.end(v.buffered.length - 1) - v.buffered.start(0) : 0,
+        width: v.videoWidth,
+        error: v.error ? v.error.code : null,
+      }))
+    const first = await until('the video to start', async () => {
+      const s = await sample()
+      return s.time > 0 && s.buffered > 0 ? s : null
+    }, 30_000)
+    await page.waitForTimeout(3_000)
+    const later = await sample()
+    assert.equal(later.error, null, 'no media error')
+    assert.ok(later.time > first.time + 1, `currentTime advances: ${first.time} → ${later.time}`)
+    assert.ok(later.buffered > first.buffered, `buffered grows: ${first.buffered} → ${later.buffered}`)
+    assert.equal(later.width, 640, 'the test pattern is 640 pixels wide')
+    await screenshot(page, 'live-video')
+
+    // Closing the dialog leaves the stream.
+    await page.keyboard.press('Escape')
+    await video.waitFor({ state: 'hidden' })
+    assert.deepEqual(pageErrors.map(String), [])
+  })
+})
