@@ -148,22 +148,26 @@ pub async fn run(data_dir: &Path, listen: Option<&str>) -> anyhow::Result<()> {
     {
         let terminals = crate::sim_terminals(&app, 24).await?;
         println!("simulating {} door terminals", terminals.len());
-        // Two residents' faces enrolled; a passer-by before a face terminal every 12 s.
-        let faces = crate::demo_faces::prepare(
-            &app,
-            &admin,
-            &config.recognition.models().dir,
-            &format!("http://{addr}"),
-        )
-        .await
-        .unwrap_or_else(|e| {
-            println!("demo faces not prepared ({e:#}): the terminals present cards only");
-            None
+        // Two residents' faces enrolled, then a passer-by before a face terminal every 12 s: in
+        // the background, as embedding photos takes seconds and the server must answer now.
+        let (face_app, face_admin, base) = (app.clone(), admin.clone(), format!("http://{addr}"));
+        let models = config.recognition.models().dir;
+        tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            let faces = crate::demo_faces::prepare(&face_app, &face_admin, &models, &base)
+                .await
+                .unwrap_or_else(|e| {
+                    println!("demo faces not prepared ({e:#}): the terminals present cards only");
+                    None
+                });
+            if faces.is_some() {
+                println!(
+                    "simulating face captures at the face terminals (a passer-by every 12 s; faces ready in {:.1} s)",
+                    started.elapsed().as_secs_f64()
+                );
+            }
+            crate::sim::spawn_terminals("127.0.0.1", port, terminals, 15.0, faces.map(|f| (f, 12.0)));
         });
-        if faces.is_some() {
-            println!("simulating face captures at the face terminals (a passer-by every 12 s)");
-        }
-        crate::sim::spawn_terminals("127.0.0.1", port, terminals, 15.0, faces.map(|f| (f, 12.0)));
         // Perimeter sensors and SOS buttons: rare alarms (one per device an hour on average).
         let sensors = crate::sim_sensors(&app, 200).await?;
         println!("simulating {} perimeter sensors and alarm buttons", sensors.len());

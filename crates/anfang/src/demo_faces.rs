@@ -50,6 +50,7 @@ pub async fn prepare(
     }
     for (code, photo) in ENROLLED {
         let bytes = std::fs::read(dir.join(photo)).with_context(|| format!("reading {photo}"))?;
+        let bytes = portrait(&bytes, u32::MAX, false)?;
         enrol_one(app, admin, code, &bytes)
             .await
             .with_context(|| format!("enrolling {photo} in {code}"))?;
@@ -58,7 +59,7 @@ pub async fn prepare(
     let mut passers = Vec::new();
     for (file, mirrored) in PASSERS {
         let bytes = std::fs::read(dir.join(file)).with_context(|| format!("reading {file}"))?;
-        let snapshot = capture(&bytes, *mirrored)?;
+        let snapshot = portrait(&bytes, CAPTURE_SIDE, *mirrored)?;
         let jpeg = snapshot.clone();
         // The terminal's camera: detection and embedding of the capture, once per picture.
         let face = pool
@@ -118,10 +119,22 @@ async fn enrol_one(app: &App, admin: &Principal, code: &str, photo: &[u8]) -> an
     anyhow::bail!("no adult owner to enrol")
 }
 
-/// A door camera's snapshot of a photo: scaled to [`CAPTURE_SIDE`], mirrored when asked, JPEG.
-fn capture(bytes: &[u8], mirrored: bool) -> anyhow::Result<Vec<u8>> {
+/// A photo as a head-and-shoulders portrait, JPEG: a tall picture is cut to its top (a
+/// standing person's head; an enrolment photo is at most twice as long as wide), scaled to
+/// `side` at most and mirrored when asked (a door camera's snapshot of a passer-by).
+fn portrait(bytes: &[u8], side: u32, mirrored: bool) -> anyhow::Result<Vec<u8>> {
     let image = image::load_from_memory(bytes)?;
-    let image = image.resize(CAPTURE_SIDE, CAPTURE_SIDE, image::imageops::FilterType::Triangle);
+    let (w, h) = (image.width(), image.height());
+    let image = if h > w * 3 / 2 {
+        image.crop_imm(0, 0, w, w * 3 / 2)
+    } else {
+        image
+    };
+    let image = if image.width().max(image.height()) > side {
+        image.resize(side, side, image::imageops::FilterType::Triangle)
+    } else {
+        image
+    };
     let image = if mirrored { image.fliph() } else { image };
     let mut out = std::io::Cursor::new(Vec::new());
     image.to_rgb8().write_to(&mut out, image::ImageFormat::Jpeg)?;
