@@ -3935,3 +3935,58 @@ async fn a_resident_chooses_consent_and_a_pin_for_their_household_only() {
         assert_eq!((consents, credentials), (json!([]), json!([])));
     }
 }
+
+#[tokio::test]
+async fn video_presence_shows_only_the_callers_communities() {
+    let s = Server::start().await;
+    let admin = admin_token(&s).await;
+    let a = seed(&s, &admin, 1).await;
+    let b = seed(&s, &admin, 2).await;
+    for (n, community) in [(1, a.community), (2, b.community)] {
+        s.ok(
+            &admin,
+            Method::POST,
+            "/api/v1/devices",
+            Some(json!({"code": format!("3703230000118000000{n}"), "kind": "nvr", "protocol": "gb28181",
+                "community_id": community, "name": format!("小区{n}录像机")})),
+        )
+        .await;
+    }
+    let pm = user_token(&s, &admin, "pm_a", "property_manager", "community:370323001001").await;
+    // Without a filter: A only, its NVR known but not registered (no SIP here).
+    let mine = s.ok(&pm, Method::GET, "/api/v1/video/presence", None).await;
+    let items = mine["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{mine}");
+    assert_eq!(
+        (&items[0]["community_id"], &items[0]["devices"], &items[0]["registered"]),
+        (&json!(a.community), &json!(1), &json!(0))
+    );
+    assert!(!mine.to_string().contains("小区2"), "{mine}");
+    let all = s.ok(&admin, Method::GET, "/api/v1/video/presence", None).await;
+    assert_eq!(all["items"].as_array().unwrap().len(), 2);
+    // B's detail and B's summary are not found for A's manager; A's detail lists the NVR.
+    for path in [
+        format!("/api/v1/communities/{}/video", b.community),
+        format!("/api/v1/video/presence?community_id={}", b.community),
+    ] {
+        let (status, _) = s.call(Some(&pm), Method::GET, &path, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+    }
+    let detail = s
+        .ok(
+            &pm,
+            Method::GET,
+            &format!("/api/v1/communities/{}/video", a.community),
+            None,
+        )
+        .await;
+    assert_eq!(detail["items"][0]["code"], "37032300001180000001");
+    assert_eq!(
+        (&detail["items"][0]["registered"], &detail["items"][0]["online"]),
+        (&json!(false), &json!(false))
+    );
+    let (status, body) = s
+        .call(Some(&pm), Method::GET, "/api/v1/video/presence?community_id=x", None)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+}
