@@ -3947,8 +3947,10 @@ async fn video_presence_shows_only_the_callers_communities() {
             &admin,
             Method::POST,
             "/api/v1/devices",
-            Some(json!({"code": format!("3703230000118000000{n}"), "kind": "nvr", "protocol": "gb28181",
-                "community_id": community, "name": format!("小区{n}录像机")})),
+            Some(
+                json!({"code": format!("3703230000118000000{n}"), "kind": "nvr", "protocol": "gb28181",
+                "community_id": community, "name": format!("小区{n}录像机")}),
+            ),
         )
         .await;
     }
@@ -3958,7 +3960,11 @@ async fn video_presence_shows_only_the_callers_communities() {
     let items = mine["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{mine}");
     assert_eq!(
-        (&items[0]["community_id"], &items[0]["devices"], &items[0]["registered"]),
+        (
+            &items[0]["community_id"],
+            &items[0]["devices"],
+            &items[0]["registered"]
+        ),
         (&json!(a.community), &json!(1), &json!(0))
     );
     assert!(!mine.to_string().contains("小区2"), "{mine}");
@@ -3986,7 +3992,12 @@ async fn video_presence_shows_only_the_callers_communities() {
         (&json!(false), &json!(false))
     );
     let (status, body) = s
-        .call(Some(&pm), Method::GET, "/api/v1/video/presence?community_id=x", None)
+        .call(
+            Some(&pm),
+            Method::GET,
+            "/api/v1/video/presence?community_id=x",
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 }
