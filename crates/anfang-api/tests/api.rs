@@ -784,9 +784,9 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
             // Device push is authenticated per device, and payment callbacks per provider, not per
             // user: a user's token is refused.
             let device_only = (path.starts_with("/api/v1/device-push/")
-                || path.starts_with("/api/v1/fees/payment-callbacks/"))
-                && status == StatusCode::UNAUTHORIZED
-                || (ticketed && status == StatusCode::UNAUTHORIZED);
+                || path.starts_with("/api/v1/fees/payment-callbacks/")
+                || ticketed)
+                && status == StatusCode::UNAUTHORIZED;
             let refused = status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND || device_only;
             // Lists without a filter answer 200 but must hold nothing of B.
             let unfiltered_list = status == StatusCode::OK
