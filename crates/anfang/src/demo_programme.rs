@@ -1711,7 +1711,10 @@ mod tests {
         // The keepalives touch the alarm devices that report, not the offline ones; video
         // devices are kept networked over SIP (`sim_gb`).
         let touched = keepalive(&app).await.unwrap();
-        assert!(touched > 300, "{touched}");
+        // Measured: 425 on this seed (the perimeter sensors and alarm buttons that reported,
+        // less the ones with an open offline alarm); before `sim_gb` took the video devices it counted
+        // them too (over 1500). 400 fails if a kind of alarm device drops out of the loop.
+        assert!(touched >= 400, "{touched}");
         assert_eq!(app.raise_offline_alarms(600_000).await.unwrap(), 0);
     }
 }
