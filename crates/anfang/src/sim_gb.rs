@@ -12,6 +12,9 @@
 //! frame source has subscribers (gb28181-rs subscribes on INVITE and unsubscribes on BYE), so
 //! an unwatched demo spends nothing on video.
 //!
+//! The devices signal over TCP connections they dial to the platform (`tcp-out`): nothing of
+//! theirs listens, where over UDP gb28181-rs would bind its SIP socket on every interface.
+//!
 //! Invariant: no frame is produced while no INVITE session is open.
 
 use anyhow::Context;
@@ -344,12 +347,6 @@ pub(crate) async fn demo_devices(app: &anfang_app::App) -> anyhow::Result<Vec<Si
     Ok(out)
 }
 
-/// A free local UDP port for a device's SIP socket.
-fn free_udp_port() -> anyhow::Result<u16> {
-    let socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
-    Ok(socket.local_addr()?.port())
-}
-
 /// The gb28181-rs configuration of one simulated device.
 pub(crate) fn device_config(
     device: &SimDevice,
@@ -365,11 +362,15 @@ pub(crate) fn device_config(
         channel_id: device.code.clone(),
         sip_domain: domain.to_string(),
         password: device.password.clone(),
-        local_sip_port: free_udp_port()?,
+        // Unused over TCP: the device dials out from an ephemeral port.
+        local_sip_port: 0,
         register_interval_secs: 3600,
         heartbeat_interval_secs: heartbeat_secs,
         heartbeat_timeout_count: 3,
-        transport: Transport::Udp,
+        // SIP over the device's own TCP connection to the platform: gb28181-rs binds its UDP
+        // socket on 0.0.0.0 with no way to name an address, and the demo listens on loopback
+        // only (docs/design/gb28181.md).
+        transport: Transport::TcpOut,
         extra_channels: device
             .channels
             .iter()
