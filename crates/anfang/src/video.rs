@@ -11,8 +11,8 @@ use anfang_app::video::{ChannelEvent, GbChannel, GbRegistration};
 use anfang_domain::alarm::{AlarmKind, Severity};
 use anfang_gb28181::manscdp::{Alarm, CatalogItem, ItemKind};
 use anfang_gb28181::{
-    BuiltinMedia, Cascade, CascadeConfig, DeviceDirectory, GbId, Lookup, MediaMode, Platform, PlatformConfig,
-    Report, SharedCatalogue, SharedChannel, Transport,
+    Cascade, CascadeConfig, DeviceDirectory, GbId, Lookup, MediaMode, Platform, PlatformConfig, Report,
+    SharedCatalogue, SharedChannel, Transport,
 };
 use anfang_pipeline::Pipeline;
 use anfang_store::{Filter, Page};
@@ -26,15 +26,12 @@ use std::time::Duration;
 /// centre code 34020000, as most devices ship configured).
 const FALLBACK_ID: &str = "34020000002000000001";
 
-/// The running video networking: the platform side, the in-process media node and the
-/// cascades to superiors.
+/// The running video networking: the platform side and the cascades to superiors.
 pub(crate) struct VideoNet {
     /// The SIP platform side.
     pub platform: Platform,
-    /// The in-process media node (live video without an external media server).
-    #[allow(dead_code)]
-    pub media: Arc<BuiltinMedia>,
-    /// One per configured superior.
+    /// One per configured superior (video relayed to it by the cascade's own in-process
+    /// receiver, the one `BuiltinMedia` wraps).
     #[allow(dead_code)]
     pub cascades: Vec<Cascade>,
     id: String,
@@ -158,7 +155,6 @@ pub(crate) async fn start(
     }
     Ok(VideoNet {
         platform,
-        media: Arc::new(BuiltinMedia::new(media_ip)),
         cascades,
         id: id.as_str().to_string(),
         domain,
