@@ -23,6 +23,8 @@ const STARTUP_TIMEOUT_MS = 120_000
 const UI_TIMEOUT_MS = 15_000
 /** How long to wait for the demo's simulated door terminals to produce access records (they present cards every few seconds). */
 const ACCESS_TIMEOUT_MS = 60_000
+// the demo enrols faces after start and its face terminals see a passer-by every 12 s
+const FACE_TIMEOUT_MS = 90_000
 
 const PM_USER = 'pm-370323001001001'
 /** The property manager's community (the demo's first). */
@@ -839,6 +841,37 @@ describe('Anfang console in Chromium', { timeout: 300_000 }, () => {
     // the stored record brings the person's name (cards of registered residents)
     await until('a person named in the feed', async () => (await page.getByTestId('live-access-person').count()) > 0, ACCESS_TIMEOUT_MS)
     await screenshot(page, 'live-view-pm')
+  })
+
+  test('a simulated face event appears in the live feed', async () => {
+    await openMenu(page, 'live')
+    // a face terminal recognised an enrolled resident (1:N against its synced library) and sent the snapshot
+    const faces = page.locator('[data-testid="live-access-item"][data-credential="face"]')
+    await until('a face event', async () => (await faces.count()) > 0, FACE_TIMEOUT_MS)
+    const item = faces.first()
+    assert.equal(compact(await item.getByTestId('live-access-face').textContent()), '人脸')
+    const recordId = Number(await item.getAttribute('data-record-id'))
+    const deviceId = Number(await item.getAttribute('data-device-id'))
+    const outcome = await item.getAttribute('data-outcome')
+    assert.ok(recordId > 0 && deviceId > 0, `record ${recordId} at device ${deviceId}`)
+    // the snapshot is fetched through the audited access-record endpoint
+    await until('the snapshot shown', async () =>
+      item.getByTestId('live-access-snapshot').locator('img').evaluate((img) => img.complete && img.naturalWidth > 0).catch(() => false),
+    )
+    // the API holds the same record: a face, the decision shown, a known person and the snapshot
+    const record = await until('the face record in the API', async () => {
+      const res = await pageApi(page, `/access-records?device_id=${deviceId}&page_size=100`)
+      return res.body.items.find((r) => r.id === recordId) ?? null
+    })
+    assert.equal(record.credential_kind, 'face')
+    assert.equal(record.outcome, outcome)
+    assert.equal(record.has_snapshot, true)
+    assert.ok(record.person_id, 'a recognised resident')
+    assert.equal(record.community_id, fixture.pmCommunityId, 'the manager\'s community')
+    await until('the person named in the feed', async () =>
+      compact(await item.getByTestId('live-access-person').textContent().catch(() => '')) === compact(record.person_name),
+    )
+    await screenshot(page, 'live-face-pm')
   })
 
   test('the property manager acknowledges an alarm in the alarm centre', async () => {
