@@ -538,6 +538,45 @@ describe('Anfang console in Chromium', { timeout: 300_000 }, () => {
     assert.equal(categories.series[0].data.reduce((a, d) => a + d.value, 0), summary.communities)
     const kpi = compact(await page.getByTestId('programme-kpi-communities').textContent())
     assert.ok(kpi.endsWith(String(summary.communities)), `communities KPI ${kpi}`)
+
+    // Acceptance by project: one bar per status present, with the API's counts.
+    const acceptances = await chartOption('chart-acceptances')
+    const statuses = ['none', 'open', 'accepted', 'rejected'].filter((k) => summary.acceptances[k] !== undefined)
+    assert.deepEqual(acceptances.series[0].data, statuses.map((k) => summary.acceptances[k]))
+    assert.ok(statuses.length > 0, 'the demo district has projects')
+    // Awards: projects and amounts (yuan) per status.
+    const awards = await chartOption('chart-awards')
+    const awardKeys = ['computed', 'approved', 'paid']
+    assert.deepEqual(awards.series[0].data, awardKeys.map((k) => summary.awards[k]?.projects ?? 0))
+    assert.deepEqual(awards.series[1].data, awardKeys.map((k) => (summary.awards[k]?.amount_fen ?? 0) / 100))
+    // Live figures (devices online, today's alarms) move while the demo runs: the chart must equal what the API
+    // answers for the same moment, so a mismatch reloads the page and reads both again.
+    const settled = (what, read) =>
+      until(
+        what,
+        async () => {
+          const [chart, expected] = await read()
+          if (JSON.stringify(chart) === JSON.stringify(expected)) return true
+          await page.reload()
+          return null
+        },
+        60_000,
+      )
+    await settled('devices online as the API counts them', async () => {
+      const option = await chartOption('chart-online')
+      const s = await api(`/programme/summary?district=${district}`)
+      return [option.series[0].data.map((d) => d.value), [s.online, s.total.installed - s.online]]
+    })
+    await settled("today's alarms handled within the SLA as the API counts them", async () => {
+      const option = await chartOption('chart-alarms')
+      const a = await api('/alarms/stats')
+      return [option.series[0].data.map((d) => d.value), [a.within_sla, a.breached_sla, a.total - a.within_sla - a.breached_sla]]
+    })
+    // The district admin is no police officer: no key-person panel, and the API refuses the hits.
+    assert.equal(await page.getByTestId('programme-key-persons').count(), 0)
+    assert.equal(await page.getByTestId('programme-kpi-keyPersonHits').count(), 0)
+    const refused = await pageApi(page, '/watch-hits')
+    assert.equal(refused.status, 403)
     await page.waitForLoadState('networkidle')
     await screenshot(page, 'programme-dashboard')
 
@@ -659,6 +698,26 @@ describe('Anfang console in Chromium', { timeout: 300_000 }, () => {
       return rules.tenant.days === 21
     })
     await screenshot(page, 'warnings-police')
+  })
+
+  test('the police officer\'s dashboard shows the key-person hits the API returns', async () => {
+    await openMenu(page, 'programme')
+    const panel = page.getByTestId('programme-key-persons')
+    await panel.waitFor({ timeout: UI_TIMEOUT_MS })
+    await until('key-person hits as the API has them', async () => {
+      const option = await page.getByTestId('chart-hits').evaluate((el) => el.__chart?.getOption()?.series?.[0]?.data ?? null)
+      const hits = (await pageApi(page, '/watch-hits?page_size=200')).body
+      const expected = ['to_confirm', 'confirmed', 'rejected'].map((st) => hits.items.filter((h) => h.state === st).length)
+      const kpi = compact(await page.getByTestId('programme-kpi-keyPersonHits').textContent())
+      if (JSON.stringify(option) === JSON.stringify(expected) && kpi.endsWith(String(hits.total))) return true
+      await page.reload()
+      return null
+    }, 60_000)
+    await page.waitForLoadState('networkidle')
+    await screenshot(page, 'programme-dashboard-police')
+    await page.getByTestId('programme-kpi-keyPersonHits').click()
+    await page.waitForURL(/\/watchlist\?tab=hits/)
+    await page.getByTestId('watchlist-hits-table').waitFor({ timeout: UI_TIMEOUT_MS })
   })
 
   test('a property manager sees only their own community', async () => {

@@ -48,6 +48,14 @@ export interface ProgrammeSummary {
   devices: Record<string, Tally>
   total: Tally
   progress: ProgressRow[]
+  /** Devices heard from within the last two minutes. */
+  online: number
+  /** Projects by their latest acceptance's status (`open`, `accepted`, `rejected`; `none`: never requested). */
+  acceptances: Record<string, number>
+  /** Awards (subsidies) by status (`computed`, `approved`, `paid`). */
+  awards: Record<string, { projects: number; amount_fen: number }>
+  funding_planned_fen: number
+  funding_actual_fen: number
 }
 
 export interface District {

@@ -833,7 +833,7 @@ pub struct DeviceDto {
 }
 
 /// How recently a device must have been heard from to count as online.
-pub const ONLINE_WINDOW_MS: i64 = 120_000;
+pub const ONLINE_WINDOW_MS: i64 = anfang_app::programme::ONLINE_WINDOW_MS;
 
 impl DeviceDto {
     /// Sets `online` from when the device was last heard from.

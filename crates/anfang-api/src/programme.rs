@@ -524,6 +524,26 @@ pub struct SummaryDto {
     pub total: TallyDto,
     /// This year's rows for the district.
     pub progress: Vec<ProgressRowDto>,
+    /// Devices online now (heard from within the last two minutes).
+    pub online: u64,
+    /// Projects by their latest acceptance's status: `open`, `accepted`, `rejected`, `none`
+    /// (never requested).
+    pub acceptances: BTreeMap<String, u64>,
+    /// Awards (subsidies) by status: `computed`, `approved`, `paid`.
+    pub awards: BTreeMap<String, AwardTallyDto>,
+    /// The projects' funding ledgers: planned (fen).
+    pub funding_planned_fen: i64,
+    /// Actual (fen).
+    pub funding_actual_fen: i64,
+}
+
+/// Awards of one status.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AwardTallyDto {
+    /// Projects.
+    pub projects: u64,
+    /// Amount (fen).
+    pub amount_fen: i64,
 }
 
 impl From<Summary> for SummaryDto {
@@ -543,6 +563,23 @@ impl From<Summary> for SummaryDto {
             devices: classes(&s.devices),
             total: (&s.total).into(),
             progress: s.progress.iter().map(ProgressRowDto::from).collect(),
+            online: s.online,
+            acceptances: s.acceptances,
+            awards: s
+                .awards
+                .into_iter()
+                .map(|(k, t)| {
+                    (
+                        k,
+                        AwardTallyDto {
+                            projects: t.projects,
+                            amount_fen: t.amount_fen,
+                        },
+                    )
+                })
+                .collect(),
+            funding_planned_fen: s.funding_planned_fen,
+            funding_actual_fen: s.funding_actual_fen,
         }
     }
 }

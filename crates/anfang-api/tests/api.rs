@@ -3039,6 +3039,7 @@ async fn the_programme_runs_over_http_from_project_to_rejected_acceptance() {
     assert_eq!(summary["by_stage"]["self_checked"], 1);
     assert_eq!(summary["kit_complete"], 0);
     assert_eq!(summary["total"]["installed"], 1);
+    assert_eq!(summary["acceptances"], json!({"none": 1}));
     let progress = s
         .ok(
             &admin,
@@ -3240,6 +3241,20 @@ async fn the_programme_runs_over_http_from_project_to_rejected_acceptance() {
         .await;
     // No award before acceptance.
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // The dashboard's summary adds up the acceptances, the ledgers and the awards.
+    let summary = s
+        .ok(
+            &admin,
+            Method::GET,
+            "/api/v1/programme/summary?district=370323",
+            None,
+        )
+        .await;
+    assert_eq!(summary["acceptances"], json!({"rejected": 1}), "{summary}");
+    assert_eq!(summary["funding_actual_fen"], 1_200_000);
+    assert_eq!(summary["funding_planned_fen"], 0);
+    assert_eq!(summary["awards"], json!({}));
+    assert_eq!(summary["online"], 0, "the seed's terminal was never heard from");
 
     // Settings round trips; the award formula's sources are checked.
     let formula = s

@@ -28,6 +28,9 @@ pub const DAY_MS: i64 = 86_400_000;
 /// The default window the networking rate is measured over (days).
 pub const DEFAULT_WINDOW_DAYS: i64 = 7;
 
+/// A device heard from within this long is online (heartbeats come every 20–30 s).
+pub const ONLINE_WINDOW_MS: i64 = 120_000;
+
 /// Setting names.
 pub const TARGETS: &str = "targets";
 /// The award formula.
@@ -185,6 +188,8 @@ pub struct CommunityFigures {
     pub total: Tally,
     /// Days of the window with business data.
     pub data_days: i64,
+    /// Devices heard from within [`ONLINE_WINDOW_MS`] of now.
+    pub online: u64,
 }
 
 impl CommunityFigures {
@@ -294,6 +299,26 @@ pub struct Summary {
     pub total: Tally,
     /// The current year's rows for the district.
     pub progress: Vec<ProgressRow>,
+    /// Devices online now (heard from within [`ONLINE_WINDOW_MS`]).
+    pub online: u64,
+    /// Projects by their latest acceptance's status (`open`, `accepted`, `rejected`; `none`:
+    /// never requested).
+    pub acceptances: BTreeMap<String, u64>,
+    /// Awards by status (`computed`, `approved`, `paid`): projects and amount (fen).
+    pub awards: BTreeMap<String, AwardTally>,
+    /// The projects' funding ledgers added up: planned and actual (fen).
+    pub funding_planned_fen: i64,
+    /// Actual (paid) funding (fen).
+    pub funding_actual_fen: i64,
+}
+
+/// Awards of one status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct AwardTally {
+    /// Projects.
+    pub projects: u64,
+    /// Amount (fen).
+    pub amount_fen: i64,
 }
 
 /// A task-table row (the annex's layout: street | community, with stage and compliance).
@@ -424,6 +449,7 @@ impl App {
         let units = tx.list_units(&filter, Page::ALL).await?.items;
         let buildings = tx.list_buildings(&filter, Page::ALL).await?.items;
         let devices = tx.list_devices(&filter, Page::ALL).await?.items;
+        let now = self.clock.now_ms();
         let mut data: HashMap<i64, BTreeSet<i64>> = HashMap::new();
         for row in tx.device_days(window.since, window.until).await? {
             if row.records > 0 {
@@ -459,10 +485,12 @@ impl App {
             let mut total = Tally::default();
             let mut site_devices = Vec::new();
             let mut days = BTreeSet::new();
+            let mut online = 0;
             for d in devices.iter().filter(|d| d.community_id == Some(c.id)) {
                 let Ok(kind) = DeviceKind::parse(&d.kind) else {
                     continue;
                 };
+                online += u64::from(d.last_seen_at.is_some_and(|t| now - t <= ONLINE_WINDOW_MS));
                 let device_days = data.get(&d.id);
                 if let Some(dd) = device_days {
                     days.extend(dd.iter().copied());
@@ -554,6 +582,7 @@ impl App {
                 devices: tallies,
                 total,
                 data_days: days.len() as i64,
+                online,
             });
         }
         out.sort_by(|a, b| (&a.street_code, &a.code).cmp(&(&b.street_code, &b.code)));
@@ -1056,8 +1085,37 @@ impl App {
                 .into_iter()
                 .filter(|r| r.level == "district" && r.year == year)
                 .collect(),
+            online: 0,
+            acceptances: BTreeMap::new(),
+            awards: BTreeMap::new(),
+            funding_planned_fen: 0,
+            funding_actual_fen: 0,
         };
+        let project_ids: Vec<i64> = mine.iter().filter_map(|c| c.project_id).collect();
+        for id in &project_ids {
+            // Newest first: the first is the project's current acceptance.
+            let status = match tx.acceptances(*id).await?.first() {
+                Some(a) => a.status.clone(),
+                None => "none".into(),
+            };
+            *summary.acceptances.entry(status).or_default() += 1;
+        }
+        if !project_ids.is_empty() {
+            for award in tx.awards(Some(&project_ids)).await? {
+                let tally = summary.awards.entry(award.status).or_default();
+                tally.projects += 1;
+                tally.amount_fen += award.amount_fen;
+            }
+            for line in tx.funding_entries(Some(&project_ids)).await? {
+                if line.kind == "planned" {
+                    summary.funding_planned_fen += line.amount_fen;
+                } else {
+                    summary.funding_actual_fen += line.amount_fen;
+                }
+            }
+        }
         for c in mine {
+            summary.online += c.online;
             *summary.by_category.entry(c.category).or_default() += 1;
             let stage = c
                 .stage
