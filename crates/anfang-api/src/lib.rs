@@ -15,6 +15,7 @@ pub mod fees;
 mod handlers;
 mod openapi;
 pub mod programme;
+pub mod trajectory;
 pub mod video;
 pub mod video_live;
 pub mod viid;
@@ -105,6 +106,7 @@ pub fn router_limited(
     };
     let api = handlers::routes()
         .merge(programme::routes())
+        .merge(trajectory::routes())
         .merge(fees::routes())
         .merge(video_live::routes())
         .merge(video::routes())

@@ -1,6 +1,6 @@
 //! The OpenAPI 3 document, generated from the handlers' annotations.
 
-use crate::{fees, handlers, programme, video, video_live};
+use crate::{fees, handlers, programme, trajectory, video, video_live};
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -46,6 +46,7 @@ use utoipa::{Modify, OpenApi};
         fees::get_order, fees::payment_callback, fees::arrears, fees::send_reminders, fees::collection,
         fees::parking_income, fees::cash_book, fees::close_cash_book, fees::export,
         video::presence, video::community_video,
+        trajectory::trajectory,
         video_live::live_ticket, video_live::live,
     ),
     modifiers(&BearerAuth),

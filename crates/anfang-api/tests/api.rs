@@ -725,6 +725,10 @@ async fn scope_matrix_every_operation_refuses_out_of_scope_callers() {
             if params.iter().any(|p| p["name"] == "name" && p["in"] == "query") {
                 query.push("name=photo.jpg".into());
             }
+            // A trajectory names its subject: B's person, in B's community.
+            if path == "/api/v1/trajectory" {
+                query.push(format!("person_id={}", b.person));
+            }
             if !query.is_empty() {
                 url.push('?');
                 url.push_str(&query.join("&"));
@@ -2373,6 +2377,64 @@ async fn cars_enter_pay_and_leave_through_the_gates() {
     assert_eq!(
         read("鲁C9Z999", 0.99, false).await.reason,
         Reason::NoParkingSession
+    );
+    // The visitor car's trajectory: in, then out, both at the gate, oldest first, audited.
+    let gate_id = s
+        .ok(
+            &pm,
+            Method::GET,
+            &format!("/api/v1/devices?community_id={}", a.community),
+            None,
+        )
+        .await["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == gate.as_str())
+        .unwrap()["id"]
+        .clone();
+    let path = format!("/api/v1/trajectory?community_id={}&plate=鲁C8Q123", a.community);
+    let trajectory = s.ok(&guard, Method::GET, &path, None).await;
+    let points = trajectory["points"].as_array().unwrap();
+    let seen: Vec<(&str, &Value, &Value)> = points
+        .iter()
+        .map(|p| (p["source"].as_str().unwrap(), &p["device_id"], &p["record_id"]))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("gate_in", &gate_id, &json!(session)),
+            ("gate_out", &gate_id, &json!(session))
+        ],
+        "{trajectory}"
+    );
+    assert!(points[0]["at"].as_str() < points[1]["at"].as_str());
+    let (status, v) = s
+        .call(
+            Some(&guard),
+            Method::GET,
+            &format!(
+                "/api/v1/trajectory?community_id={}&plate=鲁C8Q123&person_id=1",
+                a.community
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_subject"))
+    );
+    let audit = s
+        .ok(&admin, Method::GET, "/api/v1/audit?page_size=200", None)
+        .await;
+    assert!(
+        audit["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "trajectory.read"
+                && e["actor"] == "user:guard_a"
+                && e["target"] == "plate:鲁C8Q123")
     );
     // A refund is recorded and audited.
     let resp = s

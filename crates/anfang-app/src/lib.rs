@@ -41,6 +41,7 @@ pub mod programme_export;
 pub mod recognition;
 pub mod registry;
 pub mod scope;
+pub mod trajectory;
 pub mod vault;
 pub mod video;
 pub mod video_live;
