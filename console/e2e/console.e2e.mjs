@@ -989,6 +989,66 @@ describe('Anfang console in Chromium', { timeout: 300_000 }, () => {
     await screenshot(page, 'warnings-pm')
   })
 
+  test('a vehicle\'s plate trajectory lists the gate reads the API returns and draws them on the site plan', async () => {
+    const community = fixture.pmCommunityId
+    // The demo's gates read plates as cars come and go: take a car that has passed, a registered one if any.
+    const sessions = await until('a car through the gates', async () => {
+      const items = (await pageApi(page, `/parking-sessions?community_id=${community}&page_size=100`)).body.items
+      return items.length ? items : null
+    }, 90_000)
+    // The plates with the most gate reads (an entry, and an exit when the car left) come first.
+    const reads = new Map()
+    for (const s of sessions) reads.set(s.plate, (reads.get(s.plate) ?? 0) + (s.exited_at ? 2 : 1))
+    const plates = [...reads.entries()].sort((a, b) => b[1] - a[1]).map(([p]) => p)
+    let plate = plates[0]
+    let fromList = false
+    for (const p of plates.slice(0, 10)) {
+      const found = (await pageApi(page, `/vehicles?community_id=${community}&plate_number=${encodeURIComponent(p)}`)).body
+      if (found.items.length) {
+        plate = p
+        fromList = true
+        break
+      }
+    }
+    if (fromList) {
+      // Opened from the vehicle list, as a manager would.
+      await openMenu(page, 'vehicles')
+      await page.getByTestId('vehicles-filter-plate_number').fill(plate)
+      await page.getByTestId('vehicles-search').click()
+      await until('the vehicle listed', async () => (await tableRows(page, 'vehicles-table')).length === 1)
+      await page.getByTestId('vehicle-trajectory').first().click()
+    } else {
+      await page.goto(new URL(`trajectory?community_id=${community}&plate=${encodeURIComponent(plate)}`, server.url).href)
+    }
+    await page.waitForURL(/\/trajectory\?/)
+    await page.getByTestId('trajectory-table').waitFor({ timeout: UI_TIMEOUT_MS })
+    // Cars keep coming: the page must show what the API answers for the same moment.
+    const shown = await until('the points the API returns', async () => {
+      const api = (await pageApi(page, `/trajectory?community_id=${community}&plate=${encodeURIComponent(plate)}`)).body
+      const rows = await tableRows(page, 'trajectory-table')
+      const stops = await page
+        .getByTestId('site-plan-stop')
+        .evaluateAll((els) => els.map((el) => Number(el.getAttribute('data-device-id'))))
+      if (rows.length === api.points.length) return { api, rows, stops }
+      await page.reload()
+      await page.getByTestId('trajectory-table').waitFor({ timeout: UI_TIMEOUT_MS })
+      return null
+    }, 60_000)
+    assert.ok(shown.api.points.length > 0, `plate ${plate} was seen`)
+    const labels = { gate_in: '车辆驶入', gate_out: '车辆驶出', capture: '车辆抓拍', access: '门禁通行' }
+    for (const [i, p] of shown.api.points.entries()) assert.equal(shown.rows[i][2], labels[p.source], `point ${i + 1}`)
+    const times = shown.api.points.map((p) => Date.parse(p.at))
+    assert.deepEqual(times, [...times].sort((a, b) => a - b), 'oldest first')
+    // The path runs through the devices in the API's order (those placed on the plan).
+    const devices = (await pageApi(page, `/devices?community_id=${community}&page_size=200`)).body.items
+    const cplan = (await pageApi(page, `/communities/${community}`)).body
+    const placeIds = new Set((cplan.places ?? []).map((p) => p.id))
+    const drawable = new Set(devices.filter((d) => (d.x !== null && d.y !== null) || placeIds.has(d.place_id)).map((d) => d.id))
+    assert.deepEqual(shown.stops, shown.api.points.map((p) => p.device_id).filter((id) => drawable.has(id)))
+    assert.ok(shown.stops.length > 0, 'the path is drawn on the plan')
+    await screenshot(page, 'trajectory-plate-pm')
+  })
+
   test('a property manager cannot open another community nor the police pages', async () => {
     const menu = page.getByTestId('app-menu')
     for (const key of ['watchlist', 'face-search']) assert.equal(await menu.getByTestId(`menu-${key}`).count(), 0, key)

@@ -119,6 +119,12 @@ const routes: RouteRecordRaw[] = [
         meta: { permission: 'read_persons', title: 'menu.accessRecords' },
       },
       {
+        path: 'trajectory',
+        name: 'trajectory',
+        component: () => import('@/views/TrajectoryView.vue'),
+        meta: { permission: 'read_persons', title: 'menu.trajectory' },
+      },
+      {
         path: 'booth-calls',
         name: 'booth-calls',
         component: () => import('@/views/BoothCallsView.vue'),
