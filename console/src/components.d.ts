@@ -64,6 +64,7 @@ declare module 'vue' {
     ElTooltip: typeof import('element-plus/es')['ElTooltip']
     ElTree: typeof import('element-plus/es')['ElTree']
     ElUpload: typeof import('element-plus/es')['ElUpload']
+    LivePlayer: typeof import('./components/LivePlayer.vue')['default']
     PersonCreateDialog: typeof import('./components/PersonCreateDialog.vue')['default']
     PersonDetailDrawer: typeof import('./components/PersonDetailDrawer.vue')['default']
     QrCode: typeof import('./components/QrCode.vue')['default']

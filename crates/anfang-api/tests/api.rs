@@ -2917,7 +2917,10 @@ async fn the_live_feed_shows_only_what_the_caller_may_see() {
     assert_eq!(events[0].1["community_id"], a.community);
     // The stored record's id and what the page needs, never the person's name.
     assert_eq!(events[0].1["credential"], "card");
-    assert!(events[0].1["record_id"].as_i64().is_some_and(|id| id > 0), "{events:?}");
+    assert!(
+        events[0].1["record_id"].as_i64().is_some_and(|id| id > 0),
+        "{events:?}"
+    );
     assert_eq!(events[0].1["identified"], false);
     assert_eq!(events[0].1["has_snapshot"], false);
     assert_eq!(events[1].1["kind"], "door_forced");
