@@ -370,6 +370,10 @@ export interface Alarm {
   /** The nearest cameras (device ids), nearest first. */
   cameras: number[]
   has_snapshot: boolean
+  /** The acknowledgement deadline under the deployment's SLA. */
+  ack_due_at?: string | null
+  /** Acknowledged in time (`true`), late or overdue (`false`), still running (`null`). */
+  within_sla?: boolean | null
 }
 
 export type AlarmKind =

@@ -24,6 +24,10 @@ describe('alarm rules', () => {
     expect(slaState({ ...alarm, severity: 'minor' }, t0 + 90_000)).toEqual({ kind: 'running', leftMs: 1_710_000 })
     expect(slaState({ ...alarm, acknowledged_at: '2026-11-24T12:00:59Z' }, t0 + 1e9)).toEqual({ kind: 'met' })
     expect(slaState({ ...alarm, acknowledged_at: '2026-11-24T12:01:01Z' }, t0)).toEqual({ kind: 'late' })
+    // The API's deadline (the deployment's own SLA) wins over the default.
+    const due = { ...alarm, ack_due_at: '2026-11-24T12:02:00Z' }
+    expect(slaState(due, t0 + 90_000)).toEqual({ kind: 'running', leftMs: 30_000 })
+    expect(slaState({ ...due, acknowledged_at: '2026-11-24T12:01:30Z' }, t0)).toEqual({ kind: 'met' })
   })
 
   it('formats durations', () => {

@@ -22,7 +22,7 @@ export function alarmOpen(state: string): boolean {
 
 /**
  * The platform's default acknowledgement deadlines (`AlarmSla::default`): critical 1 min, major
- * 5 min, minor 30 min. The API does not report a deployment's own settings.
+ * 5 min, minor 30 min — used only where an alarm comes without the API's `ack_due_at`.
  */
 export const ACK_WITHIN_MS: Readonly<Record<string, number>> = {
   critical: 60_000,
@@ -41,14 +41,21 @@ export type SlaState =
   | { kind: 'late' }
 
 export function slaState(
-  alarm: { severity: string; raised_at: string; acknowledged_at: string | null; closed_at?: string | null },
+  alarm: {
+    severity: string
+    raised_at: string
+    acknowledged_at: string | null
+    closed_at?: string | null
+    /** The deadline under the deployment's own SLA, as the API reports it. */
+    ack_due_at?: string | null
+  },
   now: number,
 ): SlaState {
   const raised = Date.parse(alarm.raised_at)
-  const within = ACK_WITHIN_MS[alarm.severity] ?? ACK_WITHIN_MS.minor
+  const due = alarm.ack_due_at ? Date.parse(alarm.ack_due_at) : raised + (ACK_WITHIN_MS[alarm.severity] ?? ACK_WITHIN_MS.minor)
   const answered = alarm.acknowledged_at ?? alarm.closed_at ?? null
-  if (answered) return Date.parse(answered) - raised <= within ? { kind: 'met' } : { kind: 'late' }
-  const left = raised + within - now
+  if (answered) return Date.parse(answered) <= due ? { kind: 'met' } : { kind: 'late' }
+  const left = due - now
   return left >= 0 ? { kind: 'running', leftMs: left } : { kind: 'overdue', overMs: -left }
 }
 

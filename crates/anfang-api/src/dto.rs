@@ -1953,6 +1953,22 @@ pub struct AlarmDto {
     pub cameras: Vec<i64>,
     /// Whether a snapshot came with it.
     pub has_snapshot: bool,
+    /// The acknowledgement deadline under the deployment's SLA, RFC 3339.
+    pub ack_due_at: Option<String>,
+    /// Acknowledged within the SLA: `true` in time, `false` late or still unacknowledged past
+    /// the deadline, `null` while the deadline runs.
+    pub within_sla: Option<bool>,
+}
+
+impl AlarmDto {
+    /// The alarm with its SLA deadline as `App::alarm_deadline` computes it.
+    pub fn with_deadline(row: AlarmRow, (due, met): (i64, Option<bool>)) -> Self {
+        AlarmDto {
+            ack_due_at: Some(rfc3339(due)),
+            within_sla: met,
+            ..AlarmDto::from(row)
+        }
+    }
 }
 
 impl From<AlarmRow> for AlarmDto {
@@ -1978,6 +1994,8 @@ impl From<AlarmRow> for AlarmDto {
             closed_by: r.closed_by,
             cameras: serde_json::from_str(&r.cameras).unwrap_or_default(),
             has_snapshot: r.snapshot_key.is_some(),
+            ack_due_at: None,
+            within_sla: None,
         }
     }
 }

@@ -1864,11 +1864,19 @@ pub async fn list_alarms(
         page_size: p.page_size.unwrap_or(reg::DEFAULT_PAGE_SIZE),
     };
     let rows = s.app.list_alarms(&c.principal, filter, page).await?;
+    let now = s.app.clock().now_ms();
     Ok(Json(PageDto {
         total: rows.total,
         page: page.page,
         page_size: page.page_size,
-        items: rows.items.into_iter().map(AlarmDto::from).collect(),
+        items: rows
+            .items
+            .into_iter()
+            .map(|r| {
+                let deadline = s.app.alarm_deadline(&r, now);
+                AlarmDto::with_deadline(r, deadline)
+            })
+            .collect(),
     }))
 }
 
@@ -1881,8 +1889,9 @@ pub async fn get_alarm(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<AlarmDetailDto>> {
     let detail = s.app.alarm(&c.principal, id).await?;
+    let deadline = s.app.alarm_deadline(&detail.alarm, s.app.clock().now_ms());
     Ok(Json(AlarmDetailDto {
-        alarm: detail.alarm.into(),
+        alarm: AlarmDto::with_deadline(detail.alarm, deadline),
         actions: detail.actions.into_iter().map(AlarmActionDto::from).collect(),
     }))
 }
@@ -1904,7 +1913,8 @@ pub async fn act_on_alarm(
         .app
         .act_on_alarm(&c.principal, id, action, r.note, r.dispatched_to)
         .await?;
-    Ok(Json(alarm.into()))
+    let deadline = s.app.alarm_deadline(&alarm, s.app.clock().now_ms());
+    Ok(Json(AlarmDto::with_deadline(alarm, deadline)))
 }
 
 /// Parameters of the alarm statistics.

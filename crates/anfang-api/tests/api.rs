@@ -869,6 +869,12 @@ async fn alarms_are_listed_handled_and_counted_over_http() {
     assert_eq!(alarm["community_id"], a.community);
     assert_eq!(alarm["device_id"], a.device);
     let id = alarm["id"].as_i64().unwrap();
+    // A critical alarm is due for acknowledgement one minute after it was raised (the default
+    // SLA), and the minute still runs.
+    let raised = chrono::DateTime::parse_from_rfc3339(alarm["raised_at"].as_str().unwrap()).unwrap();
+    let due = chrono::DateTime::parse_from_rfc3339(alarm["ack_due_at"].as_str().unwrap()).unwrap();
+    assert_eq!((due - raised).num_seconds(), 60, "{alarm}");
+    assert!(alarm["within_sla"].is_null(), "{alarm}");
     let theirs = s
         .ok(&admin, Method::GET, "/api/v1/alarms?kind=device_tamper", None)
         .await;
@@ -906,6 +912,7 @@ async fn alarms_are_listed_handled_and_counted_over_http() {
         .await;
     assert_eq!(acked["state"], "acknowledged");
     assert_eq!(acked["acknowledged_by"], "user:guard_a");
+    assert_eq!(acked["within_sla"], true, "acknowledged at once: {acked}");
     s.ok(
         &guard,
         Method::POST,

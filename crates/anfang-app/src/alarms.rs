@@ -86,6 +86,20 @@ impl App {
         &self.config.alarm_sla
     }
 
+    /// When `alarm` must be acknowledged by under the SLA in force (ms), and whether it was or
+    /// will be within it: `Some(true)` acknowledged in time, `Some(false)` acknowledged late or
+    /// still unacknowledged past the deadline at `now`, `None` still running.
+    pub fn alarm_deadline(&self, alarm: &AlarmRow, now: i64) -> (i64, Option<bool>) {
+        let severity = parse_severity(alarm);
+        let due = alarm.raised_at + self.config.alarm_sla.ack_within(severity);
+        let met = match alarm.acknowledged_at {
+            Some(at) => Some(at <= due),
+            None if now > due => Some(false),
+            None => None,
+        };
+        (due, met)
+    }
+
     /// Raises an alarm inside `tx`, or merges it into the open alarm of the same device and kind
     /// reported within [`REPEAT_WINDOW_MS`].
     pub(crate) async fn raise_alarm(&self, tx: &mut Box<dyn Tx>, new: &RaiseAlarm) -> AppResult<Raised> {
