@@ -445,36 +445,52 @@ impl App {
                 continue;
             }
             let seen = d.last_seen_at.unwrap_or_default();
-            let new = self
-                .raise_alarm(
-                    &mut tx,
-                    &RaiseAlarm {
-                        kind: AlarmKind::DeviceOffline,
-                        reported: None,
-                        device_id: Some(d.id),
-                        community_id: None,
-                        place_id: None,
-                        zone: None,
-                        source: "offline",
-                        source_ref: Some(format!("last seen {seen}")),
-                        at: now,
-                        snapshot_key: None,
-                    },
-                )
-                .await?;
-            // The contractor is asked to repair it, against its SLA.
-            self.open_ticket_for(&mut tx, &d, "offline", now).await?;
-            live.push(crate::live::LiveEvent::alarm(
-                &new,
-                AlarmKind::DeviceOffline,
-                &d,
-                None,
-                now,
-            ));
+            live.push(
+                self.raise_device_offline(&mut tx, &d, "offline", format!("last seen {seen}"), now)
+                    .await?,
+            );
             raised += 1;
         }
         self.commit_events(tx, live).await?;
         Ok(raised)
+    }
+
+    /// Raises `device_offline` for a device (the caller checked none is open) and asks its
+    /// contractor to repair it against its SLA; returns the live event to publish on commit.
+    /// The one way both the silence job and GB/T 28181 presence raise it.
+    pub(crate) async fn raise_device_offline(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        d: &DeviceRow,
+        source: &'static str,
+        source_ref: String,
+        now: i64,
+    ) -> AppResult<crate::live::LiveEvent> {
+        let raised = self
+            .raise_alarm(
+                tx,
+                &RaiseAlarm {
+                    kind: AlarmKind::DeviceOffline,
+                    reported: None,
+                    device_id: Some(d.id),
+                    community_id: None,
+                    place_id: None,
+                    zone: None,
+                    source,
+                    source_ref: Some(source_ref),
+                    at: now,
+                    snapshot_key: None,
+                },
+            )
+            .await?;
+        self.open_ticket_for(tx, d, "offline", now).await?;
+        Ok(crate::live::LiveEvent::alarm(
+            &raised,
+            AlarmKind::DeviceOffline,
+            d,
+            None,
+            now,
+        ))
     }
 
     /// Resolves the open `device_offline` alarm of a device that reported again (by `system`).

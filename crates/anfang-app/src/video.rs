@@ -15,7 +15,6 @@
 //! Invariant: a catalogue never changes an existing device's data; it only adds the camera
 //! channels the registry lacks, in the NVR's community, audited as `system:gb28181`.
 
-use crate::alarms::RaiseAlarm;
 use crate::{App, AppResult, Permission, Principal};
 use anfang_domain::GbCode;
 use anfang_domain::alarm::AlarmKind;
@@ -349,25 +348,9 @@ impl App {
         {
             return Ok(false);
         }
-        let raised = self
-            .raise_alarm(
-                &mut tx,
-                &RaiseAlarm {
-                    kind: AlarmKind::DeviceOffline,
-                    reported: None,
-                    device_id: Some(d.id),
-                    community_id: None,
-                    place_id: None,
-                    zone: None,
-                    source: "gb28181",
-                    source_ref: Some(reason.to_string()),
-                    at: now,
-                    snapshot_key: None,
-                },
-            )
+        let live = self
+            .raise_device_offline(&mut tx, &d, "gb28181", reason.to_string(), now)
             .await?;
-        self.open_ticket_for(&mut tx, &d, "offline", now).await?;
-        let live = crate::live::LiveEvent::alarm(&raised, AlarmKind::DeviceOffline, &d, None, now);
         self.commit_events(tx, vec![live]).await?;
         Ok(true)
     }
